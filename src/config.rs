@@ -1,0 +1,416 @@
+//! Typed configuration: the one TOML file every command reads first.
+//!
+//! Every section is a `<Name>Config` struct with `deny_unknown_fields`, a `///` line per field
+//! and its defaults in `Default`. Errors name the file, the line and column, and the dotted key,
+//! so a user can go straight to the mistake. Secrets never live in the file: a field that needs
+//! one names an environment variable (`*_env`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// The embedded default configuration: a demo over the local lab centres.
+pub const EMBEDDED: &str = include_str!("../config/raqib.toml");
+/// The name under which the embedded default is reported in errors and `--help`.
+pub const EMBEDDED_NAME: &str = "<embedded config/raqib.toml>";
+/// Where the configuration is looked for when neither `--config` nor `RAQIB_CONFIG` is given.
+pub const DEFAULT_PATH: &str = "config/raqib.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the configuration: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A syntax, type or unknown-key error, or a value that `validate()` refused.
+    #[error("{file}:{line}:{column}: {key}{sep}{message}", sep = if key.is_empty() { "" } else { ": " })]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        /// Dotted path of the offending key (`web.timeout_ms`), empty when not known.
+        key: String,
+        message: String,
+    },
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where results and evidence are kept.
+    pub store: StoreConfig,
+    /// The centre registry.
+    pub registry: RegistryConfig,
+    /// HTTP availability checks of centres' websites.
+    pub web: WebConfig,
+    /// The simulated centres that `raqib lab` serves on loopback.
+    pub lab: LabConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Directory of the SQLite file (`raqib.sqlite`) and of evidence files; relative to the
+    /// current directory. `--data-dir` and `RAQIB_DATA_DIR` override it.
+    pub data_dir: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RegistryConfig {
+    /// CSV of centres that `raqib demo` and `raqib lab` use; unset means the embedded
+    /// `config/centres.csv` (sample centres whose numbers and sites point at the lab).
+    pub sample_centres: Option<PathBuf>,
+}
+
+/// What a page must contain to count as the centre's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ContentCheck {
+    /// No content check.
+    #[default]
+    None,
+    /// The body must contain the centre's Arabic name.
+    NameAr,
+    /// The body must contain the centre's English name.
+    NameEn,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebConfig {
+    /// A check fails with reason `timeout` when the whole body has not arrived in this time
+    /// (redirects included), in milliseconds.
+    pub timeout_ms: u64,
+    /// Redirects followed before the check fails with reason `http_status`.
+    pub max_redirects: u32,
+    /// A check that succeeds but takes longer than this (ms, start to end of body) is `degraded`.
+    pub slow_ms: u64,
+    /// A certificate that expires within this many days makes the check `degraded`.
+    pub tls_warn_days: i64,
+    /// Checks in flight at once during a sweep.
+    pub concurrency: usize,
+    /// Bodies are read up to this size; the rest is not downloaded.
+    pub max_body_bytes: usize,
+    /// `User-Agent` header sent with every check.
+    pub user_agent: String,
+    /// The content check applied to centres' websites in sweeps and centre probes.
+    pub content_check: ContentCheck,
+    /// Extra PEM files of certificate authorities to trust beside the system's.
+    pub trust_ca_files: Vec<PathBuf>,
+    /// Trust the lab's own certificate authority (for demos against `raqib lab`).
+    pub trust_lab_ca: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        Self {
+            timeout_ms: 10_000,
+            max_redirects: 10,
+            slow_ms: 3_000,
+            tls_warn_days: 14,
+            concurrency: 16,
+            max_body_bytes: 8 * 1024 * 1024,
+            user_agent: concat!(
+                "raqib/",
+                env!("CARGO_PKG_VERSION"),
+                " (service-quality audit)"
+            )
+            .to_string(),
+            content_check: ContentCheck::None,
+            trust_ca_files: Vec::new(),
+            trust_lab_ca: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LabConfig {
+    /// Plain-HTTP address of the lab's websites (loopback only).
+    pub http_listen: SocketAddr,
+    /// HTTPS address with a valid lab certificate (loopback only).
+    pub https_listen: SocketAddr,
+    /// HTTPS address whose certificate expired (loopback only).
+    pub expired_https_listen: SocketAddr,
+    /// How long the lab's slow pages take before answering, in milliseconds.
+    pub slow_ms: u64,
+}
+
+impl Default for LabConfig {
+    fn default() -> Self {
+        Self {
+            http_listen: "127.0.0.1:18080".parse().unwrap(),
+            https_listen: "127.0.0.1:18443".parse().unwrap(),
+            expired_https_listen: "127.0.0.1:18444".parse().unwrap(),
+            slow_ms: 4_000,
+        }
+    }
+}
+
+/// A validation failure before its position in the file is known.
+struct Refusal {
+    key: &'static str,
+    message: String,
+}
+
+fn refuse(key: &'static str, message: impl Into<String>) -> Refusal {
+    Refusal {
+        key,
+        message: message.into(),
+    }
+}
+
+impl Config {
+    /// Loads `path`, or the embedded default when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Config::parse(EMBEDDED, EMBEDDED_NAME),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                Config::parse(&text, &p.display().to_string())
+            }
+        }
+    }
+
+    /// Parses and validates `text`; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            let message = e.message().trim_end().to_string();
+            located(text, file, span, message)
+        })?;
+        config.validate().map_err(|r| {
+            let span = key_span(text, r.key).unwrap_or(0..0);
+            let mut err = located(text, file, span, r.message);
+            if let ConfigError::Invalid { key, .. } = &mut err {
+                *key = r.key.to_string();
+            }
+            err
+        })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), Refusal> {
+        let w = &self.web;
+        if !(100..=120_000).contains(&w.timeout_ms) {
+            return Err(refuse(
+                "web.timeout_ms",
+                format!("must be between 100 and 120000 (got {})", w.timeout_ms),
+            ));
+        }
+        if w.max_redirects > 50 {
+            return Err(refuse(
+                "web.max_redirects",
+                format!("must be at most 50 (got {})", w.max_redirects),
+            ));
+        }
+        if w.slow_ms == 0 || w.slow_ms > w.timeout_ms {
+            return Err(refuse(
+                "web.slow_ms",
+                format!(
+                    "must be between 1 and web.timeout_ms ({}) (got {})",
+                    w.timeout_ms, w.slow_ms
+                ),
+            ));
+        }
+        if !(0..=365).contains(&w.tls_warn_days) {
+            return Err(refuse(
+                "web.tls_warn_days",
+                format!("must be between 0 and 365 (got {})", w.tls_warn_days),
+            ));
+        }
+        if !(1..=1024).contains(&w.concurrency) {
+            return Err(refuse(
+                "web.concurrency",
+                format!("must be between 1 and 1024 (got {})", w.concurrency),
+            ));
+        }
+        if w.max_body_bytes < 1024 {
+            return Err(refuse(
+                "web.max_body_bytes",
+                format!("must be at least 1024 (got {})", w.max_body_bytes),
+            ));
+        }
+        if w.user_agent.trim().is_empty() || w.user_agent.contains(['\r', '\n']) {
+            return Err(refuse("web.user_agent", "must be one non-empty line"));
+        }
+        for ca in &w.trust_ca_files {
+            if !ca.is_file() {
+                return Err(refuse(
+                    "web.trust_ca_files",
+                    format!("{}: no such file", ca.display()),
+                ));
+            }
+        }
+        // The lab is a simulation: it must never be reachable from outside the machine.
+        for (key, addr) in [
+            ("lab.http_listen", self.lab.http_listen),
+            ("lab.https_listen", self.lab.https_listen),
+            ("lab.expired_https_listen", self.lab.expired_https_listen),
+        ] {
+            if !addr.ip().is_loopback() {
+                return Err(refuse(
+                    key,
+                    format!("the lab listens on loopback only (got {addr})"),
+                ));
+            }
+        }
+        if self.lab.slow_ms > 120_000 {
+            return Err(refuse(
+                "lab.slow_ms",
+                format!("must be at most 120000 (got {})", self.lab.slow_ms),
+            ));
+        }
+        if self.store.data_dir.as_os_str().is_empty() {
+            return Err(refuse("store.data_dir", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+fn located(text: &str, file: &str, span: Range<usize>, message: String) -> ConfigError {
+    let (line, column) = line_col(text, span.start);
+    ConfigError::Invalid {
+        file: file.to_string(),
+        line,
+        column,
+        key: key_at(text, &span).unwrap_or_default(),
+        message,
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_col(text: &str, at: usize) -> (usize, usize) {
+    let at = at.min(text.len());
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn parse_doc(text: &str) -> Option<Spanned<DeTable<'_>>> {
+    DeTable::parse(text).ok()
+}
+
+/// The span of the value (or key) at dotted `path`, for validation errors.
+fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
+    let doc = parse_doc(text)?;
+    let mut table = doc.get_ref();
+    let mut parts = path.split('.').peekable();
+    while let Some(part) = parts.next() {
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part)?;
+        if parts.peek().is_none() {
+            return Some(k.span());
+        }
+        match v.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// The dotted key whose key or value contains `span`, the deepest one.
+fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
+    let doc = parse_doc(text)?;
+    let mut path = Vec::new();
+    walk(doc.get_ref(), span, &mut path);
+    (!path.is_empty()).then(|| path.join("."))
+}
+
+fn walk(table: &DeTable<'_>, span: &Range<usize>, path: &mut Vec<String>) {
+    let inside = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
+    for (k, v) in table.iter() {
+        if inside(k.span()) {
+            path.push(k.get_ref().to_string());
+            return;
+        }
+        if inside(v.span()) {
+            path.push(k.get_ref().to_string());
+            match v.get_ref() {
+                DeValue::Table(t) => walk(t, span, path),
+                DeValue::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        if inside(item.span()) {
+                            path.push(i.to_string());
+                            if let DeValue::Table(t) = item.get_ref() {
+                                walk(t, span, path);
+                            }
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
+    }
+}
+
+impl fmt::Display for ContentCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ContentCheck::None => "none",
+            ContentCheck::NameAr => "name_ar",
+            ContentCheck::NameEn => "name_en",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_is_valid() {
+        let c = Config::load(None).unwrap();
+        assert!(c.lab.http_listen.ip().is_loopback());
+    }
+
+    #[test]
+    fn empty_file_takes_every_default() {
+        let c = Config::parse("", "x.toml").unwrap();
+        assert_eq!(c.web.timeout_ms, 10_000);
+        assert_eq!(c.web.max_redirects, 10);
+    }
+
+    #[test]
+    fn validation_error_points_at_the_key() {
+        let text = "[store]\ndata_dir = \"d\"\n\n[web]\n  timeout_ms = 5\n";
+        let e = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "c.toml:5:3: web.timeout_ms: must be between 100 and 120000 (got 5)"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = "[web]\ntimeout_ms = 1000\ntimout = 3\n";
+        let e = Config::parse(text, "c.toml").unwrap_err().to_string();
+        assert!(
+            e.starts_with("c.toml:3:1: web.timout: unknown field `timout`"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,12 @@
+//! raqib (رقيب, "the observer"): an audit robot for government service centres.
+//!
+//! Data flow: config → registry → schedule (sweeps) → probe → store → score → alert/report.
+//! Each module owns one step; see ARCHITECTURE.md for the map.
+
+pub mod bench;
+pub mod config;
+pub mod lab;
+pub mod probe;
+pub mod registry;
+pub mod schedule;
+pub mod store;

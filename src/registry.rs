@@ -1,0 +1,532 @@
+//! The centre registry: who raqib audits, where, when they are open, and which numbers and
+//! websites are theirs. Centres come from a CSV file (`raqib centres import`) and live in the
+//! store; every probe of a centre, and the dialling guard, starts from here.
+//!
+//! Import is all-or-nothing: every row is checked first and any bad row refuses the whole
+//! file, naming each bad row as a spreadsheet numbers it (the header is row 1).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{NaiveTime, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// The embedded sample centres, used when the config names no other file.
+pub const SAMPLE_CSV: &str = include_str!("../config/centres.csv");
+
+/// The CSV columns, in the order raqib writes them.
+pub const COLUMNS: [&str; 9] = [
+    "id", "name_ar", "name_en", "agency", "region", "timezone", "hours", "phones", "websites",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Centre {
+    pub id: String,
+    pub name_ar: String,
+    pub name_en: String,
+    pub agency: String,
+    pub region: String,
+    /// IANA time zone name, e.g. `Asia/Amman`.
+    pub timezone: String,
+    pub hours: OpeningHours,
+    /// E.164 numbers (`+9626...`).
+    pub phones: Vec<String>,
+    /// Absolute http(s) URLs.
+    pub websites: Vec<String>,
+}
+
+impl Centre {
+    pub fn tz(&self) -> chrono_tz::Tz {
+        // Validated at import; a stored centre always has a known zone.
+        self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// Weekly opening hours: one or more ranges of days, each with a time window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpeningHours(pub Vec<HoursRange>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoursRange {
+    /// Days the window opens on, as a bit set over `Weekday::num_days_from_sunday()`.
+    pub days: u8,
+    pub open: NaiveTime,
+    /// When `close <= open` the window runs past midnight into the next day; `24:00` is
+    /// stored as 23:59:59.999.
+    pub close: NaiveTime,
+}
+
+const DAY_NAMES: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+fn day_index(name: &str) -> Option<u8> {
+    DAY_NAMES
+        .iter()
+        .position(|d| d.eq_ignore_ascii_case(name))
+        .map(|i| i as u8)
+}
+
+fn parse_time(s: &str) -> Option<NaiveTime> {
+    if s == "24:00" {
+        return NaiveTime::from_hms_milli_opt(23, 59, 59, 999);
+    }
+    let (h, m) = s.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+}
+
+fn fmt_time(t: NaiveTime) -> String {
+    if t == NaiveTime::from_hms_milli_opt(23, 59, 59, 999).unwrap() {
+        "24:00".into()
+    } else {
+        t.format("%H:%M").to_string()
+    }
+}
+
+impl FromStr for OpeningHours {
+    type Err = String;
+
+    /// `Sun-Thu 08:00-15:00`, several `;`-separated; days as `Sun`, `Sun-Thu` (wrapping,
+    /// `Sat-Wed`) or lists `Sun,Tue`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut ranges = Vec::new();
+        for part in s.split(';').map(str::trim) {
+            if part.is_empty() {
+                continue;
+            }
+            let (days_text, times) = part.split_once(char::is_whitespace).ok_or_else(|| {
+                format!("'{part}': expected days and times, like 'Sun-Thu 08:00-15:00'")
+            })?;
+            let mut days = 0u8;
+            for item in days_text.split(',') {
+                let bits = match item.split_once('-') {
+                    Some((a, b)) => {
+                        let (a, b) = (day_index(a), day_index(b));
+                        let (Some(a), Some(b)) = (a, b) else {
+                            return Err(format!("'{item}': days are Sun Mon Tue Wed Thu Fri Sat"));
+                        };
+                        let mut bits = 0u8;
+                        let mut d = a;
+                        loop {
+                            bits |= 1 << d;
+                            if d == b {
+                                break;
+                            }
+                            d = (d + 1) % 7;
+                        }
+                        bits
+                    }
+                    None => {
+                        1 << day_index(item).ok_or_else(|| {
+                            format!("'{item}': days are Sun Mon Tue Wed Thu Fri Sat")
+                        })?
+                    }
+                };
+                days |= bits;
+            }
+            let times = times.trim();
+            let (open, close) = times
+                .split_once('-')
+                .and_then(|(a, b)| Some((parse_time(a.trim())?, parse_time(b.trim())?)))
+                .ok_or_else(|| format!("'{times}': expected a time range like 08:00-15:00"))?;
+            if open == close {
+                return Err(format!("'{times}': opening and closing times are the same"));
+            }
+            ranges.push(HoursRange { days, open, close });
+        }
+        if ranges.is_empty() {
+            return Err("no opening hours given".into());
+        }
+        Ok(OpeningHours(ranges))
+    }
+}
+
+impl fmt::Display for OpeningHours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, r) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            f.write_str(&fmt_days(r.days))?;
+            write!(f, " {}-{}", fmt_time(r.open), fmt_time(r.close))?;
+        }
+        Ok(())
+    }
+}
+
+/// Days as the shortest list of runs, e.g. `Sun-Thu` or `Sat,Mon-Wed`.
+fn fmt_days(bits: u8) -> String {
+    if bits == 0x7f {
+        return "Sun-Sat".into();
+    }
+    // Start from a day that is closed so that a wrapping run (Sat-Wed) stays whole.
+    let start = (0..7).find(|d| bits & (1 << d) == 0).unwrap_or(0);
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < 7 {
+        let d = (start + i) % 7;
+        if bits & (1 << d) != 0 {
+            let first = d;
+            let mut last = d;
+            while i + 1 < 7 && bits & (1 << ((start + i + 1) % 7)) != 0 {
+                i += 1;
+                last = (start + i) % 7;
+            }
+            runs.push(if first == last {
+                DAY_NAMES[first].to_string()
+            } else {
+                format!("{}-{}", DAY_NAMES[first], DAY_NAMES[last])
+            });
+        }
+        i += 1;
+    }
+    runs.join(",")
+}
+
+impl HoursRange {
+    pub fn opens_on(&self, day: Weekday) -> bool {
+        self.days & (1 << day.num_days_from_sunday()) != 0
+    }
+}
+
+impl Serialize for OpeningHours {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for OpeningHours {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// `+` and 8 to 15 digits, the first not 0 (ITU-T E.164).
+pub fn check_e164(n: &str) -> Result<(), String> {
+    let digits = n
+        .strip_prefix('+')
+        .ok_or_else(|| format!("'{n}' is not E.164: it must start with +"))?;
+    if !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!("'{n}' is not E.164: only digits may follow +"));
+    }
+    if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
+        return Err(format!(
+            "'{n}' is not E.164: a country code (not 0) and 8 to 15 digits in all"
+        ));
+    }
+    Ok(())
+}
+
+fn check_website(u: &str) -> Result<(), String> {
+    let url = url::Url::parse(u).map_err(|e| format!("'{u}' is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("'{u}' is not an http(s) URL with a host"));
+    }
+    Ok(())
+}
+
+fn check_id(id: &str) -> Result<(), String> {
+    if id.is_empty() {
+        return Err("id is empty".into());
+    }
+    if id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(format!(
+            "id '{id}': use at most 64 letters, digits, '-', '_' or '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// One refused row of an import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// As a spreadsheet numbers it: the header is row 1.
+    pub row: u64,
+    pub problems: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("{path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Header { path: String, message: String },
+    #[error("{path}: nothing imported; {n} bad row{s}:\n{list}", n = rows.len(), s = if rows.len() == 1 { "" } else { "s" }, list = fmt_rows(rows))]
+    Rows { path: String, rows: Vec<RowError> },
+}
+
+fn fmt_rows(rows: &[RowError]) -> String {
+    rows.iter()
+        .map(|r| format!("  row {}: {}", r.row, r.problems.join("; ")))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(';')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Reads a centres CSV file; see [`parse_csv`].
+pub fn read_csv(path: &Path) -> Result<Vec<Centre>, RegistryError> {
+    let bytes = std::fs::read(path).map_err(|source| RegistryError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    parse_csv(&bytes, &path.display().to_string())
+}
+
+/// Parses and checks every row; any problem refuses the whole file.
+pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError> {
+    // Spreadsheets save UTF-8 with a byte-order mark.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let header_err = |message: String| RegistryError::Header {
+        path: path.to_string(),
+        message,
+    };
+    let headers = reader
+        .headers()
+        .map_err(|e| header_err(format!("cannot read the header row: {e}")))?
+        .clone();
+    let mut index = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if index.insert(h.to_string(), i).is_some() {
+            return Err(header_err(format!("column '{h}' appears twice")));
+        }
+    }
+    let missing: Vec<_> = COLUMNS
+        .iter()
+        .filter(|c| !index.contains_key(**c))
+        .collect();
+    if !missing.is_empty() {
+        return Err(header_err(format!(
+            "missing column{} {}; the header must name {}",
+            if missing.len() == 1 { "" } else { "s" },
+            missing
+                .iter()
+                .map(|c| format!("'{c}'"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            COLUMNS.join(",")
+        )));
+    }
+    let unknown: Vec<_> = headers.iter().filter(|h| !COLUMNS.contains(h)).collect();
+    if !unknown.is_empty() {
+        return Err(header_err(format!(
+            "unknown column(s) {}",
+            unknown.join(", ")
+        )));
+    }
+
+    let mut centres = Vec::new();
+    let mut bad = Vec::new();
+    let mut first_row_of: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let row = e.position().map(|p| p.line()).unwrap_or(0);
+                bad.push(RowError {
+                    row,
+                    problems: vec![format!("unreadable: {e}")],
+                });
+                continue;
+            }
+        };
+        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        let mut problems = Vec::new();
+        if record.len() != headers.len() {
+            problems.push(format!(
+                "has {} fields, the header has {}",
+                record.len(),
+                headers.len()
+            ));
+            bad.push(RowError { row, problems });
+            continue;
+        }
+        let field = |name: &str| record.get(index[name]).unwrap_or("").to_string();
+        let id = field("id");
+        if let Err(e) = check_id(&id) {
+            problems.push(e);
+        } else if let Some(first) = first_row_of.get(&id) {
+            problems.push(format!("duplicate id '{id}' (first on row {first})"));
+        } else {
+            first_row_of.insert(id.clone(), row);
+        }
+        for name in ["name_ar", "name_en", "agency", "region"] {
+            if field(name).is_empty() {
+                problems.push(format!("{name} is empty"));
+            }
+        }
+        let timezone = field("timezone");
+        if timezone.parse::<chrono_tz::Tz>().is_err() {
+            problems.push(format!(
+                "unknown time zone '{timezone}' (use an IANA name such as Asia/Amman)"
+            ));
+        }
+        let hours = match field("hours").parse::<OpeningHours>() {
+            Ok(h) => Some(h),
+            Err(e) => {
+                problems.push(format!("hours: {e}"));
+                None
+            }
+        };
+        let phones = split_list(&field("phones"));
+        for p in &phones {
+            if let Err(e) = check_e164(p) {
+                problems.push(format!("phones: {e}"));
+            }
+        }
+        let websites = split_list(&field("websites"));
+        for w in &websites {
+            if let Err(e) = check_website(w) {
+                problems.push(format!("websites: {e}"));
+            }
+        }
+        if phones.is_empty() && websites.is_empty() {
+            problems.push("neither phones nor websites: nothing to audit".into());
+        }
+        match (problems.is_empty(), hours) {
+            (true, Some(hours)) => centres.push(Centre {
+                id,
+                name_ar: field("name_ar"),
+                name_en: field("name_en"),
+                agency: field("agency"),
+                region: field("region"),
+                timezone,
+                hours,
+                phones,
+                websites,
+            }),
+            _ => bad.push(RowError { row, problems }),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(RegistryError::Rows {
+            path: path.to_string(),
+            rows: bad,
+        });
+    }
+    Ok(centres)
+}
+
+/// Shell-style selection of centre ids: `*` any run, `?` one character; several patterns
+/// separated by commas.
+pub fn glob_match(patterns: &str, id: &str) -> bool {
+    patterns
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .any(|p| glob_one(p.as_bytes(), id.as_bytes()))
+}
+
+fn glob_one(p: &[u8], s: &[u8]) -> bool {
+    let (mut pi, mut si) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while si < s.len() {
+        if pi < p.len() && (p[pi] == b'?' || p[pi] == s[si]) {
+            pi += 1;
+            si += 1;
+        } else if pi < p.len() && p[pi] == b'*' {
+            star = Some(pi);
+            mark = si;
+            pi += 1;
+        } else if let Some(st) = star {
+            pi = st + 1;
+            mark += 1;
+            si = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_parse_and_print_back() {
+        for (input, canonical) in [
+            ("Sun-Thu 08:00-15:00", "Sun-Thu 08:00-15:00"),
+            (
+                "sun-thu 08:00-15:00; Sat 09:00-12:00",
+                "Sun-Thu 08:00-15:00; Sat 09:00-12:00",
+            ),
+            ("Sat-Wed 22:00-02:00", "Sat-Wed 22:00-02:00"),
+            ("Mon,Wed,Fri 07:30-24:00", "Mon,Wed,Fri 07:30-24:00"),
+            ("Sun-Sat 00:00-24:00", "Sun-Sat 00:00-24:00"),
+            ("Fri-Sun 10:00-11:00", "Fri-Sun 10:00-11:00"),
+        ] {
+            let h: OpeningHours = input.parse().unwrap();
+            assert_eq!(h.to_string(), canonical, "{input}");
+            assert_eq!(canonical.parse::<OpeningHours>().unwrap(), h);
+        }
+        let sat_wed: OpeningHours = "Sat-Wed 08:00-12:00".parse().unwrap();
+        assert!(sat_wed.0[0].opens_on(Weekday::Sat));
+        assert!(sat_wed.0[0].opens_on(Weekday::Sun));
+        assert!(!sat_wed.0[0].opens_on(Weekday::Thu));
+    }
+
+    #[test]
+    fn bad_hours_are_refused() {
+        for bad in [
+            "",
+            "Sun-Thu",
+            "Sun-Thu 8-15",
+            "Sun-Thu 08:00",
+            "Sunday 08:00-15:00",
+            "Sun 25:00-26:00",
+            "Sun 08:00-08:00",
+        ] {
+            assert!(bad.parse::<OpeningHours>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn e164() {
+        assert!(check_e164("+96265000101").is_ok());
+        assert!(check_e164("96265000101").is_err());
+        assert!(check_e164("+0123456789").is_err());
+        assert!(check_e164("+9626500A101").is_err());
+        assert!(check_e164("+1234567").is_err());
+        assert!(check_e164("+1234567890123456").is_err());
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("jo-*", "jo-amman-civil"));
+        assert!(glob_match("sa-*,jo-*", "jo-amman-civil"));
+        assert!(!glob_match("jo-*", "sa-riyadh"));
+        assert!(glob_match("*civil*", "jo-amman-civil"));
+        assert!(glob_match("jo-?mman*", "jo-amman-civil"));
+        assert!(glob_match("*", "x"));
+        assert!(!glob_match("a*b", "acbx"));
+    }
+
+    #[test]
+    fn sample_centres_are_valid() {
+        let c = parse_csv(SAMPLE_CSV.as_bytes(), "config/centres.csv").unwrap();
+        assert!(c.len() >= 10);
+    }
+}

@@ -1,0 +1,4 @@
+//! Scheduling: what gets probed when. For now a sweep on demand (`raqib sweep`); cron
+//! schedules, opening-hour windows and the dialling guard join this module later.
+
+pub mod sweep;

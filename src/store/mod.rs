@@ -1,0 +1,420 @@
+//! The store: centres, sweeps and results in SQLite (the embedded default) behind one
+//! interface that a PostgreSQL backend joins later. Queries go through sqlx's `Any` driver
+//! with `$n` placeholders, which both backends accept; each backend keeps its own migrations.
+//!
+//! Each result is written in its own transaction as soon as its probe ends, so a killed
+//! process loses nothing already measured; SQLite runs in WAL mode so that `raqib results`
+//! reads while a sweep writes.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Row};
+
+use crate::probe::utc_millis;
+use crate::registry::Centre;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot open the store {url}: {source}")]
+    Open {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot migrate the store: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store query failed ({what}): {source}")]
+    Query {
+        what: &'static str,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("stored row is unreadable ({what}): {message}")]
+    Corrupt { what: &'static str, message: String },
+}
+
+fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { what, source }
+}
+
+/// A result as the store keeps it: its id, indexed columns, and the probe's JSON.
+#[derive(Debug, Clone)]
+pub struct StoredResult {
+    pub id: i64,
+    pub channel: String,
+    pub centre_id: Option<String>,
+    pub target: String,
+    pub started_at: String,
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub sweep_id: Option<i64>,
+    pub data: serde_json::Value,
+}
+
+impl StoredResult {
+    /// The result's JSON with `id` (and `sweep` when part of one) added in front.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut out = serde_json::Map::new();
+        out.insert("id".into(), self.id.into());
+        if let serde_json::Value::Object(m) = &self.data {
+            out.extend(m.clone());
+        }
+        if let Some(s) = self.sweep_id {
+            out.insert("sweep".into(), s.into());
+        }
+        serde_json::Value::Object(out)
+    }
+}
+
+/// A result about to be stored.
+pub struct NewResult<'a> {
+    pub channel: &'a str,
+    pub centre_id: Option<&'a str>,
+    pub target: &'a str,
+    pub started_at: DateTime<Utc>,
+    pub outcome: &'a str,
+    pub reason: Option<&'a str>,
+    pub sweep_id: Option<i64>,
+    pub data: &'a serde_json::Value,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ResultFilter {
+    pub centre_id: Option<String>,
+    pub channel: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub sweep_id: Option<i64>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Sweep {
+    pub id: i64,
+    pub channel: String,
+    pub selection: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub total: i64,
+    pub done: i64,
+    pub status: String,
+}
+
+/// How an import changed the registry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Upserted {
+    pub added: usize,
+    pub updated: usize,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    evidence_dir: PathBuf,
+}
+
+fn now_text() -> String {
+    utc_millis::format(&Utc::now())
+}
+
+impl Store {
+    /// Opens (creating if needed) `DIR/raqib.sqlite` and `DIR/evidence/`, and migrates.
+    pub async fn open_data_dir(dir: &Path) -> Result<Store, StoreError> {
+        let evidence_dir = dir.join("evidence");
+        std::fs::create_dir_all(&evidence_dir).map_err(|source| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })?;
+        let url = format!("sqlite://{}?mode=rwc", dir.join("raqib.sqlite").display());
+        Store::open_url(&url, evidence_dir).await
+    }
+
+    async fn open_url(url: &str, evidence_dir: PathBuf) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let opened = |source| StoreError::Open {
+            url: url.to_string(),
+            source,
+        };
+        let options = AnyConnectOptions::from_str(url).map_err(opened)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(opened)?;
+        if url.starts_with("sqlite:") {
+            // sqlx opens SQLite in WAL mode with a busy timeout; the foreign keys are ours.
+            sqlx::query("PRAGMA foreign_keys = ON")
+                .execute(&pool)
+                .await
+                .map_err(q("pragma"))?;
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        }
+        Ok(Store { pool, evidence_dir })
+    }
+
+    pub fn evidence_dir(&self) -> &Path {
+        &self.evidence_dir
+    }
+
+    /// The SQLite journal mode, for tests and `doctor`-style checks.
+    pub async fn journal_mode(&self) -> Result<String, StoreError> {
+        let row = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("journal mode"))?;
+        row.try_get::<String, _>(0).map_err(q("journal mode"))
+    }
+
+    /// Adds or updates centres in one transaction: all of them or none.
+    pub async fn upsert_centres(&self, centres: &[Centre]) -> Result<Upserted, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin import"))?;
+        let mut counts = Upserted::default();
+        let now = now_text();
+        for c in centres {
+            let exists = sqlx::query("SELECT 1 FROM centres WHERE id = $1")
+                .bind(&c.id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(q("look up centre"))?
+                .is_some();
+            sqlx::query(
+                "INSERT INTO centres (id, name_ar, name_en, agency, region, timezone, hours, phones, websites, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                 ON CONFLICT (id) DO UPDATE SET name_ar = excluded.name_ar, name_en = excluded.name_en,
+                   agency = excluded.agency, region = excluded.region, timezone = excluded.timezone,
+                   hours = excluded.hours, phones = excluded.phones, websites = excluded.websites,
+                   updated_at = excluded.updated_at",
+            )
+            .bind(&c.id)
+            .bind(&c.name_ar)
+            .bind(&c.name_en)
+            .bind(&c.agency)
+            .bind(&c.region)
+            .bind(&c.timezone)
+            .bind(c.hours.to_string())
+            .bind(serde_json::to_string(&c.phones).unwrap_or_default())
+            .bind(serde_json::to_string(&c.websites).unwrap_or_default())
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("upsert centre"))?;
+            if exists {
+                counts.updated += 1;
+            } else {
+                counts.added += 1;
+            }
+        }
+        tx.commit().await.map_err(q("commit import"))?;
+        Ok(counts)
+    }
+
+    pub async fn centres(&self) -> Result<Vec<Centre>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites
+             FROM centres ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list centres"))?;
+        rows.iter().map(centre_from_row).collect()
+    }
+
+    pub async fn centre(&self, id: &str) -> Result<Option<Centre>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites
+             FROM centres WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("get centre"))?;
+        row.as_ref().map(centre_from_row).transpose()
+    }
+
+    pub async fn start_sweep(
+        &self,
+        channel: &str,
+        selection: &str,
+        total: i64,
+    ) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO sweeps (channel, selection, started_at, total, done, status)
+             VALUES ($1, $2, $3, $4, 0, 'running') RETURNING id",
+        )
+        .bind(channel)
+        .bind(selection)
+        .bind(now_text())
+        .bind(total)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("start sweep"))?;
+        row.try_get::<i64, _>(0).map_err(q("start sweep"))
+    }
+
+    pub async fn finish_sweep(&self, id: i64, status: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sweeps SET finished_at = $1, status = $2 WHERE id = $3")
+            .bind(now_text())
+            .bind(status)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("finish sweep"))?;
+        Ok(())
+    }
+
+    pub async fn sweep(&self, id: i64) -> Result<Option<Sweep>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, channel, selection, started_at, finished_at, total, done, status
+             FROM sweeps WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("get sweep"))?;
+        row.map(|r| -> Result<Sweep, sqlx::Error> {
+            Ok(Sweep {
+                id: r.try_get(0)?,
+                channel: r.try_get(1)?,
+                selection: r.try_get(2)?,
+                started_at: r.try_get(3)?,
+                finished_at: r.try_get(4)?,
+                total: r.try_get(5)?,
+                done: r.try_get(6)?,
+                status: r.try_get(7)?,
+            })
+        })
+        .transpose()
+        .map_err(q("read sweep"))
+    }
+
+    /// Stores one result (and counts it on its sweep) in its own transaction.
+    pub async fn insert_result(&self, r: &NewResult<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin result"))?;
+        let row = sqlx::query(
+            "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(r.channel)
+        .bind(r.centre_id)
+        .bind(r.target)
+        .bind(utc_millis::format(&r.started_at))
+        .bind(r.outcome)
+        .bind(r.reason)
+        .bind(r.sweep_id)
+        .bind(r.data.to_string())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(q("insert result"))?;
+        let id = row.try_get::<i64, _>(0).map_err(q("insert result"))?;
+        if let Some(sweep) = r.sweep_id {
+            sqlx::query("UPDATE sweeps SET done = done + 1 WHERE id = $1")
+                .bind(sweep)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("count sweep progress"))?;
+        }
+        tx.commit().await.map_err(q("commit result"))?;
+        Ok(id)
+    }
+
+    /// Results matching `f`, oldest first.
+    pub async fn results(&self, f: &ResultFilter) -> Result<Vec<StoredResult>, StoreError> {
+        let mut sql = String::from(
+            "SELECT id, channel, centre_id, target, started_at, outcome, reason, sweep_id, data
+             FROM results WHERE 1 = 1",
+        );
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        if f.centre_id.is_some() {
+            sql += &format!(" AND centre_id = {}", next());
+        }
+        if f.channel.is_some() {
+            sql += &format!(" AND channel = {}", next());
+        }
+        if f.since.is_some() {
+            sql += &format!(" AND started_at >= {}", next());
+        }
+        if f.sweep_id.is_some() {
+            sql += &format!(" AND sweep_id = {}", next());
+        }
+        sql += " ORDER BY started_at, id";
+        if f.limit.is_some() {
+            sql += &format!(" LIMIT {}", next());
+        }
+        // Only fixed fragments and `$n` placeholders are appended above; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        if let Some(c) = &f.centre_id {
+            query = query.bind(c);
+        }
+        if let Some(c) = &f.channel {
+            query = query.bind(c);
+        }
+        if let Some(s) = &f.since {
+            query = query.bind(utc_millis::format(s));
+        }
+        if let Some(s) = f.sweep_id {
+            query = query.bind(s);
+        }
+        if let Some(l) = f.limit {
+            query = query.bind(l);
+        }
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list results"))?;
+        rows.iter()
+            .map(|r| {
+                let data: String = r.try_get(8).map_err(q("read result"))?;
+                Ok(StoredResult {
+                    id: r.try_get(0).map_err(q("read result"))?,
+                    channel: r.try_get(1).map_err(q("read result"))?,
+                    centre_id: r.try_get(2).map_err(q("read result"))?,
+                    target: r.try_get(3).map_err(q("read result"))?,
+                    started_at: r.try_get(4).map_err(q("read result"))?,
+                    outcome: r.try_get(5).map_err(q("read result"))?,
+                    reason: r.try_get(6).map_err(q("read result"))?,
+                    sweep_id: r.try_get(7).map_err(q("read result"))?,
+                    data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                        what: "result data",
+                        message: e.to_string(),
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {
+    let get = |i: usize| r.try_get::<String, _>(i).map_err(q("read centre"));
+    let corrupt = |message: String| StoreError::Corrupt {
+        what: "centre",
+        message,
+    };
+    Ok(Centre {
+        id: get(0)?,
+        name_ar: get(1)?,
+        name_en: get(2)?,
+        agency: get(3)?,
+        region: get(4)?,
+        timezone: get(5)?,
+        hours: get(6)?.parse().map_err(corrupt)?,
+        phones: serde_json::from_str(&get(7)?).map_err(|e| corrupt(e.to_string()))?,
+        websites: serde_json::from_str(&get(8)?).map_err(|e| corrupt(e.to_string()))?,
+    })
+}
