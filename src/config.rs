@@ -196,7 +196,15 @@ impl Config {
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            let message = e.message().trim_end().to_string();
+            let mut message = e.message().trim_end().to_string();
+            let secret = ["password", "secret", "token"];
+            if message.starts_with("unknown field")
+                && secret.iter().any(|w| message.split('`').nth(1).is_some_and(|f| f.contains(w)))
+            {
+                message.push_str(
+                    "; secrets never go in the file: name an environment variable with a `*_env` key",
+                );
+            }
             located(text, file, span, message)
         })?;
         config.validate().map_err(|r| {
@@ -330,41 +338,32 @@ fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
     None
 }
 
-/// The dotted key whose key or value contains `span`, the deepest one.
+/// The dotted key at `span`, from the enclosing `[section]` header and the line's `key =`
+/// (serde's spans for keys under a header lie outside the header table's own span, so the
+/// document's spans cannot tell).
 fn key_at(text: &str, span: &Range<usize>) -> Option<String> {
-    let doc = parse_doc(text)?;
-    let mut path = Vec::new();
-    walk(doc.get_ref(), span, &mut path);
-    (!path.is_empty()).then(|| path.join("."))
-}
-
-fn walk(table: &DeTable<'_>, span: &Range<usize>, path: &mut Vec<String>) {
-    let inside = |r: Range<usize>| r.start <= span.start && span.start < r.end.max(r.start + 1);
-    for (k, v) in table.iter() {
-        if inside(k.span()) {
-            path.push(k.get_ref().to_string());
-            return;
-        }
-        if inside(v.span()) {
-            path.push(k.get_ref().to_string());
-            match v.get_ref() {
-                DeValue::Table(t) => walk(t, span, path),
-                DeValue::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        if inside(item.span()) {
-                            path.push(i.to_string());
-                            if let DeValue::Table(t) = item.get_ref() {
-                                walk(t, span, path);
-                            }
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            }
-            return;
-        }
+    let at = span.start.min(text.len());
+    let line_start = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let line_end = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+    let header = |l: &str| {
+        l.starts_with('[')
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    };
+    let line = text[line_start..line_end].trim();
+    if let Some(h) = header(line) {
+        return (!h.is_empty()).then_some(h);
     }
+    let section = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find_map(header);
+    let key = line
+        .split_once('=')
+        .map(|(k, _)| k.trim().trim_matches('"').to_string())
+        .filter(|k| !k.is_empty());
+    let path: Vec<String> = section.into_iter().chain(key).collect();
+    (!path.is_empty()).then(|| path.join("."))
 }
 
 impl fmt::Display for ContentCheck {

@@ -219,7 +219,16 @@ async fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::load(&cli)?;
     match cli.command {
         Command::Centres(CentresCmd::Import { file, json }) => {
-            let centres = registry::read_csv(&file)?;
+            let centres = match registry::read_csv(&file) {
+                Err(registry::RegistryError::Rows { path, rows }) if json => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": path, "imported": 0, "bad_rows": rows})
+                    );
+                    return Err(registry::RegistryError::Rows { path, rows }.into());
+                }
+                other => other?,
+            };
             let store = ctx.store().await?;
             let counts = store.upsert_centres(&centres).await?;
             if json {

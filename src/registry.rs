@@ -131,7 +131,9 @@ impl FromStr for OpeningHours {
             let (open, close) = times
                 .split_once('-')
                 .and_then(|(a, b)| Some((parse_time(a.trim())?, parse_time(b.trim())?)))
-                .ok_or_else(|| format!("'{times}': expected a time range like 08:00-15:00"))?;
+                .ok_or_else(|| {
+                    format!("'{part}': expected days then a time range, like 'Sun-Thu 08:00-15:00'")
+                })?;
             if open == close {
                 return Err(format!("'{times}': opening and closing times are the same"));
             }
@@ -246,10 +248,12 @@ fn check_id(id: &str) -> Result<(), String> {
 }
 
 /// One refused row of an import.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RowError {
     /// As a spreadsheet numbers it: the header is row 1.
     pub row: u64,
+    /// The file's line the row starts on; differs from `row` after a multi-line field.
+    pub line: u64,
     pub problems: Vec<String>,
 }
 
@@ -269,7 +273,14 @@ pub enum RegistryError {
 
 fn fmt_rows(rows: &[RowError]) -> String {
     rows.iter()
-        .map(|r| format!("  row {}: {}", r.row, r.problems.join("; ")))
+        .map(|r| {
+            let line = if r.line != r.row {
+                format!(" (line {})", r.line)
+            } else {
+                String::new()
+            };
+            format!("  row {}{line}: {}", r.row, r.problems.join("; "))
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -340,19 +351,24 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
     let mut centres = Vec::new();
     let mut bad = Vec::new();
     let mut first_row_of: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
+    for (i, record) in reader.records().enumerate() {
+        let row = i as u64 + 2;
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let row = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_of(bytes, p.byte())).unwrap_or(0);
                 bad.push(RowError {
                     row,
+                    line,
                     problems: vec![format!("unreadable: {e}")],
                 });
                 continue;
             }
         };
-        let row = record.position().map(|p| p.line()).unwrap_or(0);
+        let line = record
+            .position()
+            .map(|p| line_of(bytes, p.byte()))
+            .unwrap_or(0);
         let mut problems = Vec::new();
         if record.len() != headers.len() {
             problems.push(format!(
@@ -360,7 +376,11 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 record.len(),
                 headers.len()
             ));
-            bad.push(RowError { row, problems });
+            bad.push(RowError {
+                row,
+                line,
+                problems,
+            });
             continue;
         }
         let field = |name: &str| record.get(index[name]).unwrap_or("").to_string();
@@ -417,7 +437,11 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 phones,
                 websites,
             }),
-            _ => bad.push(RowError { row, problems }),
+            _ => bad.push(RowError {
+                row,
+                line,
+                problems,
+            }),
         }
     }
     if !bad.is_empty() {
@@ -427,6 +451,17 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
         });
     }
     Ok(centres)
+}
+
+/// The 1-based line a record starts on. csv's own counters are off with CRLF files (its
+/// position points at the `\n` of the previous `\r\n`), so count from the first byte that
+/// is not a line ending.
+fn line_of(bytes: &[u8], offset: u64) -> u64 {
+    let mut start = (offset as usize).min(bytes.len());
+    while start < bytes.len() && matches!(bytes[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1
 }
 
 /// Shell-style selection of centre ids: `*` any run, `?` one character; several patterns

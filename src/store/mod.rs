@@ -151,8 +151,9 @@ impl Store {
             .await
             .map_err(opened)?;
         if url.starts_with("sqlite:") {
-            // sqlx opens SQLite in WAL mode with a busy timeout; the foreign keys are ours.
-            sqlx::query("PRAGMA foreign_keys = ON")
+            // WAL lets readers work while a sweep writes; it is a property of the file, so
+            // one connection sets it for all. The `Any` driver does not apply sqlx's default.
+            sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await
                 .map_err(q("pragma"))?;
