@@ -13,6 +13,7 @@ use crate::registry::Centre;
 
 #[derive(Debug, Serialize)]
 pub struct WebBench {
+    pub tls: bool,
     pub checks: usize,
     pub concurrency: usize,
     pub elapsed_s: f64,
@@ -22,9 +23,15 @@ pub struct WebBench {
     pub failed: usize,
 }
 
-/// `n` availability checks, each on a fresh connection, against the lab's plain-HTTP page on
+/// `n` availability checks, each on a fresh connection (and a full TLS handshake with `tls`),
+/// against the lab's page on
 /// a free loopback port, `concurrency` at a time. The server shares this process and its cores.
-pub async fn web(config: &Config, n: usize, concurrency: usize) -> anyhow::Result<WebBench> {
+pub async fn web(
+    config: &Config,
+    n: usize,
+    concurrency: usize,
+    tls: bool,
+) -> anyhow::Result<WebBench> {
     let centre: Centre =
         crate::registry::parse_csv(crate::registry::SAMPLE_CSV.as_bytes(), "sample")?
             .into_iter()
@@ -37,8 +44,15 @@ pub async fn web(config: &Config, n: usize, concurrency: usize) -> anyhow::Resul
         slow_ms: 0,
     };
     let lab = Lab::start(&lab_cfg, std::slice::from_ref(&centre)).await?;
-    let probe = WebProbe::new(&config.web)?;
-    let url = url::Url::parse(&format!("http://{}/ok/{}/", lab.http, centre.id))?;
+    let mut web = config.web.clone();
+    web.trust_lab_ca = true;
+    let probe = WebProbe::new(&web)?;
+    let url = if tls {
+        format!("https://{}/ok/{}/", lab.https, centre.id)
+    } else {
+        format!("http://{}/ok/{}/", lab.http, centre.id)
+    };
+    let url = url::Url::parse(&url)?;
     let target = Arc::new(WebTarget {
         url,
         centre: None,
@@ -76,6 +90,7 @@ pub async fn web(config: &Config, n: usize, concurrency: usize) -> anyhow::Resul
             .unwrap_or(0.0)
     };
     Ok(WebBench {
+        tls,
         checks: n,
         concurrency,
         elapsed_s: (elapsed * 1000.0).round() / 1000.0,

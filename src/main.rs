@@ -138,6 +138,9 @@ enum BenchCmd {
         /// Checks in flight at once
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Check the lab's HTTPS page: a full TLS handshake per check
+        #[arg(long)]
+        tls: bool,
         /// Print the figures as JSON
         #[arg(long)]
         json: bool,
@@ -334,14 +337,16 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Bench(BenchCmd::Web {
             urls,
             concurrency,
+            tls,
             json,
         }) => {
-            let b = raqib::bench::web(&ctx.config, urls, concurrency).await?;
+            let b = raqib::bench::web(&ctx.config, urls, concurrency, tls).await?;
             if json {
                 println!("{}", serde_json::to_string(&b)?);
             } else {
                 println!(
-                    "web availability: {} checks, {} in flight, {:.3} s: {:.0} checks/s; total p50 {:.3} ms, p99 {:.3} ms; {} not up",
+                    "web availability{}: {} checks, {} in flight, {:.3} s: {:.0} checks/s; total p50 {:.3} ms, p99 {:.3} ms; {} not up",
+                    if b.tls { " (https)" } else { "" },
                     b.checks, b.concurrency, b.elapsed_s, b.checks_per_s, b.p50_ms, b.p99_ms, b.failed
                 );
             }
