@@ -53,6 +53,116 @@ pub struct Config {
     pub web: WebConfig,
     /// The simulated centres that `raqib lab` serves on loopback.
     pub lab: LabConfig,
+    /// The SIP trunk test calls go out through.
+    pub trunk: TrunkConfig,
+    /// How a test call is placed and what it does after answer.
+    pub call: CallConfig,
+    /// What may be dialled, and how often.
+    pub guard: GuardConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    #[default]
+    Udp,
+    Tcp,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrunkConfig {
+    /// Request-URI of a call; `{number}` is the E.164 number, e.g. `sip:{number}@trunk.example`.
+    pub uri_template: String,
+    /// Send every request to this proxy (`host:port`) instead of the Request-URI's host.
+    pub outbound_proxy: Option<String>,
+    /// `udp` or `tcp`.
+    pub transport: Transport,
+    /// Local address for SIP and RTP (port 0: any free port).
+    pub bind: SocketAddr,
+    /// From URI of test calls.
+    pub from: String,
+    /// Caller id shown to the centre (the From display name), if any.
+    pub caller_id: Option<String>,
+    /// Digest authentication user name.
+    pub username: Option<String>,
+    /// Environment variable that holds the digest password (never the password itself).
+    pub password_env: Option<String>,
+    /// Register with the trunk before calling, and refresh the registration.
+    pub register: bool,
+    /// Registration lifetime asked for, in seconds.
+    pub register_expires: u32,
+    /// Calls in progress at once through this trunk.
+    pub max_channels: usize,
+}
+
+impl Default for TrunkConfig {
+    fn default() -> Self {
+        Self {
+            uri_template: "sip:{number}@127.0.0.1:5070".into(),
+            outbound_proxy: None,
+            transport: Transport::Udp,
+            bind: "127.0.0.1:0".parse().unwrap(),
+            from: "sip:raqib@127.0.0.1".into(),
+            caller_id: None,
+            username: None,
+            password_env: None,
+            register: false,
+            register_expires: 600,
+            max_channels: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CallConfig {
+    /// Seconds of ringing before the call is cancelled as `no_answer`.
+    pub ring_timeout_secs: u64,
+    /// After answer: `hangup`, `notice`, `listen:SECS` or `ivr:NAME` (a script in probes/calls/).
+    pub after_answer: String,
+    /// The notice played by `notice` (8 kHz mono 16-bit WAV); unset: the embedded Arabic one.
+    pub notice_file: Option<PathBuf>,
+    /// Seconds of audio after answer that the answer-type heuristic listens to.
+    pub classify_secs: u64,
+    /// 3xx redirects followed before the call fails.
+    pub max_redirects: u32,
+    /// One-way delay assumed by the E-model when RTCP gives none, in milliseconds.
+    pub default_delay_ms: f64,
+    /// Directory of IVR scripts (`NAME.toml`).
+    pub scripts_dir: PathBuf,
+}
+
+impl Default for CallConfig {
+    fn default() -> Self {
+        Self {
+            ring_timeout_secs: 60,
+            after_answer: "notice".into(),
+            notice_file: None,
+            classify_secs: 6,
+            max_redirects: 3,
+            default_delay_ms: 100.0,
+            scripts_dir: PathBuf::from("probes/calls"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardConfig {
+    /// E.164 prefixes that may be dialled (`+962`); a number matching none is never dialled.
+    pub allow_prefixes: Vec<String>,
+    /// Calls to one number per day (in the centre's time zone) at most.
+    pub max_calls_per_number_per_day: i64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self {
+            allow_prefixes: Vec::new(),
+            max_calls_per_number_per_day: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -160,6 +270,45 @@ impl Default for LabConfig {
             https_listen: "127.0.0.1:18443".parse().unwrap(),
             expired_https_listen: "127.0.0.1:18444".parse().unwrap(),
             slow_ms: 4_000,
+        }
+    }
+}
+
+/// What a call does once answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterAnswer {
+    /// Hang up at once.
+    Hangup,
+    /// Play the notice, then hang up.
+    Notice,
+    /// Listen this many seconds, then hang up.
+    Listen(u64),
+    /// Run the IVR script of this name.
+    Ivr(String),
+}
+
+impl AfterAnswer {
+    pub fn parse(s: &str) -> Result<AfterAnswer, String> {
+        match s.split_once(':') {
+            None if s == "hangup" => Ok(AfterAnswer::Hangup),
+            None if s == "notice" => Ok(AfterAnswer::Notice),
+            Some(("listen", secs)) => match secs.parse::<u64>() {
+                Ok(n) if (1..=600).contains(&n) => Ok(AfterAnswer::Listen(n)),
+                _ => Err(format!(
+                    "'{s}': listen takes 1 to 600 seconds, e.g. listen:10"
+                )),
+            },
+            Some(("ivr", name))
+                if !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+            {
+                Ok(AfterAnswer::Ivr(name.to_string()))
+            }
+            _ => Err(format!(
+                "'{s}': expected hangup, notice, listen:SECS or ivr:NAME"
+            )),
         }
     }
 }
@@ -287,6 +436,83 @@ impl Config {
             return Err(refuse(
                 "lab.slow_ms",
                 format!("must be at most 120000 (got {})", self.lab.slow_ms),
+            ));
+        }
+        let t = &self.trunk;
+        if !t.uri_template.starts_with("sip:") || !t.uri_template.contains("{number}") {
+            return Err(refuse(
+                "trunk.uri_template",
+                format!(
+                    "must be a sip: URI containing {{number}} (got '{}')",
+                    t.uri_template
+                ),
+            ));
+        }
+        if !t.from.starts_with("sip:") {
+            return Err(refuse(
+                "trunk.from",
+                format!("must be a sip: URI (got '{}')", t.from),
+            ));
+        }
+        match (&t.username, &t.password_env) {
+            (Some(_), None) => return Err(refuse(
+                "trunk.username",
+                "needs password_env: the name of the environment variable that holds the password",
+            )),
+            (None, Some(_)) => return Err(refuse("trunk.password_env", "needs username")),
+            _ => {}
+        }
+        if !(1..=10_000).contains(&t.max_channels) {
+            return Err(refuse(
+                "trunk.max_channels",
+                format!("must be between 1 and 10000 (got {})", t.max_channels),
+            ));
+        }
+        if !(60..=86_400).contains(&t.register_expires) {
+            return Err(refuse(
+                "trunk.register_expires",
+                format!("must be between 60 and 86400 (got {})", t.register_expires),
+            ));
+        }
+        let c = &self.call;
+        if !(1..=600).contains(&c.ring_timeout_secs) {
+            return Err(refuse(
+                "call.ring_timeout_secs",
+                format!("must be between 1 and 600 (got {})", c.ring_timeout_secs),
+            ));
+        }
+        if let Err(e) = AfterAnswer::parse(&c.after_answer) {
+            return Err(refuse("call.after_answer", e));
+        }
+        if !(1..=60).contains(&c.classify_secs) {
+            return Err(refuse(
+                "call.classify_secs",
+                format!("must be between 1 and 60 (got {})", c.classify_secs),
+            ));
+        }
+        if !(0.0..=2000.0).contains(&c.default_delay_ms) {
+            return Err(refuse(
+                "call.default_delay_ms",
+                format!("must be between 0 and 2000 (got {})", c.default_delay_ms),
+            ));
+        }
+        for p in &self.guard.allow_prefixes {
+            let digits = p.strip_prefix('+').unwrap_or("");
+            if digits.is_empty() || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit())
+            {
+                return Err(refuse(
+                    "guard.allow_prefixes",
+                    format!("'{p}' is not an E.164 prefix like +962"),
+                ));
+            }
+        }
+        if !(0..=1000).contains(&self.guard.max_calls_per_number_per_day) {
+            return Err(refuse(
+                "guard.max_calls_per_number_per_day",
+                format!(
+                    "must be between 0 and 1000 (got {})",
+                    self.guard.max_calls_per_number_per_day
+                ),
             ));
         }
         if self.store.data_dir.as_os_str().is_empty() {

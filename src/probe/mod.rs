@@ -4,6 +4,7 @@
 //! A centre that does not answer is a *result* with an outcome and a reason. `Err` is kept for
 //! when raqib itself could not run the probe, which never counts against a centre.
 
+pub mod call;
 pub mod web;
 
 use serde::{Deserialize, Serialize};

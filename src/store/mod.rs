@@ -396,6 +396,38 @@ impl Store {
             .collect()
     }
 
+    /// Takes one call from `number`'s cap for `day`; `false` (and nothing taken) when the cap
+    /// is reached. One statement, so concurrent dialers cannot both take the last call.
+    pub async fn take_dial(&self, number: &str, day: &str, cap: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO dial_ledger (number, day, count) SELECT $1, $2, 1 WHERE $3 > 0
+             ON CONFLICT (number, day) DO UPDATE SET count = dial_ledger.count + 1
+             WHERE dial_ledger.count < $3
+             RETURNING count",
+        )
+        .bind(number)
+        .bind(day)
+        .bind(cap)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("take dial"))?;
+        Ok(row.is_some())
+    }
+
+    /// Calls already taken from `number`'s cap on `day`.
+    pub async fn dials(&self, number: &str, day: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT count FROM dial_ledger WHERE number = $1 AND day = $2")
+            .bind(number)
+            .bind(day)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("count dials"))?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>(0).map_err(q("count dials"))?,
+            None => 0,
+        })
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

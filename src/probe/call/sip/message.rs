@@ -1,0 +1,507 @@
+//! SIP messages (RFC 3261 §7): parsing that never panics and refuses the absurd, and
+//! building of the few requests and responses raqib sends.
+//!
+//! Limits that a hostile peer meets: a message of at most 64 KiB, at most 128 header lines,
+//! a Content-Length that must match what arrived (UDP) and stay under 64 KiB.
+
+use std::fmt::Write as _;
+
+pub const MAX_MESSAGE: usize = 65_535;
+const MAX_HEADERS: usize = 128;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty message")]
+    Empty,
+    #[error("message of {0} bytes exceeds 64 KiB")]
+    TooLarge(usize),
+    #[error("bad start line: {0}")]
+    StartLine(String),
+    #[error("bad header line: {0}")]
+    Header(String),
+    #[error("more than {MAX_HEADERS} header lines")]
+    TooManyHeaders,
+    #[error("no blank line after the headers")]
+    Unterminated,
+    #[error("bad Content-Length: {0}")]
+    ContentLength(String),
+    #[error("missing {0} header")]
+    Missing(&'static str),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartLine {
+    Request { method: String, uri: String },
+    Response { status: u16, reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub start: StartLine,
+    /// Header names in their long lower-case form, values trimmed, in order.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Long form of a compact header name (RFC 3261 §7.3.3), lower-cased.
+fn long_name(name: &str) -> String {
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "i" => "call-id",
+        "m" => "contact",
+        "e" => "content-encoding",
+        "l" => "content-length",
+        "c" => "content-type",
+        "f" => "from",
+        "s" => "subject",
+        "k" => "supported",
+        "t" => "to",
+        "v" => "via",
+        _ => return lower,
+    }
+    .to_string()
+}
+
+impl Message {
+    /// Parses one whole message (a UDP datagram, or a framed TCP message).
+    pub fn parse(buf: &[u8]) -> Result<Message, ParseError> {
+        if buf.len() > MAX_MESSAGE {
+            return Err(ParseError::TooLarge(buf.len()));
+        }
+        // Keep-alive CRLFs before a message are allowed (RFC 5626).
+        let start = buf
+            .iter()
+            .position(|&b| b != b'\r' && b != b'\n')
+            .ok_or(ParseError::Empty)?;
+        let buf = &buf[start..];
+        let head_end = find(buf, b"\r\n\r\n").ok_or(ParseError::Unterminated)?;
+        let head = std::str::from_utf8(&buf[..head_end])
+            .map_err(|_| ParseError::Header("not UTF-8".into()))?;
+        let mut lines = head.split("\r\n");
+        let first = lines.next().ok_or(ParseError::Empty)?;
+        let start = parse_start(first)?;
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in lines {
+            if line.starts_with([' ', '\t']) {
+                // Folded continuation of the previous header.
+                let last = headers
+                    .last_mut()
+                    .ok_or_else(|| ParseError::Header(truncate(line)))?;
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+                continue;
+            }
+            let (name, value) = line
+                .split_once(':')
+                .ok_or_else(|| ParseError::Header(truncate(line)))?;
+            let name = name.trim();
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(ParseError::Header(truncate(line)));
+            }
+            if headers.len() == MAX_HEADERS {
+                return Err(ParseError::TooManyHeaders);
+            }
+            headers.push((long_name(name), value.trim().to_string()));
+        }
+        let rest = &buf[head_end + 4..];
+        let mut msg = Message {
+            start,
+            headers,
+            body: Vec::new(),
+        };
+        let len = match msg.header("content-length") {
+            Some(v) => v
+                .parse::<usize>()
+                .map_err(|_| ParseError::ContentLength(truncate(v)))?,
+            None => rest.len(),
+        };
+        if len > rest.len() {
+            return Err(ParseError::ContentLength(format!(
+                "{len} announced, {} present",
+                rest.len()
+            )));
+        }
+        msg.body = rest[..len].to_vec();
+        for required in ["via", "call-id", "cseq", "from", "to"] {
+            if msg.header(required).is_none() {
+                return Err(ParseError::Missing(match required {
+                    "via" => "Via",
+                    "call-id" => "Call-ID",
+                    "cseq" => "CSeq",
+                    "from" => "From",
+                    _ => "To",
+                }));
+            }
+        }
+        let (seq, _) = msg
+            .cseq()
+            .ok_or_else(|| ParseError::Header("CSeq".into()))?;
+        let _ = seq;
+        Ok(msg)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a header, comma-separated values split (for Via, Record-Route, Contact).
+    pub fn header_values(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .flat_map(|(_, v)| split_commas(v))
+            .collect()
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match &self.start {
+            StartLine::Response { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn reason(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Response { reason, .. } => Some(reason),
+            _ => None,
+        }
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { method, .. } => Some(method),
+            _ => None,
+        }
+    }
+
+    pub fn call_id(&self) -> &str {
+        self.header("call-id").unwrap_or_default()
+    }
+
+    /// CSeq number and method.
+    pub fn cseq(&self) -> Option<(u32, &str)> {
+        let v = self.header("cseq")?;
+        let (n, m) = v.split_once(char::is_whitespace)?;
+        Some((n.trim().parse().ok()?, m.trim()))
+    }
+
+    /// The branch parameter of the top Via.
+    pub fn top_branch(&self) -> Option<String> {
+        let via = self.header_values("via").into_iter().next()?;
+        param(&via, "branch")
+    }
+
+    /// The tag parameter of the To (or From) header.
+    pub fn tag(&self, header: &str) -> Option<String> {
+        param(self.header(header)?, "tag")
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = String::new();
+        match &self.start {
+            StartLine::Request { method, uri } => {
+                let _ = write!(out, "{method} {uri} SIP/2.0\r\n");
+            }
+            StartLine::Response { status, reason } => {
+                let _ = write!(out, "SIP/2.0 {status} {reason}\r\n");
+            }
+        }
+        for (n, v) in &self.headers {
+            if n == "content-length" {
+                continue;
+            }
+            let _ = write!(out, "{}: {v}\r\n", canonical(n));
+        }
+        let _ = write!(out, "Content-Length: {}\r\n\r\n", self.body.len());
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(&self.body);
+        bytes
+    }
+
+    pub fn request(method: &str, uri: &str) -> Message {
+        Message {
+            start: StartLine::Request {
+                method: method.into(),
+                uri: uri.into(),
+            },
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.headers.push((long_name(name), value.into()));
+        self
+    }
+
+    pub fn set(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        let name = long_name(name);
+        self.headers.retain(|(n, _)| *n != name);
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// A response to this request, copying Via, From, To, Call-ID and CSeq (RFC 3261 §8.2.6).
+    pub fn response(&self, status: u16, reason: &str, to_tag: Option<&str>) -> Message {
+        let mut r = Message {
+            start: StartLine::Response {
+                status,
+                reason: reason.into(),
+            },
+            headers: Vec::new(),
+            body: Vec::new(),
+        };
+        for (n, v) in &self.headers {
+            if matches!(
+                n.as_str(),
+                "via" | "from" | "call-id" | "cseq" | "record-route"
+            ) {
+                r.headers.push((n.clone(), v.clone()));
+            } else if n == "to" {
+                let mut to = v.clone();
+                if let Some(tag) = to_tag {
+                    if param(v, "tag").is_none() {
+                        to.push_str(";tag=");
+                        to.push_str(tag);
+                    }
+                }
+                r.headers.push((n.clone(), to));
+            }
+        }
+        r
+    }
+}
+
+fn canonical(name: &str) -> String {
+    match name {
+        "call-id" => "Call-ID".into(),
+        "cseq" => "CSeq".into(),
+        "www-authenticate" => "WWW-Authenticate".into(),
+        _ => name
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                match c.next() {
+                    Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse_start(line: &str) -> Result<StartLine, ParseError> {
+    let bad = || ParseError::StartLine(truncate(line));
+    if let Some(rest) = line.strip_prefix("SIP/2.0 ") {
+        let (code, reason) = rest.split_once(' ').unwrap_or((rest, ""));
+        let status: u16 = code.parse().map_err(|_| bad())?;
+        if !(100..=699).contains(&status) || code.len() != 3 {
+            return Err(bad());
+        }
+        return Ok(StartLine::Response {
+            status,
+            reason: reason.to_string(),
+        });
+    }
+    let mut parts = line.split(' ');
+    let (Some(method), Some(uri), Some("SIP/2.0"), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(bad());
+    };
+    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || uri.is_empty() {
+        return Err(bad());
+    }
+    Ok(StartLine::Request {
+        method: method.into(),
+        uri: uri.into(),
+    })
+}
+
+/// Splits a header value at commas outside quotes and angle brackets.
+pub fn split_commas(v: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut depth_angle = false;
+    let mut quoted = false;
+    let mut cur = String::new();
+    for c in v.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => depth_angle = true,
+            '>' if !quoted => depth_angle = false,
+            ',' if !quoted && !depth_angle => {
+                out.push(cur.trim().to_string());
+                cur.clear();
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.trim().is_empty() {
+        out.push(cur.trim().to_string());
+    }
+    out
+}
+
+/// A `;name=value` parameter of a header value (outside `<...>`), case-insensitive name.
+pub fn param(v: &str, name: &str) -> Option<String> {
+    let after = match v.rfind('>') {
+        Some(i) => &v[i + 1..],
+        None => v,
+    };
+    after.split(';').skip(1).find_map(|p| {
+        let (k, val) = p.split_once('=').unwrap_or((p, ""));
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| val.trim().trim_matches('"').to_string())
+    })
+}
+
+/// The URI inside a name-addr (`"x" <sip:a@b>;tag=1` → `sip:a@b`) or an addr-spec.
+pub fn addr_uri(v: &str) -> String {
+    match (v.find('<'), v.find('>')) {
+        (Some(a), Some(b)) if a < b => v[a + 1..b].to_string(),
+        _ => v.split(';').next().unwrap_or("").trim().to_string(),
+    }
+}
+
+/// Host and port of a SIP URI (`sip:user@host:port;params`), default port 5060.
+pub fn uri_host_port(uri: &str) -> Option<(String, u16)> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
+    let rest = rest.split([';', '?']).next()?;
+    let hostport = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    if let Some(v6) = hostport.strip_prefix('[') {
+        let (h, after) = v6.split_once(']')?;
+        let port = after
+            .strip_prefix(':')
+            .map(|p| p.parse().ok())
+            .unwrap_or(Some(5060))?;
+        return Some((h.to_string(), port));
+    }
+    match hostport.rsplit_once(':') {
+        Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
+        None => Some((hostport.to_string(), 5060)),
+    }
+}
+
+/// The user part of a SIP URI.
+pub fn uri_user(uri: &str) -> Option<&str> {
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
+    rest.split_once('@')
+        .map(|(u, _)| u.split(';').next().unwrap_or(u))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "SIP/2.0 200 OK\r\nv: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKabc;rport=5060\r\nFrom: <sip:raqib@127.0.0.1>;tag=f1\r\nt: \"Centre\" <sip:+96265000101@127.0.0.1>;tag=t9\r\ni: call-1\r\nCSeq: 1 INVITE\r\nContact: <sip:uas@127.0.0.1:5062>\r\nRecord-Route: <sip:p1;lr>, <sip:p2;lr>\r\nContent-Type: application/sdp\r\nl: 4\r\n\r\nv=0\r\n";
+
+    #[test]
+    fn parses_a_response_with_compact_headers() {
+        let m = Message::parse(OK.as_bytes()).unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(m.reason(), Some("OK"));
+        assert_eq!(m.call_id(), "call-1");
+        assert_eq!(m.cseq(), Some((1, "INVITE")));
+        assert_eq!(m.top_branch().as_deref(), Some("z9hG4bKabc"));
+        assert_eq!(m.tag("to").as_deref(), Some("t9"));
+        assert_eq!(m.tag("from").as_deref(), Some("f1"));
+        assert_eq!(m.body, b"v=0\r");
+        assert_eq!(
+            m.header_values("record-route"),
+            ["<sip:p1;lr>", "<sip:p2;lr>"]
+        );
+        assert_eq!(
+            addr_uri(m.header("contact").unwrap()),
+            "sip:uas@127.0.0.1:5062"
+        );
+        let again = Message::parse(&m.to_bytes()).unwrap();
+        assert_eq!(again, m);
+    }
+
+    #[test]
+    fn refuses_hostile_input_without_panicking() {
+        let cases: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"\r\n\r\n".to_vec(),
+            b"garbage".to_vec(),
+            b"SIP/2.0 2000 OK\r\n\r\n".to_vec(),
+            b"SIP/2.0 099 Low\r\n\r\n".to_vec(),
+            b"SIP/2.0 200 OK\r\nno colon here\r\n\r\n".to_vec(),
+            OK.replace("l: 4", "l: 99999999999999999999").into_bytes(),
+            OK.replace("l: 4", "l: 400").into_bytes(),
+            OK.replace("i: call-1\r\n", "").into_bytes(),
+            OK.replace("CSeq: 1 INVITE", "CSeq: x").into_bytes(),
+            vec![0xff; 300],
+            format!("SIP/2.0 200 OK\r\nX: {}\r\n\r\n", "a".repeat(70_000)).into_bytes(),
+            format!("SIP/2.0 180 R\r\n{}\r\n", "X: y\r\n".repeat(200)).into_bytes(),
+        ];
+        for c in cases {
+            assert!(
+                Message::parse(&c).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(&c[..c.len().min(60)])
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_status_codes_parse() {
+        for code in [199u16, 699] {
+            let text = OK.replace("200 OK", &format!("{code} Odd"));
+            assert_eq!(
+                Message::parse(text.as_bytes()).unwrap().status(),
+                Some(code)
+            );
+        }
+    }
+
+    #[test]
+    fn uri_parts() {
+        assert_eq!(
+            uri_host_port("sip:+962@127.0.0.1:5070"),
+            Some(("127.0.0.1".into(), 5070))
+        );
+        assert_eq!(
+            uri_host_port("sip:trunk.example;transport=tcp"),
+            Some(("trunk.example".into(), 5060))
+        );
+        assert_eq!(
+            uri_host_port("sip:u@[::1]:5062"),
+            Some(("::1".into(), 5062))
+        );
+        assert_eq!(uri_user("sip:+96265000101@x"), Some("+96265000101"));
+        assert_eq!(param("<sip:a@b;lr>;tag=9", "tag").as_deref(), Some("9"));
+        assert_eq!(param("<sip:a@b;tag=no>", "tag"), None);
+    }
+
+    #[test]
+    fn a_response_copies_the_transaction_headers() {
+        let req = "INVITE sip:x@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5000;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@127.0.0.1>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+        let m = Message::parse(req.as_bytes()).unwrap();
+        assert_eq!(m.method(), Some("INVITE"));
+        let r = m.response(180, "Ringing", Some("uas1"));
+        let r = Message::parse(&r.to_bytes()).unwrap();
+        assert_eq!(r.status(), Some(180));
+        assert_eq!(r.tag("to").as_deref(), Some("uas1"));
+        assert_eq!(r.top_branch().as_deref(), Some("z9hG4bK1"));
+    }
+}

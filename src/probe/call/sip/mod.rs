@@ -1,0 +1,6 @@
+//! The SIP layer of the call probe: messages, SDP, digest authentication, and the UDP/TCP
+//! transport with its transactions (`transport.rs`).
+
+pub mod digest;
+pub mod message;
+pub mod sdp;

@@ -1,0 +1,125 @@
+//! The SDP of a test call (RFC 4566, offer/answer per RFC 3264): raqib offers PCMU, PCMA and
+//! telephone-event, and reads from the answer where to send media and which codec was chosen.
+
+use std::net::{IpAddr, SocketAddr};
+
+/// The offer: audio on `rtp`, PCMU (0), PCMA (8), telephone-event (101).
+pub fn offer(rtp: SocketAddr, session_id: u64) -> String {
+    let ip = rtp.ip();
+    let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
+    format!(
+        "v=0\r\no=raqib {session_id} {session_id} IN {family} {ip}\r\ns=raqib test call\r\n\
+         c=IN {family} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n\
+         a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n\
+         a=ptime:20\r\na=sendrecv\r\n",
+        rtp.port()
+    )
+}
+
+/// What an answer (or an offer, for the lab's UAS) says about audio.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    /// Where the peer receives RTP; `None` when the stream is refused (port 0) or unusable.
+    pub remote: Option<SocketAddr>,
+    /// The first offered/answered payload type raqib can decode (0 or 8).
+    pub codec: Option<u8>,
+    /// The payload type of telephone-event, if the peer accepts RFC 4733 digits.
+    pub telephone_event: Option<u8>,
+}
+
+/// Parses the first audio stream; `None` when there is no usable SDP.
+pub fn parse(body: &[u8]) -> Option<Media> {
+    let text = std::str::from_utf8(body).ok()?;
+    let mut session_addr: Option<IpAddr> = None;
+    let mut media_addr: Option<IpAddr> = None;
+    let mut port: Option<u16> = None;
+    let mut formats: Vec<u8> = Vec::new();
+    let mut telephone_event = None;
+    let mut in_audio = false;
+    let mut seen_audio = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(m) = line.strip_prefix("m=") {
+            if seen_audio {
+                break;
+            }
+            let mut parts = m.split_whitespace();
+            in_audio = parts.next() == Some("audio");
+            if in_audio {
+                seen_audio = true;
+                port = parts.next().and_then(|p| p.split('/').next()?.parse().ok());
+                let _proto = parts.next();
+                formats = parts.filter_map(|f| f.parse().ok()).collect();
+            }
+        } else if let Some(c) = line.strip_prefix("c=") {
+            let addr = c
+                .split_whitespace()
+                .nth(2)
+                .and_then(|a| a.split('/').next()?.parse().ok());
+            if in_audio {
+                media_addr = addr;
+            } else if !seen_audio {
+                session_addr = addr;
+            }
+        } else if let Some(r) = line.strip_prefix("a=rtpmap:") {
+            if in_audio {
+                let (pt, enc) = r.split_once(' ')?;
+                if enc.to_ascii_lowercase().starts_with("telephone-event/8000") {
+                    telephone_event = pt.parse().ok();
+                }
+            }
+        }
+    }
+    if !seen_audio {
+        return None;
+    }
+    let addr = media_addr.or(session_addr);
+    let remote = match (addr, port) {
+        (Some(ip), Some(p)) if p != 0 && !ip.is_unspecified() => Some(SocketAddr::new(ip, p)),
+        _ => None,
+    };
+    Some(Media {
+        remote,
+        codec: formats.iter().copied().find(|f| *f == 0 || *f == 8),
+        telephone_event,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_an_answer() {
+        let a = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 10004 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n";
+        let m = parse(a.as_bytes()).unwrap();
+        assert_eq!(m.remote, Some("127.0.0.1:10004".parse().unwrap()));
+        assert_eq!(m.codec, Some(8));
+        assert_eq!(m.telephone_event, Some(101));
+    }
+
+    #[test]
+    fn our_offer_parses_back() {
+        let o = offer("127.0.0.1:4000".parse().unwrap(), 7);
+        let m = parse(o.as_bytes()).unwrap();
+        assert_eq!(m.remote, Some("127.0.0.1:4000".parse().unwrap()));
+        assert_eq!(m.codec, Some(0));
+        assert_eq!(m.telephone_event, Some(101));
+    }
+
+    #[test]
+    fn refused_or_broken_streams() {
+        assert_eq!(
+            parse(b"v=0\r\nm=audio 0 RTP/AVP 0\r\nc=IN IP4 1.2.3.4\r\n")
+                .unwrap()
+                .remote,
+            None
+        );
+        assert!(parse(b"not sdp").is_none());
+        assert_eq!(
+            parse(b"m=audio 5000 RTP/AVP 18\r\nc=IN IP4 127.0.0.1\r\n")
+                .unwrap()
+                .codec,
+            None
+        );
+    }
+}
