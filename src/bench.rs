@@ -42,6 +42,8 @@ pub async fn web(
         https_listen: "127.0.0.1:0".parse()?,
         expired_https_listen: "127.0.0.1:0".parse()?,
         slow_ms: 0,
+        sip_listen: "127.0.0.1:0".parse()?,
+        phones: Default::default(),
     };
     let lab = Lab::start(&lab_cfg, std::slice::from_ref(&centre)).await?;
     let mut web = config.web.clone();

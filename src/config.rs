@@ -131,6 +131,9 @@ pub struct CallConfig {
     pub default_delay_ms: f64,
     /// Directory of IVR scripts (`NAME.toml`).
     pub scripts_dir: PathBuf,
+    /// SIP timer T1 in milliseconds (RFC 3261: 500): UDP retransmissions start here and an
+    /// unanswered INVITE gives up after 64·T1 (`unreachable`).
+    pub timer_t1_ms: u64,
 }
 
 impl Default for CallConfig {
@@ -139,10 +142,11 @@ impl Default for CallConfig {
             ring_timeout_secs: 60,
             after_answer: "notice".into(),
             notice_file: None,
-            classify_secs: 6,
+            classify_secs: 10,
             max_redirects: 3,
             default_delay_ms: 100.0,
             scripts_dir: PathBuf::from("probes/calls"),
+            timer_t1_ms: 500,
         }
     }
 }
@@ -261,6 +265,10 @@ pub struct LabConfig {
     pub expired_https_listen: SocketAddr,
     /// How long the lab's slow pages take before answering, in milliseconds.
     pub slow_ms: u64,
+    /// UDP address of the lab's SIP centres (loopback only).
+    pub sip_listen: SocketAddr,
+    /// Behaviour of each lab number (`"+96265000101" = "answer:1500"`); see `raqib lab --help`.
+    pub phones: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for LabConfig {
@@ -270,6 +278,8 @@ impl Default for LabConfig {
             https_listen: "127.0.0.1:18443".parse().unwrap(),
             expired_https_listen: "127.0.0.1:18444".parse().unwrap(),
             slow_ms: 4_000,
+            sip_listen: "127.0.0.1:5070".parse().unwrap(),
+            phones: Default::default(),
         }
     }
 }
@@ -424,6 +434,7 @@ impl Config {
             ("lab.http_listen", self.lab.http_listen),
             ("lab.https_listen", self.lab.https_listen),
             ("lab.expired_https_listen", self.lab.expired_https_listen),
+            ("lab.sip_listen", self.lab.sip_listen),
         ] {
             if !addr.ip().is_loopback() {
                 return Err(refuse(
@@ -483,6 +494,12 @@ impl Config {
         }
         if let Err(e) = AfterAnswer::parse(&c.after_answer) {
             return Err(refuse("call.after_answer", e));
+        }
+        if !(10..=2000).contains(&c.timer_t1_ms) {
+            return Err(refuse(
+                "call.timer_t1_ms",
+                format!("must be between 10 and 2000 (got {})", c.timer_t1_ms),
+            ));
         }
         if !(1..=60).contains(&c.classify_secs) {
             return Err(refuse(

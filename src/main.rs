@@ -12,11 +12,13 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
-use raqib::config::{self, Config};
+use raqib::config::{self, AfterAnswer, Config};
 use raqib::lab::Lab;
+use raqib::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
 use raqib::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
 use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
+use raqib::schedule::guard::DiallingGuard;
 use raqib::schedule::sweep::{self, ProgressStyle, SweepSummary};
 use raqib::store::{NewResult, ResultFilter, Store};
 
@@ -84,7 +86,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// The main job on the embedded default: import the sample centres, start the lab, sweep it
+    /// The main job on the embedded default: import the sample centres, start the lab, sweep
+    /// its phones and websites
     Demo {
         /// Print the summary as JSON
         #[arg(long)]
@@ -126,7 +129,33 @@ enum ProbeCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Place a real test call: an E.164 number, a sip: URI, or a centre id
+    #[command(after_help = CALL_HELP)]
+    Call {
+        /// E.164 number, sip: URI or centre id
+        target: String,
+        /// Seconds of ringing before CANCEL [default: the config's call.ring_timeout_secs]
+        #[arg(long, value_name = "SECS")]
+        ring_timeout: Option<u64>,
+        /// hangup | notice | listen:SECS | ivr:NAME [default: the config's call.after_answer]
+        #[arg(long, value_name = "POLICY")]
+        after_answer: Option<String>,
+        /// Allow a target that is not in the registry (recorded with the result)
+        #[arg(long)]
+        unlisted: bool,
+        /// One JSON object per line per call
+        #[arg(long)]
+        json: bool,
+    },
 }
+
+const CALL_HELP: &str =
+    "TARGET is an E.164 number (+96265000101), a sip: URI, or a centre id (all its \
+numbers). Numbers go out through [trunk] uri_template and must pass the dialling guard: in the \
+registry (or --unlisted), matching [guard] allow_prefixes, under the daily cap. A sip: URI that is \
+not a number needs --unlisted.\n\nOutcomes: answered, busy (486/600), no_answer (ring timeout, \
+cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable (no response), \
+failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
 
 #[derive(Subcommand)]
 enum BenchCmd {
@@ -176,7 +205,7 @@ fn main() -> ExitCode {
                 || e.downcast_ref::<registry::RegistryError>().is_some()
                 || matches!(
                     e.downcast_ref::<sweep::SweepError>(),
-                    Some(sweep::SweepError::NoCentres(_) | sweep::SweepError::Unsupported(_))
+                    Some(sweep::SweepError::NoCentres(_))
                 );
             eprintln!("raqib: {e:#}");
             ExitCode::from(if input { 2 } else { 1 })
@@ -264,6 +293,13 @@ async fn run(cli: Cli) -> Result<()> {
             expect,
             json,
         }) => probe_web(&ctx, &target, expect, json).await?,
+        Command::Probe(ProbeCmd::Call {
+            target,
+            ring_timeout,
+            after_answer,
+            unlisted,
+            json,
+        }) => probe_call(&ctx, &target, ring_timeout, after_answer, unlisted, json).await?,
         Command::Sweep {
             channel,
             centres,
@@ -330,9 +366,22 @@ async fn run(cli: Cli) -> Result<()> {
                     lab.ready_line()
                 );
             }
-            let summary = run_sweep(&ctx, &store, Channel::Web, &centres, "demo").await;
+            // The lab's centre that never answers would hold the demo for the full minute.
+            let mut demo = Ctx {
+                config: ctx.config.clone(),
+                data_dir: ctx.data_dir.clone(),
+            };
+            demo.config.call.ring_timeout_secs = demo.config.call.ring_timeout_secs.min(15);
+            let phone = run_sweep(&demo, &store, Channel::Phone, &centres, "demo").await;
+            let web = run_sweep(&demo, &store, Channel::Web, &centres, "demo").await;
             lab.stop();
-            print_summary(&summary?, json)?;
+            let (phone, web) = (phone?, web?);
+            if json {
+                println!("{}", serde_json::json!({"phone": phone, "web": web}));
+            } else {
+                print_summary(&phone, false)?;
+                print_summary(&web, false)?;
+            }
         }
         Command::Bench(BenchCmd::Web {
             urls,
@@ -369,7 +418,9 @@ async fn run_sweep(
         Channel::Web => {
             sweep::run_web(&ctx.config, store, centres, selection, ProgressStyle::Auto).await?
         }
-        Channel::Phone => return Err(sweep::SweepError::Unsupported(channel).into()),
+        Channel::Phone => {
+            sweep::run_phone(&ctx.config, store, centres, selection, ProgressStyle::Auto).await?
+        }
     };
     Ok(summary)
 }
@@ -442,6 +493,174 @@ async fn probe_web(ctx: &Ctx, target: &str, expect: Option<String>, json: bool) 
         }
     }
     Ok(())
+}
+
+async fn probe_call(
+    ctx: &Ctx,
+    target: &str,
+    ring_timeout: Option<u64>,
+    after_answer: Option<String>,
+    unlisted: bool,
+    json: bool,
+) -> Result<()> {
+    let policy = after_answer.unwrap_or_else(|| ctx.config.call.after_answer.clone());
+    let after = AfterAnswer::parse(&policy).map_err(|e| bad(format!("--after-answer {e}")))?;
+    let ring = ring_timeout.unwrap_or(ctx.config.call.ring_timeout_secs);
+    if !(1..=600).contains(&ring) {
+        return Err(bad("--ring-timeout must be between 1 and 600 seconds"));
+    }
+    let store = ctx.store().await?;
+    let centres = store.centres().await?;
+    let owner = |number: &str| {
+        centres
+            .iter()
+            .find(|c| c.phones.iter().any(|p| p == number))
+    };
+    let probe = CallProbe::new(&ctx.config, store.evidence_dir()).await?;
+    // (target, time zone for the daily cap, listed)
+    let mut targets: Vec<(CallTarget, chrono_tz::Tz, bool)> = Vec::new();
+    if target.starts_with('+') {
+        registry::check_e164(target).map_err(bad)?;
+        let c = owner(target);
+        targets.push((
+            CallTarget {
+                uri: probe.uri_for(target),
+                number: Some(target.to_string()),
+                centre: c.map(|c| c.id.clone()),
+                unlisted: c.is_none(),
+            },
+            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
+            c.is_some(),
+        ));
+    } else if target.starts_with("sip:") || target.starts_with("sips:") {
+        let user = raqib::probe::call::sip::message::uri_user(target).unwrap_or("");
+        let number = registry::check_e164(user).is_ok().then(|| user.to_string());
+        let c = number.as_deref().and_then(owner);
+        if number.is_none() && !unlisted {
+            return Err(bad(format!(
+                "'{target}' is not a number of the registry: add --unlisted to call it"
+            )));
+        }
+        targets.push((
+            CallTarget {
+                uri: target.to_string(),
+                number,
+                centre: c.map(|c| c.id.clone()),
+                unlisted: c.is_none(),
+            },
+            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
+            c.is_some(),
+        ));
+    } else {
+        let c = store.centre(target).await?.ok_or_else(|| {
+            bad(format!(
+                "'{target}' is neither a number, a sip: URI nor a known centre id"
+            ))
+        })?;
+        if c.phones.is_empty() {
+            return Err(bad(format!("centre '{target}' has no phone number")));
+        }
+        for n in &c.phones {
+            targets.push((
+                CallTarget {
+                    uri: probe.uri_for(n),
+                    number: Some(n.clone()),
+                    centre: Some(c.id.clone()),
+                    unlisted: false,
+                },
+                c.tz(),
+                true,
+            ));
+        }
+    }
+    let opts = CallOptions {
+        ring_timeout: std::time::Duration::from_secs(ring),
+        after_answer: after,
+    };
+    let guard = DiallingGuard::new(&ctx.config.guard, &store);
+    for (t, tz, listed) in &targets {
+        let result = match &t.number {
+            Some(n) => match guard
+                .admit(n, *listed, unlisted, *tz, chrono::Utc::now())
+                .await?
+            {
+                Ok(()) => probe.call(t, &opts).await,
+                Err(why) => probe.refused(t, why, &policy),
+            },
+            // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
+            None => probe.call(t, &opts).await,
+        };
+        let done = sweep::Done::call(&result);
+        let id = store
+            .insert_result(&NewResult {
+                channel: Channel::Phone.as_str(),
+                centre_id: result.centre.as_deref(),
+                target: &result.target,
+                started_at: result.started_at,
+                outcome: done.outcome,
+                reason: None,
+                sweep_id: None,
+                data: &done.data,
+            })
+            .await
+            .context("storing the result")?;
+        if json {
+            let mut out = serde_json::Map::new();
+            out.insert("id".into(), id.into());
+            if let serde_json::Value::Object(m) = done.data {
+                out.extend(m);
+            }
+            println!("{}", serde_json::Value::Object(out));
+        } else {
+            print_call_result(id, &result);
+        }
+    }
+    Ok(())
+}
+
+fn print_call_result(id: i64, r: &CallResult) {
+    println!("{}  (result {id})", r.target);
+    println!(
+        "  outcome    {}{}",
+        r.outcome.as_str(),
+        r.sip_status
+            .map(|s| format!(" ({s} {})", r.sip_reason.as_deref().unwrap_or("")))
+            .unwrap_or_default()
+    );
+    if let Some(d) = &r.detail {
+        println!("  detail     {d}");
+    }
+    let t = &r.timings_ms;
+    println!(
+        "  timeline   first response {} · ringing {} · answer {} · first audio {} after answer · total {:.1} ms",
+        fmt_ms(t.first_response),
+        fmt_ms(t.ringing),
+        fmt_ms(t.answer),
+        fmt_ms(t.first_audio),
+        t.total
+    );
+    if let Some(a) = &r.answer_type {
+        println!(
+            "  heard      {} ({})",
+            serde_json::to_value(a)
+                .unwrap_or_default()
+                .as_str()
+                .unwrap_or(""),
+            r.answer_type_source.as_deref().unwrap_or("heuristic")
+        );
+    }
+    if let Some(q) = &r.rtp {
+        println!(
+            "  rtp        {} packets, {} lost ({:.2} %), jitter {:.2} ms, MOS {:.2}",
+            q.packets, q.lost, q.loss_pct, q.jitter_ms, q.mos
+        );
+    }
+    if let Some(p) = &r.recording {
+        println!("  recording  {p}");
+    }
+    if let Some(p) = &r.sip_trace {
+        println!("  sip trace  {p}");
+    }
 }
 
 fn fmt_ms(v: Option<f64>) -> String {
@@ -550,6 +769,13 @@ fn print_summary(s: &SweepSummary, json: bool) -> Result<()> {
         return Ok(());
     }
     let color = std::io::stdout().is_terminal();
+    let names = sweep::outcomes_of(s.channel);
+    // Only the outcomes that occurred get a column, so the table stays narrow.
+    let shown: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|o| s.outcomes.get(*o).copied().unwrap_or(0) > 0)
+        .collect();
     println!(
         "\nsweep {} ({}) {}: {} checks in {:.1} s",
         s.sweep,
@@ -558,36 +784,43 @@ fn print_summary(s: &SweepSummary, json: bool) -> Result<()> {
         s.checks,
         s.elapsed_ms / 1000.0
     );
-    println!(
-        "{:<24} {:>6} {:>4} {:>8} {:>5} {:>5} {:>10}  problem",
-        "centre", "checks", "up", "degraded", "down", "error", "median"
-    );
+    let mut header = format!("{:<24} {:>6}", "centre", "checks");
+    for o in &shown {
+        header += &format!(" {:>w$}", o, w = o.len().max(4));
+    }
+    header += &format!(" {:>10}  problem", "median");
+    println!("{header}");
     for t in &s.centres {
-        let mark = if !color {
-            ""
-        } else if t.down + t.error > 0 {
-            "\x1b[31m"
-        } else if t.degraded > 0 {
-            "\x1b[33m"
-        } else {
-            "\x1b[32m"
+        let fine = t.outcomes.get(names[0]).copied().unwrap_or(0) == t.checks;
+        let mark = match (color, fine) {
+            (false, _) => "",
+            (true, true) => "\x1b[32m",
+            (true, false) => "\x1b[31m",
         };
         let end = if color { "\x1b[0m" } else { "" };
-        println!(
-            "{mark}{:<24} {:>6} {:>4} {:>8} {:>5} {:>5} {:>10}  {}{end}",
-            t.centre,
-            t.checks,
-            t.up,
-            t.degraded,
-            t.down,
-            t.error,
-            fmt_ms(t.median_total_ms),
+        let mut row = format!("{mark}{:<24} {:>6}", t.centre, t.checks);
+        for o in &shown {
+            row += &format!(
+                " {:>w$}",
+                t.outcomes.get(*o).copied().unwrap_or(0),
+                w = o.len().max(4)
+            );
+        }
+        row += &format!(
+            " {:>10}  {}{end}",
+            fmt_ms(t.median_ms),
             t.problem.as_deref().unwrap_or("")
         );
+        println!("{row}");
     }
-    println!(
-        "{:<24} {:>6} {:>4} {:>8} {:>5} {:>5}",
-        "total", s.checks, s.up, s.degraded, s.down, s.error
-    );
+    let mut total = format!("{:<24} {:>6}", "total", s.checks);
+    for o in &shown {
+        total += &format!(
+            " {:>w$}",
+            s.outcomes.get(*o).copied().unwrap_or(0),
+            w = o.len().max(4)
+        );
+    }
+    println!("{total}");
     Ok(())
 }

@@ -22,9 +22,27 @@ fn the_demo_sweeps_the_lab_and_summarises() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let both: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // 15 sample numbers, each with its lab behaviour (config/raqib.toml [lab.phones]).
+    let p = &both["phone"];
+    assert_eq!(p["checks"], 15, "{p:#}");
+    let count = |k: &str| p[k].as_i64().unwrap();
+    assert_eq!(
+        [
+            count("answered"),
+            count("busy"),
+            count("no_answer"),
+            count("rejected"),
+            count("not_in_service"),
+            count("failed"),
+            count("refused"),
+        ],
+        [9, 1, 1, 1, 2, 1, 0],
+        "{p:#}"
+    );
     // 13 sample centres with 14 websites: a 500, an expired certificate and a closed port are
     // down; the slow page is degraded; the rest (a redirect among them) are up.
+    let s = &both["web"];
     assert_eq!(s["checks"], 14, "{s:#}");
     assert_eq!(
         (

@@ -96,7 +96,7 @@ fn setup(lab_slow_ms: u64, web_slow_ms: u64) -> Setup {
         &config,
         format!(
             "[web]\ntimeout_ms = 30000\nslow_ms = {web_slow_ms}\ncontent_check = \"name_ar\"\ntrust_lab_ca = true\nconcurrency = 4\n\n\
-             [lab]\nhttp_listen = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nexpired_https_listen = \"127.0.0.1:0\"\nslow_ms = {lab_slow_ms}\n"
+             [lab]\nhttp_listen = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nexpired_https_listen = \"127.0.0.1:0\"\nsip_listen = \"127.0.0.1:0\"\nslow_ms = {lab_slow_ms}\n"
         ),
     )
     .unwrap();
@@ -357,12 +357,4 @@ fn the_store_runs_in_wal_mode() {
         store.journal_mode().await.unwrap()
     });
     assert_eq!(mode, "wal");
-}
-
-#[test]
-fn the_phone_channel_is_refused_until_it_exists() {
-    let s = setup(100, 50);
-    let out = raqib(&s.config, &s.data, &["sweep", "--channel", "phone"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("phone"));
 }

@@ -6,6 +6,7 @@
 //! `/error/ID/` a 500, `/moved/ID/` a 301 to `/ok/ID/`; on plain HTTP, on HTTPS with a valid
 //! lab certificate, and on HTTPS with an expired one.
 
+pub mod sip;
 mod web;
 
 use std::collections::HashMap;
@@ -27,6 +28,8 @@ pub enum LabError {
     },
     #[error("the lab's TLS set-up failed: {0}")]
     Tls(String),
+    #[error("lab.phones: '{number}' = '{behaviour}': unknown behaviour (answer:MS[~JITTER], human, ivr, music, voicemail, hangup:MS, busy, unavailable, declined, not_in_service, congested, reject:CODE, early, never, silent)")]
+    Phone { number: String, behaviour: String },
 }
 
 /// A running lab; its servers stop when it is dropped.
@@ -34,6 +37,10 @@ pub struct Lab {
     pub http: SocketAddr,
     pub https: SocketAddr,
     pub expired_https: SocketAddr,
+    /// The lab's SIP centres (UDP).
+    pub sip: SocketAddr,
+    /// When each lab call's INVITE arrived and its 200 OK left.
+    pub wire: sip::WireLog,
     tasks: tokio::task::JoinSet<()>,
 }
 
@@ -66,10 +73,26 @@ impl Lab {
             site,
         )
         .await?;
+        let mut phones = HashMap::new();
+        for (number, behaviour) in &cfg.phones {
+            let b = sip::Behaviour::parse(behaviour).ok_or_else(|| LabError::Phone {
+                number: number.clone(),
+                behaviour: behaviour.clone(),
+            })?;
+            phones.insert(number.clone(), b);
+        }
+        let (sip, wire) = sip::serve(&mut tasks, cfg.sip_listen, phones)
+            .await
+            .map_err(|source| LabError::Bind {
+                addr: cfg.sip_listen,
+                source,
+            })?;
         Ok(Lab {
             http,
             https,
             expired_https,
+            sip,
+            wire,
             tasks,
         })
     }
@@ -77,8 +100,8 @@ impl Lab {
     /// One line a script can wait for: the lab is ready and where.
     pub fn ready_line(&self) -> String {
         format!(
-            "lab ready: http://{} https://{} expired-https://{}",
-            self.http, self.https, self.expired_https
+            "lab ready: http://{} https://{} expired-https://{} sip://{}",
+            self.http, self.https, self.expired_https, self.sip
         )
     }
 

@@ -40,6 +40,16 @@ pub enum ProbeError {
     TrustStore { path: String, message: String },
     #[error("TLS set-up failed: {0}")]
     TlsSetup(String),
+    #[error("the environment variable {variable} (named by password_env) is not set")]
+    Secret { variable: String },
+    #[error("cannot use the notice {path}: {message}")]
+    Notice { path: String, message: String },
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("local resource exhausted while probing {target}: {source}")]
     Local {
         target: String,

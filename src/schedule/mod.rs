@@ -1,4 +1,5 @@
 //! Scheduling: what gets probed when. For now a sweep on demand (`raqib sweep`); cron
 //! schedules, opening-hour windows and the dialling guard join this module later.
 
+pub mod guard;
 pub mod sweep;

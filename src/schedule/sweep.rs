@@ -2,19 +2,26 @@
 //! each result stored the moment its probe ends.
 //!
 //! Probes run as their own tasks, so storing one result never delays the timing of another.
+//! Phone targets pass the dialling guard first; a refused number is stored as `refused` and
+//! never dialled.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::io::IsTerminal;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::config::Config;
+use crate::config::{AfterAnswer, Config};
+use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
 use crate::probe::web::{WebOutcome, WebProbe, WebResult, WebTarget};
 use crate::probe::{Channel, ProbeError};
 use crate::registry::Centre;
+use crate::schedule::guard::DiallingGuard;
 use crate::store::{NewResult, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -25,8 +32,6 @@ pub enum SweepError {
     Probe(#[from] ProbeError),
     #[error("no centre matches '{0}'")]
     NoCentres(String),
-    #[error("the {0} channel cannot be swept yet: this build has no {0} probe")]
-    Unsupported(Channel),
 }
 
 /// How progress is shown while a sweep runs.
@@ -38,17 +43,84 @@ pub enum ProgressStyle {
     Quiet,
 }
 
+/// One finished probe, whatever the channel, as the sweep stores and counts it.
+pub struct Done {
+    pub data: serde_json::Value,
+    pub channel: Channel,
+    pub centre: Option<String>,
+    pub target: String,
+    pub started_at: DateTime<Utc>,
+    pub outcome: &'static str,
+    pub reason: Option<String>,
+    /// The duration the summary's median is taken of (web: total; phone: answer).
+    pub metric_ms: Option<f64>,
+    pub detail: Option<String>,
+    /// Whether this outcome is fine (no problem to show in the summary).
+    pub fine: bool,
+}
+
+impl Done {
+    pub fn web(r: &WebResult) -> Done {
+        let data = serde_json::to_value(r).unwrap_or_default();
+        Done {
+            outcome: r.outcome.as_str(),
+            reason: data["reason"].as_str().map(String::from),
+            data,
+            channel: Channel::Web,
+            centre: r.centre.clone(),
+            target: r.target.clone(),
+            started_at: r.started_at,
+            metric_ms: r.http_status.map(|_| r.timings_ms.total),
+            detail: r.detail.clone(),
+            fine: r.outcome == WebOutcome::Up,
+        }
+    }
+
+    pub fn call(r: &CallResult) -> Done {
+        let data = serde_json::to_value(r).unwrap_or_default();
+        Done {
+            outcome: r.outcome.as_str(),
+            reason: None,
+            data,
+            channel: Channel::Phone,
+            centre: r.centre.clone(),
+            target: r.target.clone(),
+            started_at: r.started_at,
+            metric_ms: r.timings_ms.answer,
+            detail: r.detail.clone(),
+            fine: r.outcome == crate::probe::call::CallOutcome::Answered,
+        }
+    }
+}
+
+/// The outcomes each channel can have, in the order the summary shows them.
+pub fn outcomes_of(channel: Channel) -> &'static [&'static str] {
+    match channel {
+        Channel::Web => &["up", "degraded", "down", "error"],
+        Channel::Phone => &[
+            "answered",
+            "busy",
+            "no_answer",
+            "rejected",
+            "not_in_service",
+            "unreachable",
+            "failed",
+            "refused",
+            "error",
+        ],
+    }
+}
+
 /// The totals of one centre in a sweep.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct CentreTally {
     pub centre: String,
     pub checks: usize,
-    pub up: usize,
-    pub degraded: usize,
-    pub down: usize,
-    pub error: usize,
-    /// Median `total` of the checks that got an answer, in ms.
-    pub median_total_ms: Option<f64>,
+    /// Count per outcome (every outcome of the channel, zeros included).
+    #[serde(flatten)]
+    pub outcomes: BTreeMap<String, usize>,
+    /// Median of the channel's key duration (web: total, phone: answer), in ms.
+    pub median_ms: Option<f64>,
     /// The first problem seen, for the summary's last column.
     pub problem: Option<String>,
 }
@@ -60,83 +132,78 @@ pub struct SweepSummary {
     pub status: String,
     pub elapsed_ms: f64,
     pub checks: usize,
-    pub up: usize,
-    pub degraded: usize,
-    pub down: usize,
-    pub error: usize,
+    #[serde(flatten)]
+    pub outcomes: BTreeMap<String, usize>,
     pub centres: Vec<CentreTally>,
 }
 
-/// Runs a web sweep over `centres` and returns its summary.
-pub async fn run_web(
-    config: &Config,
+type Job = Pin<Box<dyn Future<Output = Done> + Send>>;
+
+fn zeros(channel: Channel) -> BTreeMap<String, usize> {
+    outcomes_of(channel)
+        .iter()
+        .map(|o| (o.to_string(), 0))
+        .collect()
+}
+
+/// Runs `jobs` with at most `concurrency` in flight, storing each result as it ends.
+async fn run(
     store: &Store,
-    centres: &[Centre],
+    channel: Channel,
     selection: &str,
+    centres: &[Centre],
+    jobs: Vec<Job>,
+    concurrency: usize,
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
-    let probe = WebProbe::new(&config.web)?;
-    let targets: Vec<WebTarget> = centres
-        .iter()
-        .flat_map(|c| WebTarget::of_centre(c, config.web.content_check))
-        .collect();
     let started = Instant::now();
     let sweep = store
-        .start_sweep(Channel::Web.as_str(), selection, targets.len() as i64)
+        .start_sweep(channel.as_str(), selection, jobs.len() as i64)
         .await?;
-    let progress = Progress::new(style, targets.len());
-
-    let (tx, mut rx) = mpsc::channel::<WebResult>(64);
-    let limit = Arc::new(Semaphore::new(config.web.concurrency));
+    let progress = Progress::new(style, jobs.len());
+    let (tx, mut rx) = mpsc::channel::<Done>(64);
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let launcher = tokio::spawn(async move {
-        for target in targets {
+        for job in jobs {
             let Ok(permit) = limit.clone().acquire_owned().await else {
                 break;
             };
-            let probe = probe.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                let result = probe.check_or_error(&target).await;
+                let done = job.await;
                 drop(permit);
-                let _ = tx.send(result).await;
+                let _ = tx.send(done).await;
             });
         }
     });
 
-    let mut tallies: BTreeMap<String, (CentreTally, Vec<f64>)> = centres
-        .iter()
-        .filter(|c| !c.websites.is_empty())
-        .map(|c| {
-            (
-                c.id.clone(),
-                (
-                    CentreTally {
-                        centre: c.id.clone(),
-                        ..Default::default()
-                    },
-                    Vec::new(),
-                ),
-            )
-        })
-        .collect();
+    let mut tallies: BTreeMap<String, (CentreTally, Vec<f64>)> = BTreeMap::new();
+    for c in centres {
+        let has = match channel {
+            Channel::Web => !c.websites.is_empty(),
+            Channel::Phone => !c.phones.is_empty(),
+        };
+        if has {
+            tallies.insert(c.id.clone(), (tally(&c.id, channel), Vec::new()));
+        }
+    }
     let mut interrupted = false;
     let mut stored = 0usize;
     loop {
-        let result = tokio::select! {
+        let done = tokio::select! {
             r = rx.recv() => match r { Some(r) => r, None => break },
             _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
         };
-        let data = serde_json::to_value(&result).unwrap_or_default();
         let written = store
             .insert_result(&NewResult {
-                channel: Channel::Web.as_str(),
-                centre_id: result.centre.as_deref(),
-                target: &result.target,
-                started_at: result.started_at,
-                outcome: outcome_text(result.outcome),
-                reason: data["reason"].as_str(),
+                channel: done.channel.as_str(),
+                centre_id: done.centre.as_deref(),
+                target: &done.target,
+                started_at: done.started_at,
+                outcome: done.outcome,
+                reason: done.reason.as_deref(),
                 sweep_id: Some(sweep),
-                data: &data,
+                data: &done.data,
             })
             .await;
         if let Err(e) = written {
@@ -145,29 +212,18 @@ pub async fn run_web(
             return Err(e.into());
         }
         stored += 1;
-        progress.result(&result);
-        let key = result.centre.clone().unwrap_or_default();
-        let (tally, totals) = tallies.entry(key.clone()).or_insert_with(|| {
-            (
-                CentreTally {
-                    centre: key,
-                    ..Default::default()
-                },
-                Vec::new(),
-            )
-        });
-        tally.checks += 1;
-        match result.outcome {
-            WebOutcome::Up => tally.up += 1,
-            WebOutcome::Degraded => tally.degraded += 1,
-            WebOutcome::Down => tally.down += 1,
-            WebOutcome::Error => tally.error += 1,
+        progress.result(&done);
+        let key = done.centre.clone().unwrap_or_default();
+        let (t, metrics) = tallies
+            .entry(key.clone())
+            .or_insert_with(|| (tally(&key, channel), Vec::new()));
+        t.checks += 1;
+        *t.outcomes.entry(done.outcome.to_string()).or_default() += 1;
+        if let Some(m) = done.metric_ms {
+            metrics.push(m);
         }
-        if result.http_status.is_some() {
-            totals.push(result.timings_ms.total);
-        }
-        if tally.problem.is_none() && result.outcome != WebOutcome::Up {
-            tally.problem = result.detail.clone();
+        if t.problem.is_none() && !done.fine {
+            t.problem = done.detail.clone().or(Some(done.outcome.to_string()));
         }
     }
     launcher.abort();
@@ -181,33 +237,114 @@ pub async fn run_web(
 
     let centres: Vec<CentreTally> = tallies
         .into_values()
-        .map(|(mut t, mut totals)| {
-            t.median_total_ms = median(&mut totals);
+        .map(|(mut t, mut m)| {
+            t.median_ms = median(&mut m);
             t
         })
         .collect();
-    let sum = |f: fn(&CentreTally) -> usize| centres.iter().map(f).sum();
+    let mut outcomes = zeros(channel);
+    for t in &centres {
+        for (k, v) in &t.outcomes {
+            *outcomes.entry(k.clone()).or_default() += v;
+        }
+    }
     Ok(SweepSummary {
         sweep,
-        channel: Channel::Web,
+        channel,
         status: status.into(),
         elapsed_ms: crate::probe::ms(started.elapsed()),
         checks: stored,
-        up: sum(|t| t.up),
-        degraded: sum(|t| t.degraded),
-        down: sum(|t| t.down),
-        error: sum(|t| t.error),
+        outcomes,
         centres,
     })
 }
 
-fn outcome_text(o: WebOutcome) -> &'static str {
-    match o {
-        WebOutcome::Up => "up",
-        WebOutcome::Degraded => "degraded",
-        WebOutcome::Down => "down",
-        WebOutcome::Error => "error",
+fn tally(centre: &str, channel: Channel) -> CentreTally {
+    CentreTally {
+        centre: centre.to_string(),
+        checks: 0,
+        outcomes: zeros(channel),
+        median_ms: None,
+        problem: None,
     }
+}
+
+/// Runs a web sweep over `centres` and returns its summary.
+pub async fn run_web(
+    config: &Config,
+    store: &Store,
+    centres: &[Centre],
+    selection: &str,
+    style: ProgressStyle,
+) -> Result<SweepSummary, SweepError> {
+    let probe = WebProbe::new(&config.web)?;
+    let jobs: Vec<Job> = centres
+        .iter()
+        .flat_map(|c| WebTarget::of_centre(c, config.web.content_check))
+        .map(|target| {
+            let probe = probe.clone();
+            Box::pin(async move { Done::web(&probe.check_or_error(&target).await) }) as Job
+        })
+        .collect();
+    run(
+        store,
+        Channel::Web,
+        selection,
+        centres,
+        jobs,
+        config.web.concurrency,
+        style,
+    )
+    .await
+}
+
+/// Runs a phone sweep: every number of `centres`, through the guard, within the trunk's
+/// channels.
+pub async fn run_phone(
+    config: &Config,
+    store: &Store,
+    centres: &[Centre],
+    selection: &str,
+    style: ProgressStyle,
+) -> Result<SweepSummary, SweepError> {
+    let probe = CallProbe::new(config, store.evidence_dir()).await?;
+    let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
+    let opts = CallOptions {
+        ring_timeout: std::time::Duration::from_secs(config.call.ring_timeout_secs),
+        after_answer: after,
+    };
+    let guard = DiallingGuard::new(&config.guard, store);
+    let mut jobs: Vec<Job> = Vec::new();
+    for c in centres {
+        for number in &c.phones {
+            let target = CallTarget {
+                uri: probe.uri_for(number),
+                number: Some(number.clone()),
+                centre: Some(c.id.clone()),
+                unlisted: false,
+            };
+            let admitted = guard.admit(number, true, false, c.tz(), Utc::now()).await?;
+            let probe = probe.clone();
+            let opts = opts.clone();
+            let policy = config.call.after_answer.clone();
+            jobs.push(Box::pin(async move {
+                match admitted {
+                    Ok(()) => Done::call(&probe.call(&target, &opts).await),
+                    Err(why) => Done::call(&probe.refused(&target, why, &policy)),
+                }
+            }));
+        }
+    }
+    run(
+        store,
+        Channel::Phone,
+        selection,
+        centres,
+        jobs,
+        config.trunk.max_channels,
+        style,
+    )
+    .await
 }
 
 fn median(v: &mut [f64]) -> Option<f64> {
@@ -252,23 +389,20 @@ impl Progress {
         }
     }
 
-    fn result(&self, r: &WebResult) {
+    fn result(&self, d: &Done) {
         let n = self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         let line = format!(
-            "{} {} {}{} {:.0} ms",
-            r.centre.as_deref().unwrap_or("-"),
-            r.target,
-            outcome_text(r.outcome),
-            r.reason
-                .map(|x| format!(
-                    " ({})",
-                    serde_json::to_value(x)
-                        .unwrap_or_default()
-                        .as_str()
-                        .unwrap_or("")
-                ))
+            "{} {} {}{}{}",
+            d.centre.as_deref().unwrap_or("-"),
+            d.target,
+            d.outcome,
+            d.reason
+                .as_deref()
+                .map(|x| format!(" ({x})"))
                 .unwrap_or_default(),
-            r.timings_ms.total
+            d.metric_ms
+                .map(|m| format!(" {m:.0} ms"))
+                .unwrap_or_default()
         );
         if let Some(bar) = &self.bar {
             bar.inc(1);

@@ -134,8 +134,27 @@ impl Store {
             path: dir.display().to_string(),
             source,
         })?;
+        // Two processes opening a new store at once would both run the first migration: a
+        // file lock makes the second wait until the first has migrated.
+        let lock_path = dir.join("raqib.lock");
+        let lock = std::fs::File::create(&lock_path).map_err(|source| StoreError::DataDir {
+            path: lock_path.display().to_string(),
+            source,
+        })?;
+        let locked = tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
+            .await
+            .map_err(|e| StoreError::DataDir {
+                path: lock_path.display().to_string(),
+                source: std::io::Error::other(e),
+            })?
+            .map_err(|source| StoreError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
         let url = format!("sqlite://{}?mode=rwc", dir.join("raqib.sqlite").display());
-        Store::open_url(&url, evidence_dir).await
+        let store = Store::open_url(&url, evidence_dir).await;
+        drop(locked);
+        store
     }
 
     async fn open_url(url: &str, evidence_dir: PathBuf) -> Result<Store, StoreError> {

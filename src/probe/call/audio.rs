@@ -4,11 +4,11 @@
 //!
 //! The rule, over the first `window` seconds after answer (frames of 160 samples at 8 kHz):
 //! - a frame is *active* when its RMS exceeds -45 dBFS, *tonal* when its normalised
-//!   autocorrelation at the best lag in 2.5–12 ms (80–400 Hz fundamentals excluded: speech)
-//!   exceeds 0.9 and its zero-crossing rate is stable — a beep or information tone;
+//!   autocorrelation at the best lag of 0.25–2.5 ms (a 400 Hz–4 kHz period; voices sit lower)
+//!   exceeds 0.9 — a beep or an information tone;
 //! - `silence`: under 5 % of frames active;
-//! - `announcement`: a special-information tone (three rising tones, or any tone run at the
-//!   start), or speech that runs to the end of the window without a pause of 1 s;
+//! - `announcement`: a special-information tone (or any tone run of 200 ms) at the start, or
+//!   10 s or more of speech without a pause of 1.2 s;
 //! - `music`: over 85 % of frames active with no pause longer than 300 ms, and not speech-like
 //!   (few short gaps) — hold music;
 //! - `human`: a first speech burst of 0.3–3.5 s followed by at least 1.2 s of silence
@@ -178,12 +178,12 @@ pub fn classify(after_answer: &[i16]) -> AnswerType {
     }
     let speech_ms = ms(speech);
     if pause == 0 {
-        return if speech_ms > 3500 {
-            if tonal_end {
-                AnswerType::Voicemail
-            } else {
-                AnswerType::Announcement
-            }
+        // Still talking when the window ends: a recording that long is an announcement; a
+        // shorter one could still turn out to be an IVR prompt.
+        return if tonal_end && speech_ms > 3500 {
+            AnswerType::Voicemail
+        } else if speech_ms >= 10_000 {
+            AnswerType::Announcement
         } else {
             AnswerType::Unknown
         };
@@ -294,7 +294,8 @@ mod tests {
             speech(4000),
         ]);
         assert_eq!(classify(&sit), AnswerType::Announcement);
-        assert_eq!(classify(&speech(8000)), AnswerType::Announcement);
+        assert_eq!(classify(&speech(12_000)), AnswerType::Announcement);
+        assert_eq!(classify(&speech(6000)), AnswerType::Unknown);
     }
 
     #[test]

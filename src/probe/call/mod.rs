@@ -1,8 +1,287 @@
 //! The call probe: a real SIP test call to a centre's number — its timeline, outcome, the
-//! audio heard (G.711 decoded, kept as WAV evidence), RTP quality and a guess of what answered.
+//! audio heard (G.711 decoded, kept as WAV evidence with the SIP trace), RTP quality and a
+//! heuristic guess of what answered.
+//!
+//! The call's life is a state machine (`uac.rs`): Dialing → Proceeding → Ringing → Answered →
+//! Hangup, and every timing in the result is the difference of two instants taken where the
+//! message left or reached the socket.
 
 pub mod audio;
 pub mod g711;
+pub mod media;
 pub mod quality;
 pub mod rtp;
 pub mod sip;
+mod uac;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use self::audio::AnswerType;
+use self::sip::transport::UdpEndpoint;
+use super::{Channel, ProbeError};
+use crate::config::{AfterAnswer, Config, Transport};
+
+/// The embedded notice: "an automated service-quality test call" in Arabic, 8 kHz mono.
+pub const NOTICE_WAV: &[u8] = include_bytes!("../../../probes/calls/notice.wav");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    Answered,
+    Busy,
+    NoAnswer,
+    Rejected,
+    NotInService,
+    Unreachable,
+    Failed,
+    /// The dialling guard refused the number: never dialled.
+    Refused,
+    /// raqib could not place the call (no socket, no route): never counts.
+    Error,
+}
+
+impl CallOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Answered => "answered",
+            CallOutcome::Busy => "busy",
+            CallOutcome::NoAnswer => "no_answer",
+            CallOutcome::Rejected => "rejected",
+            CallOutcome::NotInService => "not_in_service",
+            CallOutcome::Unreachable => "unreachable",
+            CallOutcome::Failed => "failed",
+            CallOutcome::Refused => "refused",
+            CallOutcome::Error => "error",
+        }
+    }
+
+    /// The outcome of a final status (RFC 3261 §21; unknown codes as the x00 of their class).
+    pub fn of_status(status: u16) -> CallOutcome {
+        match status {
+            200..=299 => CallOutcome::Answered,
+            486 | 600 => CallOutcome::Busy,
+            404 | 484 | 410 | 604 => CallOutcome::NotInService,
+            408 => CallOutcome::Failed,
+            400..=499 => CallOutcome::Rejected,
+            500..=599 => CallOutcome::Failed,
+            603 => CallOutcome::Rejected,
+            601..=699 => CallOutcome::Busy, // unknown 6xx: as 600 Busy Everywhere
+            _ => CallOutcome::Failed,
+        }
+    }
+}
+
+/// Milliseconds from the first INVITE sent; `first_audio` from answer.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallTimings {
+    pub first_response: Option<f64>,
+    pub ringing: Option<f64>,
+    pub answer: Option<f64>,
+    pub first_audio: Option<f64>,
+    pub total: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RtpSummary {
+    pub packets: u64,
+    pub lost: u64,
+    pub loss_pct: f64,
+    pub jitter_ms: f64,
+    pub mos: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallResult {
+    pub channel: Channel,
+    pub centre: Option<String>,
+    pub target: String,
+    #[serde(with = "crate::probe::utc_millis")]
+    pub started_at: DateTime<Utc>,
+    pub outcome: CallOutcome,
+    pub sip_status: Option<u16>,
+    pub sip_reason: Option<String>,
+    pub timings_ms: CallTimings,
+    pub answer_type: Option<AnswerType>,
+    pub rtp: Option<RtpSummary>,
+    pub recording: Option<String>,
+    pub sip_trace: Option<String>,
+    /// The E.164 number dialled, when the target was one.
+    pub number: Option<String>,
+    /// Dialled on demand although not in the registry (`--unlisted`).
+    pub unlisted: bool,
+    /// How `answer_type` was decided: `heuristic` (audio), later `label` (an auditor).
+    pub answer_type_source: Option<String>,
+    /// RTP arrived before the answer (ringback or an announcement as early media).
+    pub early_media: bool,
+    /// Who ended an answered call: `raqib` or `remote`.
+    pub hangup_by: Option<String>,
+    /// The policy applied after answer.
+    pub after_answer: String,
+    /// Each URI a 3xx sent the call to, in order.
+    pub redirects: Vec<String>,
+    /// A sentence for people: what happened and why it was classified so.
+    pub detail: Option<String>,
+}
+
+impl CallResult {
+    pub fn counts(&self) -> bool {
+        !matches!(self.outcome, CallOutcome::Refused | CallOutcome::Error)
+    }
+}
+
+/// Whom to call.
+#[derive(Debug, Clone)]
+pub struct CallTarget {
+    /// The Request-URI.
+    pub uri: String,
+    pub number: Option<String>,
+    pub centre: Option<String>,
+    pub unlisted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallOptions {
+    pub ring_timeout: Duration,
+    pub after_answer: AfterAnswer,
+}
+
+/// Settings a call needs, resolved once from the config.
+pub(crate) struct Settings {
+    pub uri_template: String,
+    pub outbound_proxy: Option<String>,
+    pub transport: Transport,
+    pub bind: std::net::SocketAddr,
+    pub from: String,
+    pub caller_id: Option<String>,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub classify: Duration,
+    pub max_redirects: u32,
+    pub default_delay_ms: f64,
+    pub t1: Duration,
+    pub notice: Vec<i16>,
+    pub evidence_dir: PathBuf,
+}
+
+/// Places test calls through the configured trunk; clone it freely.
+#[derive(Clone)]
+pub struct CallProbe {
+    settings: Arc<Settings>,
+    udp: Option<UdpEndpoint>,
+}
+
+impl CallProbe {
+    /// Binds the trunk's UDP socket (for UDP) and loads the notice.
+    pub async fn new(config: &Config, evidence_dir: &Path) -> Result<CallProbe, ProbeError> {
+        let trunk = &config.trunk;
+        let password = match &trunk.password_env {
+            Some(var) => Some(std::env::var(var).map_err(|_| ProbeError::Secret {
+                variable: var.clone(),
+            })?),
+            None => None,
+        };
+        let notice_bytes = match &config.call.notice_file {
+            Some(p) => std::fs::read(p).map_err(|e| ProbeError::Notice {
+                path: p.display().to_string(),
+                message: e.to_string(),
+            })?,
+            None => NOTICE_WAV.to_vec(),
+        };
+        let notice = read_wav_8k(&notice_bytes).map_err(|message| ProbeError::Notice {
+            path: config
+                .call
+                .notice_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "probes/calls/notice.wav".into()),
+            message,
+        })?;
+        let udp =
+            match trunk.transport {
+                Transport::Udp => Some(UdpEndpoint::bind(trunk.bind).await.map_err(|source| {
+                    ProbeError::Bind {
+                        addr: trunk.bind,
+                        source,
+                    }
+                })?),
+                Transport::Tcp => None,
+            };
+        Ok(CallProbe {
+            settings: Arc::new(Settings {
+                uri_template: trunk.uri_template.clone(),
+                outbound_proxy: trunk.outbound_proxy.clone(),
+                transport: trunk.transport,
+                bind: trunk.bind,
+                from: trunk.from.clone(),
+                caller_id: trunk.caller_id.clone(),
+                username: trunk.username.clone(),
+                password,
+                classify: Duration::from_secs(config.call.classify_secs),
+                max_redirects: config.call.max_redirects,
+                default_delay_ms: config.call.default_delay_ms,
+                t1: Duration::from_millis(config.call.timer_t1_ms),
+                notice,
+                evidence_dir: evidence_dir.to_path_buf(),
+            }),
+            udp,
+        })
+    }
+
+    /// The Request-URI for an E.164 number through the trunk.
+    pub fn uri_for(&self, number: &str) -> String {
+        self.settings.uri_template.replace("{number}", number)
+    }
+
+    /// Places one call. A centre that does not answer is a result; so is raqib's own failure
+    /// (outcome `error`), which never counts against a centre.
+    pub async fn call(&self, target: &CallTarget, opts: &CallOptions) -> CallResult {
+        uac::place(&self.settings, self.udp.as_ref(), target, opts).await
+    }
+
+    /// A stored result for a number the guard refused: it was never dialled.
+    pub fn refused(&self, target: &CallTarget, why: String, after_answer: &str) -> CallResult {
+        CallResult {
+            channel: Channel::Phone,
+            centre: target.centre.clone(),
+            target: target.uri.clone(),
+            started_at: Utc::now(),
+            outcome: CallOutcome::Refused,
+            sip_status: None,
+            sip_reason: None,
+            timings_ms: CallTimings::default(),
+            answer_type: None,
+            rtp: None,
+            recording: None,
+            sip_trace: None,
+            number: target.number.clone(),
+            unlisted: target.unlisted,
+            answer_type_source: None,
+            early_media: false,
+            hangup_by: None,
+            after_answer: after_answer.to_string(),
+            redirects: Vec::new(),
+            detail: Some(why),
+        }
+    }
+}
+
+/// Reads a WAV as 8 kHz mono 16-bit samples (other rates and widths are refused).
+pub fn read_wav_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+    let spec = reader.spec();
+    if spec.sample_rate != 8000 || spec.channels != 1 || spec.bits_per_sample != 16 {
+        return Err(format!(
+            "must be 8 kHz mono 16-bit (is {} Hz, {} channel(s), {} bits)",
+            spec.sample_rate, spec.channels, spec.bits_per_sample
+        ));
+    }
+    reader
+        .into_samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())
+}

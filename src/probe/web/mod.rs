@@ -32,6 +32,17 @@ pub enum WebOutcome {
     Error,
 }
 
+impl WebOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WebOutcome::Up => "up",
+            WebOutcome::Degraded => "degraded",
+            WebOutcome::Down => "down",
+            WebOutcome::Error => "error",
+        }
+    }
+}
+
 /// Why a check is `down` (or `error`: `local`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,0 +1,622 @@
+//! The lab's SIP centres: a user-agent server on loopback whose behaviour is chosen by the
+//! dialled number (`[lab.phones]`) or by a Request-URI user such as `answer-1500`.
+//!
+//! Behaviours: `answer:MS[~JITTER]` (ring, answer, a greeting then silence: a person),
+//! `human`, `ivr` (a prompt, then waits for an RFC 4733 digit), `music`, `voicemail`,
+//! `busy` (486), `unavailable` (480), `declined` (603), `not_in_service` (404), `congested`
+//! (503), `early` (183 with an announcement as early media, then 404), `never` (rings until
+//! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself).
+//!
+//! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
+//! that benchmarks measure raqib's answer time against.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+use crate::probe::call::sip::message::{uri_user, Message, StartLine};
+use crate::probe::call::sip::sdp;
+use crate::probe::call::sip::transport::{Incoming, UdpEndpoint};
+use crate::probe::call::{g711, read_wav_8k, rtp};
+
+const GREETING: &[u8] = include_bytes!("../../probes/calls/lab/greeting.wav");
+const IVR_PROMPT: &[u8] = include_bytes!("../../probes/calls/lab/ivr-prompt.wav");
+const MUSIC: &[u8] = include_bytes!("../../probes/calls/lab/music.wav");
+const VOICEMAIL: &[u8] = include_bytes!("../../probes/calls/lab/voicemail.wav");
+const NOT_IN_SERVICE: &[u8] = include_bytes!("../../probes/calls/lab/not-in-service.wav");
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Ring this long (± jitter), answer, then play `after`.
+    Answer {
+        ring_ms: u64,
+        jitter_ms: u64,
+        after: AfterAnswer,
+    },
+    Reject(u16),
+    Early,
+    Never,
+    Silent,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAnswer {
+    Greeting,
+    Ivr,
+    Music,
+    Voicemail,
+    /// Greet, then hang up after this many ms.
+    HangUp(u64),
+}
+
+impl Behaviour {
+    pub fn parse(s: &str) -> Option<Behaviour> {
+        let s = s.trim().to_ascii_lowercase();
+        let (name, arg) = match s.split_once([':', '-']) {
+            Some((n, a)) => (n.to_string(), Some(a.to_string())),
+            None => (s.clone(), None),
+        };
+        let answer = |ring_ms, jitter_ms, after| Behaviour::Answer {
+            ring_ms,
+            jitter_ms,
+            after,
+        };
+        Some(match (name.as_str(), arg) {
+            ("answer", Some(a)) => {
+                let (ms, jitter) = match a.split_once(['~', '-']) {
+                    Some((m, j)) => (m.parse().ok()?, j.parse().ok()?),
+                    None => (a.parse().ok()?, 0),
+                };
+                answer(ms, jitter, AfterAnswer::Greeting)
+            }
+            ("human", None) => answer(3000, 1000, AfterAnswer::Greeting),
+            ("ivr", None) => answer(1000, 0, AfterAnswer::Ivr),
+            ("music", None) => answer(500, 0, AfterAnswer::Music),
+            ("voicemail", None) => answer(8000, 0, AfterAnswer::Voicemail),
+            ("hangup", Some(a)) => answer(500, 0, AfterAnswer::HangUp(a.parse().ok()?)),
+            ("busy", None) => Behaviour::Reject(486),
+            ("unavailable", None) => Behaviour::Reject(480),
+            ("declined", None) => Behaviour::Reject(603),
+            ("not_in_service", None) => Behaviour::Reject(404),
+            ("congested", None) => Behaviour::Reject(503),
+            ("reject", Some(code)) => {
+                Behaviour::Reject(code.parse().ok().filter(|c| (300..700).contains(c))?)
+            }
+            ("early", None) => Behaviour::Early,
+            ("never", None) => Behaviour::Never,
+            ("silent", None) => Behaviour::Silent,
+            _ => return None,
+        })
+    }
+}
+
+/// When a lab call's INVITE arrived and its 200 OK left.
+#[derive(Debug, Clone, Copy)]
+pub struct WireTimes {
+    pub invite_at: Instant,
+    pub ok_at: Option<Instant>,
+}
+
+pub type WireLog = Arc<Mutex<HashMap<String, WireTimes>>>;
+
+struct Prompts {
+    greeting: Vec<i16>,
+    ivr: Vec<i16>,
+    music: Vec<i16>,
+    voicemail: Vec<i16>,
+    not_in_service: Vec<i16>,
+}
+
+fn load(b: &[u8]) -> Vec<i16> {
+    read_wav_8k(b).unwrap_or_default()
+}
+
+/// Starts the lab's UAS on `addr`; returns its address and the wire log.
+pub async fn serve(
+    tasks: &mut tokio::task::JoinSet<()>,
+    addr: SocketAddr,
+    phones: HashMap<String, Behaviour>,
+) -> std::io::Result<(SocketAddr, WireLog)> {
+    let ep = UdpEndpoint::bind(addr).await?;
+    let local = ep.local_addr();
+    let mut unmatched = ep.accept_unmatched();
+    let log: WireLog = Default::default();
+    let prompts = Arc::new(Prompts {
+        greeting: load(GREETING),
+        ivr: load(IVR_PROMPT),
+        music: load(MUSIC),
+        voicemail: load(VOICEMAIL),
+        not_in_service: load(NOT_IN_SERVICE),
+    });
+    let wire = log.clone();
+    tasks.spawn(async move {
+        let mut calls: HashMap<String, mpsc::UnboundedSender<Incoming>> = HashMap::new();
+        while let Some(incoming) = unmatched.recv().await {
+            let Ok(m) = &incoming.parsed else { continue };
+            let id = m.call_id().to_string();
+            calls.retain(|_, tx| !tx.is_closed());
+            if let Some(tx) = calls.get(&id) {
+                let _ = tx.send(incoming);
+                continue;
+            }
+            if m.method() != Some("INVITE") {
+                if m.method().is_some_and(|x| x != "ACK") {
+                    let r = m.response(481, "Call/Transaction Does Not Exist", None);
+                    let _ = ep.send_raw(&r.to_bytes(), incoming.from).await;
+                }
+                continue;
+            }
+            let user = match &m.start {
+                StartLine::Request { uri, .. } => uri_user(uri).unwrap_or("").to_string(),
+                _ => String::new(),
+            };
+            let behaviour = phones
+                .get(&user)
+                .cloned()
+                .or_else(|| Behaviour::parse(&user))
+                .unwrap_or(Behaviour::Reject(404));
+            if let Ok(mut w) = wire.lock() {
+                w.insert(
+                    id.clone(),
+                    WireTimes {
+                        invite_at: incoming.at,
+                        ok_at: None,
+                    },
+                );
+            }
+            let (tx, rx) = mpsc::unbounded_channel();
+            calls.insert(id, tx);
+            let ep = ep.clone();
+            let prompts = prompts.clone();
+            let wire = wire.clone();
+            tokio::spawn(async move {
+                uas(ep, incoming, rx, behaviour, prompts, wire).await;
+            });
+        }
+    });
+    Ok((local, log))
+}
+
+struct Uas {
+    ep: UdpEndpoint,
+    peer: SocketAddr,
+    invite: Message,
+    to_tag: String,
+    last: Option<Vec<u8>>,
+}
+
+impl Uas {
+    async fn respond(&mut self, status: u16, reason: &str, body: Option<&str>) -> Instant {
+        let mut r = self.invite.response(status, reason, Some(&self.to_tag));
+        if status > 100 {
+            r.push("contact", format!("<sip:lab@{}>", self.ep.local_addr()));
+        }
+        if let Some(b) = body {
+            r.push("content-type", "application/sdp");
+            r.body = b.as_bytes().to_vec();
+        }
+        let bytes = r.to_bytes();
+        let at = self
+            .ep
+            .send_raw(&bytes, self.peer)
+            .await
+            .unwrap_or_else(|_| Instant::now());
+        self.last = Some(bytes);
+        at
+    }
+
+    async fn resend_last(&self) {
+        if let Some(b) = &self.last {
+            let _ = self.ep.send_raw(b, self.peer).await;
+        }
+    }
+}
+
+fn answer_sdp(rtp: SocketAddr, codec: u8) -> String {
+    let name = if codec == 8 { "PCMA" } else { "PCMU" };
+    format!(
+        "v=0\r\no=lab 1 1 IN IP4 {ip}\r\ns=raqib lab\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:{codec} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n",
+        ip = rtp.ip(),
+        port = rtp.port()
+    )
+}
+
+/// What happened while waiting: keep going, a CANCEL, a BYE, a digit.
+enum Event {
+    Timeout,
+    Cancel,
+    Bye,
+    Gone,
+}
+
+async fn next_event(
+    uas: &mut Uas,
+    rx: &mut mpsc::UnboundedReceiver<Incoming>,
+    until: Instant,
+) -> Event {
+    loop {
+        let got = tokio::time::timeout_at(until.into(), rx.recv()).await;
+        let incoming = match got {
+            Err(_) => return Event::Timeout,
+            Ok(None) => return Event::Gone,
+            Ok(Some(i)) => i,
+        };
+        let Ok(m) = incoming.parsed else { continue };
+        match m.method() {
+            Some("INVITE") => uas.resend_last().await,
+            Some("ACK") => {}
+            Some("CANCEL") => {
+                let ok = m.response(200, "OK", Some(&uas.to_tag));
+                let _ = uas.ep.send_raw(&ok.to_bytes(), incoming.from).await;
+                return Event::Cancel;
+            }
+            Some("BYE") => {
+                let ok = m.response(200, "OK", Some(&uas.to_tag));
+                let _ = uas.ep.send_raw(&ok.to_bytes(), incoming.from).await;
+                return Event::Bye;
+            }
+            Some(_) => {
+                let ok = m.response(200, "OK", Some(&uas.to_tag));
+                let _ = uas.ep.send_raw(&ok.to_bytes(), incoming.from).await;
+            }
+            None => {}
+        }
+    }
+}
+
+async fn uas(
+    ep: UdpEndpoint,
+    first: Incoming,
+    mut rx: mpsc::UnboundedReceiver<Incoming>,
+    behaviour: Behaviour,
+    prompts: Arc<Prompts>,
+    wire: WireLog,
+) {
+    let Ok(invite) = first.parsed else { return };
+    let call_id = invite.call_id().to_string();
+    let offer = sdp::parse(&invite.body);
+    let remote_media = offer.as_ref().and_then(|o| o.remote);
+    let codec = offer.as_ref().and_then(|o| o.codec).unwrap_or(0);
+    let Ok(rtp_socket) = UdpSocket::bind(SocketAddr::new(ep.local_addr().ip(), 0)).await else {
+        return;
+    };
+    let rtp_socket = Arc::new(rtp_socket);
+    let rtp_local = rtp_socket.local_addr().unwrap_or(ep.local_addr());
+    let mut uas = Uas {
+        ep,
+        peer: first.from,
+        invite,
+        to_tag: format!("{:08x}", fastrand::u32(..)),
+        last: None,
+    };
+    let sdp_answer = answer_sdp(rtp_local, codec);
+    let t1 = Duration::from_millis(500);
+    match behaviour {
+        Behaviour::Silent => {
+            // Never answer anything: raqib's timer B must decide.
+            while rx.recv().await.is_some() {}
+        }
+        Behaviour::Reject(code) => {
+            uas.respond(100, "Trying", None).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let reason = match code {
+                486 => "Busy Here",
+                480 => "Temporarily Unavailable",
+                603 => "Decline",
+                404 => "Not Found",
+                503 => "Service Unavailable",
+                _ => "Lab",
+            };
+            final_until_ack(&mut uas, &mut rx, code, reason, t1).await;
+        }
+        Behaviour::Never => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(180, "Ringing", None).await;
+            let end = Instant::now() + Duration::from_secs(600);
+            if let Event::Cancel = next_event(&mut uas, &mut rx, end).await {
+                final_until_ack(&mut uas, &mut rx, 487, "Request Terminated", t1).await;
+            }
+        }
+        Behaviour::Early => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(183, "Session Progress", Some(&sdp_answer))
+                .await;
+            if let Some(to) = remote_media {
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                play(
+                    &rtp_socket,
+                    &mut Stream::new(),
+                    &prompts.not_in_service,
+                    codec,
+                    to,
+                    &stop,
+                )
+                .await;
+            }
+            final_until_ack(&mut uas, &mut rx, 404, "Not Found", t1).await;
+        }
+        Behaviour::Answer {
+            ring_ms,
+            jitter_ms,
+            after,
+        } => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(180, "Ringing", None).await;
+            let jitter = if jitter_ms > 0 {
+                fastrand::i64(-(jitter_ms as i64)..=jitter_ms as i64)
+            } else {
+                0
+            };
+            let ring = Duration::from_millis((ring_ms as i64 + jitter).max(0) as u64);
+            // Aim at the INVITE's arrival, not at this task's wake-up.
+            let answer_at = first.at + ring;
+            match next_event(&mut uas, &mut rx, answer_at).await {
+                Event::Timeout => {}
+                Event::Cancel => {
+                    final_until_ack(&mut uas, &mut rx, 487, "Request Terminated", t1).await;
+                    return;
+                }
+                _ => return,
+            }
+            let ok_at = uas.respond(200, "OK", Some(&sdp_answer)).await;
+            if let Ok(mut w) = wire.lock() {
+                if let Some(t) = w.get_mut(&call_id) {
+                    t.ok_at = Some(ok_at);
+                }
+            }
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let player = remote_media.map(|to| {
+                let socket = rtp_socket.clone();
+                let stop = stop.clone();
+                let prompts = prompts.clone();
+                tokio::spawn(async move {
+                    let st = &mut Stream::new();
+                    match after {
+                        AfterAnswer::Greeting | AfterAnswer::HangUp(_) => {
+                            play(&socket, st, &prompts.greeting, codec, to, &stop).await;
+                            silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
+                        }
+                        AfterAnswer::Music => loop {
+                            play(&socket, st, &prompts.music, codec, to, &stop).await;
+                            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                return;
+                            }
+                        },
+                        AfterAnswer::Voicemail => {
+                            play(&socket, st, &prompts.voicemail, codec, to, &stop).await;
+                            silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
+                        }
+                        AfterAnswer::Ivr => {
+                            play(&socket, st, &prompts.ivr, codec, to, &stop).await;
+                            // Wait for a digit (RFC 4733) for up to 10 s, sending silence.
+                            let digit = tokio::select! {
+                                d = receive_digit(&socket) => d,
+                                _ = silence(&socket, st, codec, to, &stop, Duration::from_secs(10)) => None,
+                            };
+                            if digit.is_some() {
+                                play(&socket, st, &prompts.greeting, codec, to, &stop).await;
+                            }
+                            silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
+                        }
+                    }
+                })
+            });
+            // 200 OK is retransmitted (timer G) until the ACK arrives.
+            let mut interval = t1;
+            let give_up = Instant::now() + t1 * 64;
+            let mut acked = false;
+            while !acked && Instant::now() < give_up {
+                let until = Instant::now() + interval;
+                loop {
+                    match tokio::time::timeout_at(until.into(), rx.recv()).await {
+                        Ok(Some(i)) => {
+                            if let Ok(m) = &i.parsed {
+                                if m.method() == Some("ACK") {
+                                    acked = true;
+                                    break;
+                                }
+                                if m.method() == Some("BYE") {
+                                    let ok = m.response(200, "OK", Some(&uas.to_tag));
+                                    let _ = uas.ep.send_raw(&ok.to_bytes(), i.from).await;
+                                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                                    return;
+                                }
+                            }
+                        }
+                        Ok(None) => return,
+                        Err(_) => break,
+                    }
+                }
+                if !acked {
+                    uas.resend_last().await;
+                    interval = (interval * 2).min(Duration::from_secs(4));
+                }
+            }
+            let end = match after {
+                AfterAnswer::HangUp(ms) => Instant::now() + Duration::from_millis(ms),
+                _ => Instant::now() + Duration::from_secs(600),
+            };
+            match next_event(&mut uas, &mut rx, end).await {
+                Event::Timeout if matches!(after, AfterAnswer::HangUp(_)) => {
+                    // The lab hangs up: a BYE inside the dialog, to the caller's Contact.
+                    let contact = uas
+                        .invite
+                        .header("contact")
+                        .map(crate::probe::call::sip::message::addr_uri);
+                    let target = contact.unwrap_or_else(|| "sip:raqib@127.0.0.1".into());
+                    let mut bye = Message::request("BYE", &target);
+                    bye.push(
+                        "via",
+                        format!(
+                            "SIP/2.0/UDP {};branch=z9hG4bK{:x}",
+                            uas.ep.local_addr(),
+                            fastrand::u64(..)
+                        ),
+                    )
+                    .push("max-forwards", "70")
+                    .push(
+                        "from",
+                        format!(
+                            "{};tag={}",
+                            uas.invite.header("to").unwrap_or_default(),
+                            uas.to_tag
+                        ),
+                    )
+                    .push(
+                        "to",
+                        uas.invite.header("from").unwrap_or_default().to_string(),
+                    )
+                    .push("call-id", call_id.clone())
+                    .push("cseq", "1 BYE");
+                    let _ = uas.ep.send_raw(&bye.to_bytes(), uas.peer).await;
+                    let _ = next_event(&mut uas, &mut rx, Instant::now() + Duration::from_secs(2))
+                        .await;
+                }
+                _ => {}
+            }
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Some(p) = player {
+                p.abort();
+            }
+        }
+    }
+}
+
+/// Sends a final response and retransmits it (timer G) until the ACK comes (or timer H).
+async fn final_until_ack(
+    uas: &mut Uas,
+    rx: &mut mpsc::UnboundedReceiver<Incoming>,
+    code: u16,
+    reason: &str,
+    t1: Duration,
+) {
+    uas.respond(code, reason, None).await;
+    let give_up = Instant::now() + t1 * 64;
+    let mut interval = t1;
+    while Instant::now() < give_up {
+        let until = (Instant::now() + interval).min(give_up);
+        match tokio::time::timeout_at(until.into(), rx.recv()).await {
+            Ok(Some(i)) => {
+                if let Ok(m) = &i.parsed {
+                    match m.method() {
+                        Some("ACK") => return,
+                        Some("INVITE") => uas.resend_last().await,
+                        _ => {}
+                    }
+                }
+            }
+            Ok(None) => return,
+            Err(_) => {
+                uas.resend_last().await;
+                interval = (interval * 2).min(Duration::from_secs(4));
+            }
+        }
+    }
+}
+
+/// One outgoing RTP stream: a call keeps its SSRC, sequence and timestamp across prompts.
+struct Stream {
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+}
+
+impl Stream {
+    fn new() -> Stream {
+        Stream {
+            ssrc: fastrand::u32(..),
+            seq: fastrand::u16(..),
+            ts: fastrand::u32(..),
+        }
+    }
+}
+
+async fn play(
+    socket: &UdpSocket,
+    stream: &mut Stream,
+    samples: &[i16],
+    codec: u8,
+    to: SocketAddr,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    for frame in samples.chunks(160) {
+        tick.tick().await;
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let payload: Vec<u8> = frame
+            .iter()
+            .map(|&s| {
+                if codec == 8 {
+                    g711::linear_to_alaw(s)
+                } else {
+                    g711::linear_to_ulaw(s)
+                }
+            })
+            .collect();
+        let pkt = rtp::build(codec, false, stream.seq, stream.ts, stream.ssrc, &payload);
+        let _ = socket.send_to(&pkt, to).await;
+        stream.seq = stream.seq.wrapping_add(1);
+        stream.ts = stream.ts.wrapping_add(160);
+    }
+}
+
+async fn silence(
+    socket: &UdpSocket,
+    stream: &mut Stream,
+    codec: u8,
+    to: SocketAddr,
+    stop: &std::sync::atomic::AtomicBool,
+    for_: Duration,
+) {
+    let frames = (for_.as_millis() / 20) as usize;
+    let quiet = vec![0i16; frames.min(30_000) * 160];
+    play(socket, stream, &quiet, codec, to, stop).await;
+}
+
+/// Waits for the first RFC 4733 event packet (payload type 96..=127 with 4 bytes).
+async fn receive_digit(socket: &UdpSocket) -> Option<u8> {
+    let mut buf = [0u8; 512];
+    loop {
+        let (n, _) = socket.recv_from(&mut buf).await.ok()?;
+        if let Some(p) = rtp::parse(&buf[..n]) {
+            if (96..=127).contains(&p.payload_type) && p.payload.len() >= 4 {
+                return Some(p.payload[0]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn behaviours_parse() {
+        assert_eq!(
+            Behaviour::parse("answer-1500"),
+            Some(Behaviour::Answer {
+                ring_ms: 1500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting
+            })
+        );
+        assert_eq!(
+            Behaviour::parse("answer:800~200"),
+            Some(Behaviour::Answer {
+                ring_ms: 800,
+                jitter_ms: 200,
+                after: AfterAnswer::Greeting
+            })
+        );
+        assert_eq!(Behaviour::parse("busy"), Some(Behaviour::Reject(486)));
+        assert_eq!(Behaviour::parse("reject-699"), Some(Behaviour::Reject(699)));
+        assert_eq!(Behaviour::parse("+96265000101"), None);
+        assert_eq!(Behaviour::parse("answer-x"), None);
+    }
+}

@@ -1,0 +1,253 @@
+//! The media side of a call: one RTP socket, a receiver task that keeps every packet's
+//! arrival instant and payload (G.711 bytes, decoded only at the end: half the memory), and
+//! the sender of the notice and of RFC 4733 digits.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use tokio::sync::watch;
+
+use super::{audio, g711, rtp};
+
+/// One received packet, as the end of the call needs it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub at: Instant,
+    pub payload_type: u8,
+    pub sequence: u16,
+    pub timestamp: u32,
+    pub ssrc: u32,
+    pub payload: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct Capture {
+    pub packets: Vec<Received>,
+    /// Datagrams that were not RTP (a hostile or confused peer).
+    pub junk: u64,
+}
+
+pub struct Media {
+    pub socket: Arc<UdpSocket>,
+    pub local: SocketAddr,
+    capture: Arc<Mutex<Capture>>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// At most this many packets are kept (20 minutes at 50 packets/s).
+const MAX_PACKETS: usize = 60_000;
+
+impl Media {
+    pub async fn bind(ip: std::net::IpAddr) -> std::io::Result<Media> {
+        let socket = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
+        let local = socket.local_addr()?;
+        let capture: Arc<Mutex<Capture>> = Default::default();
+        let (stop, mut stopped) = watch::channel(false);
+        let task = {
+            let socket = socket.clone();
+            let capture = capture.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 2048];
+                loop {
+                    tokio::select! {
+                        r = socket.recv_from(&mut buf) => {
+                            let Ok((n, _from)) = r else { continue };
+                            let at = Instant::now();
+                            let Ok(mut c) = capture.lock() else { return };
+                            match rtp::parse(&buf[..n]) {
+                                Some(p) if c.packets.len() < MAX_PACKETS => c.packets.push(Received {
+                                    at,
+                                    payload_type: p.payload_type,
+                                    sequence: p.sequence,
+                                    timestamp: p.timestamp,
+                                    ssrc: p.ssrc,
+                                    payload: p.payload.to_vec(),
+                                }),
+                                Some(_) => {}
+                                None => c.junk += 1,
+                            }
+                        }
+                        _ = stopped.changed() => return,
+                    }
+                }
+            })
+        };
+        Ok(Media {
+            socket,
+            local,
+            capture,
+            stop,
+            task,
+        })
+    }
+
+    /// Stops receiving and hands over what was captured.
+    pub async fn finish(self) -> Capture {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let mut c = self
+            .capture
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default();
+        c.packets.sort_by_key(|p| p.at);
+        c
+    }
+
+    /// Sends `samples` as 20 ms G.711 packets of `payload_type` to `to`, paced in real time,
+    /// until done or `stop` returns true.
+    pub async fn play(
+        &self,
+        samples: &[i16],
+        payload_type: u8,
+        to: SocketAddr,
+        mut stop: impl FnMut() -> bool,
+    ) {
+        let ssrc = fastrand::u32(..);
+        let mut seq = fastrand::u16(..);
+        let mut ts = fastrand::u32(..);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for (i, frame) in samples.chunks(audio::FRAME).enumerate() {
+            tick.tick().await;
+            if stop() {
+                return;
+            }
+            let payload: Vec<u8> = frame
+                .iter()
+                .map(|&s| {
+                    if payload_type == 8 {
+                        g711::linear_to_alaw(s)
+                    } else {
+                        g711::linear_to_ulaw(s)
+                    }
+                })
+                .collect();
+            let pkt = rtp::build(payload_type, i == 0, seq, ts, ssrc, &payload);
+            let _ = self.socket.send_to(&pkt, to).await;
+            seq = seq.wrapping_add(1);
+            ts = ts.wrapping_add(audio::FRAME as u32);
+        }
+    }
+
+    /// Sends one RFC 4733 digit: 100 ms of events every 20 ms, then three end packets.
+    pub async fn send_digit(&self, digit: char, payload_type: u8, to: SocketAddr) {
+        let event = match digit {
+            '0'..='9' => digit as u8 - b'0',
+            '*' => 10,
+            '#' => 11,
+            'A'..='D' => digit as u8 - b'A' + 12,
+            _ => return,
+        };
+        let ssrc = fastrand::u32(..);
+        let mut seq = fastrand::u16(..);
+        let ts = fastrand::u32(..);
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for i in 0..5u16 {
+            tick.tick().await;
+            let duration = (i + 1) * 160;
+            let payload = [event, 10, (duration >> 8) as u8, duration as u8];
+            let pkt = rtp::build(payload_type, i == 0, seq, ts, ssrc, &payload);
+            let _ = self.socket.send_to(&pkt, to).await;
+            seq = seq.wrapping_add(1);
+        }
+        for _ in 0..3 {
+            let duration = 5 * 160u16;
+            let payload = [event, 0x80 | 10, (duration >> 8) as u8, duration as u8];
+            let pkt = rtp::build(payload_type, false, seq, ts, ssrc, &payload);
+            let _ = self.socket.send_to(&pkt, to).await;
+            seq = seq.wrapping_add(1);
+        }
+    }
+}
+
+/// What the captured packets say, split at the answer instant.
+pub struct Heard {
+    /// Decoded audio, early media included, in arrival order.
+    pub samples: Vec<i16>,
+    /// Index in `samples` where audio after the answer starts.
+    pub answer_sample: usize,
+    pub early_packets: u64,
+    /// The first non-silent frame after answer.
+    pub first_audio_at: Option<Instant>,
+    /// Statistics per source: a peer may switch SSRC (early media, then the answer).
+    pub sources: Vec<rtp::RtpStats>,
+}
+
+impl Heard {
+    pub fn packets(&self) -> u64 {
+        self.sources.iter().map(|s| s.received).sum()
+    }
+
+    pub fn lost(&self) -> u64 {
+        self.sources.iter().map(|s| s.lost()).sum()
+    }
+
+    pub fn loss_pct(&self) -> f64 {
+        let expected: u64 = self.sources.iter().map(|s| s.expected()).sum();
+        if expected == 0 {
+            0.0
+        } else {
+            self.lost() as f64 * 100.0 / expected as f64
+        }
+    }
+
+    /// The jitter of the source that sent the most packets.
+    pub fn jitter_ms(&self) -> f64 {
+        self.sources
+            .iter()
+            .max_by_key(|s| s.received)
+            .map(|s| s.jitter_ms())
+            .unwrap_or(0.0)
+    }
+}
+
+pub fn analyse(c: &Capture, t0: Instant, answer_at: Option<Instant>) -> Heard {
+    let mut samples = Vec::new();
+    let mut answer_sample = None;
+    let mut early_packets = 0;
+    let mut first_audio_at = None;
+    let mut sources: std::collections::HashMap<u32, rtp::RtpStats> = Default::default();
+    for p in &c.packets {
+        let after = answer_at.is_some_and(|a| p.at >= a);
+        if !after {
+            early_packets += 1;
+        }
+        if after && answer_sample.is_none() {
+            answer_sample = Some(samples.len());
+        }
+        // telephone-event and comfort noise are not audio and not the stream's statistics.
+        if p.payload_type != 0 && p.payload_type != 8 {
+            continue;
+        }
+        sources
+            .entry(p.ssrc)
+            .or_insert_with(|| rtp::RtpStats::new(8000))
+            .record(
+                &rtp::RtpPacket {
+                    payload_type: p.payload_type,
+                    marker: false,
+                    sequence: p.sequence,
+                    timestamp: p.timestamp,
+                    ssrc: p.ssrc,
+                    payload: &p.payload,
+                },
+                p.at.duration_since(t0).as_secs_f64(),
+            );
+        let start = samples.len();
+        g711::decode(p.payload_type, &p.payload, &mut samples);
+        if after && first_audio_at.is_none() && audio::is_active(&samples[start..]) {
+            first_audio_at = Some(p.at);
+        }
+    }
+    Heard {
+        answer_sample: answer_sample.unwrap_or(samples.len()),
+        samples,
+        early_packets,
+        first_audio_at,
+        sources: sources.into_values().collect(),
+    }
+}

@@ -1,0 +1,339 @@
+//! SIP transport: one UDP socket shared by every call of a trunk (or one TCP connection per
+//! call), a receive loop that timestamps each message the moment it leaves the socket, and
+//! delivery to the call it belongs to by Call-ID. Timestamps taken here, not in the call's
+//! task, keep answer times exact however many calls are in flight.
+
+use std::collections::HashMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use super::message::{Message, MAX_MESSAGE};
+
+/// One message received, or one that could not be parsed.
+#[derive(Debug)]
+pub struct Incoming {
+    pub at: Instant,
+    pub from: SocketAddr,
+    pub raw: Vec<u8>,
+    pub parsed: Result<Message, String>,
+}
+
+type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>>;
+
+/// The shared UDP side of a trunk (or of the lab's UAS).
+#[derive(Clone)]
+pub struct UdpEndpoint {
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    routes: Routes,
+    /// New dialogs (requests whose Call-ID nobody waits for) go here, for a UAS.
+    unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>>,
+    _recv: Arc<AbortOnDrop>,
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Finds a Call-ID in bytes that did not parse, so a malformed reply still reaches its call.
+fn sniff_call_id(raw: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(8192)]);
+    text.split("\r\n").find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        let name = name.trim();
+        (name.eq_ignore_ascii_case("call-id") || name.eq_ignore_ascii_case("i"))
+            .then(|| value.trim().to_string())
+    })
+}
+
+impl UdpEndpoint {
+    pub async fn bind(addr: SocketAddr) -> io::Result<UdpEndpoint> {
+        let socket = Arc::new(UdpSocket::bind(addr).await?);
+        let local = socket.local_addr()?;
+        let routes: Routes = Default::default();
+        let unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>> = Default::default();
+        let recv = {
+            let socket = socket.clone();
+            let routes = routes.clone();
+            let unmatched = unmatched.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 65_536];
+                loop {
+                    let (n, from) = match socket.recv_from(&mut buf).await {
+                        Ok(x) => x,
+                        // ICMP port unreachable surfaces as an error on Linux: keep going.
+                        Err(_) => continue,
+                    };
+                    let at = Instant::now();
+                    let raw = buf[..n].to_vec();
+                    if raw.iter().all(|&b| b == b'\r' || b == b'\n') {
+                        continue; // keep-alive
+                    }
+                    let parsed = Message::parse(&raw).map_err(|e| e.to_string());
+                    let call_id = match &parsed {
+                        Ok(m) => Some(m.call_id().to_string()),
+                        Err(_) => sniff_call_id(&raw),
+                    };
+                    let incoming = Incoming {
+                        at,
+                        from,
+                        raw,
+                        parsed,
+                    };
+                    let route = call_id.and_then(|id| routes.lock().ok()?.get(&id).cloned());
+                    match route {
+                        Some(tx) => {
+                            let _ = tx.send(incoming);
+                        }
+                        None => {
+                            let fallback = unmatched.lock().ok().and_then(|u| u.clone());
+                            if let Some(tx) = fallback {
+                                let _ = tx.send(incoming);
+                            } else if let Ok(m) = &incoming.parsed {
+                                // A request for a call we do not know (RFC 3261 §12.2.2).
+                                if m.method().is_some_and(|x| x != "ACK") {
+                                    let r =
+                                        m.response(481, "Call/Transaction Does Not Exist", None);
+                                    let _ = socket.send_to(&r.to_bytes(), from).await;
+                                }
+                            }
+                        }
+                    }
+                }
+            })
+        };
+        Ok(UdpEndpoint {
+            socket,
+            local,
+            routes,
+            unmatched,
+            _recv: Arc::new(AbortOnDrop(recv)),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Messages of this Call-ID are delivered to the returned receiver until `leave`.
+    pub fn join(&self, call_id: &str) -> mpsc::UnboundedReceiver<Incoming> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut r) = self.routes.lock() {
+            r.insert(call_id.to_string(), tx);
+        }
+        rx
+    }
+
+    pub fn leave(&self, call_id: &str) {
+        if let Ok(mut r) = self.routes.lock() {
+            r.remove(call_id);
+        }
+    }
+
+    /// Receives every message of an unknown Call-ID (the lab's UAS takes new calls here).
+    pub fn accept_unmatched(&self) -> mpsc::UnboundedReceiver<Incoming> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut u) = self.unmatched.lock() {
+            *u = Some(tx);
+        }
+        rx
+    }
+
+    pub async fn send_raw(&self, bytes: &[u8], to: SocketAddr) -> io::Result<Instant> {
+        self.socket.send_to(bytes, to).await?;
+        Ok(Instant::now())
+    }
+}
+
+/// Where a call's messages go: the shared UDP socket, or the call's own TCP connection.
+pub enum Link {
+    Udp {
+        endpoint: UdpEndpoint,
+        peer: SocketAddr,
+    },
+    Tcp {
+        writer: tokio::net::tcp::OwnedWriteHalf,
+        local: SocketAddr,
+        peer: SocketAddr,
+        _reader: AbortOnDropPub,
+    },
+}
+
+pub struct AbortOnDropPub(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDropPub {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Link {
+    pub fn reliable(&self) -> bool {
+        matches!(self, Link::Tcp { .. })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        match self {
+            Link::Udp { endpoint, .. } => endpoint.local_addr(),
+            Link::Tcp { local, .. } => *local,
+        }
+    }
+
+    pub fn peer(&self) -> SocketAddr {
+        match self {
+            Link::Udp { peer, .. } | Link::Tcp { peer, .. } => *peer,
+        }
+    }
+
+    pub fn transport_name(&self) -> &'static str {
+        if self.reliable() {
+            "TCP"
+        } else {
+            "UDP"
+        }
+    }
+
+    /// Sends to `to` (UDP) or down the connection (TCP); returns the instant it left.
+    pub async fn send(&mut self, bytes: &[u8], to: SocketAddr) -> io::Result<Instant> {
+        match self {
+            Link::Udp { endpoint, .. } => endpoint.send_raw(bytes, to).await,
+            Link::Tcp { writer, .. } => {
+                writer.write_all(bytes).await?;
+                Ok(Instant::now())
+            }
+        }
+    }
+
+    /// Opens a TCP connection to `peer` whose messages are framed and delivered to `tx`.
+    pub async fn connect_tcp(
+        peer: SocketAddr,
+        tx: mpsc::UnboundedSender<Incoming>,
+    ) -> io::Result<Link> {
+        let stream = TcpStream::connect(peer).await?;
+        let _ = stream.set_nodelay(true);
+        let local = stream.local_addr()?;
+        let (mut reader, writer) = stream.into_split();
+        let task = tokio::spawn(async move {
+            let mut buf: Vec<u8> = Vec::with_capacity(8192);
+            let mut chunk = vec![0u8; 16_384];
+            loop {
+                // Frame: headers up to CRLFCRLF, then Content-Length bytes; both bounded.
+                while let Some(len) = frame_len(&buf) {
+                    match len {
+                        Ok(total) if buf.len() >= total => {
+                            let raw: Vec<u8> = buf.drain(..total).collect();
+                            let at = Instant::now();
+                            let parsed = Message::parse(&raw).map_err(|e| e.to_string());
+                            if tx
+                                .send(Incoming {
+                                    at,
+                                    from: peer,
+                                    raw,
+                                    parsed,
+                                })
+                                .is_err()
+                            {
+                                return;
+                            }
+                        }
+                        Ok(_) => break,
+                        Err(e) => {
+                            let at = Instant::now();
+                            let raw = buf[..buf.len().min(512)].to_vec();
+                            let _ = tx.send(Incoming {
+                                at,
+                                from: peer,
+                                raw,
+                                parsed: Err(e),
+                            });
+                            return; // the stream cannot be re-synchronised
+                        }
+                    }
+                }
+                if buf.len() > MAX_MESSAGE {
+                    let at = Instant::now();
+                    let raw = buf[..512].to_vec();
+                    let _ = tx.send(Incoming {
+                        at,
+                        from: peer,
+                        raw,
+                        parsed: Err(format!("headers exceed {MAX_MESSAGE} bytes")),
+                    });
+                    return;
+                }
+                match reader.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => {
+                        let at_start = buf.iter().all(|&b| b == b'\r' || b == b'\n');
+                        buf.extend_from_slice(&chunk[..n]);
+                        if at_start {
+                            let skip = buf
+                                .iter()
+                                .take_while(|&&b| b == b'\r' || b == b'\n')
+                                .count();
+                            buf.drain(..skip);
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Link::Tcp {
+            writer,
+            local,
+            peer,
+            _reader: AbortOnDropPub(task),
+        })
+    }
+}
+
+/// `Some(Ok(total))` when the headers are complete and the message is `total` bytes long,
+/// `None` when more bytes are needed, `Some(Err)` when the framing is hopeless.
+fn frame_len(buf: &[u8]) -> Option<Result<usize, String>> {
+    let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..end]);
+    let mut len = 0usize;
+    for line in head.split("\r\n").skip(1) {
+        if let Some((n, v)) = line.split_once(':') {
+            let n = n.trim();
+            if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("l") {
+                match v.trim().parse::<usize>() {
+                    Ok(l) if l <= MAX_MESSAGE => len = l,
+                    _ => return Some(Err(format!("absurd Content-Length '{}'", v.trim()))),
+                }
+            }
+        }
+    }
+    Some(Ok(end + 4 + len))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames() {
+        assert_eq!(frame_len(b"SIP/2.0 200 OK\r\nl: 3\r\n"), None);
+        assert_eq!(
+            frame_len(b"SIP/2.0 200 OK\r\nl: 3\r\n\r\nabc"),
+            Some(Ok(27))
+        );
+        assert!(matches!(
+            frame_len(b"SIP/2.0 200 OK\r\nContent-Length: 99999999999\r\n\r\n"),
+            Some(Err(_))
+        ));
+        assert_eq!(
+            sniff_call_id(b"junk\r\ni: abc \r\n").as_deref(),
+            Some("abc")
+        );
+    }
+}
