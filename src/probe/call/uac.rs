@@ -460,6 +460,9 @@ async fn dial(
         let fin = invite_transaction(call, result, &invite, t0, ring_deadline).await;
         match fin {
             Final::Silent => {
+                if let Some(u) = &call.udp {
+                    call.malformed += u.junk_since(call.next_hop, t0);
+                }
                 result.detail = Some(if call.malformed > 0 {
                     format!(
                         "only malformed replies ({}) within {} ms",

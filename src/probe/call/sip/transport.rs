@@ -26,6 +26,9 @@ pub struct Incoming {
 
 type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>>;
 
+/// Arrival instants of unparseable datagrams without a Call-ID, per sender (the last 64).
+type Junk = Arc<Mutex<HashMap<SocketAddr, std::collections::VecDeque<Instant>>>>;
+
 /// The shared UDP side of a trunk (or of the lab's UAS).
 #[derive(Clone)]
 pub struct UdpEndpoint {
@@ -34,6 +37,7 @@ pub struct UdpEndpoint {
     routes: Routes,
     /// New dialogs (requests whose Call-ID nobody waits for) go here, for a UAS.
     unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>>,
+    junk: Junk,
     _recv: Arc<AbortOnDrop>,
 }
 
@@ -43,6 +47,21 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// A UDP socket with a large receive buffer: a burst of provisional responses, or a thousand
+/// calls' traffic, must not overflow the kernel's default of ~200 KiB and lose a 200 OK.
+pub fn bind_udp(addr: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+    let domain = if addr.is_ipv6() {
+        socket2::Domain::IPV6
+    } else {
+        socket2::Domain::IPV4
+    };
+    let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
+    let _ = s.set_recv_buffer_size(recv_buffer);
+    s.set_nonblocking(true)?;
+    s.bind(&addr.into())?;
+    UdpSocket::from_std(s.into())
 }
 
 /// Finds a Call-ID in bytes that did not parse, so a malformed reply still reaches its call.
@@ -58,14 +77,16 @@ fn sniff_call_id(raw: &[u8]) -> Option<String> {
 
 impl UdpEndpoint {
     pub async fn bind(addr: SocketAddr) -> io::Result<UdpEndpoint> {
-        let socket = Arc::new(UdpSocket::bind(addr).await?);
+        let socket = Arc::new(bind_udp(addr, 4 << 20)?);
         let local = socket.local_addr()?;
         let routes: Routes = Default::default();
         let unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>> = Default::default();
+        let junk: Junk = Default::default();
         let recv = {
             let socket = socket.clone();
             let routes = routes.clone();
             let unmatched = unmatched.clone();
+            let junk = junk.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 65_536];
                 loop {
@@ -84,6 +105,18 @@ impl UdpEndpoint {
                         Ok(m) => Some(m.call_id().to_string()),
                         Err(_) => sniff_call_id(&raw),
                     };
+                    if call_id.is_none() {
+                        // Nobody can be told which call this garbage was for: remember who
+                        // sent it, so that a call to that peer can say so.
+                        if let Ok(mut j) = junk.lock() {
+                            let q = j.entry(from).or_default();
+                            if q.len() == 64 {
+                                q.pop_front();
+                            }
+                            q.push_back(at);
+                        }
+                        continue;
+                    }
                     let incoming = Incoming {
                         at,
                         from,
@@ -117,8 +150,21 @@ impl UdpEndpoint {
             local,
             routes,
             unmatched,
+            junk,
             _recv: Arc::new(AbortOnDrop(recv)),
         })
+    }
+
+    /// Unparseable datagrams without a Call-ID that `peer` sent since `since`.
+    pub fn junk_since(&self, peer: SocketAddr, since: Instant) -> usize {
+        self.junk
+            .lock()
+            .ok()
+            .and_then(|j| {
+                j.get(&peer)
+                    .map(|q| q.iter().filter(|t| **t >= since).count())
+            })
+            .unwrap_or(0)
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -1,0 +1,383 @@
+//! The call probe against the lab's SIP centres (a separate `raqib lab` process) and a
+//! hostile UAS: every outcome, the timeline, evidence files, the heuristic, and the guard.
+
+mod peers;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use peers::{call, raqib, start_lab, LAB_PORTS};
+use serde_json::Value;
+
+struct Env {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+    data: PathBuf,
+}
+
+fn env(extra: &str) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, format!("{extra}\n{LAB_PORTS}")).unwrap();
+    let data = dir.path().join("data");
+    Env { config, data, dir }
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+fn wav_seconds(path: &str) -> f64 {
+    let r = hound::WavReader::open(path).unwrap();
+    let s = r.spec();
+    assert_eq!(
+        (s.sample_rate, s.channels, s.bits_per_sample),
+        (8000, 1, 16)
+    );
+    r.duration() as f64 / 8000.0
+}
+
+/// Runs calls in parallel threads; each entry is (name, args).
+fn calls(e: &Env, list: &[(&str, Vec<String>)]) -> Vec<(String, Value)> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = list
+            .iter()
+            .map(|(name, args)| {
+                s.spawn(move || {
+                    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+                    (name.to_string(), call(&e.config, &e.data, &args))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+fn uri(user: &str, sip: &str) -> String {
+    format!("sip:{user}@{sip}")
+}
+
+#[test]
+fn every_outcome_of_the_lab() {
+    let e = env("[call]\ntimer_t1_ms = 50\n");
+    let lab = start_lab(&e.config, &e.data);
+    let a = |user: &str, extra: &[&str]| {
+        let mut v = vec![uri(user, &lab.sip), "--unlisted".to_string()];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let list = vec![
+        ("answer", a("answer-1200", &["--after-answer", "listen:2"])),
+        ("busy", a("busy", &[])),
+        ("unavailable", a("unavailable", &[])),
+        ("declined", a("declined", &[])),
+        ("not_in_service", a("not_in_service", &[])),
+        ("congested", a("congested", &[])),
+        ("odd_699", a("reject-699", &[])),
+        ("never", a("never", &["--ring-timeout", "2"])),
+        ("silent", a("silent", &[])),
+        ("early", a("early", &[])),
+        (
+            "far_bye",
+            a("hangup-1500", &["--after-answer", "listen:10"]),
+        ),
+        ("hangup", a("answer-300", &["--after-answer", "hangup"])),
+    ];
+    let results = calls(&e, &list);
+    let get = |n: &str| &results.iter().find(|(k, _)| k == n).unwrap().1;
+    let expect = [
+        ("answer", "answered", Some(200)),
+        ("busy", "busy", Some(486)),
+        ("unavailable", "rejected", Some(480)),
+        ("declined", "rejected", Some(603)),
+        ("not_in_service", "not_in_service", Some(404)),
+        ("congested", "failed", Some(503)),
+        ("odd_699", "busy", Some(699)),
+        ("never", "no_answer", Some(487)),
+        ("silent", "unreachable", None),
+        ("early", "not_in_service", Some(404)),
+        ("far_bye", "answered", Some(200)),
+        ("hangup", "answered", Some(200)),
+    ];
+    for (name, outcome, status) in expect {
+        let r = get(name);
+        assert_eq!(r["outcome"], outcome, "{name}: {r:#}");
+        assert_eq!(
+            r["sip_status"].as_u64(),
+            status.map(|s| s as u64),
+            "{name}: {r:#}"
+        );
+        assert_eq!(r["channel"], "phone");
+        assert_eq!(r["unlisted"], true);
+    }
+
+    // The answered call: its timeline, its media, its evidence.
+    let r = get("answer");
+    let t = &r["timings_ms"];
+    // The lab answers 1200 ms after the INVITE reached it; loopback adds microseconds.
+    assert!((f(&t["answer"]) - 1200.0).abs() < 30.0, "{t}");
+    assert!(
+        f(&t["first_response"]) < 50.0 && f(&t["ringing"]) < 50.0,
+        "{t}"
+    );
+    assert!(
+        f(&t["first_audio"]) < 100.0,
+        "the greeting starts at once: {t}"
+    );
+    assert!(f(&t["total"]) > 3100.0, "{t}");
+    let rtp = &r["rtp"];
+    assert!(rtp["packets"].as_u64().unwrap() >= 90, "{rtp}"); // 2 s at 50 packets/s
+    assert_eq!(rtp["lost"], 0);
+    assert!((f(&rtp["mos"]) - 4.35).abs() < 0.05, "{rtp}");
+    assert_eq!(r["hangup_by"], "raqib");
+    assert_eq!(r["early_media"], false);
+    let secs = wav_seconds(r["recording"].as_str().unwrap());
+    assert!((1.8..=2.3).contains(&secs), "recording of {secs} s");
+    let trace = std::fs::read_to_string(r["sip_trace"].as_str().unwrap()).unwrap();
+    for m in [
+        "INVITE sip:answer-1200@",
+        "SIP/2.0 180 Ringing",
+        "SIP/2.0 200 OK",
+        "ACK sip:",
+        "BYE sip:",
+    ] {
+        assert!(trace.contains(m), "trace lacks {m:?}");
+    }
+
+    // CANCEL on the ring timeout, and timer B on a peer that never says anything.
+    let never = get("never");
+    assert!(
+        (2000.0..2600.0).contains(&f(&never["timings_ms"]["total"])),
+        "{never:#}"
+    );
+    let trace = std::fs::read_to_string(never["sip_trace"].as_str().unwrap()).unwrap();
+    assert!(trace.contains("CANCEL sip:never@") && trace.contains("487 Request Terminated"));
+    let silent = get("silent");
+    assert!(
+        f(&silent["timings_ms"]["total"]) >= 3200.0,
+        "64 × T1 of 50 ms: {silent:#}"
+    );
+    assert!(silent["timings_ms"]["first_response"].is_null());
+
+    // Early media: the announcement was recorded although the call failed.
+    let early = get("early");
+    assert_eq!(early["early_media"], true);
+    assert!(wav_seconds(early["recording"].as_str().unwrap()) > 5.0);
+    assert!(early["timings_ms"]["answer"].is_null());
+
+    // The far end hung up first; raqib answered its BYE.
+    let far = get("far_bye");
+    assert_eq!(far["hangup_by"], "remote");
+    assert!(f(&far["timings_ms"]["total"]) < 4000.0, "{far:#}");
+    let trace = std::fs::read_to_string(far["sip_trace"].as_str().unwrap()).unwrap();
+    assert!(trace.contains("BYE sip:raqib@") && trace.contains("SIP/2.0 200 OK\nVia"));
+
+    // hangup: BYE right after the ACK; nothing listened to, no answer type.
+    let h = get("hangup");
+    assert!(h["answer_type"].is_null());
+    assert!(f(&h["timings_ms"]["total"]) < 1000.0);
+
+    // Every call is in the store.
+    let stored = peers::json_lines(&raqib(
+        &e.config,
+        &e.data,
+        &["results", "--channel", "phone", "--json"],
+    ));
+    assert_eq!(stored.len(), list.len());
+    drop(lab);
+    drop(e.dir);
+}
+
+#[test]
+fn the_heuristic_tells_what_answered() {
+    let e = env("[call]\nclassify_secs = 12\n");
+    let lab = start_lab(&e.config, &e.data);
+    let a = |user: &str| {
+        vec![
+            uri(user, &lab.sip),
+            "--unlisted".into(),
+            "--after-answer".into(),
+            "listen:12".into(),
+        ]
+    };
+    let list = vec![
+        ("human", a("answer-500")),
+        ("ivr", a("ivr")),
+        ("music", a("music")),
+        ("voicemail", a("voicemail")),
+    ];
+    for (name, r) in calls(&e, &list) {
+        assert_eq!(r["answer_type"], name, "{r:#}");
+        assert_eq!(r["answer_type_source"], "heuristic");
+    }
+}
+
+fn hostile(mode: &str, e: &Env) -> Value {
+    let mut cmd = Command::new("python3");
+    cmd.arg("tests/peers/hostile_uas.py").arg(mode);
+    let (_peer, line) = peers::spawn_ready(cmd, "ready", Duration::from_secs(10));
+    let port = line.split_whitespace().nth(1).unwrap().to_string();
+    call(
+        &e.config,
+        &e.data,
+        &[
+            &format!("sip:x@127.0.0.1:{port}"),
+            "--unlisted",
+            "--ring-timeout",
+            "3",
+            "--after-answer",
+            "listen:1",
+        ],
+    )
+}
+
+#[test]
+fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
+    let e = env("[call]\ntimer_t1_ms = 50\n");
+    let modes = [
+        "garbage",
+        "weird_codes",
+        "no_to_tag",
+        "huge_header",
+        "absurd_length",
+        "flood_180",
+        "retransmit_200",
+    ];
+    let results: Vec<(&str, Value)> = std::thread::scope(|s| {
+        let hs: Vec<_> = modes
+            .iter()
+            .map(|m| s.spawn(|| (*m, hostile(m, &e))))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (mode, r) in &results {
+        let (outcome, status) = match *mode {
+            "garbage" => ("failed", None),
+            "weird_codes" => ("busy", Some(699)), // unknown 6xx is treated as 600 (RFC 3261 §8.1.3.2)
+            "no_to_tag" => ("failed", Some(200)),
+            "huge_header" => ("busy", Some(486)),
+            "absurd_length" => ("failed", Some(503)),
+            "flood_180" | "retransmit_200" => ("answered", Some(200)),
+            _ => unreachable!(),
+        };
+        assert_eq!(r["outcome"], outcome, "{mode}: {r:#}");
+        assert_eq!(r["sip_status"].as_u64(), status, "{mode}: {r:#}");
+        let trace = std::fs::read_to_string(r["sip_trace"].as_str().unwrap()).unwrap();
+        match *mode {
+            "garbage" => assert!(r["detail"].as_str().unwrap().contains("malformed")),
+            "weird_codes" => assert!(f(&r["timings_ms"]["first_response"]) < 100.0),
+            "no_to_tag" => assert!(r["detail"].as_str().unwrap().contains("To tag")),
+            "absurd_length" => assert!(trace.contains("malformed, ignored")),
+            "flood_180" => assert!(trace.contains("further messages not kept")),
+            "retransmit_200" => assert!(trace.contains("200 OK retransmitted: ACK sent again")),
+            _ => {}
+        }
+    }
+    // One result per call: the retransmitted 200 OK did not make a second one.
+    let stored = peers::json_lines(&raqib(&e.config, &e.data, &["results", "--json"]));
+    assert_eq!(stored.len(), modes.len());
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn the_guard_decides_what_is_dialled() {
+    let e = env("");
+    let lab_config = e.dir.path().join("lab.toml");
+    write(
+        &lab_config,
+        &format!("{LAB_PORTS}[lab.phones]\n\"+96265000101\" = \"answer:200\"\n"),
+    );
+    let lab = start_lab(&lab_config, &e.data.join("lab"));
+    write(
+        &e.config,
+        &format!(
+            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[call]\nafter_answer = \"hangup\"\n[guard]\nallow_prefixes = [\"+962\"]\nmax_calls_per_number_per_day = 2\n",
+            lab.sip
+        ),
+    );
+    let csv = e.dir.path().join("c.csv");
+    write(
+        &csv,
+        "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
+         g-amman,عمّان,Amman,A,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n\
+         g-riyadh,الرياض,Riyadh,A,R,Asia/Riyadh,Sun-Thu 08:00-15:00,+966112000401,\n",
+    );
+    assert!(raqib(
+        &e.config,
+        &e.data,
+        &["centres", "import", csv.to_str().unwrap()]
+    )
+    .status
+    .success());
+
+    let out = raqib(
+        &e.config,
+        &e.data,
+        &["sweep", "--channel", "phone", "--json"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (s["answered"].as_u64(), s["refused"].as_u64()),
+        (Some(1), Some(1)),
+        "{s:#}"
+    );
+    let refused = peers::json_lines(&raqib(
+        &e.config,
+        &e.data,
+        &["results", "--centre", "g-riyadh", "--json"],
+    ));
+    assert_eq!(refused[0]["outcome"], "refused");
+    assert!(refused[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("matches no allowed prefix"));
+    assert!(
+        refused[0]["sip_trace"].is_null(),
+        "a refused number is never dialled"
+    );
+
+    // Second call of the day is allowed (cap 2), the third is refused.
+    assert_eq!(
+        call(&e.config, &e.data, &["+96265000101"])["outcome"],
+        "answered"
+    );
+    let third = call(&e.config, &e.data, &["+96265000101"]);
+    assert_eq!(third["outcome"], "refused");
+    assert!(
+        third["detail"].as_str().unwrap().contains("daily cap"),
+        "{third:#}"
+    );
+
+    // A number outside the registry needs --unlisted, and the prefix list still applies.
+    let r = call(&e.config, &e.data, &["+96265000999"]);
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not in the registry"),
+        "{r:#}"
+    );
+    let r = call(&e.config, &e.data, &["+96265000999", "--unlisted"]);
+    assert_eq!(
+        (r["outcome"].as_str(), r["unlisted"].as_bool()),
+        (Some("not_in_service"), Some(true))
+    );
+    let r = call(&e.config, &e.data, &["+4420700000000", "--unlisted"]);
+    assert_eq!(r["outcome"], "refused");
+    // A sip: URI that is not a number needs --unlisted.
+    let out = raqib(
+        &e.config,
+        &e.data,
+        &["probe", "call", &format!("sip:answer-1@{}", lab.sip)],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
