@@ -152,3 +152,75 @@ pub fn call(config: &Path, data: &Path, args: &[&str]) -> Value {
     assert_eq!(v.len(), 1, "{v:?}");
     v.remove(0)
 }
+
+/// A port free for both UDP and TCP on 127.0.0.1 (bound and released: a small race, but
+/// the peers here must be told a port up front).
+pub fn free_port() -> u16 {
+    loop {
+        let tcp = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = tcp.local_addr().unwrap().port();
+        if std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+/// Waits until a SIP UA answers OPTIONS on 127.0.0.1:`port` (UDP), up to `within`.
+pub fn wait_sip(port: u16, within: Duration) {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let me = sock.local_addr().unwrap();
+    let deadline = std::time::Instant::now() + within;
+    let mut n = 0;
+    while std::time::Instant::now() < deadline {
+        n += 1;
+        let msg = format!(
+            "OPTIONS sip:probe@127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bKwait{n}\r\nMax-Forwards: 70\r\nFrom: <sip:wait@{me}>;tag=w{n}\r\nTo: <sip:probe@127.0.0.1:{port}>\r\nCall-ID: wait-{n}@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+        );
+        let _ = sock.send_to(msg.as_bytes(), ("127.0.0.1", port));
+        let mut buf = [0u8; 4096];
+        if let Ok((len, _)) = sock.recv_from(&mut buf) {
+            if buf[..len].starts_with(b"SIP/2.0 ") {
+                return;
+            }
+        }
+    }
+    panic!("no SIP answer on 127.0.0.1:{port} within {within:?}");
+}
+
+/// baresip as a UAS in `dir`: auto-answers (or rings forever with `manual`), plays `wav`.
+pub fn baresip(dir: &Path, port: u16, wav: &Path, manual: bool) -> Proc {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "sip_listen 127.0.0.1:{port}\nnet_interface 127.0.0.1\ndns_server 127.0.0.1:53\n\
+             audio_source aufile,{}\naudio_alert aufile,/dev/null\naudio_player aufile,{}\n\
+             rtp_ports 20000-29999\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\n\
+             module aufile.so\nmodule_app account.so\nmodule_app menu.so\n",
+            wav.display(),
+            dir.join("heard.wav").display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        format!(
+            "<sip:uas@127.0.0.1>;regint=0;answermode={};audio_codecs=PCMU,PCMA\n",
+            if manual { "manual" } else { "auto" }
+        ),
+    )
+    .unwrap();
+    let child = Command::new("baresip")
+        .arg("-f")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("baresip starts");
+    let proc = Proc(child);
+    wait_sip(port, Duration::from_secs(15));
+    proc
+}
