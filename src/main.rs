@@ -205,7 +205,7 @@ fn main() -> ExitCode {
                 || e.downcast_ref::<registry::RegistryError>().is_some()
                 || matches!(
                     e.downcast_ref::<sweep::SweepError>(),
-                    Some(sweep::SweepError::NoCentres(_))
+                    Some(sweep::SweepError::NoCentres(_) | sweep::SweepError::Script(_))
                 );
             eprintln!("raqib: {e:#}");
             ExitCode::from(if input { 2 } else { 1 })
@@ -573,10 +573,12 @@ async fn probe_call(
             ));
         }
     }
-    let opts = CallOptions {
-        ring_timeout: std::time::Duration::from_secs(ring),
-        after_answer: after,
-    };
+    let opts = CallOptions::new(
+        std::time::Duration::from_secs(ring),
+        after,
+        &ctx.config.call.scripts_dir,
+    )
+    .map_err(bad)?;
     let guard = DiallingGuard::new(&ctx.config.guard, &store);
     for (t, tz, listed) in &targets {
         let result = match &t.number {

@@ -213,6 +213,79 @@ fn the_heuristic_tells_what_answered() {
     }
 }
 
+/// Mean absolute amplitude of a recording between two instants (seconds).
+fn loudness(path: &str, from: f64, to: f64) -> f64 {
+    let r = hound::WavReader::open(path).unwrap();
+    let s: Vec<i16> = r.into_samples::<i16>().map(Result::unwrap).collect();
+    let (a, b) = (
+        (from * 8000.0) as usize,
+        ((to * 8000.0) as usize).min(s.len()),
+    );
+    s[a.min(b)..b]
+        .iter()
+        .map(|x| (*x as f64).abs())
+        .sum::<f64>()
+        / (b - a.min(b)).max(1) as f64
+}
+
+#[test]
+fn an_ivr_script_presses_through_and_a_302_is_followed() {
+    let e = env("");
+    let lab = start_lab(&e.config, &e.data);
+    // The lab's IVR plays a 7.2 s prompt, waits for a digit, then a person greets.
+    let r = call(
+        &e.config,
+        &e.data,
+        &[
+            &uri("ivr", &lab.sip),
+            "--unlisted",
+            "--after-answer",
+            "ivr:lab-agent",
+        ],
+    );
+    assert_eq!(r["outcome"], "answered", "{r:#}");
+    assert_eq!(r["ivr"]["digits_sent"], "0", "{r:#}");
+    assert_eq!(r["ivr"]["reaches_agent"], true);
+    let wav = r["recording"].as_str().unwrap();
+    // Silence while the script waits (the prompt ended ~7.2 s), then the greeting after "0".
+    assert!(loudness(wav, 7.4, 7.9) < 50.0, "quiet after the prompt");
+    assert!(
+        loudness(wav, 8.2, 9.6) > 300.0,
+        "the greeting after the digit"
+    );
+
+    // 302 to another lab user, followed; the redirect is listed.
+    let r = call(
+        &e.config,
+        &e.data,
+        &[
+            &uri("moved-answer-300", &lab.sip),
+            "--unlisted",
+            "--after-answer",
+            "hangup",
+        ],
+    );
+    assert_eq!(r["outcome"], "answered", "{r:#}");
+    assert_eq!(
+        r["redirects"],
+        serde_json::json!([uri("answer-300", &lab.sip)])
+    );
+    // A script that does not exist is bad input, before anything is dialled.
+    let out = raqib(
+        &e.config,
+        &e.data,
+        &[
+            "probe",
+            "call",
+            &uri("ivr", &lab.sip),
+            "--unlisted",
+            "--after-answer",
+            "ivr:nope",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
 fn hostile(mode: &str, e: &Env) -> Value {
     let mut cmd = Command::new("python3");
     cmd.arg("tests/peers/hostile_uas.py").arg(mode);

@@ -4,7 +4,7 @@
 //! Behaviours: `answer:MS[~JITTER]` (ring, answer, a greeting then silence: a person),
 //! `human`, `ivr` (a prompt, then waits for an RFC 4733 digit), `music`, `voicemail`,
 //! `busy` (486), `unavailable` (480), `declined` (603), `not_in_service` (404), `congested`
-//! (503), `early` (183 with an announcement as early media, then 404), `never` (rings until
+//! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
 //! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself).
 //!
 //! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
@@ -38,6 +38,8 @@ pub enum Behaviour {
         after: AfterAnswer,
     },
     Reject(u16),
+    /// 302 to the lab user of this name (`moved:answer-500`).
+    Redirect(String),
     Early,
     Never,
     Silent,
@@ -86,6 +88,7 @@ impl Behaviour {
             ("reject", Some(code)) => {
                 Behaviour::Reject(code.parse().ok().filter(|c| (300..700).contains(c))?)
             }
+            ("moved", Some(user)) if !user.is_empty() => Behaviour::Redirect(user),
             ("early", None) => Behaviour::Early,
             ("never", None) => Behaviour::Never,
             ("silent", None) => Behaviour::Silent,
@@ -134,12 +137,17 @@ pub async fn serve(
     });
     let wire = log.clone();
     tasks.spawn(async move {
-        let mut calls: HashMap<String, mpsc::UnboundedSender<Incoming>> = HashMap::new();
+        // Call-ID → (CSeq of its INVITE, the task): a new INVITE in the same call (after a
+        // 302 or a 401) is a new transaction and gets a task of its own.
+        let mut calls: HashMap<String, (u32, mpsc::UnboundedSender<Incoming>)> = HashMap::new();
         while let Some(incoming) = unmatched.recv().await {
             let Ok(m) = &incoming.parsed else { continue };
             let id = m.call_id().to_string();
-            calls.retain(|_, tx| !tx.is_closed());
-            if let Some(tx) = calls.get(&id) {
+            calls.retain(|_, (_, tx)| !tx.is_closed());
+            let cseq = m.cseq().map(|c| c.0).unwrap_or(0);
+            let new_invite =
+                m.method() == Some("INVITE") && calls.get(&id).is_some_and(|(n, _)| *n != cseq);
+            if let Some((_, tx)) = calls.get(&id).filter(|_| !new_invite) {
                 let _ = tx.send(incoming);
                 continue;
             }
@@ -169,7 +177,7 @@ pub async fn serve(
                 );
             }
             let (tx, rx) = mpsc::unbounded_channel();
-            calls.insert(id, tx);
+            calls.insert(id, (cseq, tx));
             let ep = ep.clone();
             let prompts = prompts.clone();
             let wire = wire.clone();
@@ -312,6 +320,24 @@ async fn uas(
                 _ => "Lab",
             };
             final_until_ack(&mut uas, &mut rx, code, reason, t1).await;
+        }
+        Behaviour::Redirect(user) => {
+            let mut r = uas
+                .invite
+                .response(302, "Moved Temporarily", Some(&uas.to_tag));
+            r.push("contact", format!("<sip:{user}@{}>", uas.ep.local_addr()));
+            let bytes = r.to_bytes();
+            let _ = uas.ep.send_raw(&bytes, uas.peer).await;
+            uas.last = Some(bytes);
+            // Wait for the ACK, resending on a retransmitted INVITE.
+            let end = Instant::now() + t1 * 64;
+            while let Ok(Some(i)) = tokio::time::timeout_at(end.into(), rx.recv()).await {
+                match i.parsed.as_ref().ok().and_then(|m| m.method()) {
+                    Some("ACK") => break,
+                    Some("INVITE") => uas.resend_last().await,
+                    _ => {}
+                }
+            }
         }
         Behaviour::Never => {
             uas.respond(100, "Trying", None).await;

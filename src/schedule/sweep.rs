@@ -32,6 +32,8 @@ pub enum SweepError {
     Probe(#[from] ProbeError),
     #[error("no centre matches '{0}'")]
     NoCentres(String),
+    #[error("call.after_answer: {0}")]
+    Script(String),
 }
 
 /// How progress is shown while a sweep runs.
@@ -309,10 +311,12 @@ pub async fn run_phone(
 ) -> Result<SweepSummary, SweepError> {
     let probe = CallProbe::new(config, store.evidence_dir()).await?;
     let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
-    let opts = CallOptions {
-        ring_timeout: std::time::Duration::from_secs(config.call.ring_timeout_secs),
-        after_answer: after,
-    };
+    let opts = CallOptions::new(
+        std::time::Duration::from_secs(config.call.ring_timeout_secs),
+        after,
+        &config.call.scripts_dir,
+    )
+    .map_err(SweepError::Script)?;
     let guard = DiallingGuard::new(&config.guard, store);
     let mut jobs: Vec<Job> = Vec::new();
     for c in centres {

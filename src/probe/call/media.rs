@@ -27,6 +27,8 @@ pub struct Capture {
     pub packets: Vec<Received>,
     /// Datagrams that were not RTP (a hostile or confused peer).
     pub junk: u64,
+    /// When the last non-silent audio packet arrived (for IVR scripts waiting for silence).
+    pub last_active: Option<Instant>,
 }
 
 pub struct Media {
@@ -57,7 +59,14 @@ impl Media {
                             let Ok((n, _from)) = r else { continue };
                             let at = Instant::now();
                             let Ok(mut c) = capture.lock() else { return };
-                            match rtp::parse(&buf[..n]) {
+                            let parsed = rtp::parse(&buf[..n]);
+                            if let Some(p) = &parsed {
+                                let mut pcm = Vec::with_capacity(p.payload.len());
+                                if g711::decode(p.payload_type, p.payload, &mut pcm) && audio::is_active(&pcm) {
+                                    c.last_active = Some(at);
+                                }
+                            }
+                            match parsed {
                                 Some(p) if c.packets.len() < MAX_PACKETS => c.packets.push(Received {
                                     at,
                                     payload_type: p.payload_type,
@@ -82,6 +91,11 @@ impl Media {
             stop,
             task,
         })
+    }
+
+    /// When non-silent audio last arrived.
+    pub fn last_active(&self) -> Option<Instant> {
+        self.capture.lock().ok().and_then(|c| c.last_active)
     }
 
     /// Stops receiving and hands over what was captured.

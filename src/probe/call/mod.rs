@@ -8,6 +8,7 @@
 
 pub mod audio;
 pub mod g711;
+pub mod ivr;
 pub mod media;
 pub mod quality;
 pub mod rtp;
@@ -124,6 +125,8 @@ pub struct CallResult {
     pub after_answer: String,
     /// Each URI a 3xx sent the call to, in order.
     pub redirects: Vec<String>,
+    /// The IVR script that ran after answer, if any.
+    pub ivr: Option<ivr::IvrReport>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
 }
@@ -148,6 +151,27 @@ pub struct CallTarget {
 pub struct CallOptions {
     pub ring_timeout: Duration,
     pub after_answer: AfterAnswer,
+    /// The script of `ivr:NAME`, loaded before any call is placed.
+    pub ivr: Option<Arc<ivr::IvrScript>>,
+}
+
+impl CallOptions {
+    /// Options with the IVR script of `ivr:NAME` loaded from `scripts_dir`.
+    pub fn new(
+        ring_timeout: Duration,
+        after_answer: AfterAnswer,
+        scripts_dir: &Path,
+    ) -> Result<CallOptions, String> {
+        let ivr = match &after_answer {
+            AfterAnswer::Ivr(name) => Some(Arc::new(ivr::IvrScript::load(name, scripts_dir)?)),
+            _ => None,
+        };
+        Ok(CallOptions {
+            ring_timeout,
+            after_answer,
+            ivr,
+        })
+    }
 }
 
 /// Settings a call needs, resolved once from the config.
@@ -265,6 +289,7 @@ impl CallProbe {
             hangup_by: None,
             after_answer: after_answer.to_string(),
             redirects: Vec::new(),
+            ivr: None,
             detail: Some(why),
         }
     }

@@ -221,6 +221,7 @@ pub(super) async fn place(
         hangup_by: None,
         after_answer,
         redirects: Vec::new(),
+        ivr: None,
         detail: None,
     };
     let fail = |mut r: CallResult, detail: String| {
@@ -815,32 +816,102 @@ async fn answered(
     // The policy runs while the call keeps answering what the far end sends.
     let remote_media = answer.as_ref().and_then(|a| a.remote);
     let codec = answer.as_ref().and_then(|a| a.codec).unwrap_or(0);
-    let policy_len = match &opts.after_answer {
-        AfterAnswer::Hangup => Duration::ZERO,
-        AfterAnswer::Notice => Duration::from_millis((call.s.notice.len() as u64) / 8),
-        AfterAnswer::Listen(n) => Duration::from_secs(*n),
-        AfterAnswer::Ivr(_) => call.s.classify,
-    };
-    let end_at = Instant::now() + policy_len;
+    let events = answer.as_ref().and_then(|a| a.telephone_event);
     let remote_bye = std::sync::atomic::AtomicBool::new(false);
+    let (bye_tx, bye_rx) = tokio::sync::watch::channel(false);
+    let policy_done = &tokio::sync::Notify::new();
     let notice = call.s.notice.clone();
-    let play = async {
-        if let (AfterAnswer::Notice, Some(to)) = (&opts.after_answer, remote_media) {
-            media
-                .play(&notice, codec, to, || {
-                    remote_bye.load(std::sync::atomic::Ordering::Relaxed)
-                })
-                .await;
+    let answered_at = Instant::now();
+    let mut ivr_report = None;
+    let policy = async {
+        let hung_up = || remote_bye.load(std::sync::atomic::Ordering::Relaxed);
+        let wait = |d: Duration| {
+            let mut bye = bye_rx.clone();
+            async move {
+                tokio::select! {
+                    _ = tokio::time::sleep(d) => {}
+                    _ = bye.wait_for(|b| *b) => {}
+                }
+            }
+        };
+        match &opts.after_answer {
+            AfterAnswer::Hangup => {}
+            AfterAnswer::Notice => {
+                if let Some(to) = remote_media {
+                    media.play(&notice, codec, to, hung_up).await;
+                }
+            }
+            AfterAnswer::Listen(n) => wait(Duration::from_secs(*n)).await,
+            AfterAnswer::Ivr(name) => {
+                let mut report = super::ivr::IvrReport {
+                    script: name.clone(),
+                    digits_sent: String::new(),
+                    reaches_agent: false,
+                    problem: None,
+                };
+                if let Some(script) = &opts.ivr {
+                    let mut step_start = answered_at;
+                    for step in &script.steps {
+                        let deadline = step_start + Duration::from_secs(script.max_wait_secs);
+                        match step.condition() {
+                            Ok(super::ivr::After::Pause(d)) => wait(d).await,
+                            _ => {
+                                // The prompt was heard and has been silent for silence_ms.
+                                let quiet = Duration::from_millis(script.silence_ms);
+                                loop {
+                                    let now = Instant::now();
+                                    if hung_up() || now >= deadline {
+                                        break;
+                                    }
+                                    if media.last_active().is_some_and(|t| {
+                                        t > step_start && now.duration_since(t) >= quiet
+                                    }) {
+                                        break;
+                                    }
+                                    wait(Duration::from_millis(20)).await;
+                                }
+                            }
+                        }
+                        if hung_up() {
+                            break;
+                        }
+                        match (events, remote_media) {
+                            (Some(pt), Some(to)) => {
+                                for d in step.digits.chars() {
+                                    media.send_digit(d, pt, to).await;
+                                    report.digits_sent.push(d);
+                                }
+                            }
+                            _ => {
+                                report.problem = Some(
+                                    "the answer offers no telephone-event: digits not sent".into(),
+                                );
+                                break;
+                            }
+                        }
+                        step_start = Instant::now();
+                    }
+                    report.reaches_agent =
+                        script.reaches_agent && report.problem.is_none() && !hung_up();
+                    wait(Duration::from_secs(script.listen_secs)).await;
+                }
+                ivr_report = Some(report);
+            }
         }
+        policy_done.notify_one();
     };
     let listen = async {
+        let far = Instant::now() + Duration::from_secs(24 * 3600);
         loop {
-            let Some((m, _at, from)) = call.recv(end_at).await else {
-                return;
+            let got = tokio::select! {
+                g = call.recv(far) => g,
+                _ = policy_done.notified() => return,
             };
+            let Some((m, _at, from)) = got else { return };
             if m.method().is_some() {
                 if call.answer_request(&m, from).await {
                     remote_bye.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let _ = bye_tx.send(true);
                     return;
                 }
             } else if m.status().is_some_and(|s| (200..300).contains(&s))
@@ -854,7 +925,8 @@ async fn answered(
             }
         }
     };
-    tokio::join!(play, listen);
+    tokio::join!(policy, listen);
+    result.ivr = ivr_report;
     if remote_bye.load(std::sync::atomic::Ordering::Relaxed) {
         result.hangup_by = Some("remote".into());
         result.detail = Some("the far end hung up".into());
