@@ -102,3 +102,176 @@ pub async fn web(
         failed,
     })
 }
+
+#[derive(Debug, Serialize)]
+pub struct CallBench {
+    pub calls: usize,
+    pub concurrency: usize,
+    pub answer_ms: u64,
+    pub listen_secs: u64,
+    pub elapsed_s: f64,
+    pub calls_per_s: f64,
+    pub answered: usize,
+    /// |raqib's answer time − the lab's wire record (INVITE in → 200 OK out)|, ms.
+    pub error_vs_wire_p50_ms: f64,
+    pub error_vs_wire_p99_ms: f64,
+    pub error_vs_wire_max_ms: f64,
+    /// |raqib's answer time − the scripted delay|, ms (includes the lab's own lateness).
+    pub error_vs_script_p50_ms: f64,
+    pub error_vs_script_p99_ms: f64,
+    pub rtp_packets: u64,
+    pub rtp_lost: u64,
+    /// Peak resident memory of this process (raqib and the lab together), MB.
+    pub peak_rss_mb: f64,
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let i = ((v.len() as f64 * p).ceil() as usize).clamp(1, v.len()) - 1;
+    (v[i] * 1000.0).round() / 1000.0
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kb| (kb / 1024.0 * 10.0).round() / 10.0)
+        .unwrap_or(0.0)
+}
+
+/// `n` calls to the lab's `answer-MS` UAS on a free loopback port, `concurrency` in flight;
+/// after answer, hang up at once or listen `listen_secs` to the lab's greeting and silence
+/// (50 RTP packets/s per call, recorded to WAV). The lab shares this process and its cores.
+pub async fn calls(
+    config: &Config,
+    n: usize,
+    concurrency: usize,
+    answer_ms: u64,
+    listen_secs: u64,
+    external_lab: Option<std::net::SocketAddr>,
+) -> anyhow::Result<CallBench> {
+    use crate::config::AfterAnswer;
+    use crate::probe::call::{CallOptions, CallOutcome, CallProbe, CallTarget};
+
+    let lab_cfg = LabConfig {
+        http_listen: "127.0.0.1:0".parse()?,
+        https_listen: "127.0.0.1:0".parse()?,
+        expired_https_listen: "127.0.0.1:0".parse()?,
+        slow_ms: 0,
+        sip_listen: "127.0.0.1:0".parse()?,
+        phones: Default::default(),
+    };
+    // In-process unless told where a separate `raqib lab` listens (then RSS is raqib's own,
+    // and the wire record is not available).
+    let lab = match external_lab {
+        Some(_) => None,
+        None => Some(Lab::start(&lab_cfg, &[]).await?),
+    };
+    let sip = match (&lab, external_lab) {
+        (Some(l), _) => l.sip,
+        (None, Some(a)) => a,
+        (None, None) => unreachable!(),
+    };
+    let evidence = std::env::temp_dir().join(format!("raqib-bench-{}", std::process::id()));
+    let mut cfg = config.clone();
+    cfg.trunk.transport = crate::config::Transport::Udp;
+    cfg.trunk.bind = "127.0.0.1:0".parse()?;
+    let probe = CallProbe::new(&cfg, &evidence).await?;
+    let after = if listen_secs == 0 {
+        AfterAnswer::Hangup
+    } else {
+        AfterAnswer::Listen(listen_secs)
+    };
+    let opts = CallOptions::new(
+        std::time::Duration::from_secs(30),
+        after,
+        &cfg.call.scripts_dir,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let uri = format!("sip:answer-{answer_ms}@{sip}");
+    let limit = Arc::new(Semaphore::new(concurrency.max(1)));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let permit = limit.clone().acquire_owned().await?;
+        let (probe, opts) = (probe.clone(), opts.clone());
+        let target = CallTarget {
+            uri: uri.clone(),
+            number: None,
+            centre: None,
+            unlisted: true,
+        };
+        tasks.spawn(async move {
+            let r = probe.call(&target, &opts).await;
+            drop(permit);
+            r
+        });
+    }
+    let mut results = Vec::with_capacity(n);
+    while let Some(r) = tasks.join_next().await {
+        results.push(r?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let wire = lab
+        .as_ref()
+        .and_then(|l| l.wire.lock().ok().map(|w| w.clone()))
+        .unwrap_or_default();
+    let mut vs_wire = Vec::new();
+    let mut vs_script = Vec::new();
+    let (mut packets, mut lost) = (0, 0);
+    for r in &results {
+        if let Some(rtp) = &r.rtp {
+            packets += rtp.packets;
+            lost += rtp.lost;
+        }
+        let Some(answer) = r.timings_ms.answer else {
+            continue;
+        };
+        vs_script.push((answer - answer_ms as f64).abs());
+        // The trace names the Call-ID: `<time>-<id>.sip.txt`; the lab logged the same call.
+        let id = r
+            .sip_trace
+            .as_deref()
+            .and_then(|p| p.rsplit('-').next())
+            .and_then(|f| f.strip_suffix(".sip.txt"))
+            .map(|id| format!("{id}@raqib"));
+        if let Some(t) = id.and_then(|id| wire.get(&id).copied()) {
+            if let Some(ok) = t.ok_at {
+                let truth = ok.duration_since(t.invite_at).as_secs_f64() * 1000.0;
+                vs_wire.push((answer - truth).abs());
+            }
+        }
+    }
+    if let Some(l) = lab {
+        l.stop();
+    }
+    let _ = std::fs::remove_dir_all(&evidence);
+    let answered = results
+        .iter()
+        .filter(|r| r.outcome == CallOutcome::Answered)
+        .count();
+    Ok(CallBench {
+        calls: n,
+        concurrency,
+        answer_ms,
+        listen_secs,
+        elapsed_s: (elapsed * 1000.0).round() / 1000.0,
+        calls_per_s: (n as f64 / elapsed * 10.0).round() / 10.0,
+        answered,
+        error_vs_wire_max_ms: percentile(&mut vs_wire.clone(), 1.0),
+        error_vs_wire_p50_ms: percentile(&mut vs_wire.clone(), 0.5),
+        error_vs_wire_p99_ms: percentile(&mut vs_wire, 0.99),
+        error_vs_script_p50_ms: percentile(&mut vs_script.clone(), 0.5),
+        error_vs_script_p99_ms: percentile(&mut vs_script, 0.99),
+        rtp_packets: packets,
+        rtp_lost: lost,
+        peak_rss_mb: peak_rss_mb(),
+    })
+}

@@ -159,6 +159,28 @@ failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own faul
 
 #[derive(Subcommand)]
 enum BenchCmd {
+    /// Test calls against the lab: answer-time accuracy, calls/s, memory with media
+    Calls {
+        /// Number of calls
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        /// Calls in flight at once
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+        /// The lab answers this many ms after the INVITE arrives
+        #[arg(long, default_value_t = 500)]
+        answer_ms: u64,
+        /// After answer, listen (and record) this long; 0 hangs up at once
+        #[arg(long, default_value_t = 0)]
+        listen_secs: u64,
+        /// Call a separately running `raqib lab` at this SIP address instead of an
+        /// in-process one (memory is then raqib's alone; no wire record)
+        #[arg(long, value_name = "ADDR")]
+        external_lab: Option<std::net::SocketAddr>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Availability checks per second against a local server, a fresh connection each
     Web {
         /// Number of checks
@@ -381,6 +403,35 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 print_summary(&phone, false)?;
                 print_summary(&web, false)?;
+            }
+        }
+        Command::Bench(BenchCmd::Calls {
+            calls,
+            concurrency,
+            answer_ms,
+            listen_secs,
+            external_lab,
+            json,
+        }) => {
+            let b = raqib::bench::calls(
+                &ctx.config,
+                calls,
+                concurrency,
+                answer_ms,
+                listen_secs,
+                external_lab,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "calls: {} calls, {} in flight, answer after {} ms, listen {} s: {:.1} s, {:.1} calls/s, {} answered\n                     answer time vs the lab's wire record: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms\n                     answer time vs the scripted delay:    p50 {:.3} ms, p99 {:.3} ms\n                     RTP: {} packets received, {} lost; peak RSS {:.1} MB (raqib and the lab in one process)",
+                    b.calls, b.concurrency, b.answer_ms, b.listen_secs, b.elapsed_s, b.calls_per_s, b.answered,
+                    b.error_vs_wire_p50_ms, b.error_vs_wire_p99_ms, b.error_vs_wire_max_ms,
+                    b.error_vs_script_p50_ms, b.error_vs_script_p99_ms,
+                    b.rtp_packets, b.rtp_lost, b.peak_rss_mb
+                );
             }
         }
         Command::Bench(BenchCmd::Web {

@@ -600,9 +600,15 @@ async fn silence(
     stop: &std::sync::atomic::AtomicBool,
     for_: Duration,
 ) {
-    let frames = (for_.as_millis() / 20) as usize;
-    let quiet = vec![0i16; frames.min(30_000) * 160];
-    play(socket, stream, &quiet, codec, to, stop).await;
+    // One second at a time: a call's silence costs 16 KB, not minutes of samples.
+    let second = vec![0i16; 8000];
+    let mut left = for_;
+    while !left.is_zero() && !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let chunk = left.min(Duration::from_secs(1));
+        let n = (chunk.as_millis() as usize / 20) * 160;
+        play(socket, stream, &second[..n.min(8000)], codec, to, stop).await;
+        left = left.saturating_sub(chunk);
+    }
 }
 
 /// Waits for the first RFC 4733 event packet (payload type 96..=127 with 4 bytes).

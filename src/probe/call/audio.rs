@@ -35,10 +35,21 @@ pub enum AnswerType {
     Unknown,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-struct Frame {
-    active: bool,
-    tonal: bool,
+/// What one 20 ms frame sounded like: all the heuristic needs (2 bits, not 320 bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Frame {
+    pub active: bool,
+    pub tonal: bool,
+}
+
+impl Frame {
+    pub fn of(samples: &[i16]) -> Frame {
+        let active = is_active(samples);
+        Frame {
+            active,
+            tonal: active && is_tonal(samples),
+        }
+    }
 }
 
 fn rms(x: &[i16]) -> f64 {
@@ -80,17 +91,8 @@ fn is_tonal(x: &[i16]) -> bool {
     best > 0.9
 }
 
-fn frames(samples: &[i16]) -> Vec<Frame> {
-    samples
-        .chunks_exact(FRAME)
-        .map(|f| {
-            let active = is_active(f);
-            Frame {
-                active,
-                tonal: active && is_tonal(f),
-            }
-        })
-        .collect()
+pub fn frames(samples: &[i16]) -> Vec<Frame> {
+    samples.chunks_exact(FRAME).map(Frame::of).collect()
 }
 
 /// Index of the first active frame at or after sample `from`, as milliseconds from `from`.
@@ -120,7 +122,11 @@ fn runs(frames: &[Frame]) -> Vec<(bool, bool, usize)> {
 
 /// Guesses what answered from the audio after answer (8 kHz samples).
 pub fn classify(after_answer: &[i16]) -> AnswerType {
-    let fr = frames(after_answer);
+    classify_frames(&frames(after_answer))
+}
+
+/// Guesses what answered from the 20 ms frames after answer.
+pub fn classify_frames(fr: &[Frame]) -> AnswerType {
     if fr.is_empty() {
         return AnswerType::Silence;
     }
@@ -129,7 +135,7 @@ pub fn classify(after_answer: &[i16]) -> AnswerType {
         return AnswerType::Silence;
     }
     // Merge pauses under 300 ms into the surrounding sound: speech has short gaps.
-    let mut rs = runs(&fr);
+    let mut rs = runs(fr);
     let ms = |frames: usize| frames * 20;
     let first_sound = rs.iter().position(|r| r.0);
     let Some(first_sound) = first_sound else {

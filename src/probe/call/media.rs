@@ -11,7 +11,8 @@ use tokio::sync::watch;
 
 use super::{audio, g711, rtp};
 
-/// One received packet, as the end of the call needs it.
+/// One received packet, as the end of the call needs it: no payload (the audio went to the
+/// WAV file and the frame features as it arrived).
 #[derive(Debug, Clone)]
 pub struct Received {
     pub at: Instant,
@@ -19,16 +20,77 @@ pub struct Received {
     pub sequence: u16,
     pub timestamp: u32,
     pub ssrc: u32,
-    pub payload: Vec<u8>,
+    /// Whether the packet's audio was sound rather than silence.
+    pub active: bool,
+    /// Index in `Capture::frames` of the first frame this packet completed or began.
+    pub frame: u32,
 }
 
+type Wav = hound::WavWriter<std::io::BufWriter<std::fs::File>>;
+
+/// What a call heard, built as packets arrive: the audio streams to the WAV evidence, and
+/// only 20 ms frame features stay in memory (a thousand 10 s calls fit in a few MB).
 #[derive(Default)]
 pub struct Capture {
     pub packets: Vec<Received>,
+    pub frames: Vec<audio::Frame>,
+    /// Samples written to the recording.
+    pub samples: u64,
     /// Datagrams that were not RTP (a hostile or confused peer).
     pub junk: u64,
     /// When the last non-silent audio packet arrived (for IVR scripts waiting for silence).
     pub last_active: Option<Instant>,
+    /// Why the recording could not be written, if so.
+    pub wav_error: Option<String>,
+    wav: Option<Wav>,
+    carry: Vec<i16>,
+}
+
+impl Capture {
+    fn audio(&mut self, pcm: &[i16], path: &std::path::Path) {
+        if self.wav.is_none() && self.wav_error.is_none() {
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: 8000,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let opened = path
+                .parent()
+                .map(std::fs::create_dir_all)
+                .transpose()
+                .map_err(|e| e.to_string())
+                .and_then(|_| hound::WavWriter::create(path, spec).map_err(|e| e.to_string()));
+            match opened {
+                Ok(w) => self.wav = Some(w),
+                Err(e) => self.wav_error = Some(e),
+            }
+        }
+        if let Some(w) = &mut self.wav {
+            for &x in pcm {
+                if let Err(e) = w.write_sample(x) {
+                    self.wav_error = Some(e.to_string());
+                    self.wav = None;
+                    break;
+                }
+            }
+        }
+        self.samples += pcm.len() as u64;
+        self.carry.extend_from_slice(pcm);
+        let whole = self.carry.len() / audio::FRAME * audio::FRAME;
+        for f in self.carry[..whole].chunks_exact(audio::FRAME) {
+            self.frames.push(audio::Frame::of(f));
+        }
+        self.carry.drain(..whole);
+    }
+
+    fn finish(&mut self) {
+        if let Some(w) = self.wav.take() {
+            if let Err(e) = w.finalize() {
+                self.wav_error = Some(e.to_string());
+            }
+        }
+    }
 }
 
 pub struct Media {
@@ -43,7 +105,8 @@ pub struct Media {
 const MAX_PACKETS: usize = 60_000;
 
 impl Media {
-    pub async fn bind(ip: std::net::IpAddr) -> std::io::Result<Media> {
+    /// Binds the call's RTP socket; what arrives is recorded to `wav`.
+    pub async fn bind(ip: std::net::IpAddr, wav: std::path::PathBuf) -> std::io::Result<Media> {
         let socket = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
         let local = socket.local_addr()?;
         let capture: Arc<Mutex<Capture>> = Default::default();
@@ -53,31 +116,39 @@ impl Media {
             let capture = capture.clone();
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
+                let mut pcm = Vec::with_capacity(1024);
                 loop {
                     tokio::select! {
                         r = socket.recv_from(&mut buf) => {
                             let Ok((n, _from)) = r else { continue };
                             let at = Instant::now();
                             let Ok(mut c) = capture.lock() else { return };
-                            let parsed = rtp::parse(&buf[..n]);
-                            if let Some(p) = &parsed {
-                                let mut pcm = Vec::with_capacity(p.payload.len());
-                                if g711::decode(p.payload_type, p.payload, &mut pcm) && audio::is_active(&pcm) {
-                                    c.last_active = Some(at);
-                                }
+                            let Some(p) = rtp::parse(&buf[..n]) else {
+                                c.junk += 1;
+                                continue;
+                            };
+                            if c.packets.len() >= MAX_PACKETS {
+                                continue;
                             }
-                            match parsed {
-                                Some(p) if c.packets.len() < MAX_PACKETS => c.packets.push(Received {
-                                    at,
-                                    payload_type: p.payload_type,
-                                    sequence: p.sequence,
-                                    timestamp: p.timestamp,
-                                    ssrc: p.ssrc,
-                                    payload: p.payload.to_vec(),
-                                }),
-                                Some(_) => {}
-                                None => c.junk += 1,
+                            pcm.clear();
+                            let frame = c.frames.len() as u32;
+                            let active = g711::decode(p.payload_type, p.payload, &mut pcm)
+                                && audio::is_active(&pcm);
+                            if active {
+                                c.last_active = Some(at);
                             }
+                            if !pcm.is_empty() {
+                                c.audio(&pcm, &wav);
+                            }
+                            c.packets.push(Received {
+                                at,
+                                payload_type: p.payload_type,
+                                sequence: p.sequence,
+                                timestamp: p.timestamp,
+                                ssrc: p.ssrc,
+                                active,
+                                frame,
+                            });
                         }
                         _ = stopped.changed() => return,
                     }
@@ -98,7 +169,7 @@ impl Media {
         self.capture.lock().ok().and_then(|c| c.last_active)
     }
 
-    /// Stops receiving and hands over what was captured.
+    /// Stops receiving, closes the recording and hands over what was captured.
     pub async fn finish(self) -> Capture {
         let _ = self.stop.send(true);
         let _ = self.task.await;
@@ -107,7 +178,7 @@ impl Media {
             .lock()
             .map(|mut c| std::mem::take(&mut *c))
             .unwrap_or_default();
-        c.packets.sort_by_key(|p| p.at);
+        c.finish();
         c
     }
 
@@ -180,12 +251,10 @@ impl Media {
 
 /// What the captured packets say, split at the answer instant.
 pub struct Heard {
-    /// Decoded audio, early media included, in arrival order.
-    pub samples: Vec<i16>,
-    /// Index in `samples` where audio after the answer starts.
-    pub answer_sample: usize,
+    /// Index in `Capture::frames` where audio after the answer starts.
+    pub answer_frame: usize,
     pub early_packets: u64,
-    /// The first non-silent frame after answer.
+    /// The first non-silent packet after answer.
     pub first_audio_at: Option<Instant>,
     /// Statistics per source: a peer may switch SSRC (early media, then the answer).
     pub sources: Vec<rtp::RtpStats>,
@@ -220,8 +289,7 @@ impl Heard {
 }
 
 pub fn analyse(c: &Capture, t0: Instant, answer_at: Option<Instant>) -> Heard {
-    let mut samples = Vec::new();
-    let mut answer_sample = None;
+    let mut answer_frame = None;
     let mut early_packets = 0;
     let mut first_audio_at = None;
     let mut sources: std::collections::HashMap<u32, rtp::RtpStats> = Default::default();
@@ -230,8 +298,8 @@ pub fn analyse(c: &Capture, t0: Instant, answer_at: Option<Instant>) -> Heard {
         if !after {
             early_packets += 1;
         }
-        if after && answer_sample.is_none() {
-            answer_sample = Some(samples.len());
+        if after && answer_frame.is_none() {
+            answer_frame = Some(p.frame as usize);
         }
         // telephone-event and comfort noise are not audio and not the stream's statistics.
         if p.payload_type != 0 && p.payload_type != 8 {
@@ -247,19 +315,16 @@ pub fn analyse(c: &Capture, t0: Instant, answer_at: Option<Instant>) -> Heard {
                     sequence: p.sequence,
                     timestamp: p.timestamp,
                     ssrc: p.ssrc,
-                    payload: &p.payload,
+                    payload: &[],
                 },
                 p.at.duration_since(t0).as_secs_f64(),
             );
-        let start = samples.len();
-        g711::decode(p.payload_type, &p.payload, &mut samples);
-        if after && first_audio_at.is_none() && audio::is_active(&samples[start..]) {
+        if after && first_audio_at.is_none() && p.active {
             first_audio_at = Some(p.at);
         }
     }
     Heard {
-        answer_sample: answer_sample.unwrap_or(samples.len()),
-        samples,
+        answer_frame: answer_frame.unwrap_or(c.frames.len()),
         early_packets,
         first_audio_at,
         sources: sources.into_values().collect(),

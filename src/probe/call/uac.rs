@@ -98,6 +98,8 @@ struct Call<'a> {
     trace: Trace,
     state: State,
     malformed: usize,
+    /// When the first INVITE left: the origin of every timing but `total`.
+    first_invite: Option<Instant>,
 }
 
 impl Drop for Call<'_> {
@@ -249,11 +251,12 @@ pub(super) async fn place(
         Err(e) => return fail(result, format!("cannot resolve {host}: {e}")),
     };
     let local_ip = s.bind.ip();
-    let media = match Media::bind(local_ip).await {
+    let call_id = format!("{}@raqib", token());
+    let (wav, trace) = evidence_paths(&s.evidence_dir, &started_at, &call_id);
+    let media = match Media::bind(local_ip, wav.clone()).await {
         Ok(m) => m,
         Err(e) => return fail(result, format!("cannot open an RTP socket: {e}")),
     };
-    let call_id = format!("{}@raqib", token());
     let (link, rx, udp_owned) = match (s.transport, udp) {
         (Transport::Udp, Some(u)) => {
             let rx = u.join(&call_id);
@@ -306,6 +309,7 @@ pub(super) async fn place(
         },
         state: State::Dialing,
         malformed: 0,
+        first_invite: None,
     };
     let offer = sdp::offer(media.local, fastrand::u64(1..1 << 40));
 
@@ -342,12 +346,10 @@ pub(super) async fn place(
         });
     }
     if result.outcome == CallOutcome::Answered && opts.after_answer != AfterAnswer::Hangup {
-        let window = (s.classify.as_secs_f64() * 8000.0) as usize;
-        let after = &heard.samples[heard.answer_sample..];
-        result.answer_type = Some(audio::classify(&after[..after.len().min(window)]));
+        let window = (s.classify.as_millis() / 20) as usize;
+        let after = &capture.frames[heard.answer_frame.min(capture.frames.len())..];
+        result.answer_type = Some(audio::classify_frames(&after[..after.len().min(window)]));
         result.answer_type_source = Some("heuristic".into());
-    } else if result.outcome == CallOutcome::Answered {
-        result.answer_type = None;
     }
     if capture.junk > 0 {
         call.trace.note(
@@ -361,11 +363,10 @@ pub(super) async fn place(
             .note(Instant::now(), &format!("{n} further messages not kept"));
     }
     result.timings_ms.total = ms(t0.elapsed());
-    let (wav, trace) = evidence_paths(&s.evidence_dir, &started_at, &call.call_id);
-    if !heard.samples.is_empty() {
-        match write_wav(&wav, &heard.samples) {
-            Ok(()) => result.recording = Some(wav.display().to_string()),
-            Err(e) => call
+    if capture.samples > 0 {
+        match &capture.wav_error {
+            None => result.recording = Some(wav.display().to_string()),
+            Some(e) => call
                 .trace
                 .note(Instant::now(), &format!("recording not written: {e}")),
         }
@@ -400,23 +401,6 @@ fn evidence_paths(
         day.join(format!("{stem}.wav")),
         day.join(format!("{stem}.sip.txt")),
     )
-}
-
-fn write_wav(path: &std::path::Path, samples: &[i16]) -> Result<(), String> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    }
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 8000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).map_err(|e| e.to_string())?;
-    for &x in samples {
-        w.write_sample(x).map_err(|e| e.to_string())?;
-    }
-    w.finalize().map_err(|e| e.to_string())
 }
 
 /// What one INVITE transaction ended with.
@@ -458,7 +442,7 @@ async fn dial(
             invite.push(h, v.clone());
         }
         invite.body = offer.as_bytes().to_vec();
-        let fin = invite_transaction(call, result, &invite, t0, ring_deadline).await;
+        let fin = invite_transaction(call, result, &invite, ring_deadline).await;
         match fin {
             Final::Silent => {
                 if let Some(u) = &call.udp {
@@ -548,7 +532,8 @@ async fn dial(
             Final::Answered(ok, at) => {
                 result.sip_status = ok.status();
                 result.sip_reason = ok.reason().map(String::from);
-                result.timings_ms.answer = Some(ms(at.saturating_duration_since(t0)));
+                let origin = call.first_invite.unwrap_or(t0);
+                result.timings_ms.answer = Some(ms(at.saturating_duration_since(origin)));
                 *answer_at = Some(at);
                 call.state = State::Answered;
                 return answered(call, result, &request_uri, ok, opts, media, &auth).await;
@@ -562,7 +547,6 @@ async fn invite_transaction(
     call: &mut Call<'_>,
     result: &mut CallResult,
     invite: &Message,
-    t0: Instant,
     ring_deadline: Instant,
 ) -> Final {
     let to = call.next_hop;
@@ -570,6 +554,7 @@ async fn invite_transaction(
     let Some(sent_at) = first_send else {
         return Final::Silent;
     };
+    let t0 = *call.first_invite.get_or_insert(sent_at);
     let branch = invite.top_branch().unwrap_or_default();
     let cseq = call.cseq;
     let t1 = call.s.t1;

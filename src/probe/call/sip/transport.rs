@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpStream, UdpSocket};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::message::{Message, MAX_MESSAGE};
@@ -30,28 +30,35 @@ type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>>;
 type Junk = Arc<Mutex<HashMap<SocketAddr, std::collections::VecDeque<Instant>>>>;
 
 /// The shared UDP side of a trunk (or of the lab's UAS).
+///
+/// Its receive loop is a dedicated OS thread blocked in `recv_from`: it timestamps each
+/// datagram the moment the kernel hands it over, however busy the async workers are (with
+/// the loop as a task, 200 calls in flight delayed timestamps by up to 12 ms).
 #[derive(Clone)]
 pub struct UdpEndpoint {
-    socket: Arc<UdpSocket>,
+    socket: Arc<std::net::UdpSocket>,
     local: SocketAddr,
     routes: Routes,
     /// New dialogs (requests whose Call-ID nobody waits for) go here, for a UAS.
     unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>>,
     junk: Junk,
-    _recv: Arc<AbortOnDrop>,
+    _recv: Arc<StopOnDrop>,
 }
 
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// Tells the receive thread to end (it notices within its read timeout).
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
 
-impl Drop for AbortOnDrop {
+impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        self.0.abort();
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
-/// A UDP socket with a large receive buffer: a burst of provisional responses, or a thousand
-/// calls' traffic, must not overflow the kernel's default of ~200 KiB and lose a 200 OK.
-pub fn bind_udp(addr: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+/// A blocking UDP socket with a large receive buffer: a burst of provisional responses, or a
+/// thousand calls' traffic, must not overflow the kernel's default of ~200 KiB and lose a
+/// 200 OK. Sends on it do not block in practice (UDP); receives have a timeout so that the
+/// receive thread can notice it should stop.
+pub fn bind_udp(addr: SocketAddr, recv_buffer: usize) -> io::Result<std::net::UdpSocket> {
     let domain = if addr.is_ipv6() {
         socket2::Domain::IPV6
     } else {
@@ -59,9 +66,10 @@ pub fn bind_udp(addr: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
     };
     let s = socket2::Socket::new(domain, socket2::Type::DGRAM, Some(socket2::Protocol::UDP))?;
     let _ = s.set_recv_buffer_size(recv_buffer);
-    s.set_nonblocking(true)?;
+    let _ = s.set_send_buffer_size(recv_buffer);
     s.bind(&addr.into())?;
-    UdpSocket::from_std(s.into())
+    s.set_read_timeout(Some(std::time::Duration::from_millis(200)))?;
+    Ok(s.into())
 }
 
 /// Finds a Call-ID in bytes that did not parse, so a malformed reply still reaches its call.
@@ -82,76 +90,24 @@ impl UdpEndpoint {
         let routes: Routes = Default::default();
         let unmatched: Arc<Mutex<Option<mpsc::UnboundedSender<Incoming>>>> = Default::default();
         let junk: Junk = Default::default();
-        let recv = {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        {
             let socket = socket.clone();
             let routes = routes.clone();
             let unmatched = unmatched.clone();
             let junk = junk.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 65_536];
-                loop {
-                    let (n, from) = match socket.recv_from(&mut buf).await {
-                        Ok(x) => x,
-                        // ICMP port unreachable surfaces as an error on Linux: keep going.
-                        Err(_) => continue,
-                    };
-                    let at = Instant::now();
-                    let raw = buf[..n].to_vec();
-                    if raw.iter().all(|&b| b == b'\r' || b == b'\n') {
-                        continue; // keep-alive
-                    }
-                    let parsed = Message::parse(&raw).map_err(|e| e.to_string());
-                    let call_id = match &parsed {
-                        Ok(m) => Some(m.call_id().to_string()),
-                        Err(_) => sniff_call_id(&raw),
-                    };
-                    if call_id.is_none() {
-                        // Nobody can be told which call this garbage was for: remember who
-                        // sent it, so that a call to that peer can say so.
-                        if let Ok(mut j) = junk.lock() {
-                            let q = j.entry(from).or_default();
-                            if q.len() == 64 {
-                                q.pop_front();
-                            }
-                            q.push_back(at);
-                        }
-                        continue;
-                    }
-                    let incoming = Incoming {
-                        at,
-                        from,
-                        raw,
-                        parsed,
-                    };
-                    let route = call_id.and_then(|id| routes.lock().ok()?.get(&id).cloned());
-                    match route {
-                        Some(tx) => {
-                            let _ = tx.send(incoming);
-                        }
-                        None => {
-                            let fallback = unmatched.lock().ok().and_then(|u| u.clone());
-                            if let Some(tx) = fallback {
-                                let _ = tx.send(incoming);
-                            } else if let Ok(m) = &incoming.parsed {
-                                // A request for a call we do not know (RFC 3261 §12.2.2).
-                                if m.method().is_some_and(|x| x != "ACK") {
-                                    let r =
-                                        m.response(481, "Call/Transaction Does Not Exist", None);
-                                    let _ = socket.send_to(&r.to_bytes(), from).await;
-                                }
-                            }
-                        }
-                    }
-                }
-            })
-        };
+            let stop = stop.clone();
+            std::thread::Builder::new()
+                .name(format!("sip-recv-{local}"))
+                .spawn(move || receive(&socket, &routes, &unmatched, &junk, &stop))?;
+        }
         Ok(UdpEndpoint {
             socket,
             local,
             routes,
             unmatched,
             junk,
-            _recv: Arc::new(AbortOnDrop(recv)),
+            _recv: Arc::new(StopOnDrop(stop)),
         })
     }
 
@@ -196,8 +152,72 @@ impl UdpEndpoint {
     }
 
     pub async fn send_raw(&self, bytes: &[u8], to: SocketAddr) -> io::Result<Instant> {
-        self.socket.send_to(bytes, to).await?;
+        self.socket.send_to(bytes, to)?;
         Ok(Instant::now())
+    }
+}
+
+/// The receive thread: timestamp, parse, deliver by Call-ID.
+fn receive(
+    socket: &std::net::UdpSocket,
+    routes: &Routes,
+    unmatched: &Mutex<Option<mpsc::UnboundedSender<Incoming>>>,
+    junk: &Junk,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut buf = vec![0u8; 65_536];
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let (n, from) = match socket.recv_from(&mut buf) {
+            Ok(x) => x,
+            // Timeouts (to check `stop`) and ICMP errors surfacing on Linux: keep going.
+            Err(_) => continue,
+        };
+        let at = Instant::now();
+        let raw = buf[..n].to_vec();
+        if raw.iter().all(|&b| b == b'\r' || b == b'\n') {
+            continue; // keep-alive
+        }
+        let parsed = Message::parse(&raw).map_err(|e| e.to_string());
+        let call_id = match &parsed {
+            Ok(m) => Some(m.call_id().to_string()),
+            Err(_) => sniff_call_id(&raw),
+        };
+        let Some(call_id) = call_id else {
+            // Nobody can be told which call this garbage was for: remember who sent it, so
+            // that a call to that peer can say so.
+            if let Ok(mut j) = junk.lock() {
+                let q = j.entry(from).or_default();
+                if q.len() == 64 {
+                    q.pop_front();
+                }
+                q.push_back(at);
+            }
+            continue;
+        };
+        let incoming = Incoming {
+            at,
+            from,
+            raw,
+            parsed,
+        };
+        let route = routes.lock().ok().and_then(|r| r.get(&call_id).cloned());
+        match route {
+            Some(tx) => {
+                let _ = tx.send(incoming);
+            }
+            None => {
+                let fallback = unmatched.lock().ok().and_then(|u| u.clone());
+                if let Some(tx) = fallback {
+                    let _ = tx.send(incoming);
+                } else if let Ok(m) = &incoming.parsed {
+                    // A request for a call we do not know (RFC 3261 §12.2.2).
+                    if m.method().is_some_and(|x| x != "ACK") {
+                        let r = m.response(481, "Call/Transaction Does Not Exist", None);
+                        let _ = socket.send_to(&r.to_bytes(), from);
+                    }
+                }
+            }
+        }
     }
 }
 
