@@ -129,6 +129,12 @@ enum ProbeCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Register with the trunk ([trunk] username, password_env) and report the outcome
+    Register {
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
     /// Place a real test call: an E.164 number, a sip: URI, or a centre id
     #[command(after_help = CALL_HELP)]
     Call {
@@ -226,6 +232,13 @@ fn main() -> ExitCode {
                 || e.downcast_ref::<config::ConfigError>().is_some()
                 || e.downcast_ref::<registry::RegistryError>().is_some()
                 || matches!(
+                    e.downcast_ref::<raqib::probe::ProbeError>(),
+                    Some(
+                        raqib::probe::ProbeError::Secret { .. }
+                            | raqib::probe::ProbeError::Notice { .. }
+                    )
+                )
+                || matches!(
                     e.downcast_ref::<sweep::SweepError>(),
                     Some(sweep::SweepError::NoCentres(_) | sweep::SweepError::Script(_))
                 );
@@ -315,6 +328,32 @@ async fn run(cli: Cli) -> Result<()> {
             expect,
             json,
         }) => probe_web(&ctx, &target, expect, json).await?,
+        Command::Probe(ProbeCmd::Register { json }) => {
+            let store = ctx.store().await?;
+            let probe = CallProbe::new(&ctx.config, store.evidence_dir()).await?;
+            let r = probe
+                .register(ctx.config.trunk.register_expires, false)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&r)?);
+            } else {
+                println!(
+                    "{} {}: {}{}{}",
+                    r.registrar,
+                    if r.ok { "registered" } else { "not registered" },
+                    r.status
+                        .map(|s| format!("{s} {}", r.reason.as_deref().unwrap_or("")))
+                        .unwrap_or_else(|| "no response".into()),
+                    r.expires
+                        .map(|e| format!(", for {e} s"))
+                        .unwrap_or_default(),
+                    r.detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                );
+            }
+        }
         Command::Probe(ProbeCmd::Call {
             target,
             ring_timeout,
@@ -568,6 +607,18 @@ async fn probe_call(
             .find(|c| c.phones.iter().any(|p| p == number))
     };
     let probe = CallProbe::new(&ctx.config, store.evidence_dir()).await?;
+    if ctx.config.trunk.register {
+        let r = probe
+            .register(ctx.config.trunk.register_expires, true)
+            .await?;
+        if !r.ok {
+            anyhow::bail!(
+                "registration with {} failed: {}",
+                r.registrar,
+                r.detail.unwrap_or_default()
+            );
+        }
+    }
     // (target, time zone for the daily cap, listed)
     let mut targets: Vec<(CallTarget, chrono_tz::Tz, bool)> = Vec::new();
     if target.starts_with('+') {

@@ -292,3 +292,80 @@ fn kamailio_digest_auth_in_front_of_baresip() {
     );
     assert_eq!(bad["detail"], "credentials refused");
 }
+
+#[test]
+fn kamailio_registrar_with_digest_auth() {
+    if !have("kamailio", "kamailio") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let kcfg = dir.path().join("registrar.cfg");
+    std::fs::write(
+        &kcfg,
+        std::fs::read_to_string("tests/peers/kamailio-registrar.cfg")
+            .unwrap()
+            .replace("PROXY_PORT", &port.to_string()),
+    )
+    .unwrap();
+    let child = Command::new("kamailio")
+        .args(["-DD", "-E", "-f"])
+        .arg(&kcfg)
+        .args(["-Y", dir.path().to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let _registrar = Proc(child);
+    peers::wait_sip(port, Duration::from_secs(15));
+    let cfg = config(
+        dir.path(),
+        &format!(
+            "[trunk]\nuri_template = \"sip:{{number}}@127.0.0.1:{port}\"\nusername = \"raqib\"\npassword_env = \"RAQIB_TEST_TRUNK_PASSWORD\"\nregister_expires = 600\n"
+        ),
+    );
+    let run = |password: &str| {
+        let out = Command::new(peers::BIN)
+            .env("RAQIB_TEST_TRUNK_PASSWORD", password)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["probe", "register", "--json"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    let ok = run("s3cret-lab");
+    assert_eq!(
+        (ok["ok"].as_bool(), ok["status"].as_u64()),
+        (Some(true), Some(200)),
+        "{ok:#}"
+    );
+    assert_eq!(ok["authenticated"], true);
+    // The registrar caps the 600 s asked for at its max_expires of 300.
+    assert_eq!(ok["expires"], 300);
+    let bad = run("wrong");
+    assert_eq!(
+        (bad["ok"].as_bool(), bad["status"].as_u64()),
+        (Some(false), Some(401))
+    );
+    assert_eq!(bad["detail"], "credentials refused");
+    // Without the variable set, raqib says which one is missing and places nothing.
+    let out = Command::new(peers::BIN)
+        .env_remove("RAQIB_TEST_TRUNK_PASSWORD")
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .args(["probe", "register"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RAQIB_TEST_TRUNK_PASSWORD"));
+}

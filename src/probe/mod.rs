@@ -42,6 +42,8 @@ pub enum ProbeError {
     TlsSetup(String),
     #[error("the environment variable {variable} (named by password_env) is not set")]
     Secret { variable: String },
+    #[error("registration with the trunk failed: {0}")]
+    Register(String),
     #[error("cannot use the notice {path}: {message}")]
     Notice { path: String, message: String },
     #[error("cannot bind {addr}: {source}")]

@@ -310,6 +310,17 @@ pub async fn run_phone(
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
     let probe = CallProbe::new(config, store.evidence_dir()).await?;
+    if config.trunk.register {
+        let r = probe.register(config.trunk.register_expires, true).await?;
+        if !r.ok {
+            return Err(ProbeError::Register(format!(
+                "{}: {}",
+                r.registrar,
+                r.detail.unwrap_or_default()
+            ))
+            .into());
+        }
+    }
     let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
     let opts = CallOptions::new(
         std::time::Duration::from_secs(config.call.ring_timeout_secs),

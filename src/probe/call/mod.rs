@@ -11,6 +11,7 @@ pub mod g711;
 pub mod ivr;
 pub mod media;
 pub mod quality;
+pub mod register;
 pub mod rtp;
 pub mod sip;
 mod uac;
@@ -254,6 +255,41 @@ impl CallProbe {
             }),
             udp,
         })
+    }
+
+    /// Registers with the trunk once; with `refresh`, keeps the registration alive (at 80 %
+    /// of the granted time) for as long as this probe lives.
+    pub async fn register(
+        &self,
+        expires: u32,
+        refresh: bool,
+    ) -> Result<register::Registration, ProbeError> {
+        let Some(udp) = &self.udp else {
+            return Err(ProbeError::Register(
+                "REGISTER is sent over UDP only".into(),
+            ));
+        };
+        let call_id = format!("{:016x}@raqib-register", fastrand::u64(..));
+        let mut cseq = 0;
+        let first = register::register(&self.settings, udp, &call_id, &mut cseq, expires).await;
+        if first.ok && refresh {
+            let (settings, udp) = (self.settings.clone(), udp.clone());
+            let mut granted = first.expires.unwrap_or(expires);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs((granted as u64 * 4 / 5).max(1))).await;
+                    let r = register::register(&settings, &udp, &call_id, &mut cseq, expires).await;
+                    if !r.ok {
+                        eprintln!(
+                            "raqib: registration refresh failed: {}",
+                            r.detail.unwrap_or_default()
+                        );
+                    }
+                    granted = r.expires.unwrap_or(60);
+                }
+            });
+        }
+        Ok(first)
     }
 
     /// The Request-URI for an E.164 number through the trunk.

@@ -1,0 +1,166 @@
+//! REGISTER with the trunk (RFC 3261 §10), answered once with digest credentials when
+//! challenged, and refreshed before it expires while probes run.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::sip::digest;
+use super::sip::message::{param, uri_host_port, Message};
+use super::sip::transport::UdpEndpoint;
+use super::Settings;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Registration {
+    pub registrar: String,
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub reason: Option<String>,
+    /// Seconds the registrar granted.
+    pub expires: Option<u32>,
+    pub authenticated: bool,
+    pub elapsed_ms: f64,
+    pub detail: Option<String>,
+}
+
+/// Where REGISTER goes: the outbound proxy, else the host of the trunk's URI template.
+fn registrar(s: &Settings) -> Option<(String, SocketAddr, String)> {
+    let (host, port) = match &s.outbound_proxy {
+        Some(p) => uri_host_port(&format!("sip:{}", p.strip_prefix("sip:").unwrap_or(p)))?,
+        None => uri_host_port(&s.uri_template.replace("{number}", "x"))?,
+    };
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    let domain = uri_host_port(&s.from)
+        .map(|(h, _)| h)
+        .unwrap_or(host.clone());
+    Some((format!("sip:{domain}"), SocketAddr::new(ip, port), host))
+}
+
+/// One registration (with a retry on 401/407), over the trunk's UDP endpoint.
+pub(super) async fn register(
+    s: &Settings,
+    udp: &UdpEndpoint,
+    call_id: &str,
+    cseq: &mut u32,
+    expires: u32,
+) -> Registration {
+    let started = Instant::now();
+    let mut reg = Registration {
+        registrar: String::new(),
+        ok: false,
+        status: None,
+        reason: None,
+        expires: None,
+        authenticated: false,
+        elapsed_ms: 0.0,
+        detail: None,
+    };
+    let Some((uri, dest, _host)) = registrar(s) else {
+        reg.detail = Some(
+            "the registrar must be an address literal (outbound_proxy or uri_template host)".into(),
+        );
+        return reg;
+    };
+    reg.registrar = dest.to_string();
+    let mut rx = udp.join(call_id);
+    let local = udp.local_addr();
+    let from_tag = format!("{:08x}", fastrand::u32(..));
+    let mut auth: Option<(String, String)> = None;
+    for _attempt in 0..2 {
+        *cseq += 1;
+        let branch = format!("z9hG4bK{:016x}", fastrand::u64(..));
+        let mut m = Message::request("REGISTER", &uri);
+        m.push("via", format!("SIP/2.0/UDP {local};branch={branch};rport"))
+            .push("max-forwards", "70")
+            .push("from", format!("<{}>;tag={from_tag}", s.from))
+            .push("to", format!("<{}>", s.from))
+            .push("call-id", call_id.to_string())
+            .push("cseq", format!("{} REGISTER", *cseq))
+            .push("contact", format!("<sip:raqib@{local}>"))
+            .push("expires", expires.to_string());
+        if let Some((h, v)) = &auth {
+            m.push(h, v.clone());
+        }
+        let bytes = m.to_bytes();
+        // Timer E retransmissions until a final response, timer F gives up.
+        let give_up = Instant::now() + s.t1 * 64;
+        let mut interval = s.t1;
+        let mut next = Instant::now();
+        let mut fin: Option<Message> = None;
+        while Instant::now() < give_up && fin.is_none() {
+            if Instant::now() >= next {
+                let _ = udp.send_raw(&bytes, dest).await;
+                next = Instant::now() + interval;
+                interval = (interval * 2).min(Duration::from_secs(4));
+            }
+            let wait = next.min(give_up);
+            if let Ok(Some(i)) = tokio::time::timeout_at(wait.into(), rx.recv()).await {
+                if let Ok(r) = i.parsed {
+                    if r.cseq()
+                        .is_some_and(|(n, meth)| n == *cseq && meth == "REGISTER")
+                        && r.status().is_some_and(|st| st >= 200)
+                    {
+                        fin = Some(r);
+                    }
+                }
+            }
+        }
+        let Some(r) = fin else {
+            reg.detail = Some(format!(
+                "no final response within {} ms",
+                (s.t1 * 64).as_millis()
+            ));
+            break;
+        };
+        let status = r.status().unwrap_or(0);
+        reg.status = Some(status);
+        reg.reason = r.reason().map(String::from);
+        if (status == 401 || status == 407) && auth.is_none() {
+            let header = if status == 401 {
+                "www-authenticate"
+            } else {
+                "proxy-authenticate"
+            };
+            let challenge = r.header(header).and_then(digest::parse_challenge);
+            if let (Some(c), Some(user), Some(pw)) = (challenge, &s.username, &s.password) {
+                let value = digest::authorization(
+                    &c,
+                    user,
+                    pw,
+                    "REGISTER",
+                    &uri,
+                    1,
+                    &format!("{:x}", fastrand::u64(..)),
+                );
+                let name = if status == 401 {
+                    "authorization"
+                } else {
+                    "proxy-authorization"
+                };
+                auth = Some((name.to_string(), value));
+                reg.authenticated = true;
+                continue;
+            }
+            reg.detail = Some("authentication demanded and no credentials configured".into());
+            break;
+        }
+        if (200..300).contains(&status) {
+            reg.ok = true;
+            let granted = r
+                .header_values("contact")
+                .iter()
+                .find_map(|c| param(c, "expires").and_then(|e| e.parse().ok()))
+                .or_else(|| r.header("expires").and_then(|e| e.parse().ok()));
+            reg.expires = Some(granted.unwrap_or(expires));
+        } else if status == 401 || status == 407 {
+            reg.detail = Some("credentials refused".into());
+        } else {
+            reg.detail = Some(format!("{status} {}", r.reason().unwrap_or_default()));
+        }
+        break;
+    }
+    udp.leave(call_id);
+    reg.elapsed_ms = crate::probe::ms(started.elapsed());
+    reg
+}
