@@ -37,14 +37,7 @@ pub async fn web(
             .into_iter()
             .next()
             .ok_or_else(|| anyhow::anyhow!("no sample centre"))?;
-    let lab_cfg = LabConfig {
-        http_listen: "127.0.0.1:0".parse()?,
-        https_listen: "127.0.0.1:0".parse()?,
-        expired_https_listen: "127.0.0.1:0".parse()?,
-        slow_ms: 0,
-        sip_listen: "127.0.0.1:0".parse()?,
-        phones: Default::default(),
-    };
+    let lab_cfg = LabConfig::on_free_ports();
     let lab = Lab::start(&lab_cfg, std::slice::from_ref(&centre)).await?;
     let mut web = config.web.clone();
     web.trust_lab_ca = true;
@@ -160,14 +153,7 @@ pub async fn calls(
     use crate::config::AfterAnswer;
     use crate::probe::call::{CallOptions, CallOutcome, CallProbe, CallTarget};
 
-    let lab_cfg = LabConfig {
-        http_listen: "127.0.0.1:0".parse()?,
-        https_listen: "127.0.0.1:0".parse()?,
-        expired_https_listen: "127.0.0.1:0".parse()?,
-        slow_ms: 0,
-        sip_listen: "127.0.0.1:0".parse()?,
-        phones: Default::default(),
-    };
+    let lab_cfg = LabConfig::on_free_ports();
     // In-process unless told where a separate `raqib lab` listens (then RSS is raqib's own,
     // and the wire record is not available).
     let lab = match external_lab {

@@ -323,6 +323,21 @@ impl AfterAnswer {
     }
 }
 
+impl LabConfig {
+    /// Every listener on a free loopback port, no numbers mapped (benchmarks).
+    pub fn on_free_ports() -> LabConfig {
+        let any: SocketAddr = "127.0.0.1:0".parse().unwrap();
+        LabConfig {
+            http_listen: any,
+            https_listen: any,
+            expired_https_listen: any,
+            sip_listen: any,
+            slow_ms: 0,
+            phones: Default::default(),
+        }
+    }
+}
+
 /// A validation failure before its position in the file is known.
 struct Refusal {
     key: &'static str,

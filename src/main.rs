@@ -572,12 +572,7 @@ async fn probe_web(ctx: &Ctx, target: &str, expect: Option<String>, json: bool) 
             .await
             .context("storing the result")?;
         if json {
-            let mut out = serde_json::Map::new();
-            out.insert("id".into(), id.into());
-            if let serde_json::Value::Object(m) = data {
-                out.extend(m);
-            }
-            println!("{}", serde_json::Value::Object(out));
+            println!("{}", with_id(id, data));
         } else {
             print_web_result(id, &result);
         }
@@ -709,12 +704,7 @@ async fn probe_call(
             .await
             .context("storing the result")?;
         if json {
-            let mut out = serde_json::Map::new();
-            out.insert("id".into(), id.into());
-            if let serde_json::Value::Object(m) = done.data {
-                out.extend(m);
-            }
-            println!("{}", serde_json::Value::Object(out));
+            println!("{}", with_id(id, done.data));
         } else {
             print_call_result(id, &result);
         }
@@ -765,6 +755,16 @@ fn print_call_result(id: i64, r: &CallResult) {
     if let Some(p) = &r.sip_trace {
         println!("  sip trace  {p}");
     }
+}
+
+/// A result's JSON with its store id first, as `--json` prints it.
+fn with_id(id: i64, data: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("id".into(), id.into());
+    if let serde_json::Value::Object(m) = data {
+        out.extend(m);
+    }
+    serde_json::Value::Object(out)
 }
 
 fn fmt_ms(v: Option<f64>) -> String {

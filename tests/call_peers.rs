@@ -230,49 +230,34 @@ fn kamailio_digest_auth_in_front_of_baresip() {
     let uas_port = free_port();
     let _uas = baresip(&dir.path().join("bs"), uas_port, &prompt(), false);
     let proxy_port = free_port();
-    let kcfg = dir.path().join("kamailio.cfg");
-    std::fs::write(
-        &kcfg,
-        std::fs::read_to_string("tests/peers/kamailio.cfg")
-            .unwrap()
-            .replace("PROXY_PORT", &proxy_port.to_string())
-            .replace("UAS_PORT", &uas_port.to_string()),
-    )
-    .unwrap();
-    let child = Command::new("kamailio")
-        .args(["-DD", "-E", "-f"])
-        .arg(&kcfg)
-        .args(["-Y", dir.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _proxy = Proc(child);
-    peers::wait_sip(proxy_port, Duration::from_secs(15));
+    let _proxy = peers::kamailio(
+        dir.path(),
+        "kamailio.cfg",
+        &[
+            ("PROXY_PORT", proxy_port.to_string()),
+            ("UAS_PORT", uas_port.to_string()),
+        ],
+        proxy_port,
+    );
     let cfg = config(
         dir.path(),
         &format!(
             "[trunk]\nuri_template = \"sip:{{number}}@127.0.0.1:{uas_port}\"\noutbound_proxy = \"127.0.0.1:{proxy_port}\"\nusername = \"raqib\"\npassword_env = \"RAQIB_TEST_TRUNK_PASSWORD\"\n"
         ),
     );
+    let data = dir.path().join("data");
+    let uri = format!("sip:uas@127.0.0.1:{uas_port}");
     let run = |password: &str| {
-        let out = Command::new(peers::BIN)
-            .env("RAQIB_TEST_TRUNK_PASSWORD", password)
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args([
-                "probe",
-                "call",
-                "--json",
-                "--unlisted",
-                "--after-answer",
-                "listen:1",
-            ])
-            .arg(format!("sip:uas@127.0.0.1:{uas_port}"))
-            .output()
-            .unwrap();
+        let args = [
+            "probe",
+            "call",
+            "--json",
+            "--unlisted",
+            "--after-answer",
+            "listen:1",
+            &uri,
+        ];
+        let out = peers::raqib_with_password(&cfg, &data, Some(password), &args);
         assert!(out.status.success());
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
@@ -300,40 +285,26 @@ fn kamailio_registrar_with_digest_auth() {
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let kcfg = dir.path().join("registrar.cfg");
-    std::fs::write(
-        &kcfg,
-        std::fs::read_to_string("tests/peers/kamailio-registrar.cfg")
-            .unwrap()
-            .replace("PROXY_PORT", &port.to_string()),
-    )
-    .unwrap();
-    let child = Command::new("kamailio")
-        .args(["-DD", "-E", "-f"])
-        .arg(&kcfg)
-        .args(["-Y", dir.path().to_str().unwrap()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let _registrar = Proc(child);
-    peers::wait_sip(port, Duration::from_secs(15));
+    let _registrar = peers::kamailio(
+        dir.path(),
+        "kamailio-registrar.cfg",
+        &[("PROXY_PORT", port.to_string())],
+        port,
+    );
     let cfg = config(
         dir.path(),
         &format!(
             "[trunk]\nuri_template = \"sip:{{number}}@127.0.0.1:{port}\"\nusername = \"raqib\"\npassword_env = \"RAQIB_TEST_TRUNK_PASSWORD\"\nregister_expires = 600\n"
         ),
     );
+    let data = dir.path().join("data");
     let run = |password: &str| {
-        let out = Command::new(peers::BIN)
-            .env("RAQIB_TEST_TRUNK_PASSWORD", password)
-            .arg("--config")
-            .arg(&cfg)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(["probe", "register", "--json"])
-            .output()
-            .unwrap();
+        let out = peers::raqib_with_password(
+            &cfg,
+            &data,
+            Some(password),
+            &["probe", "register", "--json"],
+        );
         assert!(
             out.status.success(),
             "{}",
@@ -357,15 +328,7 @@ fn kamailio_registrar_with_digest_auth() {
     );
     assert_eq!(bad["detail"], "credentials refused");
     // Without the variable set, raqib says which one is missing and places nothing.
-    let out = Command::new(peers::BIN)
-        .env_remove("RAQIB_TEST_TRUNK_PASSWORD")
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .args(["probe", "register"])
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
+    let out = peers::raqib_with_password(&cfg, &data, None, &["probe", "register"]);
+    assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("RAQIB_TEST_TRUNK_PASSWORD"));
 }

@@ -2,85 +2,14 @@
 //! from a CSV that points at it, `raqib sweep` storing each result as it ends, and `raqib
 //! results` reading the store while a sweep writes and after one is killed.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+mod peers;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use peers::{json_lines, raqib, start_lab, Lab, BIN};
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_raqib");
-
-struct Lab {
-    child: Child,
-    http: String,
-    https: String,
-    expired: String,
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `raqib lab` and waits (with a deadline) for its ready line.
-fn start_lab(config: &Path, data: &Path) -> Lab {
-    let mut child = Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .arg("lab")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the lab printed no ready line within 20 s");
-    let addr = |prefix: &str| {
-        line.split_whitespace()
-            .find_map(|w| w.strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {line:?}"))
-            .to_string()
-    };
-    assert!(line.starts_with("lab ready:"), "{line}");
-    Lab {
-        http: addr("http://"),
-        https: addr("https://"),
-        expired: addr("expired-https://"),
-        child,
-    }
-}
-
-fn raqib(config: &Path, data: &Path, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .arg("--config")
-        .arg(config)
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn json_lines(out: &Output) -> Vec<Value> {
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 struct Setup {
     _dir: tempfile::TempDir,

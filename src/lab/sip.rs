@@ -18,10 +18,11 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::probe::call::media::RtpSender;
 use crate::probe::call::sip::message::{uri_user, Message, StartLine};
 use crate::probe::call::sip::sdp;
 use crate::probe::call::sip::transport::{Incoming, UdpEndpoint};
-use crate::probe::call::{g711, read_wav_8k, rtp};
+use crate::probe::call::{read_wav_8k, rtp};
 
 const GREETING: &[u8] = include_bytes!("../../probes/calls/lab/greeting.wav");
 const IVR_PROMPT: &[u8] = include_bytes!("../../probes/calls/lab/ivr-prompt.wav");
@@ -544,22 +545,7 @@ async fn final_until_ack(
     }
 }
 
-/// One outgoing RTP stream: a call keeps its SSRC, sequence and timestamp across prompts.
-struct Stream {
-    ssrc: u32,
-    seq: u16,
-    ts: u32,
-}
-
-impl Stream {
-    fn new() -> Stream {
-        Stream {
-            ssrc: fastrand::u32(..),
-            seq: fastrand::u16(..),
-            ts: fastrand::u32(..),
-        }
-    }
-}
+type Stream = RtpSender;
 
 async fn play(
     socket: &UdpSocket,
@@ -569,27 +555,11 @@ async fn play(
     to: SocketAddr,
     stop: &std::sync::atomic::AtomicBool,
 ) {
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    for frame in samples.chunks(160) {
-        tick.tick().await;
-        if stop.load(std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-        let payload: Vec<u8> = frame
-            .iter()
-            .map(|&s| {
-                if codec == 8 {
-                    g711::linear_to_alaw(s)
-                } else {
-                    g711::linear_to_ulaw(s)
-                }
-            })
-            .collect();
-        let pkt = rtp::build(codec, false, stream.seq, stream.ts, stream.ssrc, &payload);
-        let _ = socket.send_to(&pkt, to).await;
-        stream.seq = stream.seq.wrapping_add(1);
-        stream.ts = stream.ts.wrapping_add(160);
-    }
+    stream
+        .play(socket, samples, codec, to, || {
+            stop.load(std::sync::atomic::Ordering::Relaxed)
+        })
+        .await;
 }
 
 async fn silence(

@@ -224,3 +224,47 @@ pub fn baresip(dir: &Path, port: u16, wav: &Path, manual: bool) -> Proc {
     wait_sip(port, Duration::from_secs(15));
     proc
 }
+
+/// kamailio in the foreground with `template` (a file under tests/peers/) whose placeholders
+/// are replaced; waits until it answers OPTIONS on `port`.
+pub fn kamailio(dir: &Path, template: &str, replace: &[(&str, String)], port: u16) -> Proc {
+    let mut text = std::fs::read_to_string(format!("tests/peers/{template}")).unwrap();
+    for (from, to) in replace {
+        text = text.replace(from, to);
+    }
+    let cfg = dir.join(template);
+    std::fs::write(&cfg, text).unwrap();
+    let child = Command::new("kamailio")
+        .args(["-DD", "-E", "-f"])
+        .arg(&cfg)
+        .arg("-Y")
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kamailio starts");
+    let proc = Proc(child);
+    wait_sip(port, Duration::from_secs(15));
+    proc
+}
+
+/// `raqib --config CFG --data-dir DATA ARGS` with the trunk password in the environment.
+pub fn raqib_with_password(
+    config: &Path,
+    data: &Path,
+    password: Option<&str>,
+    args: &[&str],
+) -> Output {
+    let mut cmd = Command::new(BIN);
+    match password {
+        Some(p) => cmd.env("RAQIB_TEST_TRUNK_PASSWORD", p),
+        None => cmd.env_remove("RAQIB_TEST_TRUNK_PASSWORD"),
+    };
+    cmd.arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap()
+}

@@ -56,6 +56,20 @@ pub fn linear_to_alaw(sample: i16) -> u8 {
     (byte | sign) ^ 0x55
 }
 
+/// Encodes samples as PCMA for payload type 8, else PCMU.
+pub fn encode(payload_type: u8, samples: &[i16]) -> Vec<u8> {
+    samples
+        .iter()
+        .map(|&s| {
+            if payload_type == 8 {
+                linear_to_alaw(s)
+            } else {
+                linear_to_ulaw(s)
+            }
+        })
+        .collect()
+}
+
 /// Decodes a payload of the given static payload type; `None` for other codecs.
 pub fn decode(payload_type: u8, payload: &[u8], out: &mut Vec<i16>) -> bool {
     match payload_type {

@@ -189,33 +189,11 @@ impl Media {
         samples: &[i16],
         payload_type: u8,
         to: SocketAddr,
-        mut stop: impl FnMut() -> bool,
+        stop: impl FnMut() -> bool,
     ) {
-        let ssrc = fastrand::u32(..);
-        let mut seq = fastrand::u16(..);
-        let mut ts = fastrand::u32(..);
-        let mut tick = tokio::time::interval(Duration::from_millis(20));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        for (i, frame) in samples.chunks(audio::FRAME).enumerate() {
-            tick.tick().await;
-            if stop() {
-                return;
-            }
-            let payload: Vec<u8> = frame
-                .iter()
-                .map(|&s| {
-                    if payload_type == 8 {
-                        g711::linear_to_alaw(s)
-                    } else {
-                        g711::linear_to_ulaw(s)
-                    }
-                })
-                .collect();
-            let pkt = rtp::build(payload_type, i == 0, seq, ts, ssrc, &payload);
-            let _ = self.socket.send_to(&pkt, to).await;
-            seq = seq.wrapping_add(1);
-            ts = ts.wrapping_add(audio::FRAME as u32);
-        }
+        RtpSender::new()
+            .play(&self.socket, samples, payload_type, to, stop)
+            .await;
     }
 
     /// Sends one RFC 4733 digit: 100 ms of events every 20 ms, then three end packets.
@@ -245,6 +223,63 @@ impl Media {
             let pkt = rtp::build(payload_type, false, seq, ts, ssrc, &payload);
             let _ = self.socket.send_to(&pkt, to).await;
             seq = seq.wrapping_add(1);
+        }
+    }
+}
+
+/// One outgoing RTP stream: its SSRC, sequence and timestamp carry on across prompts.
+pub struct RtpSender {
+    ssrc: u32,
+    seq: u16,
+    ts: u32,
+    started: bool,
+}
+
+impl Default for RtpSender {
+    fn default() -> Self {
+        RtpSender::new()
+    }
+}
+
+impl RtpSender {
+    pub fn new() -> RtpSender {
+        RtpSender {
+            ssrc: fastrand::u32(..),
+            seq: fastrand::u16(..),
+            ts: fastrand::u32(..),
+            started: false,
+        }
+    }
+
+    /// Sends `samples` as 20 ms G.711 packets, paced in real time, until done or `stop`.
+    pub async fn play(
+        &mut self,
+        socket: &UdpSocket,
+        samples: &[i16],
+        payload_type: u8,
+        to: SocketAddr,
+        mut stop: impl FnMut() -> bool,
+    ) {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for frame in samples.chunks(audio::FRAME) {
+            tick.tick().await;
+            if stop() {
+                return;
+            }
+            let payload = g711::encode(payload_type, frame);
+            let pkt = rtp::build(
+                payload_type,
+                !self.started,
+                self.seq,
+                self.ts,
+                self.ssrc,
+                &payload,
+            );
+            self.started = true;
+            let _ = socket.send_to(&pkt, to).await;
+            self.seq = self.seq.wrapping_add(1);
+            self.ts = self.ts.wrapping_add(frame.len() as u32);
         }
     }
 }

@@ -305,12 +305,22 @@ impl CallProbe {
 
     /// A stored result for a number the guard refused: it was never dialled.
     pub fn refused(&self, target: &CallTarget, why: String, after_answer: &str) -> CallResult {
+        let mut r = CallResult::start(target, after_answer.to_string());
+        r.outcome = CallOutcome::Refused;
+        r.detail = Some(why);
+        r
+    }
+}
+
+impl CallResult {
+    /// A result for `target` before anything happened (outcome `error` until decided).
+    pub fn start(target: &CallTarget, after_answer: String) -> CallResult {
         CallResult {
             channel: Channel::Phone,
             centre: target.centre.clone(),
             target: target.uri.clone(),
             started_at: Utc::now(),
-            outcome: CallOutcome::Refused,
+            outcome: CallOutcome::Error,
             sip_status: None,
             sip_reason: None,
             timings_ms: CallTimings::default(),
@@ -323,10 +333,10 @@ impl CallProbe {
             answer_type_source: None,
             early_media: false,
             hangup_by: None,
-            after_answer: after_answer.to_string(),
+            after_answer,
             redirects: Vec::new(),
             ivr: None,
-            detail: Some(why),
+            detail: None,
         }
     }
 }

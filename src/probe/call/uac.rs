@@ -18,11 +18,9 @@ use super::sip::digest;
 use super::sip::message::{addr_uri, uri_host_port, Message};
 use super::sip::sdp;
 use super::sip::transport::{Incoming, Link, UdpEndpoint};
-use super::{
-    quality, CallOptions, CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary, Settings,
-};
+use super::{quality, CallOptions, CallOutcome, CallResult, CallTarget, RtpSummary, Settings};
 use crate::config::{AfterAnswer, Transport};
-use crate::probe::{ms, Channel};
+use crate::probe::ms;
 
 /// Messages kept in a trace; a flood beyond this is counted, not stored.
 const MAX_TRACE: usize = 400;
@@ -195,7 +193,6 @@ pub(super) async fn place(
     target: &CallTarget,
     opts: &CallOptions,
 ) -> CallResult {
-    let started_at = Utc::now();
     let t0 = Instant::now();
     let after_answer = match &opts.after_answer {
         AfterAnswer::Hangup => "hangup".to_string(),
@@ -203,29 +200,8 @@ pub(super) async fn place(
         AfterAnswer::Listen(n) => format!("listen:{n}"),
         AfterAnswer::Ivr(n) => format!("ivr:{n}"),
     };
-    let mut result = CallResult {
-        channel: Channel::Phone,
-        centre: target.centre.clone(),
-        target: target.uri.clone(),
-        started_at,
-        outcome: CallOutcome::Error,
-        sip_status: None,
-        sip_reason: None,
-        timings_ms: CallTimings::default(),
-        answer_type: None,
-        rtp: None,
-        recording: None,
-        sip_trace: None,
-        number: target.number.clone(),
-        unlisted: target.unlisted,
-        answer_type_source: None,
-        early_media: false,
-        hangup_by: None,
-        after_answer,
-        redirects: Vec::new(),
-        ivr: None,
-        detail: None,
-    };
+    let mut result = CallResult::start(target, after_answer);
+    let started_at = result.started_at;
     let fail = |mut r: CallResult, detail: String| {
         r.detail = Some(detail);
         r.timings_ms.total = ms(t0.elapsed());
