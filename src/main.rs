@@ -614,8 +614,8 @@ async fn probe_call(
             );
         }
     }
-    // (target, time zone for the daily cap, listed)
-    let mut targets: Vec<(CallTarget, chrono_tz::Tz, bool)> = Vec::new();
+    // (target, time zone for the daily cap, the centre it belongs to)
+    let mut targets: Vec<(CallTarget, chrono_tz::Tz, Option<Centre>)> = Vec::new();
     if target.starts_with('+') {
         registry::check_e164(target).map_err(bad)?;
         let c = owner(target);
@@ -627,7 +627,7 @@ async fn probe_call(
                 unlisted: c.is_none(),
             },
             c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
-            c.is_some(),
+            c.cloned(),
         ));
     } else if target.starts_with("sip:") || target.starts_with("sips:") {
         let user = raqib::probe::call::sip::message::uri_user(target).unwrap_or("");
@@ -646,7 +646,7 @@ async fn probe_call(
                 unlisted: c.is_none(),
             },
             c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
-            c.is_some(),
+            c.cloned(),
         ));
     } else {
         let c = store.centre(target).await?.ok_or_else(|| {
@@ -666,7 +666,7 @@ async fn probe_call(
                     unlisted: false,
                 },
                 c.tz(),
-                true,
+                Some(c.clone()),
             ));
         }
     }
@@ -677,10 +677,11 @@ async fn probe_call(
     )
     .map_err(bad)?;
     let guard = DiallingGuard::new(&ctx.config.guard, &store);
-    for (t, tz, listed) in &targets {
-        let result = match &t.number {
+    for (t, tz, centre) in &targets {
+        let listed = centre.is_some();
+        let mut result = match &t.number {
             Some(n) => match guard
-                .admit(n, *listed, unlisted, *tz, chrono::Utc::now())
+                .admit(n, listed, unlisted, *tz, chrono::Utc::now())
                 .await?
             {
                 Ok(()) => probe.call(t, &opts).await,
@@ -689,6 +690,7 @@ async fn probe_call(
             // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
             None => probe.call(t, &opts).await,
         };
+        result.mark_hours(centre.as_ref());
         let done = sweep::Done::call(&result);
         let id = store
             .insert_result(&NewResult {

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use chrono::{NaiveTime, Weekday};
+use chrono::{Datelike, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// The embedded sample centres, used when the config names no other file.
@@ -191,6 +191,30 @@ fn fmt_days(bits: u8) -> String {
 impl HoursRange {
     pub fn opens_on(&self, day: Weekday) -> bool {
         self.days & (1 << day.num_days_from_sunday()) != 0
+    }
+}
+
+impl OpeningHours {
+    /// Whether the centre is open at this local date and time. A window that closes at or
+    /// before it opens runs past midnight and belongs to the day it opened.
+    pub fn is_open(&self, local: chrono::NaiveDateTime) -> bool {
+        let day = local.weekday();
+        let t = local.time();
+        self.0.iter().any(|r| {
+            if r.open < r.close {
+                r.opens_on(day) && r.open <= t && t < r.close
+            } else {
+                (r.opens_on(day) && t >= r.open) || (r.opens_on(day.pred()) && t < r.close)
+            }
+        })
+    }
+}
+
+impl Centre {
+    /// Whether the centre is open at `at` in its own time zone.
+    pub fn is_open_at(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
+        self.hours
+            .is_open(at.with_timezone(&self.tz()).naive_local())
     }
 }
 
@@ -521,6 +545,49 @@ mod tests {
         assert!(sat_wed.0[0].opens_on(Weekday::Sat));
         assert!(sat_wed.0[0].opens_on(Weekday::Sun));
         assert!(!sat_wed.0[0].opens_on(Weekday::Thu));
+    }
+
+    #[test]
+    fn open_or_closed_in_the_centres_own_time() {
+        use chrono::{NaiveDate, TimeZone};
+        let at = |d: u32, h: u32, m: u32| {
+            NaiveDate::from_ymd_opt(2026, 11, d)
+                .unwrap()
+                .and_hms_opt(h, m, 0)
+                .unwrap()
+        };
+        // 2026-11-22 is a Sunday.
+        let h: OpeningHours = "Sun-Thu 08:00-15:00".parse().unwrap();
+        assert!(h.is_open(at(22, 8, 0)));
+        assert!(!h.is_open(at(22, 15, 0)), "closing time is closed");
+        assert!(!h.is_open(at(27, 10, 0)), "Friday");
+        let night: OpeningHours = "Sat-Wed 22:00-02:00".parse().unwrap();
+        assert!(night.is_open(at(22, 23, 0)), "Sunday evening");
+        assert!(
+            night.is_open(at(23, 1, 30)),
+            "Monday 01:30 belongs to Sunday's window"
+        );
+        assert!(
+            night.is_open(at(26, 1, 30)),
+            "Thursday 01:30 belongs to Wednesday's window"
+        );
+        assert!(
+            !night.is_open(at(27, 1, 30)),
+            "Friday 01:30: Thursday has no window"
+        );
+        let split: OpeningHours = "Sun-Thu 07:30-13:30; Sun-Thu 16:00-20:00".parse().unwrap();
+        assert!(!split.is_open(at(22, 14, 0)));
+        assert!(split.is_open(at(22, 16, 0)));
+        // The same UTC instant, open in Amman (UTC+3) and closed in Casablanca (UTC+1).
+        let utc = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 23, 5, 30, 0)
+            .unwrap(); // Monday
+        let mut c = parse_csv(SAMPLE_CSV.as_bytes(), "x").unwrap().remove(0);
+        c.hours = "Mon-Fri 08:00-16:30".parse().unwrap();
+        c.timezone = "Asia/Amman".into();
+        assert!(c.is_open_at(utc), "08:30 in Amman");
+        c.timezone = "Africa/Casablanca".into();
+        assert!(!c.is_open_at(utc), "06:30 in Casablanca");
     }
 
     #[test]

@@ -376,7 +376,7 @@ fn the_guard_decides_what_is_dialled() {
     write(
         &csv,
         "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
-         g-amman,عمّان,Amman,A,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n\
+         g-amman,عمّان,Amman,A,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000101,\n\
          g-riyadh,الرياض,Riyadh,A,R,Asia/Riyadh,Sun-Thu 08:00-15:00,+966112000401,\n",
     );
     assert!(raqib(
@@ -418,11 +418,11 @@ fn the_guard_decides_what_is_dialled() {
         "a refused number is never dialled"
     );
 
-    // Second call of the day is allowed (cap 2), the third is refused.
-    assert_eq!(
-        call(&e.config, &e.data, &["+96265000101"])["outcome"],
-        "answered"
-    );
+    // Second call of the day is allowed (cap 2), the third is refused. The centre is open
+    // around the clock, so the call was inside its hours.
+    let second = call(&e.config, &e.data, &["+96265000101"]);
+    assert_eq!(second["outcome"], "answered");
+    assert_eq!(second["in_hours"], true);
     let third = call(&e.config, &e.data, &["+96265000101"]);
     assert_eq!(third["outcome"], "refused");
     assert!(
@@ -444,6 +444,7 @@ fn the_guard_decides_what_is_dialled() {
         (r["outcome"].as_str(), r["unlisted"].as_bool()),
         (Some("not_in_service"), Some(true))
     );
+    assert!(r["in_hours"].is_null(), "no centre, no hours");
     let r = call(&e.config, &e.data, &["+4420700000000", "--unlisted"]);
     assert_eq!(r["outcome"], "refused");
     // A sip: URI that is not a number needs --unlisted.

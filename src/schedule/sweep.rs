@@ -342,11 +342,14 @@ pub async fn run_phone(
             let probe = probe.clone();
             let opts = opts.clone();
             let policy = config.call.after_answer.clone();
+            let centre = c.clone();
             jobs.push(Box::pin(async move {
-                match admitted {
-                    Ok(()) => Done::call(&probe.call(&target, &opts).await),
-                    Err(why) => Done::call(&probe.refused(&target, why, &policy)),
-                }
+                let mut r = match admitted {
+                    Ok(()) => probe.call(&target, &opts).await,
+                    Err(why) => probe.refused(&target, why, &policy),
+                };
+                r.mark_hours(Some(&centre));
+                Done::call(&r)
             }));
         }
     }

@@ -128,6 +128,9 @@ pub struct CallResult {
     pub redirects: Vec<String>,
     /// The IVR script that ran after answer, if any.
     pub ivr: Option<ivr::IvrReport>,
+    /// Whether the centre was open (its hours, its time zone) when the call started; `null`
+    /// without a centre. A call outside the hours never counts against a centre.
+    pub in_hours: Option<bool>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
 }
@@ -336,8 +339,14 @@ impl CallResult {
             after_answer,
             redirects: Vec::new(),
             ivr: None,
+            in_hours: None,
             detail: None,
         }
+    }
+
+    /// Notes whether `centre` was open when the call started.
+    pub fn mark_hours(&mut self, centre: Option<&crate::registry::Centre>) {
+        self.in_hours = centre.map(|c| c.is_open_at(self.started_at));
     }
 }
 
