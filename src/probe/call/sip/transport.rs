@@ -166,13 +166,20 @@ fn receive(
     stop: &std::sync::atomic::AtomicBool,
 ) {
     let mut buf = vec![0u8; 65_536];
+    let stamped = kernel_time::enable(socket);
     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-        let (n, from) = match socket.recv_from(&mut buf) {
+        let received = if stamped {
+            kernel_time::recv_from(socket, &mut buf)
+        } else {
+            socket
+                .recv_from(&mut buf)
+                .map(|(n, from)| (n, from, Instant::now()))
+        };
+        let (n, from, at) = match received {
             Ok(x) => x,
             // Timeouts (to check `stop`) and ICMP errors surfacing on Linux: keep going.
             Err(_) => continue,
         };
-        let at = Instant::now();
         let raw = buf[..n].to_vec();
         if raw.iter().all(|&b| b == b'\r' || b == b'\n') {
             continue; // keep-alive
@@ -218,6 +225,111 @@ fn receive(
                 }
             }
         }
+    }
+}
+
+/// Kernel receive timestamps (SO_TIMESTAMPNS): the instant a datagram reached the socket,
+/// whatever this process was doing then. Under load (two cores, hundreds of calls) the thread
+/// that reads the socket may wake milliseconds late; the kernel's stamp does not.
+#[cfg(target_os = "linux")]
+mod kernel_time {
+    use std::io;
+    use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+    use std::os::fd::AsRawFd;
+    use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+    pub fn enable(socket: &UdpSocket) -> bool {
+        let on: libc::c_int = 1;
+        // SAFETY: a valid fd and a c_int option value of the right size.
+        let r = unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_TIMESTAMPNS,
+                &on as *const libc::c_int as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        r == 0
+    }
+
+    /// `recv_from` that also returns when the kernel received the datagram, as an `Instant`.
+    pub fn recv_from(
+        socket: &UdpSocket,
+        buf: &mut [u8],
+    ) -> io::Result<(usize, SocketAddr, Instant)> {
+        let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        let mut control = [0u64; 16]; // 128 bytes, aligned for cmsghdr
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+            iov_len: buf.len(),
+        };
+        // SAFETY: every pointer in the msghdr points at live buffers of the stated sizes.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_name = &mut addr as *mut _ as *mut libc::c_void;
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+        msg.msg_controllen = std::mem::size_of_val(&control) as _;
+        let n = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut msg, 0) };
+        if n < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let (now, wall) = (Instant::now(), SystemTime::now());
+        let mut at = now;
+        // SAFETY: the CMSG macros walk the control buffer recvmsg filled in.
+        unsafe {
+            let mut c = libc::CMSG_FIRSTHDR(&msg);
+            while !c.is_null() {
+                if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_TIMESTAMPNS {
+                    let ts = std::ptr::read_unaligned(libc::CMSG_DATA(c) as *const libc::timespec);
+                    let stamped = UNIX_EPOCH + Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+                    // How long ago the kernel stamped it, taken off the monotonic clock.
+                    if let Ok(ago) = wall.duration_since(stamped) {
+                        if ago < Duration::from_secs(1) {
+                            at = now.checked_sub(ago).unwrap_or(now);
+                        }
+                    }
+                }
+                c = libc::CMSG_NXTHDR(&msg, c);
+            }
+        }
+        let from = match addr.ss_family as libc::c_int {
+            libc::AF_INET => {
+                // SAFETY: the family says this is a sockaddr_in.
+                let a = unsafe { *(&addr as *const _ as *const libc::sockaddr_in) };
+                SocketAddr::V4(SocketAddrV4::new(
+                    u32::from_be(a.sin_addr.s_addr).into(),
+                    u16::from_be(a.sin_port),
+                ))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says this is a sockaddr_in6.
+                let a = unsafe { *(&addr as *const _ as *const libc::sockaddr_in6) };
+                SocketAddr::V6(SocketAddrV6::new(
+                    a.sin6_addr.s6_addr.into(),
+                    u16::from_be(a.sin6_port),
+                    a.sin6_flowinfo,
+                    a.sin6_scope_id,
+                ))
+            }
+            _ => return Err(io::Error::other("unknown address family")),
+        };
+        Ok((n as usize, from, at))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod kernel_time {
+    pub fn enable(_: &std::net::UdpSocket) -> bool {
+        false
+    }
+    pub fn recv_from(
+        _: &std::net::UdpSocket,
+        _: &mut [u8],
+    ) -> std::io::Result<(usize, std::net::SocketAddr, std::time::Instant)> {
+        unreachable!()
     }
 }
 
