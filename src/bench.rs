@@ -105,10 +105,11 @@ pub struct CallBench {
     pub elapsed_s: f64,
     pub calls_per_s: f64,
     pub answered: usize,
-    /// |raqib's answer time − the lab's wire record (INVITE in → 200 OK out)|, ms.
-    pub error_vs_wire_p50_ms: f64,
-    pub error_vs_wire_p99_ms: f64,
-    pub error_vs_wire_max_ms: f64,
+    /// |raqib's answer time − the lab's wire record (INVITE in → 200 OK out)|, ms; `null`
+    /// with an external lab, whose record this process cannot see.
+    pub error_vs_wire_p50_ms: Option<f64>,
+    pub error_vs_wire_p99_ms: Option<f64>,
+    pub error_vs_wire_max_ms: Option<f64>,
     /// |raqib's answer time − the scripted delay|, ms (includes the lab's own lateness).
     pub error_vs_script_p50_ms: f64,
     pub error_vs_script_p99_ms: f64,
@@ -251,9 +252,9 @@ pub async fn calls(
         elapsed_s: (elapsed * 1000.0).round() / 1000.0,
         calls_per_s: (n as f64 / elapsed * 10.0).round() / 10.0,
         answered,
-        error_vs_wire_max_ms: percentile(&mut vs_wire.clone(), 1.0),
-        error_vs_wire_p50_ms: percentile(&mut vs_wire.clone(), 0.5),
-        error_vs_wire_p99_ms: percentile(&mut vs_wire, 0.99),
+        error_vs_wire_max_ms: (!vs_wire.is_empty()).then(|| percentile(&mut vs_wire.clone(), 1.0)),
+        error_vs_wire_p50_ms: (!vs_wire.is_empty()).then(|| percentile(&mut vs_wire.clone(), 0.5)),
+        error_vs_wire_p99_ms: (!vs_wire.is_empty()).then(|| percentile(&mut vs_wire, 0.99)),
         error_vs_script_p50_ms: percentile(&mut vs_script.clone(), 0.5),
         error_vs_script_p99_ms: percentile(&mut vs_script, 0.99),
         rtp_packets: packets,

@@ -464,12 +464,35 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string(&b)?);
             } else {
+                let wire = match (
+                    b.error_vs_wire_p50_ms,
+                    b.error_vs_wire_p99_ms,
+                    b.error_vs_wire_max_ms,
+                ) {
+                    (Some(p50), Some(p99), Some(max)) => {
+                        format!("p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms")
+                    }
+                    _ => "not available (external lab)".into(),
+                };
                 println!(
-                    "calls: {} calls, {} in flight, answer after {} ms, listen {} s: {:.1} s, {:.1} calls/s, {} answered\n                     answer time vs the lab's wire record: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms\n                     answer time vs the scripted delay:    p50 {:.3} ms, p99 {:.3} ms\n                     RTP: {} packets received, {} lost; peak RSS {:.1} MB (raqib and the lab in one process)",
-                    b.calls, b.concurrency, b.answer_ms, b.listen_secs, b.elapsed_s, b.calls_per_s, b.answered,
-                    b.error_vs_wire_p50_ms, b.error_vs_wire_p99_ms, b.error_vs_wire_max_ms,
-                    b.error_vs_script_p50_ms, b.error_vs_script_p99_ms,
-                    b.rtp_packets, b.rtp_lost, b.peak_rss_mb
+                    "calls: {} calls, {} in flight, answer after {} ms, listen {} s: {:.1} s, {:.1} calls/s, {} answered",
+                    b.calls, b.concurrency, b.answer_ms, b.listen_secs, b.elapsed_s, b.calls_per_s, b.answered
+                );
+                println!("answer time vs the lab's wire record: {wire}");
+                println!(
+                    "answer time vs the scripted delay:    p50 {:.3} ms, p99 {:.3} ms",
+                    b.error_vs_script_p50_ms, b.error_vs_script_p99_ms
+                );
+                println!(
+                    "RTP: {} packets received, {} lost; peak RSS {:.1} MB{}",
+                    b.rtp_packets,
+                    b.rtp_lost,
+                    b.peak_rss_mb,
+                    if wire.starts_with("not") {
+                        " (raqib alone)"
+                    } else {
+                        " (raqib and the lab in one process)"
+                    }
                 );
             }
         }
