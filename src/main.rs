@@ -20,7 +20,7 @@ use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
 use raqib::schedule::guard::DiallingGuard;
 use raqib::schedule::sweep::{self, ProgressStyle, SweepSummary};
-use raqib::store::{NewResult, ResultFilter, Store};
+use raqib::store::{with_id, NewResult, ResultFilter, Store};
 
 #[derive(Parser)]
 #[command(
@@ -780,16 +780,6 @@ fn print_call_result(id: i64, r: &CallResult) {
     if let Some(p) = &r.sip_trace {
         println!("  sip trace  {p}");
     }
-}
-
-/// A result's JSON with its store id first, as `--json` prints it.
-fn with_id(id: i64, data: serde_json::Value) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    out.insert("id".into(), id.into());
-    if let serde_json::Value::Object(m) = data {
-        out.extend(m);
-    }
-    serde_json::Value::Object(out)
 }
 
 fn fmt_ms(v: Option<f64>) -> String {

@@ -62,18 +62,24 @@ pub struct StoredResult {
 }
 
 impl StoredResult {
-    /// The result's JSON with `id` (and `sweep` when part of one) added in front.
+    /// The result's JSON with `id` in front (and `sweep` when part of one).
     pub fn to_json(&self) -> serde_json::Value {
-        let mut out = serde_json::Map::new();
-        out.insert("id".into(), self.id.into());
-        if let serde_json::Value::Object(m) = &self.data {
-            out.extend(m.clone());
+        let mut out = with_id(self.id, self.data.clone());
+        if let (Some(s), serde_json::Value::Object(m)) = (self.sweep_id, &mut out) {
+            m.insert("sweep".into(), s.into());
         }
-        if let Some(s) = self.sweep_id {
-            out.insert("sweep".into(), s.into());
-        }
-        serde_json::Value::Object(out)
+        out
     }
+}
+
+/// A result's JSON with its store id first, as `--json` prints it.
+pub fn with_id(id: i64, data: serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("id".into(), id.into());
+    if let serde_json::Value::Object(m) = data {
+        out.extend(m);
+    }
+    serde_json::Value::Object(out)
 }
 
 /// A result about to be stored.

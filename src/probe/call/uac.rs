@@ -512,7 +512,7 @@ async fn dial(
                 result.timings_ms.answer = Some(ms(at.saturating_duration_since(origin)));
                 *answer_at = Some(at);
                 call.state = State::Answered;
-                return answered(call, result, &request_uri, ok, opts, media, &auth).await;
+                return answered(call, result, &request_uri, ok, opts, media).await;
             }
         }
     }
@@ -615,8 +615,7 @@ async fn invite_transaction(
             }
             continue;
         };
-        if let Some(method) = m.method() {
-            let _ = method;
+        if m.method().is_some() {
             if call.answer_request(&m, from).await {
                 // A BYE before the answer ends the attempt like a failure without status.
                 return Final::Cancelled(None);
@@ -752,9 +751,7 @@ async fn answered(
     ok: Message,
     opts: &CallOptions,
     media: &Media,
-    auth: &Option<(String, String)>,
 ) -> CallOutcome {
-    let _ = auth;
     let no_tag = ok.tag("to").is_none();
     let Some((ack_dest, ack)) = ack_for_2xx(call, &ok, request_uri) else {
         result.detail = Some("200 OK without a To header".into());
