@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
+use super::sip::transport::kernel_time;
 use super::{audio, g711, rtp};
 
 /// One received packet, as the end of the call needs it: no payload (the audio went to the
@@ -114,14 +115,30 @@ impl Media {
         let task = {
             let socket = socket.clone();
             let capture = capture.clone();
+            // Arrival instants from the kernel where it offers them: jitter and the first audio
+            // must not grow with this process's load.
+            let stamped = kernel_time::enable(&*socket);
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
                 let mut pcm = Vec::with_capacity(1024);
                 loop {
+                    let recv = async {
+                        if stamped {
+                            socket
+                                .async_io(tokio::io::Interest::READABLE, || {
+                                    kernel_time::recv_from(&*socket, &mut buf)
+                                })
+                                .await
+                        } else {
+                            socket
+                                .recv_from(&mut buf)
+                                .await
+                                .map(|(n, from)| (n, from, Instant::now()))
+                        }
+                    };
                     tokio::select! {
-                        r = socket.recv_from(&mut buf) => {
-                            let Ok((n, _from)) = r else { continue };
-                            let at = Instant::now();
+                        r = recv => {
+                            let Ok((n, _from, at)) = r else { continue };
                             let Ok(mut c) = capture.lock() else { return };
                             let Some(p) = rtp::parse(&buf[..n]) else {
                                 c.junk += 1;

@@ -232,13 +232,13 @@ fn receive(
 /// whatever this process was doing then. Under load (two cores, hundreds of calls) the thread
 /// that reads the socket may wake milliseconds late; the kernel's stamp does not.
 #[cfg(target_os = "linux")]
-mod kernel_time {
+pub(crate) mod kernel_time {
     use std::io;
-    use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6, UdpSocket};
+    use std::net::{SocketAddr, SocketAddrV4, SocketAddrV6};
     use std::os::fd::AsRawFd;
     use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-    pub fn enable(socket: &UdpSocket) -> bool {
+    pub fn enable(socket: &impl AsRawFd) -> bool {
         let on: libc::c_int = 1;
         // SAFETY: a valid fd and a c_int option value of the right size.
         let r = unsafe {
@@ -255,7 +255,7 @@ mod kernel_time {
 
     /// `recv_from` that also returns when the kernel received the datagram, as an `Instant`.
     pub fn recv_from(
-        socket: &UdpSocket,
+        socket: &impl AsRawFd,
         buf: &mut [u8],
     ) -> io::Result<(usize, SocketAddr, Instant)> {
         let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -321,12 +321,12 @@ mod kernel_time {
 }
 
 #[cfg(not(target_os = "linux"))]
-mod kernel_time {
-    pub fn enable(_: &std::net::UdpSocket) -> bool {
+pub(crate) mod kernel_time {
+    pub fn enable<T>(_: &T) -> bool {
         false
     }
-    pub fn recv_from(
-        _: &std::net::UdpSocket,
+    pub fn recv_from<T>(
+        _: &T,
         _: &mut [u8],
     ) -> std::io::Result<(usize, std::net::SocketAddr, std::time::Instant)> {
         unreachable!()
