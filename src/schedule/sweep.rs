@@ -328,7 +328,9 @@ pub async fn run_phone(
         &config.call.scripts_dir,
     )
     .map_err(SweepError::Script)?;
-    let guard = DiallingGuard::new(&config.guard, store);
+    // The guard is asked when a call is about to be placed, not when the sweep is planned, so
+    // an interrupted sweep spends no number's daily cap on calls it never made.
+    let guard_cfg = std::sync::Arc::new(config.guard.clone());
     let mut jobs: Vec<Job> = Vec::new();
     for c in centres {
         for number in &c.phones {
@@ -338,15 +340,32 @@ pub async fn run_phone(
                 centre: Some(c.id.clone()),
                 unlisted: false,
             };
-            let admitted = guard.admit(number, true, false, c.tz(), Utc::now()).await?;
-            let probe = probe.clone();
-            let opts = opts.clone();
+            let (probe, opts, store, guard_cfg) = (
+                probe.clone(),
+                opts.clone(),
+                store.clone(),
+                guard_cfg.clone(),
+            );
             let policy = config.call.after_answer.clone();
-            let centre = c.clone();
+            let (centre, number) = (c.clone(), number.clone());
             jobs.push(Box::pin(async move {
-                let mut r = match admitted {
-                    Ok(()) => probe.call(&target, &opts).await,
-                    Err(why) => probe.refused(&target, why, &policy),
+                let guard = DiallingGuard::new(&guard_cfg, &store);
+                let mut r = match guard
+                    .admit(&number, true, false, centre.tz(), Utc::now())
+                    .await
+                {
+                    Ok(Ok(())) => probe.call(&target, &opts).await,
+                    Ok(Err(why)) => probe.refused(&target, why, &policy),
+                    // Without the ledger nothing is dialled: raqib's fault, never the centre's.
+                    Err(e) => {
+                        let mut r = probe.refused(
+                            &target,
+                            format!("dialling guard unavailable: {e}"),
+                            &policy,
+                        );
+                        r.outcome = crate::probe::call::CallOutcome::Error;
+                        r
+                    }
                 };
                 r.mark_hours(Some(&centre));
                 Done::call(&r)
