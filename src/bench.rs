@@ -52,6 +52,7 @@ pub async fn web(
         url,
         centre: None,
         expect: Some(centre.name_ar.clone()),
+        phones: Vec::new(),
     });
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let started = Instant::now();
@@ -261,4 +262,160 @@ pub async fn calls(
         rtp_lost: lost,
         peak_rss_mb: peak_rss_mb(),
     })
+}
+
+#[derive(Debug, Serialize)]
+pub struct BrowserBench {
+    pub pages: usize,
+    pub tabs: usize,
+    pub elapsed_s: f64,
+    pub pages_per_min: f64,
+    /// Mean and 95th percentile of a page's whole audit (open, load, axe, screenshot, close).
+    pub page_mean_ms: f64,
+    pub page_p95_ms: f64,
+    /// Mean and 95th percentile of injecting and running axe-core on a page.
+    pub axe_mean_ms: f64,
+    pub axe_p95_ms: f64,
+    /// Mean of each phase of a page's audit, in ms: open (context and tab), load, checks,
+    /// screenshot, close.
+    pub phases_mean_ms: std::collections::BTreeMap<String, f64>,
+    /// Highest sum of resident memory over the browser's processes, sampled every 100 ms.
+    pub browser_peak_rss_mib: f64,
+    /// Pages whose audit did not end `ok`.
+    pub not_ok: usize,
+    pub restarts: u64,
+}
+
+/// Audits `urls` (the lab's pages when empty: each sample centre's clean site and faulty
+/// pages, cycled up to `pages`) with one browser and `tabs` tabs, screenshots kept in a
+/// temporary directory.
+pub async fn browser(
+    config: &Config,
+    pages: usize,
+    tabs: usize,
+    urls: Vec<url::Url>,
+) -> anyhow::Result<BrowserBench> {
+    use crate::probe::web::audit::{Auditor, PageOutcome};
+    let centres = crate::registry::parse_csv(crate::registry::SAMPLE_CSV.as_bytes(), "sample")?;
+    let lab = Lab::start(&LabConfig::on_free_ports(), &centres).await?;
+    let urls: Vec<url::Url> = if urls.is_empty() {
+        let mut all = Vec::new();
+        for c in &centres {
+            for path in [
+                "ok/{}/",
+                "ok/{}/services",
+                "ok/{}/contact",
+                "a11y/{}/",
+                "a11y/{}/form",
+            ] {
+                let p = path.replace("{}", &c.id);
+                all.push(url::Url::parse(&format!("http://{}/{p}", lab.http))?);
+            }
+        }
+        all
+    } else {
+        urls
+    };
+    let list: Vec<url::Url> = urls.iter().cycle().take(pages).cloned().collect();
+    let evidence = tempfile::tempdir()?;
+    let mut cfg = config.browser.clone();
+    cfg.tabs = tabs.clamp(1, 32);
+    let auditor = Arc::new(Auditor::new(&cfg, &config.web, evidence.path())?);
+    // Start the browser before the clock, as a sweep's first page would.
+    let warm = auditor.audit_page(&list[0], 0).await;
+    if warm.outcome != PageOutcome::Ok {
+        anyhow::bail!(
+            "the warm-up page was not audited: {}",
+            warm.detail.unwrap_or_default()
+        );
+    }
+    let pid = auditor.browser_pid().await;
+    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let sampler = {
+        let peak = peak.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Some(pid) = pid {
+                    let kib = group_rss_kib(pid);
+                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        })
+    };
+    let started = Instant::now();
+    let audits = futures::future::join_all(list.iter().map(|u| {
+        let auditor = auditor.clone();
+        async move { auditor.audit_page(u, 0).await }
+    }))
+    .await;
+    let elapsed = started.elapsed().as_secs_f64();
+    sampler.abort();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let restarts = auditor.restarts();
+    auditor.shutdown().await;
+    lab.stop();
+    let mut page: Vec<f64> = audits.iter().map(|a| a.audit_ms.total).collect();
+    let mut phases = std::collections::BTreeMap::new();
+    for (name, pick) in [
+        (
+            "load",
+            (|d| d.load) as fn(&crate::probe::web::audit::AuditDurations) -> Option<f64>,
+        ),
+        ("checks", |d| d.checks),
+        ("axe", |d| d.axe),
+        ("screenshot", |d| d.screenshot),
+    ] {
+        let v: Vec<f64> = audits.iter().filter_map(|a| pick(&a.audit_ms)).collect();
+        phases.insert(name.to_string(), (mean(&v) * 10.0).round() / 10.0);
+    }
+    let mut axe: Vec<f64> = audits.iter().filter_map(|a| a.audit_ms.axe).collect();
+    Ok(BrowserBench {
+        phases_mean_ms: phases,
+        pages: list.len(),
+        tabs: cfg.tabs,
+        elapsed_s: elapsed,
+        pages_per_min: list.len() as f64 / elapsed * 60.0,
+        page_mean_ms: mean(&page),
+        page_p95_ms: percentile(&mut page, 0.95),
+        axe_mean_ms: mean(&axe),
+        axe_p95_ms: percentile(&mut axe, 0.95),
+        browser_peak_rss_mib: peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0,
+        not_ok: audits
+            .iter()
+            .filter(|a| a.outcome != PageOutcome::Ok)
+            .count(),
+        restarts,
+    })
+}
+
+/// Sum of VmRSS (KiB) over the processes of process group `pgid`.
+fn group_rss_kib(pgid: u32) -> u64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut total = 0;
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // After "(comm)": state ppid pgrp …
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
+        if after.split_whitespace().nth(2) != Some(&pgid.to_string()) {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+            continue;
+        };
+        total += status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0);
+    }
+    total
 }

@@ -51,6 +51,8 @@ pub struct Config {
     pub registry: RegistryConfig,
     /// HTTP availability checks of centres' websites.
     pub web: WebConfig,
+    /// The browser audit of centres' websites: timings, screenshot, accessibility, Arabic checks.
+    pub browser: BrowserConfig,
     /// The simulated centres that `raqib lab` serves on loopback.
     pub lab: LabConfig,
     /// The SIP trunk test calls go out through.
@@ -256,6 +258,58 @@ impl Default for WebConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+pub struct BrowserConfig {
+    /// Open each site in headless Chromium after its HTTP check (`--no-browser` turns it off).
+    pub enabled: bool,
+    /// The Chromium executable.
+    pub path: PathBuf,
+    /// Extra Chromium flags, after raqib's own (e.g. `--lang=ar`, `--proxy-server=…`).
+    pub args: Vec<String>,
+    /// Pages audited at once (tabs of the one browser).
+    pub tabs: usize,
+    /// A page's whole audit (load, axe, screenshot) must end within this time (ms); a page
+    /// that overruns is given up, and a browser that stops answering is restarted.
+    pub page_timeout_ms: u64,
+    /// The audit waits this long (ms) for the load event, then audits what has arrived.
+    pub load_timeout_ms: u64,
+    /// axe-core's `axe.min.js`, installed by `./scripts/setup` (npm ci in probes/web); a relative
+    /// path is tried from the current directory, then from raqib's source tree.
+    pub axe_path: PathBuf,
+    /// axe-core tags to run: WCAG 2.2 A and AA by default.
+    pub axe_tags: Vec<String>,
+    /// Pages audited per site besides its home page (sitemap first, else the home page's links).
+    pub pages_per_site: usize,
+    /// How many links deep the crawl follows from the home page when there is no sitemap.
+    pub crawl_depth: u32,
+    /// Keep a full-page PNG of each audited page as evidence.
+    pub screenshots: bool,
+    /// Full-page screenshots are cut at this height in CSS pixels.
+    pub max_screenshot_height: u32,
+}
+
+impl Default for BrowserConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            path: PathBuf::from("/usr/bin/chromium"),
+            args: Vec::new(),
+            tabs: 4,
+            page_timeout_ms: 30_000,
+            load_timeout_ms: 15_000,
+            axe_path: PathBuf::from("probes/web/node_modules/axe-core/axe.min.js"),
+            axe_tags: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+                .map(String::from)
+                .to_vec(),
+            pages_per_site: 10,
+            crawl_depth: 1,
+            screenshots: true,
+            max_screenshot_height: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct LabConfig {
     /// Plain-HTTP address of the lab's websites (loopback only).
     pub http_listen: SocketAddr,
@@ -443,6 +497,58 @@ impl Config {
                     format!("{}: no such file", ca.display()),
                 ));
             }
+        }
+        let b = &self.browser;
+        if !(1..=32).contains(&b.tabs) {
+            return Err(refuse(
+                "browser.tabs",
+                format!("must be between 1 and 32 (got {})", b.tabs),
+            ));
+        }
+        if !(1_000..=600_000).contains(&b.page_timeout_ms) {
+            return Err(refuse(
+                "browser.page_timeout_ms",
+                format!(
+                    "must be between 1000 and 600000 (got {})",
+                    b.page_timeout_ms
+                ),
+            ));
+        }
+        if b.load_timeout_ms == 0 || b.load_timeout_ms >= b.page_timeout_ms {
+            return Err(refuse(
+                "browser.load_timeout_ms",
+                format!(
+                    "must be between 1 and browser.page_timeout_ms ({}) exclusive (got {})",
+                    b.page_timeout_ms, b.load_timeout_ms
+                ),
+            ));
+        }
+        if b.pages_per_site > 1000 {
+            return Err(refuse(
+                "browser.pages_per_site",
+                format!("must be at most 1000 (got {})", b.pages_per_site),
+            ));
+        }
+        if b.crawl_depth > 10 {
+            return Err(refuse(
+                "browser.crawl_depth",
+                format!("must be at most 10 (got {})", b.crawl_depth),
+            ));
+        }
+        if b.axe_tags.is_empty() || b.axe_tags.iter().any(|t| t.trim().is_empty()) {
+            return Err(refuse(
+                "browser.axe_tags",
+                "must list at least one non-empty axe-core tag",
+            ));
+        }
+        if !(500..=100_000).contains(&b.max_screenshot_height) {
+            return Err(refuse(
+                "browser.max_screenshot_height",
+                format!(
+                    "must be between 500 and 100000 (got {})",
+                    b.max_screenshot_height
+                ),
+            ));
         }
         // The lab is a simulation: it must never be reachable from outside the machine.
         for (key, addr) in [

@@ -15,6 +15,7 @@ use clap::{Parser, Subcommand};
 use raqib::config::{self, AfterAnswer, Config};
 use raqib::lab::Lab;
 use raqib::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
+use raqib::probe::web::audit::Auditor;
 use raqib::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
 use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
@@ -59,6 +60,9 @@ enum Command {
         /// Centre ids to include: shell globs, comma-separated (e.g. 'jo-*,sa-riyadh-*')
         #[arg(long, value_name = "GLOB", default_value = "*")]
         centres: String,
+        /// Web: HTTP checks only, no browser audit
+        #[arg(long)]
+        no_browser: bool,
         /// Print the summary as JSON
         #[arg(long)]
         json: bool,
@@ -89,6 +93,9 @@ enum Command {
     /// The main job on the embedded default: import the sample centres, start the lab, sweep
     /// its phones and websites
     Demo {
+        /// Web: HTTP checks only, no browser audit
+        #[arg(long)]
+        no_browser: bool,
         /// Print the summary as JSON
         #[arg(long)]
         json: bool,
@@ -118,13 +125,21 @@ enum CentresCmd {
 
 #[derive(Subcommand)]
 enum ProbeCmd {
-    /// Check a website's availability: a URL, or a centre id for all its websites
+    /// Check a website: its availability over HTTP, then a browser audit (timings,
+    /// screenshot, axe-core accessibility, Arabic checks) of its home page and more pages
+    #[command(after_help = WEB_HELP)]
     Web {
         /// http(s) URL or centre id
         target: String,
         /// The page must contain this text (default for a centre: the config's content_check)
         #[arg(long, value_name = "TEXT")]
         expect: Option<String>,
+        /// HTTP check only: no browser audit
+        #[arg(long)]
+        no_browser: bool,
+        /// Pages audited besides the home page [default: the config's browser.pages_per_site]
+        #[arg(long, value_name = "N")]
+        pages: Option<usize>,
         /// One JSON object per line per target
         #[arg(long)]
         json: bool,
@@ -155,6 +170,22 @@ enum ProbeCmd {
     },
 }
 
+const WEB_HELP: &str = "\
+The browser audit opens the site's final page in headless Chromium ([browser] path), a fresh
+profile per page as a citizen's first visit, then up to --pages more pages of the same site:
+the sitemap's (robots.txt Sitemap: lines, else /sitemap.xml) or else the home page's links,
+never a path robots.txt disallows. Per page: Navigation Timing (TTFB, DOMContentLoaded, load),
+Largest Contentful Paint, console errors, failed sub-requests, a full-page PNG kept as
+evidence, axe-core on the [browser] axe_tags (WCAG 2.2 A/AA by default: violations apart
+from 'needs review'), and the Arabic checks (lang, dir=rtl, language switch, accessibility
+statement, published phone numbers against the registry, opening hours). The score is
+automated: never a conformance claim.
+
+Examples:
+  raqib probe web https://portal.example/ --pages 5
+  raqib probe web jo-amman-civil --json
+  raqib probe web http://127.0.0.1:18080/ok/jo-amman-civil/ --no-browser";
+
 const CALL_HELP: &str =
     "TARGET is an E.164 number (+96265000101), a sip: URI, or a centre id (all its \
 numbers). Numbers go out through [trunk] uri_template and must pass the dialling guard: in the \
@@ -183,6 +214,21 @@ enum BenchCmd {
         /// in-process one (memory is then raqib's alone; no wire record)
         #[arg(long, value_name = "ADDR")]
         external_lab: Option<std::net::SocketAddr>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Browser audits per minute (load, axe-core, screenshot) with a pool of tabs
+    Browser {
+        /// Pages audited (the lab's pages, cycled, unless --urls)
+        #[arg(long, default_value_t = 50)]
+        pages: usize,
+        /// Tabs of the one browser
+        #[arg(long, default_value_t = 4)]
+        tabs: usize,
+        /// A file of URLs to audit instead, one per line
+        #[arg(long, value_name = "FILE")]
+        urls: Option<PathBuf>,
         /// Print the figures as JSON
         #[arg(long)]
         json: bool,
@@ -240,7 +286,11 @@ fn main() -> ExitCode {
                 )
                 || matches!(
                     e.downcast_ref::<sweep::SweepError>(),
-                    Some(sweep::SweepError::NoCentres(_) | sweep::SweepError::Script(_))
+                    Some(
+                        sweep::SweepError::NoCentres(_)
+                            | sweep::SweepError::Script(_)
+                            | sweep::SweepError::Audit(_)
+                    )
                 );
             eprintln!("raqib: {e:#}");
             ExitCode::from(if input { 2 } else { 1 })
@@ -283,7 +333,7 @@ impl Ctx {
 }
 
 async fn run(cli: Cli) -> Result<()> {
-    let ctx = Ctx::load(&cli)?;
+    let mut ctx = Ctx::load(&cli)?;
     match cli.command {
         Command::Centres(CentresCmd::Import { file, json }) => {
             let centres = match registry::read_csv(&file) {
@@ -326,8 +376,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Probe(ProbeCmd::Web {
             target,
             expect,
+            no_browser,
+            pages,
             json,
-        }) => probe_web(&ctx, &target, expect, json).await?,
+        }) => probe_web(&ctx, &target, expect, !no_browser, pages, json).await?,
         Command::Probe(ProbeCmd::Register { json }) => {
             let store = ctx.store().await?;
             let probe = CallProbe::new(&ctx.config, store.evidence_dir()).await?;
@@ -364,8 +416,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Sweep {
             channel,
             centres,
+            no_browser,
             json,
         } => {
+            if no_browser {
+                ctx.config.browser.enabled = false;
+            }
             let store = ctx.store().await?;
             let selected: Vec<Centre> = store
                 .centres()
@@ -381,7 +437,7 @@ async fn run(cli: Cli) -> Result<()> {
             let lab = Lab::start(&ctx.config.lab, &centres).await?;
             println!("{}", lab.ready_line());
             println!(
-                "serving {} sample centres: /ok/ID/, /slow/ID/, /error/ID/, /moved/ID/; Ctrl-C stops",
+                "serving {} sample centres: /ok/ID/, /slow/ID/, /error/ID/, /moved/ID/, /a11y/ID/, /hang/ID/, /loop/ID/; Ctrl-C stops",
                 centres.len()
             );
             tokio::signal::ctrl_c().await?;
@@ -412,7 +468,10 @@ async fn run(cli: Cli) -> Result<()> {
                 print_results(&results);
             }
         }
-        Command::Demo { json } => {
+        Command::Demo { no_browser, json } => {
+            if no_browser {
+                ctx.config.browser.enabled = false;
+            }
             let centres = ctx.sample_centres()?;
             let store = ctx.store().await?;
             let counts = store.upsert_centres(&centres).await?;
@@ -496,6 +555,56 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
+        Command::Bench(BenchCmd::Browser {
+            pages,
+            tabs,
+            urls,
+            json,
+        }) => {
+            if pages == 0 || !(1..=32).contains(&tabs) {
+                return Err(bad(
+                    "--pages must be at least 1 and --tabs between 1 and 32",
+                ));
+            }
+            let list = match urls {
+                None => Vec::new(),
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    let mut list = Vec::new();
+                    for (i, line) in text.lines().enumerate() {
+                        let line = line.trim();
+                        if line.is_empty() || line.starts_with('#') {
+                            continue;
+                        }
+                        list.push(
+                            parse_url(line)
+                                .map_err(|e| bad(format!("{}:{}: {e}", path.display(), i + 1)))?,
+                        );
+                    }
+                    if list.is_empty() {
+                        return Err(bad(format!("{}: no URL", path.display())));
+                    }
+                    list
+                }
+            };
+            let b = raqib::bench::browser(&ctx.config, pages, tabs, list).await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "browser audit: {} pages, {} tabs, {:.1} s: {:.0} pages/min; page mean {:.0} ms, p95 {:.0} ms; axe mean {:.0} ms, p95 {:.0} ms; browser peak RSS {:.0} MiB; {} not ok, {} restarts",
+                    b.pages, b.tabs, b.elapsed_s, b.pages_per_min, b.page_mean_ms, b.page_p95_ms,
+                    b.axe_mean_ms, b.axe_p95_ms, b.browser_peak_rss_mib, b.not_ok, b.restarts
+                );
+                let phases: Vec<String> = b
+                    .phases_mean_ms
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.0}"))
+                    .collect();
+                println!("  page phases, mean ms: {}", phases.join(" · "));
+            }
+        }
         Command::Bench(BenchCmd::Web {
             urls,
             concurrency,
@@ -551,7 +660,18 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>> {
         })
 }
 
-async fn probe_web(ctx: &Ctx, target: &str, expect: Option<String>, json: bool) -> Result<()> {
+async fn probe_web(
+    ctx: &Ctx,
+    target: &str,
+    expect: Option<String>,
+    browser: bool,
+    pages: Option<usize>,
+    json: bool,
+) -> Result<()> {
+    let pages = pages.unwrap_or(ctx.config.browser.pages_per_site);
+    if pages > 1000 {
+        return Err(bad("--pages must be at most 1000"));
+    }
     let store = ctx.store().await?;
     let targets: Vec<WebTarget> = if target.contains("://") {
         let url = parse_url(target).map_err(bad)?;
@@ -559,6 +679,7 @@ async fn probe_web(ctx: &Ctx, target: &str, expect: Option<String>, json: bool) 
             url,
             centre: None,
             expect,
+            phones: Vec::new(),
         }]
     } else {
         let centre = store.centre(target).await?.ok_or_else(|| {
@@ -578,8 +699,16 @@ async fn probe_web(ctx: &Ctx, target: &str, expect: Option<String>, json: bool) 
         t
     };
     let probe = WebProbe::new(&ctx.config.web)?;
+    let auditor = if browser && ctx.config.browser.enabled {
+        Some(
+            Auditor::new(&ctx.config.browser, &ctx.config.web, store.evidence_dir())
+                .map_err(|e| bad(e.to_string()))?,
+        )
+    } else {
+        None
+    };
     for t in &targets {
-        let result = probe.check_or_error(t).await;
+        let result = probe.check_site(t, auditor.as_ref(), pages).await;
         let data = serde_json::to_value(&result)?;
         let id = store
             .insert_result(&NewResult {
@@ -822,6 +951,95 @@ fn print_web_result(id: i64, r: &WebResult) {
     if let Some(b) = r.body_bytes {
         println!("  body       {b} bytes");
     }
+    print_browser_audit(r);
+}
+
+fn print_browser_audit(r: &WebResult) {
+    let Some(b) = &r.browser else {
+        return;
+    };
+    let data = serde_json::to_value(b).unwrap_or_default();
+    println!(
+        "  browser    {}{}",
+        data["outcome"].as_str().unwrap_or_default(),
+        b.detail
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    );
+    let t = &b.timings_ms;
+    println!(
+        "  page       ttfb {} · DOMContentLoaded {} · load {} · LCP {} · {} console errors · {} failed requests",
+        fmt_ms(t.ttfb),
+        fmt_ms(t.dom_content_loaded),
+        fmt_ms(t.load),
+        fmt_ms(t.lcp),
+        b.console_errors,
+        b.failed_requests
+    );
+    if let Some(s) = &b.screenshot {
+        println!("  screenshot {s}");
+    }
+    if let Some(a) = &r.a11y {
+        println!(
+            "  a11y       {:.1}/100 (automated, {}, {} page{}) · {} violation{} · {} to review",
+            a.score,
+            a.engine,
+            a.pages,
+            if a.pages == 1 { "" } else { "s" },
+            a.violations.len(),
+            if a.violations.len() == 1 { "" } else { "s" },
+            a.needs_review
+        );
+        for v in &a.violations {
+            println!(
+                "    {:<9} {:<28} WCAG {:<10} {} element{} on {} page{}{}",
+                v.impact,
+                v.id,
+                if v.wcag.is_empty() {
+                    "-".to_string()
+                } else {
+                    v.wcag.join(",")
+                },
+                v.nodes,
+                if v.nodes == 1 { "" } else { "s" },
+                v.pages,
+                if v.pages == 1 { "" } else { "s" },
+                v.selector
+                    .as_ref()
+                    .map(|s| format!(" · e.g. {s}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if let Some(a) = &r.arabic {
+        let mark = |ok: bool| if ok { "yes" } else { "NO" };
+        println!(
+            "  arabic     lang {} · rtl {} · language switch {} · accessibility statement {} · phones {} · hours {}",
+            mark(a.lang_ok),
+            mark(a.rtl_ok),
+            mark(a.language_switch),
+            mark(a.accessibility_statement),
+            match a.phone_matches {
+                None => "n/a".to_string(),
+                Some(true) => "yes".to_string(),
+                Some(false) => format!("NO (missing {})", a.phones_missing.join(", ")),
+            },
+            mark(a.hours_published)
+        );
+    }
+    for p in r.pages.iter().skip(1) {
+        let data = serde_json::to_value(p).unwrap_or_default();
+        println!(
+            "  page {}  {} · a11y {}",
+            p.url,
+            data["outcome"].as_str().unwrap_or_default(),
+            p.a11y
+                .as_ref()
+                .map(|a| format!("{:.1}", a.score))
+                .unwrap_or_else(|| "-".into())
+        );
+    }
 }
 
 fn print_centres(centres: &[Centre]) {
@@ -907,7 +1125,12 @@ fn print_summary(s: &SweepSummary, json: bool) -> Result<()> {
     for o in &shown {
         header += &format!(" {:>w$}", o, w = o.len().max(4));
     }
-    header += &format!(" {:>10}  problem", "median");
+    let a11y = s.centres.iter().any(|t| t.a11y.is_some());
+    header += &format!(" {:>10}", "median");
+    if a11y {
+        header += &format!(" {:>5}", "a11y");
+    }
+    header += "  problem";
     println!("{header}");
     for t in &s.centres {
         let fine = t.outcomes.get(names[0]).copied().unwrap_or(0) == t.checks;
@@ -925,11 +1148,16 @@ fn print_summary(s: &SweepSummary, json: bool) -> Result<()> {
                 w = o.len().max(4)
             );
         }
-        row += &format!(
-            " {:>10}  {}{end}",
-            fmt_ms(t.median_ms),
-            t.problem.as_deref().unwrap_or("")
-        );
+        row += &format!(" {:>10}", fmt_ms(t.median_ms));
+        if a11y {
+            row += &format!(
+                " {:>5}",
+                t.a11y
+                    .map(|x| format!("{x:.0}"))
+                    .unwrap_or_else(|| "-".into())
+            );
+        }
+        row += &format!("  {}{end}", t.problem.as_deref().unwrap_or(""));
         println!("{row}");
     }
     let mut total = format!("{:<24} {:>6}", "total", s.checks);

@@ -54,14 +54,30 @@ fn the_demo_sweeps_the_lab_and_summarises() {
         (Some(10), Some(1), Some(3), Some(0)),
         "{s:#}"
     );
-    assert_eq!(s["centres"].as_array().unwrap().len(), 13);
+    let centres = s["centres"].as_array().unwrap();
+    assert_eq!(centres.len(), 13);
+    // Chromium audits every site that is up: the lab's pages are clean but for om-muscat-housing's,
+    // which carries the known axe-core violations.
+    for c in centres {
+        let (id, a11y) = (c["centre"].as_str().unwrap(), &c["a11y"]);
+        match id {
+            "om-muscat-housing" => {
+                let score = a11y.as_f64().unwrap();
+                assert!(score > 0.0 && score < 90.0, "{c:#}");
+            }
+            "jo-zarqa-licensing" | "kw-hawalli-civil-id" | "sa-riyadh-passports" => {
+                assert!(a11y.is_null(), "{c:#}")
+            }
+            _ => assert_eq!(a11y.as_f64(), Some(100.0), "{c:#}"),
+        }
+    }
 
     // The human summary names the problems.
     let out = Command::new(env!("CARGO_BIN_EXE_raqib"))
         .current_dir(data.path())
         .arg("--data-dir")
         .arg(data.path())
-        .arg("demo")
+        .args(["demo", "--no-browser"]) // the browser was checked above: halve the test's time
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));

@@ -53,6 +53,11 @@ impl Lab {
                 .map(|c| (c.id.clone(), c.clone()))
                 .collect::<HashMap<_, _>>(),
             slow: std::time::Duration::from_millis(cfg.slow_ms),
+            https: false,
+        });
+        let tls_site = Arc::new(web::Site {
+            https: true,
+            ..(*site).clone()
         });
         let mut tasks = tokio::task::JoinSet::new();
         let http = web::serve(&mut tasks, cfg.http_listen, None, site.clone()).await?;
@@ -60,7 +65,7 @@ impl Lab {
             &mut tasks,
             cfg.https_listen,
             Some(web::tls_acceptor(web::LAB_CERT_PEM, web::LAB_KEY_PEM)?),
-            site.clone(),
+            tls_site.clone(),
         )
         .await?;
         let expired_https = web::serve(
@@ -70,7 +75,7 @@ impl Lab {
                 web::EXPIRED_CERT_PEM,
                 web::EXPIRED_KEY_PEM,
             )?),
-            site,
+            tls_site,
         )
         .await?;
         let mut phones = HashMap::new();

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::{AfterAnswer, Config};
 use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
+use crate::probe::web::audit::{AuditError, Auditor};
 use crate::probe::web::{WebOutcome, WebProbe, WebResult, WebTarget};
 use crate::probe::{Channel, ProbeError};
 use crate::registry::Centre;
@@ -34,6 +35,8 @@ pub enum SweepError {
     NoCentres(String),
     #[error("call.after_answer: {0}")]
     Script(String),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
 }
 
 /// How progress is shown while a sweep runs.
@@ -59,6 +62,8 @@ pub struct Done {
     pub detail: Option<String>,
     /// Whether this outcome is fine (no problem to show in the summary).
     pub fine: bool,
+    /// The site's automated accessibility score (web, with the browser audit).
+    pub a11y: Option<f64>,
 }
 
 impl Done {
@@ -75,6 +80,7 @@ impl Done {
             metric_ms: r.http_status.map(|_| r.timings_ms.total),
             detail: r.detail.clone(),
             fine: r.outcome == WebOutcome::Up,
+            a11y: r.a11y.as_ref().map(|a| a.score),
         }
     }
 
@@ -91,6 +97,7 @@ impl Done {
             metric_ms: r.timings_ms.answer,
             detail: r.detail.clone(),
             fine: r.outcome == crate::probe::call::CallOutcome::Answered,
+            a11y: None,
         }
     }
 }
@@ -125,6 +132,9 @@ pub struct CentreTally {
     pub median_ms: Option<f64>,
     /// The first problem seen, for the summary's last column.
     pub problem: Option<String>,
+    /// Mean automated accessibility score of the centre's sites (web sweeps with the
+    /// browser audit).
+    pub a11y: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -180,6 +190,7 @@ async fn run(
     });
 
     let mut tallies: BTreeMap<String, (CentreTally, Vec<f64>)> = BTreeMap::new();
+    let mut a11y: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for c in centres {
         let has = match channel {
             Channel::Web => !c.websites.is_empty(),
@@ -224,6 +235,9 @@ async fn run(
         if let Some(m) = done.metric_ms {
             metrics.push(m);
         }
+        if let Some(score) = done.a11y {
+            a11y.entry(key.clone()).or_default().push(score);
+        }
         if t.problem.is_none() && !done.fine {
             t.problem = done.detail.clone().or(Some(done.outcome.to_string()));
         }
@@ -241,6 +255,9 @@ async fn run(
         .into_values()
         .map(|(mut t, mut m)| {
             t.median_ms = median(&mut m);
+            t.a11y = a11y
+                .get(&t.centre)
+                .map(|s| crate::probe::web::a11y::round1(s.iter().sum::<f64>() / s.len() as f64));
             t
         })
         .collect();
@@ -268,6 +285,7 @@ fn tally(centre: &str, channel: Channel) -> CentreTally {
         outcomes: zeros(channel),
         median_ms: None,
         problem: None,
+        a11y: None,
     }
 }
 
@@ -280,15 +298,27 @@ pub async fn run_web(
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
     let probe = WebProbe::new(&config.web)?;
+    let auditor = match config.browser.enabled {
+        true => Some(Arc::new(Auditor::new(
+            &config.browser,
+            &config.web,
+            store.evidence_dir(),
+        )?)),
+        false => None,
+    };
+    let pages = config.browser.pages_per_site;
     let jobs: Vec<Job> = centres
         .iter()
         .flat_map(|c| WebTarget::of_centre(c, config.web.content_check))
         .map(|target| {
             let probe = probe.clone();
-            Box::pin(async move { Done::web(&probe.check_or_error(&target).await) }) as Job
+            let auditor = auditor.clone();
+            Box::pin(async move {
+                Done::web(&probe.check_site(&target, auditor.as_deref(), pages).await)
+            }) as Job
         })
         .collect();
-    run(
+    let summary = run(
         store,
         Channel::Web,
         selection,
@@ -297,7 +327,11 @@ pub async fn run_web(
         config.web.concurrency,
         style,
     )
-    .await
+    .await;
+    if let Some(a) = auditor {
+        a.shutdown().await;
+    }
+    summary
 }
 
 /// Runs a phone sweep: every number of `centres`, through the guard, within the trunk's

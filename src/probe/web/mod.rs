@@ -6,8 +6,12 @@
 //! `tokio::net::TcpStream`, `tokio-rustls` and hyper's HTTP/1 connection, each timed
 //! (`hop.rs`), the way blackbox_exporter uses Go's httptrace.
 
+pub mod a11y;
+pub mod audit;
+mod cdp;
+pub mod crawl;
 mod hop;
-mod tls;
+pub mod tls;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -89,6 +93,19 @@ pub struct WebResult {
     pub warnings: Vec<String>,
     /// A sentence for people: what failed and how.
     pub detail: Option<String>,
+    /// The browser audit of the home page (`null` without one: `--no-browser`, or the site
+    /// was not up).
+    #[serde(default)]
+    pub browser: Option<audit::BrowserSummary>,
+    /// axe-core over the audited pages, with the automated accessibility score.
+    #[serde(default)]
+    pub a11y: Option<a11y::SiteA11y>,
+    /// The Arabic service checks over the audited pages.
+    #[serde(default)]
+    pub arabic: Option<a11y::SiteArabic>,
+    /// Each audited page: the home page first.
+    #[serde(default)]
+    pub pages: Vec<audit::PageAudit>,
 }
 
 impl WebResult {
@@ -104,6 +121,8 @@ pub struct WebTarget {
     pub url: Url,
     pub centre: Option<String>,
     pub expect: Option<String>,
+    /// The centre's registry numbers, which its pages should publish.
+    pub phones: Vec<String>,
 }
 
 impl WebTarget {
@@ -122,6 +141,7 @@ impl WebTarget {
                 url,
                 centre: Some(centre.id.clone()),
                 expect: expect.clone(),
+                phones: centre.phones.clone(),
             })
             .collect()
     }
@@ -188,6 +208,10 @@ impl WebProbe {
             body_bytes: None,
             warnings: Vec::new(),
             detail: None,
+            browser: None,
+            a11y: None,
+            arabic: None,
+            pages: Vec::new(),
         };
         let finish = |mut r: WebResult, p: &Progress, redirects: Vec<String>| {
             r.timings_ms.dns = p.dns.map(ms);
@@ -336,7 +360,63 @@ impl WebProbe {
                 body_bytes: None,
                 warnings: Vec::new(),
                 detail: Some(e.to_string()),
+                browser: None,
+                a11y: None,
+                arabic: None,
+                pages: Vec::new(),
             },
         }
+    }
+
+    /// The HTTP check, then — when the site answered and an auditor is given — the browser
+    /// audit of its final page and up to `pages` more.
+    pub async fn check_site(
+        &self,
+        target: &WebTarget,
+        auditor: Option<&audit::Auditor>,
+        pages: usize,
+    ) -> WebResult {
+        let mut result = self.check_or_error(target).await;
+        let Some(auditor) = auditor else {
+            return result;
+        };
+        if !matches!(result.outcome, WebOutcome::Up | WebOutcome::Degraded) {
+            return result;
+        }
+        let home = result
+            .redirects
+            .last()
+            .and_then(|r| Url::parse(r).ok())
+            .unwrap_or_else(|| target.url.clone());
+        let site = auditor.audit_site(self, &home, &target.phones, pages).await;
+        result.browser = Some(site.browser);
+        result.a11y = site.a11y;
+        result.arabic = site.arabic;
+        result.pages = site.pages;
+        result
+    }
+
+    /// The body of `url` as text if it answers 2xx within the check's limits (robots.txt,
+    /// sitemaps); redirects followed.
+    pub async fn fetch_text(&self, url: &Url) -> Option<String> {
+        let mut url = url.clone();
+        let mut progress = Progress::default();
+        for _ in 0..=self.cfg.max_redirects.min(5) {
+            let hop = tokio::time::timeout(
+                Duration::from_millis(self.cfg.timeout_ms),
+                hop::fetch(&url, &self.cfg, &self.tls, &mut progress),
+            )
+            .await
+            .ok()?
+            .ok()?;
+            match hop.location {
+                Some(l) => url = url.join(&l).ok()?,
+                None if (200..300).contains(&hop.status) && !hop.truncated => {
+                    return Some(String::from_utf8_lossy(&hop.body).into_owned())
+                }
+                None => return None,
+            }
+        }
+        None
     }
 }

@@ -11,11 +11,8 @@ use crate::probe::ProbeError;
 /// The lab's certificate authority, trusted when `web.trust_lab_ca` is set.
 pub const LAB_CA_PEM: &str = include_str!("../../../config/lab/ca.pem");
 
-pub(super) fn client_config(cfg: &WebConfig) -> Result<rustls::ClientConfig, ProbeError> {
-    let mut roots = RootCertStore::empty();
-    // A machine without ca-certificates still probes plain HTTP and configured CAs.
-    let native = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(native.certs);
+/// The configured extra certificate authorities, each with the file it came from.
+fn extra_cas(cfg: &WebConfig) -> Result<Vec<(String, Vec<CertificateDer<'static>>)>, ProbeError> {
     let mut extra: Vec<(String, Vec<CertificateDer<'static>>)> = Vec::new();
     for path in &cfg.trust_ca_files {
         let certs = CertificateDer::pem_file_iter(path)
@@ -35,6 +32,36 @@ pub(super) fn client_config(cfg: &WebConfig) -> Result<rustls::ClientConfig, Pro
             })?;
         extra.push(("config/lab/ca.pem".into(), certs));
     }
+    Ok(extra)
+}
+
+/// base64(SHA-256(SubjectPublicKeyInfo)) of each extra CA, for Chromium's
+/// `--ignore-certificate-errors-spki-list`: the browser then trusts exactly what the HTTP
+/// check trusts (and audits only sites whose certificate that check has already verified).
+pub fn extra_ca_spki_hashes(cfg: &WebConfig) -> Result<Vec<String>, ProbeError> {
+    use base64::Engine as _;
+    let mut hashes = Vec::new();
+    for (path, certs) in extra_cas(cfg)? {
+        for c in certs {
+            let (_, cert) =
+                x509_parser::parse_x509_certificate(&c).map_err(|e| ProbeError::TrustStore {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+            let digest =
+                ring::digest::digest(&ring::digest::SHA256, cert.tbs_certificate.subject_pki.raw);
+            hashes.push(base64::engine::general_purpose::STANDARD.encode(digest.as_ref()));
+        }
+    }
+    Ok(hashes)
+}
+
+pub(super) fn client_config(cfg: &WebConfig) -> Result<rustls::ClientConfig, ProbeError> {
+    let mut roots = RootCertStore::empty();
+    // A machine without ca-certificates still probes plain HTTP and configured CAs.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    let extra = extra_cas(cfg)?;
     for (path, certs) in extra {
         if certs.is_empty() {
             return Err(ProbeError::TrustStore {

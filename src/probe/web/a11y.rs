@@ -1,0 +1,457 @@
+//! What the browser audit judges: axe-core's findings, the Arabic service checks, and the
+//! accessibility score of SCORING.md §3 (Lighthouse's weighting: critical 10, serious 7,
+//! moderate 3, minor 1; each Arabic check one rule of weight 3). Labelled "automated": a
+//! score, never a conformance claim.
+
+use serde::{Deserialize, Serialize};
+
+/// Weight of an axe impact.
+pub fn weight(impact: &str) -> f64 {
+    match impact {
+        "critical" => 10.0,
+        "serious" => 7.0,
+        "moderate" => 3.0,
+        "minor" => 1.0,
+        _ => 3.0,
+    }
+}
+
+/// Weight of each Arabic service check inside the accessibility score.
+pub const ARABIC_CHECK_WEIGHT: f64 = 3.0;
+
+/// A rule a page (or a site) fails.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Violation {
+    pub id: String,
+    pub impact: String,
+    /// WCAG success criteria, e.g. `1.1.1`.
+    pub wcag: Vec<String>,
+    /// Elements that fail it (summed over pages for a site).
+    pub nodes: u64,
+    /// The first failing element's selector, to find it.
+    pub selector: Option<String>,
+    pub help: String,
+    /// Pages of the site that fail it.
+    #[serde(default = "one")]
+    pub pages: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// axe's raw findings on one page, as `probes/web/axe_run.js` returns them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct AxeRun {
+    pub version: String,
+    pub violations: Vec<AxeViolation>,
+    pub passes: Vec<AxePass>,
+    pub incomplete: Vec<AxeIncomplete>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AxeViolation {
+    pub id: String,
+    pub impact: String,
+    pub tags: Vec<String>,
+    pub nodes: u64,
+    pub selector: Option<String>,
+    pub help: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AxePass {
+    pub id: String,
+    pub impact: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AxeIncomplete {
+    pub id: String,
+    pub nodes: u64,
+}
+
+/// WCAG success criteria from axe tags: `wcag111` → `1.1.1`, `wcag1412` → `1.4.12`; level
+/// tags such as `wcag2aa` are not criteria.
+pub fn wcag_criteria(tags: &[String]) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| {
+            let d = t.strip_prefix("wcag")?;
+            if d.len() < 3 || !d.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            Some(format!("{}.{}.{}", &d[..1], &d[1..2], &d[2..]))
+        })
+        .collect()
+}
+
+/// One page's accessibility, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageA11y {
+    pub violations: Vec<Violation>,
+    /// Rules axe could not decide ("incomplete"): for a person to review, never violations.
+    pub needs_review: u64,
+    pub needs_review_rules: Vec<String>,
+    pub passed_rules: u64,
+    pub score: f64,
+    #[serde(skip)]
+    pub passes: Vec<(String, String)>,
+}
+
+impl PageA11y {
+    pub fn from_axe(run: &AxeRun) -> PageA11y {
+        PageA11y {
+            violations: run
+                .violations
+                .iter()
+                .map(|v| Violation {
+                    id: v.id.clone(),
+                    impact: v.impact.clone(),
+                    wcag: wcag_criteria(&v.tags),
+                    nodes: v.nodes,
+                    selector: v.selector.clone(),
+                    help: v.help.clone(),
+                    pages: 1,
+                })
+                .collect(),
+            needs_review: run.incomplete.len() as u64,
+            needs_review_rules: run.incomplete.iter().map(|i| i.id.clone()).collect(),
+            passed_rules: run.passes.len() as u64,
+            score: 0.0,
+            passes: run
+                .passes
+                .iter()
+                .map(|p| (p.id.clone(), p.impact.clone()))
+                .collect(),
+        }
+    }
+
+    /// `100 · Σ weight(passed) / Σ weight(applicable)` over axe's decided rules and the
+    /// applicable Arabic checks; a page with nothing applicable scores 100.
+    pub fn compute_score(&mut self, checks: &[Option<bool>]) {
+        let mut passed: f64 = self.passes.iter().map(|(_, i)| weight(i)).sum();
+        let mut applicable = passed
+            + self
+                .violations
+                .iter()
+                .map(|v| weight(&v.impact))
+                .sum::<f64>();
+        for c in checks.iter().flatten() {
+            applicable += ARABIC_CHECK_WEIGHT;
+            if *c {
+                passed += ARABIC_CHECK_WEIGHT;
+            }
+        }
+        self.score = if applicable == 0.0 {
+            100.0
+        } else {
+            round1(100.0 * passed / applicable)
+        };
+    }
+}
+
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// A site's accessibility: the union of its pages' violations and the mean of their scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteA11y {
+    /// `axe-core X.Y.Z`.
+    pub engine: String,
+    pub violations: Vec<Violation>,
+    pub needs_review: u64,
+    /// 0–100, automated.
+    pub score: f64,
+    /// Pages whose audit produced a score.
+    pub pages: u64,
+}
+
+impl SiteA11y {
+    pub fn combine(engine: &str, pages: &[&PageA11y]) -> Option<SiteA11y> {
+        if pages.is_empty() {
+            return None;
+        }
+        let mut violations: Vec<Violation> = Vec::new();
+        let mut needs_review: Vec<String> = Vec::new();
+        for p in pages {
+            for v in &p.violations {
+                match violations.iter_mut().find(|x| x.id == v.id) {
+                    Some(x) => {
+                        x.nodes += v.nodes;
+                        x.pages += 1;
+                    }
+                    None => violations.push(v.clone()),
+                }
+            }
+            for r in &p.needs_review_rules {
+                if !needs_review.contains(r) {
+                    needs_review.push(r.clone());
+                }
+            }
+        }
+        // Worst first: impact, then how many elements fail.
+        violations.sort_by(|a, b| {
+            weight(&b.impact)
+                .total_cmp(&weight(&a.impact))
+                .then(b.nodes.cmp(&a.nodes))
+                .then(a.id.cmp(&b.id))
+        });
+        let score = pages.iter().map(|p| p.score).sum::<f64>() / pages.len() as f64;
+        Some(SiteA11y {
+            engine: format!("axe-core {engine}"),
+            violations,
+            needs_review: needs_review.len() as u64,
+            score: round1(score),
+            pages: pages.len() as u64,
+        })
+    }
+}
+
+/// One page's Arabic service checks, as `probes/web/arabic_checks.js` returns them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageArabic {
+    /// `arabic`, `latin` or `none`: the script of most of the page's letters.
+    pub script: String,
+    pub lang: String,
+    pub lang_ok: bool,
+    pub rtl_ok: bool,
+    pub language_switch: bool,
+    pub accessibility_statement: bool,
+    /// Phone numbers the page publishes (digits, a leading `+` kept).
+    pub phones: Vec<String>,
+    pub hours_published: bool,
+}
+
+/// A site's Arabic service checks: language and direction must hold on every page; the rest
+/// holds when any audited page has it (a citizen finds the statement from any page's footer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SiteArabic {
+    pub lang_ok: bool,
+    pub rtl_ok: bool,
+    pub language_switch: bool,
+    pub accessibility_statement: bool,
+    /// Every registry number of the centre is published; `null` when there is none to match.
+    pub phone_matches: Option<bool>,
+    pub hours_published: bool,
+    /// Registry numbers no audited page publishes.
+    pub phones_missing: Vec<String>,
+}
+
+impl SiteArabic {
+    pub fn combine(pages: &[&PageArabic], registry: &[String]) -> Option<SiteArabic> {
+        if pages.is_empty() {
+            return None;
+        }
+        let published: Vec<&String> = pages.iter().flat_map(|p| &p.phones).collect();
+        let missing: Vec<String> = registry
+            .iter()
+            .filter(|r| !published.iter().any(|p| phone_matches(r, p)))
+            .cloned()
+            .collect();
+        Some(SiteArabic {
+            lang_ok: pages.iter().all(|p| p.lang_ok),
+            rtl_ok: pages.iter().all(|p| p.rtl_ok),
+            language_switch: pages.iter().any(|p| p.language_switch),
+            accessibility_statement: pages.iter().any(|p| p.accessibility_statement),
+            phone_matches: (!registry.is_empty()).then_some(missing.is_empty()),
+            hours_published: pages.iter().any(|p| p.hours_published),
+            phones_missing: missing,
+        })
+    }
+
+    /// The checks that enter a page's score, with this page's own language and direction.
+    pub fn scored(&self, page: &PageArabic) -> [Option<bool>; 5] {
+        [
+            Some(page.lang_ok),
+            (page.script == "arabic").then_some(page.rtl_ok),
+            Some(self.language_switch),
+            Some(self.accessibility_statement),
+            self.phone_matches,
+        ]
+    }
+}
+
+/// Whether a number published on a page is the registry's E.164 `registry` number, written
+/// internationally (`+962…`, `00962…`) or nationally (`06…`, the trunk 0 before the national
+/// significant number).
+pub fn phone_matches(registry: &str, published: &str) -> bool {
+    let want: String = registry.chars().filter(char::is_ascii_digit).collect();
+    let (international, digits) = if let Some(rest) = published.strip_prefix('+') {
+        (true, rest.to_string())
+    } else if let Some(rest) = published.strip_prefix("00") {
+        (true, rest.to_string())
+    } else {
+        (false, published.to_string())
+    };
+    let digits: String = digits.chars().filter(char::is_ascii_digit).collect();
+    if international {
+        return digits == want;
+    }
+    let national = digits.trim_start_matches('0');
+    national.len() >= 6 && want.len() > national.len() && want.ends_with(national) && {
+        // What precedes the national number must be a country code (1–3 digits).
+        (1..=3).contains(&(want.len() - national.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn criteria_from_tags() {
+        let tags: Vec<String> = [
+            "cat.text-alternatives",
+            "wcag2a",
+            "wcag111",
+            "wcag1412",
+            "wcag2411",
+            "EN-9.1.1.1",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(wcag_criteria(&tags), ["1.1.1", "1.4.12", "2.4.11"]);
+    }
+
+    #[test]
+    fn weighted_score_by_hand() {
+        let run = AxeRun {
+            version: "4.14.1".into(),
+            violations: vec![AxeViolation {
+                id: "image-alt".into(),
+                impact: "critical".into(),
+                tags: vec!["wcag111".into()],
+                nodes: 2,
+                selector: Some("img".into()),
+                help: "Images must have alternative text".into(),
+            }],
+            passes: vec![
+                AxePass {
+                    id: "html-has-lang".into(),
+                    impact: "serious".into(),
+                },
+                AxePass {
+                    id: "list".into(),
+                    impact: "serious".into(),
+                },
+                AxePass {
+                    id: "x".into(),
+                    impact: "minor".into(),
+                },
+            ],
+            incomplete: vec![AxeIncomplete {
+                id: "color-contrast".into(),
+                nodes: 3,
+            }],
+        };
+        let mut page = PageA11y::from_axe(&run);
+        page.compute_score(&[]);
+        // passed 7 + 7 + 1 = 15; applicable 15 + 10 = 25 → 60.
+        assert_eq!(page.score, 60.0);
+        assert_eq!(page.needs_review, 1);
+        // Two Arabic checks (one passes), one not applicable: (15 + 3) / (25 + 6) = 58.06…
+        page.compute_score(&[Some(true), Some(false), None]);
+        assert_eq!(page.score, 58.1);
+        let mut empty = PageA11y::from_axe(&AxeRun {
+            version: "x".into(),
+            violations: vec![],
+            passes: vec![],
+            incomplete: vec![],
+        });
+        empty.compute_score(&[]);
+        assert_eq!(empty.score, 100.0);
+    }
+
+    #[test]
+    fn site_combines_pages() {
+        let v = |id: &str, impact: &str, nodes| Violation {
+            id: id.into(),
+            impact: impact.into(),
+            wcag: vec![],
+            nodes,
+            selector: None,
+            help: String::new(),
+            pages: 1,
+        };
+        let a = PageA11y {
+            violations: vec![v("label", "critical", 1), v("link-name", "serious", 2)],
+            needs_review: 1,
+            needs_review_rules: vec!["color-contrast".into()],
+            passed_rules: 10,
+            score: 80.0,
+            passes: vec![],
+        };
+        let b = PageA11y {
+            violations: vec![v("link-name", "serious", 3)],
+            needs_review: 1,
+            needs_review_rules: vec!["color-contrast".into()],
+            passed_rules: 10,
+            score: 91.0,
+            passes: vec![],
+        };
+        let site = SiteA11y::combine("4.14.1", &[&a, &b]).unwrap();
+        assert_eq!(site.engine, "axe-core 4.14.1");
+        assert_eq!(site.score, 85.5);
+        assert_eq!(site.needs_review, 1);
+        let ids: Vec<_> = site
+            .violations
+            .iter()
+            .map(|v| (v.id.as_str(), v.nodes, v.pages))
+            .collect();
+        assert_eq!(ids, [("label", 1, 1), ("link-name", 5, 2)]);
+    }
+
+    #[test]
+    fn phone_numbers_in_every_usual_writing() {
+        let r = "+96265000101";
+        for ok in ["+96265000101", "0096265000101", "065000101", "65000101"] {
+            assert!(phone_matches(r, ok), "{ok}");
+        }
+        for bad in [
+            "+96265000102",
+            "5000101",
+            "+9626500010",
+            "0096265000100",
+            "123",
+        ] {
+            assert!(!phone_matches(r, bad), "{bad}");
+        }
+        // Gulf numbers have no trunk 0 in some writings: 8001234567 for +9718001234567.
+        assert!(phone_matches("+9718001234567", "8001234567"));
+    }
+
+    #[test]
+    fn site_arabic_checks() {
+        let page = |lang_ok, phones: &[&str], statement| PageArabic {
+            script: "arabic".into(),
+            lang: "ar".into(),
+            lang_ok,
+            rtl_ok: true,
+            language_switch: false,
+            accessibility_statement: statement,
+            phones: phones.iter().map(|s| s.to_string()).collect(),
+            hours_published: false,
+        };
+        let a = page(true, &["065000101"], false);
+        let b = page(false, &["+96265000102"], true);
+        let reg = vec!["+96265000101".to_string(), "+96265000102".into()];
+        let s = SiteArabic::combine(&[&a, &b], &reg).unwrap();
+        assert!(!s.lang_ok && s.rtl_ok && s.accessibility_statement && !s.language_switch);
+        assert_eq!(s.phone_matches, Some(true));
+        let s = SiteArabic::combine(&[&a], &reg).unwrap();
+        assert_eq!(s.phone_matches, Some(false));
+        assert_eq!(s.phones_missing, ["+96265000102"]);
+        assert_eq!(SiteArabic::combine(&[&a], &[]).unwrap().phone_matches, None);
+        assert_eq!(
+            s.scored(&a),
+            [
+                Some(true),
+                Some(true),
+                Some(false),
+                Some(false),
+                Some(false)
+            ]
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! A Chrome DevTools Protocol client over `--remote-debugging-pipe`.
+//!
+//! The pipe (fd 3: commands in, fd 4: replies and events out, NUL-separated JSON) opens no
+//! debugging port that other local users could reach, needs no WebSocket stack, and ties the
+//! browser's life to raqib's: when raqib dies, however it dies, the pipe closes and Chromium
+//! exits. Only the few commands the audit uses are sent; replies are plain `serde_json::Value`.
+
+use std::collections::HashMap;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::unix::pipe;
+use tokio::sync::{mpsc, oneshot};
+
+/// Flags of ../shared/TESTING.md: without the background-networking ones Chromium keeps
+/// calling hosts that a closed network refuses.
+const FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-breakpad",
+    "--disable-crash-reporter",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--window-size=1366,768",
+    "--remote-debugging-pipe",
+];
+
+/// A message bigger than this is not a CDP reply raqib asked for (a full-page screenshot of
+/// a very long page is the largest, and its height is capped).
+const MAX_MESSAGE: usize = 256 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CdpError {
+    #[error("cannot start the browser {path}: {source}")]
+    Spawn {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the browser has gone (its pipe closed)")]
+    Closed,
+    #[error("{method}: the browser answered with an error: {message}")]
+    Remote { method: String, message: String },
+}
+
+/// One event of one page session.
+#[derive(Debug)]
+pub struct Event {
+    pub method: String,
+    pub params: Value,
+}
+
+type Pending = HashMap<u64, oneshot::Sender<Result<Value, CdpError>>>;
+
+struct Shared {
+    pending: Mutex<Pending>,
+    sessions: Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>,
+    alive: AtomicBool,
+}
+
+/// A running browser and its protocol connection. Dropping it kills the browser.
+pub struct Browser {
+    writer: tokio::sync::Mutex<pipe::Sender>,
+    shared: Arc<Shared>,
+    next_id: AtomicU64,
+    child: Mutex<Option<tokio::process::Child>>,
+    pid: Option<u32>,
+    _profile: tempfile::TempDir,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+fn os_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors that nothing else owns yet.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned here only.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+impl Browser {
+    /// Starts `path` headless with a fresh profile and `extra` flags, and connects to it.
+    pub async fn launch(path: &Path, extra: &[String]) -> Result<Browser, CdpError> {
+        let spawn_err = |source| CdpError::Spawn {
+            path: path.to_path_buf(),
+            source,
+        };
+        let profile = tempfile::Builder::new()
+            .prefix("raqib-chromium-")
+            .tempdir()
+            .map_err(spawn_err)?;
+        let (to_browser_r, to_browser_w) = os_pipe().map_err(spawn_err)?;
+        let (from_browser_r, from_browser_w) = os_pipe().map_err(spawn_err)?;
+        let mut cmd = tokio::process::Command::new(path);
+        cmd.args(FLAGS)
+            .args(extra)
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            // Its own process group, so that a hung browser is killed with its renderers.
+            .process_group(0);
+        {
+            use std::os::fd::AsRawFd;
+            let (r, w) = (to_browser_r.as_raw_fd(), from_browser_w.as_raw_fd());
+            // SAFETY: only async-signal-safe dup2 between fork and exec; dup2 clears
+            // O_CLOEXEC on the copies, so exactly fds 3 and 4 reach the browser.
+            unsafe {
+                cmd.pre_exec(move || {
+                    if libc::dup2(r, 3) < 0 || libc::dup2(w, 4) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        }
+        let child = cmd.spawn().map_err(spawn_err)?;
+        drop((to_browser_r, from_browser_w));
+        let writer = pipe::Sender::from_owned_fd(to_browser_w).map_err(spawn_err)?;
+        let reader = pipe::Receiver::from_owned_fd(from_browser_r).map_err(spawn_err)?;
+        let shared = Arc::new(Shared {
+            pending: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(HashMap::new()),
+            alive: AtomicBool::new(true),
+        });
+        let pid = child.id();
+        let browser = Browser {
+            writer: tokio::sync::Mutex::new(writer),
+            next_id: AtomicU64::new(1),
+            reader: tokio::spawn(read_loop(reader, shared.clone())),
+            shared,
+            child: Mutex::new(Some(child)),
+            pid,
+            _profile: profile,
+        };
+        Ok(browser)
+    }
+
+    pub fn is_alive(&self) -> bool {
+        self.shared.alive.load(Ordering::SeqCst)
+    }
+
+    /// The browser's main process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
+    }
+
+    /// Sends one command (to a page session when `session` is set) and waits for its reply.
+    /// The caller bounds the wait: a hung page never answers.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<Value, CdpError> {
+        if !self.is_alive() {
+            return Err(CdpError::Closed);
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            msg["sessionId"] = json!(s);
+        }
+        let (tx, rx) = oneshot::channel();
+        lock(&self.shared.pending).insert(id, tx);
+        let mut bytes = serde_json::to_vec(&msg).unwrap_or_default();
+        bytes.push(0);
+        let sent = {
+            let mut w = self.writer.lock().await;
+            w.write_all(&bytes).await
+        };
+        if sent.is_err() {
+            lock(&self.shared.pending).remove(&id);
+            self.shared.alive.store(false, Ordering::SeqCst);
+            return Err(CdpError::Closed);
+        }
+        let reply = rx.await.unwrap_or(Err(CdpError::Closed));
+        reply.map_err(|e| match e {
+            CdpError::Remote { message, .. } => CdpError::Remote {
+                method: method.to_string(),
+                message,
+            },
+            e => e,
+        })
+    }
+
+    /// Routes the events of `session` to the returned receiver until [`detach`](Self::detach).
+    pub fn subscribe(&self, session: &str) -> mpsc::UnboundedReceiver<Event> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.shared.sessions).insert(session.to_string(), tx);
+        rx
+    }
+
+    pub fn detach(&self, session: &str) {
+        lock(&self.shared.sessions).remove(session);
+    }
+
+    /// Kills the browser and every process of its group, at once.
+    pub fn kill(&self) {
+        self.shared.alive.store(false, Ordering::SeqCst);
+        if let Some(pid) = self.pid {
+            // SAFETY: signals the process group this browser leads; no memory is touched.
+            unsafe {
+                libc::killpg(pid as libc::pid_t, libc::SIGKILL);
+            }
+        }
+        if let Some(child) = lock(&self.child).as_mut() {
+            let _ = child.start_kill();
+        }
+    }
+
+    /// Asks the browser to close, then kills what is left after `grace` and reaps it.
+    pub async fn close(self, grace: Duration) {
+        let _ = tokio::time::timeout(grace, self.call("Browser.close", json!({}), None)).await;
+        self.kill();
+        let child = lock(&self.child).take();
+        if let Some(mut child) = child {
+            let _ = tokio::time::timeout(grace, child.wait()).await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        self.reader.abort();
+        self.kill();
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn read_loop(mut reader: pipe::Receiver, shared: Arc<Shared>) {
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
+    let mut chunk = vec![0u8; 1 << 16];
+    'read: loop {
+        let n = match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        let mut start = 0;
+        while let Some(end) = buf[start..].iter().position(|&b| b == 0) {
+            dispatch(&buf[start..start + end], &shared);
+            start += end + 1;
+        }
+        buf.drain(..start);
+        if buf.len() > MAX_MESSAGE {
+            break 'read;
+        }
+    }
+    shared.alive.store(false, Ordering::SeqCst);
+    for (_, tx) in lock(&shared.pending).drain() {
+        let _ = tx.send(Err(CdpError::Closed));
+    }
+    lock(&shared.sessions).clear();
+}
+
+fn dispatch(raw: &[u8], shared: &Shared) {
+    let Ok(mut msg) = serde_json::from_slice::<Value>(raw) else {
+        return;
+    };
+    if let Some(id) = msg.get("id").and_then(Value::as_u64) {
+        if let Some(tx) = lock(&shared.pending).remove(&id) {
+            let reply = match msg.get_mut("error") {
+                Some(e) => Err(CdpError::Remote {
+                    method: String::new(),
+                    message: e
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown")
+                        .to_string(),
+                }),
+                None => Ok(msg
+                    .get_mut("result")
+                    .map(Value::take)
+                    .unwrap_or(Value::Null)),
+            };
+            let _ = tx.send(reply);
+        }
+        return;
+    }
+    let (Some(method), Some(session)) = (
+        msg.get("method").and_then(Value::as_str),
+        msg.get("sessionId").and_then(Value::as_str),
+    ) else {
+        return;
+    };
+    let sessions = lock(&shared.sessions);
+    if let Some(tx) = sessions.get(session) {
+        let _ = tx.send(Event {
+            method: method.to_string(),
+            params: msg
+                .get_mut("params")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
+        });
+    }
+}
