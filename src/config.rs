@@ -61,6 +61,8 @@ pub struct Config {
     pub call: CallConfig,
     /// What may be dialled, and how often.
     pub guard: GuardConfig,
+    /// The methodology's constants (../shared/SCORING.md), each with its documented default.
+    pub scoring: ScoringConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -149,6 +151,106 @@ impl Default for CallConfig {
             default_delay_ms: 100.0,
             scripts_dir: PathBuf::from("probes/calls"),
             timer_t1_ms: 500,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScoringConfig {
+    /// Ring time (INVITE → 200 OK) with full marks, in seconds.
+    pub ring_full_secs: f64,
+    /// Ring time with zero marks, in seconds.
+    pub ring_zero_secs: f64,
+    /// Time from answer to a person with full marks, in seconds.
+    pub person_full_secs: f64,
+    /// Time from answer to a person with zero marks, in seconds.
+    pub person_zero_secs: f64,
+    /// MOS with full marks.
+    pub mos_full: f64,
+    /// MOS with zero marks.
+    pub mos_zero: f64,
+    /// A call's points: network answer, ring time, reached a person, time to a person, voice
+    /// quality (they must sum to 100).
+    pub call_weights: [f64; 5],
+    /// A call that reached no person scores at most this.
+    pub no_person_cap: f64,
+    /// Availability (% of good checks) with full marks.
+    pub availability_full_pct: f64,
+    /// Availability with zero marks.
+    pub availability_zero_pct: f64,
+    /// Largest Contentful Paint with full marks, in ms.
+    pub lcp_full_ms: f64,
+    /// Largest Contentful Paint with zero marks, in ms.
+    pub lcp_zero_ms: f64,
+    /// Web score weights: availability, performance, accessibility (sum 1).
+    pub web_weights: [f64; 3],
+    /// Overall index weights: phone, web (sum 1).
+    pub overall_weights: [f64; 2],
+    /// Scores at or above this are "excellent".
+    pub band_excellent: f64,
+    /// Scores at or below this are "weak".
+    pub band_weak: f64,
+    /// The gold list's cut-off on every channel.
+    pub gold: f64,
+    /// The silver list's cut-off on every channel.
+    pub silver: f64,
+    /// A phone score at or below this flags the centre (inclusive).
+    pub threshold: f64,
+    /// Confidence of every interval.
+    pub confidence: f64,
+    /// Valid calls needed in a period of up to 31 days to flag or clear a centre.
+    pub min_calls_month: u64,
+    /// Valid calls needed in a longer period (a quarter) to flag or clear a centre.
+    pub min_calls_quarter: u64,
+    /// Valid calls per centre per quarter at most (extra calls for provisional flags stop here).
+    pub max_calls_quarter: u64,
+    /// Reaching a person within this many seconds of dialling meets the service level.
+    pub service_level_secs: f64,
+    /// A change of at least this many points (with its interval excluding 0) is a trend.
+    pub trend_delta: f64,
+    /// Days a follow-up case has before it is overdue.
+    pub follow_up_days: i64,
+    /// Web downtime longer than this (hours) is a critical flag.
+    pub site_down_critical_hours: f64,
+    /// Bootstrap resamples per interval.
+    pub bootstrap_resamples: usize,
+    /// The bootstrap's seed: the same data and seed give the same intervals.
+    pub seed: u64,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        Self {
+            ring_full_secs: 20.0,
+            ring_zero_secs: 60.0,
+            person_full_secs: 60.0,
+            person_zero_secs: 300.0,
+            mos_full: 4.0,
+            mos_zero: 3.1,
+            call_weights: [25.0, 15.0, 30.0, 15.0, 15.0],
+            no_person_cap: 55.0,
+            availability_full_pct: 99.9,
+            availability_zero_pct: 98.0,
+            lcp_full_ms: 2500.0,
+            lcp_zero_ms: 4000.0,
+            web_weights: [0.4, 0.3, 0.3],
+            overall_weights: [0.6, 0.4],
+            band_excellent: 85.0,
+            band_weak: 60.0,
+            gold: 90.0,
+            silver: 80.0,
+            threshold: 60.0,
+            confidence: 0.95,
+            min_calls_month: 5,
+            min_calls_quarter: 20,
+            max_calls_quarter: 40,
+            service_level_secs: 20.0,
+            trend_delta: 5.0,
+            follow_up_days: 100,
+            site_down_critical_hours: 24.0,
+            bootstrap_resamples: 2000,
+            seed: 6076,
         }
     }
 }
@@ -446,7 +548,89 @@ impl Config {
         Ok(config)
     }
 
+    fn validate_scoring(&self) -> Result<(), Refusal> {
+        let s = &self.scoring;
+        let sum = |w: &[f64]| w.iter().sum::<f64>();
+        let pairs = [
+            ("scoring.ring_zero_secs", s.ring_full_secs, s.ring_zero_secs),
+            (
+                "scoring.person_zero_secs",
+                s.person_full_secs,
+                s.person_zero_secs,
+            ),
+            ("scoring.lcp_zero_ms", s.lcp_full_ms, s.lcp_zero_ms),
+        ];
+        for (key, full, zero) in pairs {
+            if !(full >= 0.0 && zero > full) {
+                return Err(refuse(
+                    key,
+                    format!("must be above its full-marks value {full} (got {zero})"),
+                ));
+            }
+        }
+        if !(s.mos_zero >= 1.0 && s.mos_full > s.mos_zero && s.mos_full <= 4.5) {
+            return Err(refuse(
+                "scoring.mos_zero",
+                format!(
+                    "must be at least 1 and below mos_full (≤ 4.5): got {} and {}",
+                    s.mos_zero, s.mos_full
+                ),
+            ));
+        }
+        if !(s.availability_zero_pct < s.availability_full_pct && s.availability_full_pct <= 100.0)
+        {
+            return Err(refuse(
+                "scoring.availability_zero_pct",
+                "must be below availability_full_pct (≤ 100)",
+            ));
+        }
+        for (key, w, total) in [
+            ("scoring.call_weights", &s.call_weights[..], 100.0),
+            ("scoring.web_weights", &s.web_weights[..], 1.0),
+            ("scoring.overall_weights", &s.overall_weights[..], 1.0),
+        ] {
+            if w.iter().any(|x| *x < 0.0) || (sum(w) - total).abs() > 1e-9 {
+                return Err(refuse(
+                    key,
+                    format!("must be non-negative and sum to {total} (got {w:?})"),
+                ));
+            }
+        }
+        if !(0.8..=0.999).contains(&s.confidence) {
+            return Err(refuse(
+                "scoring.confidence",
+                format!("must be between 0.8 and 0.999 (got {})", s.confidence),
+            ));
+        }
+        if !((0.0..=100.0).contains(&s.threshold)
+            && s.band_weak < s.band_excellent
+            && s.band_excellent <= 100.0)
+        {
+            return Err(refuse(
+                "scoring.threshold",
+                "threshold and bands must lie in 0–100 with band_weak < band_excellent",
+            ));
+        }
+        if !(100..=100_000).contains(&s.bootstrap_resamples) {
+            return Err(refuse(
+                "scoring.bootstrap_resamples",
+                format!(
+                    "must be between 100 and 100000 (got {})",
+                    s.bootstrap_resamples
+                ),
+            ));
+        }
+        if s.min_calls_month == 0 || s.min_calls_quarter == 0 || s.follow_up_days < 0 {
+            return Err(refuse(
+                "scoring.min_calls_month",
+                "minimum calls must be at least 1 and follow_up_days not negative",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), Refusal> {
+        self.validate_scoring()?;
         let w = &self.web;
         if !(100..=120_000).contains(&w.timeout_ms) {
             return Err(refuse(

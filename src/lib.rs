@@ -9,4 +9,5 @@ pub mod lab;
 pub mod probe;
 pub mod registry;
 pub mod schedule;
+pub mod score;
 pub mod store;

@@ -8,6 +8,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod scoring_cmd;
+
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
@@ -21,7 +23,9 @@ use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
 use raqib::schedule::guard::DiallingGuard;
 use raqib::schedule::sweep::{self, ProgressStyle, SweepSummary};
-use raqib::store::{with_id, NewResult, ResultFilter, Store};
+use raqib::score::period::Period;
+use raqib::store::{with_id, NewLabel, NewResult, ResultFilter, Store};
+use scoring_cmd::Select;
 
 #[derive(Parser)]
 #[command(
@@ -100,10 +104,118 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Scores per centre and channel for a period: components, counts, 95 % intervals, bands,
+    /// gold/silver lists and the overall index (../shared/SCORING.md)
+    #[command(after_help = PERIOD_HELP)]
+    Scores {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// Only this channel's figures
+        #[arg(long, value_enum)]
+        channel: Option<Channel>,
+        /// Only this centre
+        #[arg(long, value_name = "ID")]
+        centre: Option<String>,
+        /// One JSON object per line per centre
+        #[arg(long)]
+        json: bool,
+    },
+    /// Centres at or under the phone threshold (confirmed, provisional, insufficient data),
+    /// critical flags first; a flag opens a follow-up case
+    #[command(after_help = PERIOD_HELP)]
+    Flags {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// One JSON object per line per flagged centre
+        #[arg(long)]
+        json: bool,
+    },
+    /// Improved, declined or unchanged per centre against an earlier period, and the counts
+    /// per agency
+    #[command(after_help = PERIOD_HELP)]
+    Trends {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// The period compared with [default: the one before --period]
+        #[arg(long, value_name = "PERIOD")]
+        against: Option<String>,
+        /// One JSON object per line per centre, then one with the agencies' counts
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow-up cases: opened by flags, closed by a later clear period, overdue after
+    /// [scoring] follow_up_days
+    #[command(after_help = PERIOD_HELP)]
+    Cases {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// One JSON object per line per case
+        #[arg(long)]
+        json: bool,
+    },
+    /// Label a call as an auditor heard it: overrides the answer-type heuristic in scores;
+    /// every label is kept with who, when and why
+    Label {
+        /// The call's result id (from `raqib results`)
+        result_id: i64,
+        /// human | ivr | voicemail | announcement | music | silence | unknown
+        #[arg(long, value_name = "TYPE")]
+        answer_type: String,
+        /// Why: what the auditor heard (required)
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// Seconds from answer until a person spoke
+        #[arg(long, value_name = "SECS")]
+        time_to_person: Option<f64>,
+        /// Who labels [default: $USER]
+        #[arg(long, value_name = "NAME")]
+        by: Option<String>,
+        /// Print the label as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Measure throughput and print the figures
     #[command(subcommand)]
     Bench(BenchCmd),
 }
+
+#[derive(clap::Args)]
+struct PeriodArgs {
+    /// 2026-11, 2026-W47, 2026-Q4, 2026 or 2026-11-01..2026-11-30 (UTC days) [default: this month]
+    #[arg(long, value_name = "PERIOD")]
+    period: Option<String>,
+    /// Only this agency's centres
+    #[arg(long, value_name = "NAME")]
+    agency: Option<String>,
+}
+
+impl PeriodArgs {
+    fn period(&self) -> Result<Period> {
+        match &self.period {
+            Some(p) => Period::parse(p).map_err(|e| bad(e.to_string())),
+            None => Ok(Period::month_of(Utc::now())),
+        }
+    }
+
+    fn select(&self, centre: Option<String>) -> Select {
+        Select {
+            agency: self.agency.clone(),
+            centre,
+        }
+    }
+}
+
+const PERIOD_HELP: &str = "\
+Scores are computed from the stored results and auditors' labels each time (nothing is cached),
+so they reproduce exactly; intervals come from a seeded bootstrap ([scoring] seed). Results that
+do not count (raqib's faults, network faults, guard refusals, calls outside opening hours) are
+counted apart and never lower a score.
+
+Examples:
+  raqib scores --period 2026-Q4 --agency 'Civil Status Department'
+  raqib flags --period 2026-11 --json
+  raqib trends --period 2026-Q4 --against 2026-Q3
+  raqib label 42 --answer-type human --reason 'a clerk answered after the IVR'";
 
 #[derive(Subcommand)]
 enum CentresCmd {
@@ -260,6 +372,12 @@ fn bad(msg: impl Into<String>) -> anyhow::Error {
 }
 
 fn main() -> ExitCode {
+    // `raqib results | head` should end quietly when head closes the pipe, as Unix tools do,
+    // not panic on the next print. Rust starts with SIGPIPE ignored; restore the default.
+    // SAFETY: called before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -458,14 +576,144 @@ async fn run(cli: Cli) -> Result<()> {
                 since,
                 sweep_id: sweep,
                 limit,
+                ..ResultFilter::default()
             };
-            let results = ctx.store().await?.results(&filter).await?;
+            let store = ctx.store().await?;
+            let results = store.results(&filter).await?;
+            let labels = scoring_cmd::labels(&store).await?;
+            let mut scoring = Vec::with_capacity(results.len());
+            for r in &results {
+                let label = labels.get(&r.id);
+                let s = raqib::score::score_result(r, label, &ctx.config.scoring)?;
+                scoring.push(serde_json::json!({
+                    "counts": s.excluded.is_none(),
+                    "excluded": s.excluded,
+                    "call": s.call,
+                    "web": s.web,
+                    "label": label,
+                }));
+            }
             if json {
-                for r in &results {
-                    println!("{}", r.to_json());
+                for (r, s) in results.iter().zip(scoring) {
+                    let mut v = r.to_json();
+                    v["scoring"] = s;
+                    println!("{v}");
                 }
             } else {
-                print_results(&results);
+                print_results(&results, &scoring);
+            }
+        }
+        Command::Scores {
+            period,
+            channel,
+            centre,
+            json,
+        } => {
+            let p = period.period()?;
+            let k = &ctx.config.scoring;
+            let store = ctx.store().await?;
+            if let Some(id) = &centre {
+                if store.centre(id).await?.is_none() {
+                    return Err(bad(format!("no centre '{id}' in the registry")));
+                }
+            }
+            let all = scoring_cmd::period_scores(&store, &p, &period.select(centre), k).await?;
+            scoring_cmd::print_scores(&all, channel.map(|c| c.as_str()), json);
+        }
+        Command::Flags { period, json } => {
+            let p = period.period()?;
+            let k = &ctx.config.scoring;
+            let store = ctx.store().await?;
+            let all = scoring_cmd::period_scores(&store, &p, &period.select(None), k).await?;
+            raqib::score::cases::sync(&store, &all, &p, k, Utc::now()).await?;
+            let list = scoring_cmd::flagged(&all, k);
+            scoring_cmd::print_flags(&list, &p, k, json);
+        }
+        Command::Trends {
+            period,
+            against,
+            json,
+        } => {
+            let p = period.period()?;
+            let q = match &against {
+                Some(a) => Period::parse(a).map_err(|e| bad(e.to_string()))?,
+                None => p.previous(),
+            };
+            let k = &ctx.config.scoring;
+            let store = ctx.store().await?;
+            let select = period.select(None);
+            let after = scoring_cmd::period_scores(&store, &p, &select, k).await?;
+            let before = scoring_cmd::period_scores(&store, &q, &select, k).await?;
+            let (rows, agencies) = scoring_cmd::trends(&after, &before, k);
+            scoring_cmd::print_trends(&rows, &agencies, json);
+        }
+        Command::Cases { period, json } => {
+            let p = period.period()?;
+            let k = &ctx.config.scoring;
+            let store = ctx.store().await?;
+            let all = scoring_cmd::period_scores(&store, &p, &period.select(None), k).await?;
+            scoring_cmd::cases_cmd(&store, &all, &p, k, json).await?;
+        }
+        Command::Label {
+            result_id,
+            answer_type,
+            reason,
+            time_to_person,
+            by,
+            json,
+        } => {
+            let parsed: raqib::probe::call::audio::AnswerType =
+                serde_json::from_value(serde_json::json!(answer_type)).map_err(|_| {
+                    bad(format!(
+                        "--answer-type '{answer_type}': expected human, ivr, voicemail, \
+                         announcement, music, silence or unknown"
+                    ))
+                })?;
+            if reason.trim().is_empty() {
+                return Err(bad("--reason must say what was heard"));
+            }
+            if time_to_person.is_some_and(|t| !(0.0..=3600.0).contains(&t)) {
+                return Err(bad("--time-to-person must be between 0 and 3600 seconds"));
+            }
+            let store = ctx.store().await?;
+            let Some(r) = store.result(result_id).await? else {
+                return Err(bad(format!("no result {result_id}")));
+            };
+            if r.channel != "phone" || r.outcome != "answered" {
+                return Err(bad(format!(
+                    "result {result_id} is a {} result ({}): only answered calls are labelled",
+                    r.channel, r.outcome
+                )));
+            }
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "auditor".into());
+            let id = store
+                .add_label(
+                    result_id,
+                    &NewLabel {
+                        answer_type: &answer_type,
+                        time_to_person_secs: time_to_person,
+                        reason: &reason,
+                        by: &by,
+                    },
+                )
+                .await?;
+            let labels = scoring_cmd::labels(&store).await?;
+            let scored =
+                raqib::score::score_result(&r, labels.get(&result_id), &ctx.config.scoring)?;
+            let score = scored.call.as_ref().map(|c| c.score);
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"label": id, "result": result_id, "answer_type": parsed,
+                        "by": by, "reason": reason, "score": score})
+                );
+            } else {
+                println!(
+                    "result {result_id} labelled {answer_type} by {by} (label {id}); its call score is now {}",
+                    score.map_or("-".into(), |s| format!("{s:.1}"))
+                );
             }
         }
         Command::Demo { no_browser, json } => {
@@ -1074,19 +1322,30 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
-fn print_results(results: &[raqib::store::StoredResult]) {
+fn print_results(results: &[raqib::store::StoredResult], scoring: &[serde_json::Value]) {
     if results.is_empty() {
         println!("no results match");
         return;
     }
     println!(
-        "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10}  target",
-        "id", "started_at", "chan", "centre", "outcome", "reason", "total"
+        "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14}  target",
+        "id", "started_at", "chan", "centre", "outcome", "reason", "total", "score"
     );
-    for r in results {
+    for (r, s) in results.iter().zip(scoring) {
         let total = r.data["timings_ms"]["total"].as_f64();
+        // A call's score, a check's availability verdict, or why it does not count.
+        let score = match (
+            &s["excluded"],
+            s["call"]["score"].as_f64(),
+            &s["web"]["good"],
+        ) {
+            (serde_json::Value::String(why), _, _) => format!("({why})"),
+            (_, Some(x), _) => format!("{x:.1}"),
+            (_, _, serde_json::Value::Bool(g)) => if *g { "good" } else { "bad" }.to_string(),
+            _ => "-".into(),
+        };
         println!(
-            "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10}  {}",
+            "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14}  {}",
             r.id,
             r.started_at,
             r.channel,
@@ -1094,6 +1353,7 @@ fn print_results(results: &[raqib::store::StoredResult]) {
             r.outcome,
             r.reason.as_deref().unwrap_or("-"),
             fmt_ms(total),
+            score,
             r.target
         );
     }

@@ -99,8 +99,58 @@ pub struct ResultFilter {
     pub centre_id: Option<String>,
     pub channel: Option<String>,
     pub since: Option<DateTime<Utc>>,
+    /// Only results started before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only the result with this id.
+    pub id: Option<i64>,
     pub sweep_id: Option<i64>,
     pub limit: Option<i64>,
+}
+
+/// An auditor's label about to be stored.
+pub struct NewLabel<'a> {
+    pub answer_type: &'a str,
+    pub time_to_person_secs: Option<f64>,
+    pub reason: &'a str,
+    pub by: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredLabel {
+    pub id: i64,
+    pub result_id: i64,
+    pub answer_type: String,
+    pub time_to_person_secs: Option<f64>,
+    pub reason: String,
+    pub by: String,
+    pub at: String,
+}
+
+/// A follow-up case as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Case {
+    pub id: i64,
+    pub centre: String,
+    pub channel: String,
+    pub period: String,
+    pub period_end: String,
+    pub class: String,
+    pub score: Option<f64>,
+    pub opened_at: String,
+    pub due_at: String,
+    pub closed_at: Option<String>,
+    pub closed_by_period: Option<String>,
+}
+
+pub struct NewCase<'a> {
+    pub centre: &'a str,
+    pub channel: &'a str,
+    pub period: &'a str,
+    pub period_end: DateTime<Utc>,
+    pub class: &'a str,
+    pub score: Option<f64>,
+    pub opened_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -372,6 +422,12 @@ impl Store {
         if f.since.is_some() {
             sql += &format!(" AND started_at >= {}", next());
         }
+        if f.until.is_some() {
+            sql += &format!(" AND started_at < {}", next());
+        }
+        if f.id.is_some() {
+            sql += &format!(" AND id = {}", next());
+        }
         if f.sweep_id.is_some() {
             sql += &format!(" AND sweep_id = {}", next());
         }
@@ -389,6 +445,12 @@ impl Store {
         }
         if let Some(s) = &f.since {
             query = query.bind(utc_millis::format(s));
+        }
+        if let Some(u) = &f.until {
+            query = query.bind(utc_millis::format(u));
+        }
+        if let Some(i) = f.id {
+            query = query.bind(i);
         }
         if let Some(s) = f.sweep_id {
             query = query.bind(s);
@@ -451,6 +513,125 @@ impl Store {
             Some(r) => r.try_get::<i64, _>(0).map_err(q("count dials"))?,
             None => 0,
         })
+    }
+
+    /// Keeps an auditor's label on a result; earlier labels stay as history.
+    pub async fn add_label(&self, result_id: i64, l: &NewLabel<'_>) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO labels (result_id, answer_type, time_to_person_secs, reason, labelled_by, labelled_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(result_id)
+        .bind(l.answer_type)
+        .bind(l.time_to_person_secs)
+        .bind(l.reason)
+        .bind(l.by)
+        .bind(now_text())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("insert label"))?;
+        row.try_get::<i64, _>(0).map_err(q("insert label"))
+    }
+
+    /// Every label, oldest first (the last one of a result is the one in force).
+    pub async fn labels(&self) -> Result<Vec<StoredLabel>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, result_id, answer_type, time_to_person_secs, reason, labelled_by, labelled_at
+             FROM labels ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list labels"))?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredLabel {
+                    id: r.try_get(0).map_err(q("read label"))?,
+                    result_id: r.try_get(1).map_err(q("read label"))?,
+                    answer_type: r.try_get(2).map_err(q("read label"))?,
+                    time_to_person_secs: r.try_get(3).map_err(q("read label"))?,
+                    reason: r.try_get(4).map_err(q("read label"))?,
+                    by: r.try_get(5).map_err(q("read label"))?,
+                    at: r.try_get(6).map_err(q("read label"))?,
+                })
+            })
+            .collect()
+    }
+
+    /// One result by id.
+    pub async fn result(&self, id: i64) -> Result<Option<StoredResult>, StoreError> {
+        let filter = ResultFilter {
+            id: Some(id),
+            ..ResultFilter::default()
+        };
+        Ok(self.results(&filter).await?.pop())
+    }
+
+    pub async fn cases(&self) -> Result<Vec<Case>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
+                    closed_at, closed_by_period
+             FROM cases ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list cases"))?;
+        rows.iter()
+            .map(|r| {
+                let g = || q("read case");
+                Ok(Case {
+                    id: r.try_get(0).map_err(g())?,
+                    centre: r.try_get(1).map_err(g())?,
+                    channel: r.try_get(2).map_err(g())?,
+                    period: r.try_get(3).map_err(g())?,
+                    period_end: r.try_get(4).map_err(g())?,
+                    class: r.try_get(5).map_err(g())?,
+                    score: r.try_get(6).map_err(g())?,
+                    opened_at: r.try_get(7).map_err(g())?,
+                    due_at: r.try_get(8).map_err(g())?,
+                    closed_at: r.try_get(9).map_err(g())?,
+                    closed_by_period: r.try_get(10).map_err(g())?,
+                })
+            })
+            .collect()
+    }
+
+    /// Opens a case unless the centre has one open on that channel; `true` when opened.
+    pub async fn open_case(&self, c: &NewCase<'_>) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO cases (centre_id, channel, period, period_end, class, score, opened_at, due_at)
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8
+             WHERE NOT EXISTS (SELECT 1 FROM cases WHERE centre_id = $1 AND channel = $2 AND closed_at IS NULL)",
+        )
+        .bind(c.centre)
+        .bind(c.channel)
+        .bind(c.period)
+        .bind(utc_millis::format(&c.period_end))
+        .bind(c.class)
+        .bind(c.score)
+        .bind(utc_millis::format(&c.opened_at))
+        .bind(utc_millis::format(&c.due_at))
+        .execute(&self.pool)
+        .await
+        .map_err(q("open case"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn close_case(
+        &self,
+        id: i64,
+        at: DateTime<Utc>,
+        period: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE cases SET closed_at = $1, closed_by_period = $2 WHERE id = $3 AND closed_at IS NULL",
+        )
+        .bind(utc_millis::format(&at))
+        .bind(period)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("close case"))?;
+        Ok(())
     }
 
     pub async fn close(&self) {

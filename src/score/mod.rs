@@ -1,0 +1,896 @@
+//! Scores, bands, flags and trends of ../shared/SCORING.md, computed from stored results and
+//! auditor labels alone: the same store and `[scoring]` always give the same numbers.
+
+pub mod cases;
+pub mod period;
+pub mod rules;
+pub mod stats;
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::ScoringConfig;
+use crate::probe::call::CallResult;
+use crate::probe::web::WebResult;
+use crate::registry::Centre;
+use crate::store::StoredResult;
+use period::Period;
+use rules::{CallScore, Excluded, Label, WebCheckScore};
+use stats::{Estimate, SplitMix64};
+
+/// One stored result as the methodology sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScoredResult {
+    pub id: i64,
+    pub centre: Option<String>,
+    pub channel: String,
+    pub started_at: String,
+    pub outcome: String,
+    /// Why it does not count against its centre (`null`: it counts).
+    pub excluded: Option<Excluded>,
+    pub call: Option<CallScore>,
+    pub web: Option<WebCheckScore>,
+    #[serde(skip)]
+    pub number: Option<String>,
+    #[serde(skip)]
+    pub target: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("result {id}: its stored data is not a {channel} result: {message}")]
+pub struct ScoreError {
+    pub id: i64,
+    pub channel: String,
+    pub message: String,
+}
+
+/// Scores one stored result with its label (if any).
+pub fn score_result(
+    r: &StoredResult,
+    label: Option<&Label>,
+    k: &ScoringConfig,
+) -> Result<ScoredResult, ScoreError> {
+    let bad = |e: serde_json::Error| ScoreError {
+        id: r.id,
+        channel: r.channel.clone(),
+        message: e.to_string(),
+    };
+    let mut out = ScoredResult {
+        id: r.id,
+        centre: r.centre_id.clone(),
+        channel: r.channel.clone(),
+        started_at: r.started_at.clone(),
+        outcome: r.outcome.clone(),
+        excluded: None,
+        call: None,
+        web: None,
+        number: None,
+        target: r.target.clone(),
+    };
+    match r.channel.as_str() {
+        "phone" => {
+            let c: CallResult = serde_json::from_value(r.data.clone()).map_err(bad)?;
+            out.number = c.number.clone();
+            match rules::call_validity(&c) {
+                Ok(()) => out.call = Some(rules::call_score(&c, label, k)),
+                Err(why) => out.excluded = Some(why),
+            }
+        }
+        _ => {
+            let w: WebResult = serde_json::from_value(r.data.clone()).map_err(bad)?;
+            match rules::web_validity(&w) {
+                Ok(()) => out.web = Some(rules::web_check_score(&w, k)),
+                Err(why) => out.excluded = Some(why),
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Band {
+    Excellent,
+    Medium,
+    Weak,
+}
+
+pub fn band(score: f64, k: &ScoringConfig) -> Band {
+    if score >= k.band_excellent {
+        Band::Excellent
+    } else if score <= k.band_weak {
+        Band::Weak
+    } else {
+        Band::Medium
+    }
+}
+
+/// The threshold rule's classes (SCORING.md §4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagClass {
+    Confirmed,
+    Provisional,
+    InsufficientData,
+    Clear,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Critical {
+    /// `number_not_in_service` or `site_down`.
+    pub kind: &'static str,
+    pub detail: String,
+    /// The results that show it.
+    pub results: Vec<i64>,
+}
+
+/// What a channel's score is computed from: resampled as a whole by the bootstrap.
+#[derive(Debug, Clone, Default)]
+pub enum Sample {
+    #[default]
+    Empty,
+    /// Valid calls' scores.
+    Phone(Vec<f64>),
+    /// Valid checks' goodness, and the audits' performance and accessibility scores.
+    Web {
+        good: Vec<bool>,
+        performance: Vec<f64>,
+        accessibility: Vec<f64>,
+    },
+}
+
+fn resample<T: Copy>(xs: &[T], rng: &mut SplitMix64) -> Vec<T> {
+    (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect()
+}
+
+impl Sample {
+    pub fn value(&self, k: &ScoringConfig) -> Option<f64> {
+        match self {
+            Sample::Empty => None,
+            Sample::Phone(xs) => (!xs.is_empty()).then(|| stats::mean(xs)),
+            Sample::Web {
+                good,
+                performance,
+                accessibility,
+            } => web_value(good, performance, accessibility, k),
+        }
+    }
+
+    fn resampled(&self, rng: &mut SplitMix64) -> Sample {
+        match self {
+            Sample::Empty => Sample::Empty,
+            Sample::Phone(xs) => Sample::Phone(resample(xs, rng)),
+            Sample::Web {
+                good,
+                performance,
+                accessibility,
+            } => Sample::Web {
+                good: resample(good, rng),
+                performance: resample(performance, rng),
+                accessibility: resample(accessibility, rng),
+            },
+        }
+    }
+
+    /// The value with its seeded percentile-bootstrap interval.
+    pub fn estimate(&self, key: &str, k: &ScoringConfig) -> Option<Estimate> {
+        let value = self.value(k)?;
+        let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
+        let vals: Vec<f64> = (0..k.bootstrap_resamples)
+            .filter_map(|_| self.resampled(&mut rng).value(k))
+            .collect();
+        Some(rounded(stats::percentile_interval(
+            value,
+            vals,
+            k.confidence,
+        )))
+    }
+
+    /// `self − before` with its bootstrap interval (each side resampled on its own).
+    pub fn change(&self, before: &Sample, key: &str, k: &ScoringConfig) -> Option<Estimate> {
+        let value = self.value(k)? - before.value(k)?;
+        let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
+        let diffs: Vec<f64> = (0..k.bootstrap_resamples)
+            .filter_map(|_| {
+                let a = self.resampled(&mut rng).value(k)?;
+                Some(a - before.resampled(&mut rng).value(k)?)
+            })
+            .collect();
+        Some(rounded(stats::percentile_interval(
+            value,
+            diffs,
+            k.confidence,
+        )))
+    }
+}
+
+pub fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn rounded(e: Estimate) -> Estimate {
+    Estimate {
+        value: round1(e.value),
+        low: round1(e.low),
+        high: round1(e.high),
+    }
+}
+
+/// Availability score from the share of good checks (SCORING.md §3).
+pub fn availability_score(good: u64, valid: u64, k: &ScoringConfig) -> Option<f64> {
+    (valid > 0).then(|| {
+        let pct = 100.0 * good as f64 / valid as f64;
+        100.0 * rules::linear_up(pct, k.availability_full_pct, k.availability_zero_pct)
+    })
+}
+
+/// 0.4 availability + 0.3 performance + 0.3 accessibility; a part without data is left out
+/// and the rest rescaled (a site checked with `--no-browser` is scored on availability).
+fn web_value(good: &[bool], perf: &[f64], acc: &[f64], k: &ScoringConfig) -> Option<f64> {
+    let avail = availability_score(
+        good.iter().filter(|g| **g).count() as u64,
+        good.len() as u64,
+        k,
+    )?;
+    let parts = [
+        (k.web_weights[0], Some(avail)),
+        (
+            k.web_weights[1],
+            (!perf.is_empty()).then(|| stats::mean(perf)),
+        ),
+        (
+            k.web_weights[2],
+            (!acc.is_empty()).then(|| stats::mean(acc)),
+        ),
+    ];
+    let weight: f64 = parts.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
+    let sum: f64 = parts.iter().filter_map(|(w, v)| v.map(|v| w * v)).sum();
+    (weight > 0.0).then(|| sum / weight)
+}
+
+/// Rates as percentages with Wilson intervals.
+fn rate(k_: u64, n: u64, k: &ScoringConfig) -> Option<Estimate> {
+    stats::wilson(k_, n, k.confidence).map(|e| {
+        rounded(Estimate {
+            value: 100.0 * e.value,
+            low: 100.0 * e.low,
+            high: 100.0 * e.high,
+        })
+    })
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PhoneScores {
+    pub valid_calls: u64,
+    /// Calls that do not count, by reason.
+    pub excluded: BTreeMap<Excluded, u64>,
+    pub score: Option<Estimate>,
+    pub band: Option<Band>,
+    pub answer_rate: Option<Estimate>,
+    pub reached_person: Option<Estimate>,
+    /// % of valid calls reaching a person within `service_level_secs` of dialling.
+    pub service_level: Option<Estimate>,
+    pub ring_no_answer: Option<Estimate>,
+    pub mean_time_to_person_secs: Option<Estimate>,
+    /// Mean points per component over the valid calls (`null` where never measured).
+    pub components: BTreeMap<&'static str, Option<f64>>,
+    /// Valid calls needed in this period to flag or clear.
+    pub min_calls: u64,
+    #[serde(skip)]
+    pub sample: Sample,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WebScores {
+    pub valid_checks: u64,
+    pub excluded: BTreeMap<Excluded, u64>,
+    pub availability_pct: Option<f64>,
+    pub availability: Option<f64>,
+    pub performance: Option<f64>,
+    pub accessibility: Option<f64>,
+    pub score: Option<Estimate>,
+    pub band: Option<Band>,
+    /// The agency whose sites' score this centre inherits (it has no site of its own).
+    pub inherited_from: Option<String>,
+    #[serde(skip)]
+    pub sample: Sample,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CentreScores {
+    pub centre: String,
+    pub name_ar: String,
+    pub name_en: String,
+    pub agency: String,
+    pub period: String,
+    pub phone: PhoneScores,
+    pub web: WebScores,
+    /// 0.6 phone + 0.4 web (or the one channel scored).
+    pub overall: Option<f64>,
+    pub band: Option<Band>,
+    /// `gold` or `silver`.
+    pub list: Option<&'static str>,
+    pub flag: FlagClass,
+    pub critical: Vec<Critical>,
+}
+
+fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConfig) -> PhoneScores {
+    let mut excluded = BTreeMap::new();
+    let mut calls: Vec<&CallScore> = Vec::new();
+    let mut no_answer = 0;
+    for r in rs {
+        match (&r.excluded, &r.call) {
+            (Some(why), _) => *excluded.entry(*why).or_insert(0) += 1,
+            (None, Some(c)) => {
+                calls.push(c);
+                no_answer += u64::from(r.outcome == "no_answer");
+            }
+            _ => {}
+        }
+    }
+    let n = calls.len() as u64;
+    let count = |f: &dyn Fn(&CallScore) -> bool| calls.iter().filter(|c| f(c)).count() as u64;
+    let sample = Sample::Phone(calls.iter().map(|c| c.score).collect());
+    let ttp: Vec<f64> = calls.iter().filter_map(|c| c.time_to_person_secs).collect();
+    let mut components = BTreeMap::new();
+    for name in [
+        "network_answer",
+        "ring_time",
+        "reached_person",
+        "time_to_person",
+        "voice_quality",
+    ] {
+        let pts: Vec<f64> = calls
+            .iter()
+            .filter_map(|c| c.components.iter().find(|x| x.name == name)?.points)
+            .collect();
+        components.insert(name, (!pts.is_empty()).then(|| round1(stats::mean(&pts))));
+    }
+    let score = sample.estimate(&format!("{key}/phone"), k);
+    PhoneScores {
+        valid_calls: n,
+        excluded,
+        band: score.map(|s| band(s.value, k)),
+        score,
+        answer_rate: rate(count(&|c| c.answered), n, k),
+        reached_person: rate(count(&|c| c.reached_person), n, k),
+        service_level: rate(
+            count(&|c| {
+                c.person_after_dial_secs
+                    .is_some_and(|s| s <= k.service_level_secs)
+            }),
+            n,
+            k,
+        ),
+        ring_no_answer: rate(no_answer, n, k),
+        mean_time_to_person_secs: Sample::Phone(ttp).estimate(&format!("{key}/ttp"), k),
+        components,
+        min_calls,
+        sample,
+    }
+}
+
+fn web_scores(rs: &[&ScoredResult], key: &str, k: &ScoringConfig) -> WebScores {
+    let mut excluded = BTreeMap::new();
+    let (mut good, mut performance, mut accessibility) = (vec![], vec![], vec![]);
+    for r in rs {
+        match (&r.excluded, &r.web) {
+            (Some(why), _) => *excluded.entry(*why).or_insert(0) += 1,
+            (None, Some(w)) => {
+                good.push(w.good);
+                performance.extend(w.performance);
+                accessibility.extend(w.accessibility);
+            }
+            _ => {}
+        }
+    }
+    let n = good.len() as u64;
+    let g = good.iter().filter(|g| **g).count() as u64;
+    let mean = |xs: &Vec<f64>| (!xs.is_empty()).then(|| round1(stats::mean(xs)));
+    let (perf, acc) = (mean(&performance), mean(&accessibility));
+    let sample = Sample::Web {
+        good,
+        performance,
+        accessibility,
+    };
+    let score = sample.estimate(&format!("{key}/web"), k);
+    WebScores {
+        valid_checks: n,
+        excluded,
+        availability_pct: (n > 0).then(|| round1(100.0 * g as f64 / n as f64)),
+        availability: availability_score(g, n, k).map(round1),
+        performance: perf,
+        accessibility: acc,
+        band: score.map(|s| band(s.value, k)),
+        score,
+        inherited_from: None,
+        sample,
+    }
+}
+
+/// The critical flags of a centre's results: a number not in service; a site down longer than
+/// `site_down_critical_hours` (from its first failed check to the next good one, or the last).
+fn criticals(rs: &[&ScoredResult], k: &ScoringConfig) -> Vec<Critical> {
+    let mut out = Vec::new();
+    let mut dead: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in rs {
+        if r.call.as_ref().is_some_and(|c| c.not_in_service) {
+            let number = r.number.clone().unwrap_or_else(|| r.target.clone());
+            dead.entry(number).or_default().push(r.id);
+        }
+    }
+    for (number, ids) in dead {
+        out.push(Critical {
+            kind: "number_not_in_service",
+            detail: format!("{number} is not in service ({} calls)", ids.len()),
+            results: ids,
+        });
+    }
+    let mut by_site: BTreeMap<&str, Vec<&ScoredResult>> = BTreeMap::new();
+    for r in rs.iter().filter(|r| r.web.is_some()) {
+        by_site.entry(&r.target).or_default().push(r);
+    }
+    let time = |r: &ScoredResult| {
+        DateTime::parse_from_rfc3339(&r.started_at)
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+    };
+    for (site, checks) in by_site {
+        let mut run: Vec<&ScoredResult> = Vec::new();
+        let mut worst: Option<(f64, Vec<i64>)> = None;
+        let mut close = |run: &mut Vec<&ScoredResult>, end: Option<DateTime<Utc>>| {
+            if let (Some(first), Some(end)) = (run.first().and_then(|r| time(r)), end) {
+                let hours = (end - first).num_seconds() as f64 / 3600.0;
+                if hours > k.site_down_critical_hours && worst.as_ref().is_none_or(|w| hours > w.0)
+                {
+                    worst = Some((hours, run.iter().map(|r| r.id).collect()));
+                }
+            }
+            run.clear();
+        };
+        for c in checks {
+            if c.web.as_ref().is_some_and(|w| w.good) {
+                close(&mut run, time(c));
+            } else {
+                run.push(c);
+            }
+        }
+        let last = run.last().and_then(|r| time(r));
+        close(&mut run, last);
+        if let Some((hours, ids)) = worst {
+            out.push(Critical {
+                kind: "site_down",
+                detail: format!("{site} was down for {hours:.1} h"),
+                results: ids,
+            });
+        }
+    }
+    out
+}
+
+/// Every centre's scores for a period, from its stored results and labels.
+pub fn centre_scores(
+    centres: &[Centre],
+    results: &[ScoredResult],
+    period: &Period,
+    k: &ScoringConfig,
+) -> Vec<CentreScores> {
+    let mut by_centre: HashMap<&str, Vec<&ScoredResult>> = HashMap::new();
+    for r in results {
+        if let Some(c) = &r.centre {
+            by_centre.entry(c).or_default().push(r);
+        }
+    }
+    let min_calls = period.min_calls(k.min_calls_month, k.min_calls_quarter);
+    let mut out: Vec<CentreScores> = centres
+        .iter()
+        .map(|c| {
+            let rs = by_centre.remove(c.id.as_str()).unwrap_or_default();
+            let key = format!("{}/{}", c.id, period.label);
+            let phone_rs: Vec<&ScoredResult> = rs
+                .iter()
+                .copied()
+                .filter(|r| r.channel == "phone")
+                .collect();
+            let web_rs: Vec<&ScoredResult> =
+                rs.iter().copied().filter(|r| r.channel == "web").collect();
+            CentreScores {
+                centre: c.id.clone(),
+                name_ar: c.name_ar.clone(),
+                name_en: c.name_en.clone(),
+                agency: c.agency.clone(),
+                period: period.label.clone(),
+                phone: phone_scores(&phone_rs, &key, min_calls, k),
+                web: web_scores(&web_rs, &key, k),
+                overall: None,
+                band: None,
+                list: None,
+                flag: FlagClass::InsufficientData,
+                critical: criticals(&rs, k),
+            }
+        })
+        .collect();
+    inherit_agency_web(&mut out, centres, k);
+    for c in &mut out {
+        finish(c, k);
+    }
+    out
+}
+
+/// Centres without a site of their own take their agency's web score (SCORING.md §3): the
+/// checks of all the agency's sites pooled.
+fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringConfig) {
+    // Per agency: its sites' checks' goodness, performance and accessibility scores.
+    type Pool = (Vec<bool>, Vec<f64>, Vec<f64>);
+    let mut pooled: BTreeMap<String, Pool> = BTreeMap::new();
+    for c in out.iter() {
+        if let Sample::Web {
+            good,
+            performance,
+            accessibility,
+        } = &c.web.sample
+        {
+            let e = pooled.entry(c.agency.clone()).or_default();
+            e.0.extend(good);
+            e.1.extend(performance);
+            e.2.extend(accessibility);
+        }
+    }
+    for (c, centre) in out.iter_mut().zip(centres) {
+        if !centre.websites.is_empty() || c.web.valid_checks > 0 {
+            continue;
+        }
+        let Some((good, performance, accessibility)) = pooled.get(&c.agency) else {
+            continue;
+        };
+        if good.is_empty() {
+            continue;
+        }
+        let sample = Sample::Web {
+            good: good.clone(),
+            performance: performance.clone(),
+            accessibility: accessibility.clone(),
+        };
+        c.web.score = sample.estimate(&format!("agency/{}/web", c.agency), k);
+        c.web.band = c.web.score.map(|s| band(s.value, k));
+        c.web.inherited_from = Some(c.agency.clone());
+        c.web.sample = sample;
+    }
+}
+
+fn finish(c: &mut CentreScores, k: &ScoringConfig) {
+    let (p, w) = (c.phone.score, c.web.score);
+    c.overall = match (p, w) {
+        (Some(p), Some(w)) => Some(round1(
+            k.overall_weights[0] * p.value + k.overall_weights[1] * w.value,
+        )),
+        (Some(x), None) | (None, Some(x)) => Some(x.value),
+        (None, None) => None,
+    };
+    c.band = c.overall.map(|o| band(o, k));
+    c.flag = match p {
+        _ if c.phone.valid_calls < c.phone.min_calls => FlagClass::InsufficientData,
+        Some(s) if s.value <= k.threshold && s.high <= k.threshold => FlagClass::Confirmed,
+        Some(s) if s.value <= k.threshold => FlagClass::Provisional,
+        Some(_) => FlagClass::Clear,
+        None => FlagClass::InsufficientData,
+    };
+    // Gold and silver: both channels scored and at the cut-off with their intervals' lower
+    // bounds too, the phone's data sufficient, and no critical flag open.
+    let clears = |cut: f64| {
+        c.critical.is_empty()
+            && c.flag == FlagClass::Clear
+            && [p, w]
+                .iter()
+                .flatten()
+                .all(|e| e.value >= cut && e.low >= cut)
+            && p.is_some()
+            && w.is_some()
+    };
+    c.list = if clears(k.gold) {
+        Some("gold")
+    } else if clears(k.silver) {
+        Some("silver")
+    } else {
+        None
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trend {
+    Improved,
+    Declined,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelTrend {
+    pub before: Option<f64>,
+    pub after: Option<f64>,
+    pub change: Option<Estimate>,
+    /// `null` when either period has no score.
+    pub trend: Option<Trend>,
+    pub band_before: Option<Band>,
+    pub band_after: Option<Band>,
+}
+
+/// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in
+/// mirror; otherwise unchanged (SCORING.md §4).
+pub fn trend(after: &Sample, before: &Sample, key: &str, k: &ScoringConfig) -> ChannelTrend {
+    let change = after.change(before, key, k);
+    let (a, b) = (after.value(k).map(round1), before.value(k).map(round1));
+    ChannelTrend {
+        before: b,
+        after: a,
+        trend: change.map(|d| {
+            if d.value >= k.trend_delta && d.low > 0.0 {
+                Trend::Improved
+            } else if d.value <= -k.trend_delta && d.high < 0.0 {
+                Trend::Declined
+            } else {
+                Trend::Unchanged
+            }
+        }),
+        change,
+        band_before: b.map(|s| band(s, k)),
+        band_after: a.map(|s| band(s, k)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::rules::Component;
+
+    fn k() -> ScoringConfig {
+        ScoringConfig::default()
+    }
+
+    fn centre(id: &str, agency: &str, websites: &[&str]) -> Centre {
+        crate::registry::parse_csv(
+            format!(
+                "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
+                 {id},م,C,{agency},R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,{}\n",
+                websites.join(";")
+            )
+            .as_bytes(),
+            "t",
+        )
+        .unwrap()
+        .remove(0)
+    }
+
+    fn call(id: i64, centre: &str, score: f64, answered: bool, outcome: &str) -> ScoredResult {
+        ScoredResult {
+            id,
+            centre: Some(centre.into()),
+            channel: "phone".into(),
+            started_at: format!("2026-11-0{}T10:00:00.000Z", 1 + id % 9),
+            outcome: outcome.into(),
+            excluded: None,
+            call: Some(CallScore {
+                score,
+                components: vec![Component {
+                    name: "network_answer",
+                    max: 25.0,
+                    points: Some(if answered { 25.0 } else { 0.0 }),
+                }],
+                answered,
+                reached_person: answered && score > 55.0,
+                person_source: None,
+                time_to_person_secs: None,
+                person_after_dial_secs: answered.then_some(5.0),
+                not_in_service: outcome == "not_in_service",
+                note: None,
+            }),
+            web: None,
+            number: Some("+96265000101".into()),
+            target: "sip:x".into(),
+        }
+    }
+
+    fn check(
+        id: i64,
+        centre: &str,
+        at: &str,
+        good: bool,
+        lcp: Option<f64>,
+        a11y: Option<f64>,
+    ) -> ScoredResult {
+        ScoredResult {
+            id,
+            centre: Some(centre.into()),
+            channel: "web".into(),
+            started_at: at.into(),
+            outcome: if good { "up" } else { "down" }.into(),
+            excluded: None,
+            call: None,
+            web: Some(WebCheckScore {
+                good,
+                performance: lcp.map(|l| 100.0 * rules::linear_down(l, 2500.0, 4000.0)),
+                accessibility: a11y,
+            }),
+            number: None,
+            target: "https://site.example/".into(),
+        }
+    }
+
+    fn month() -> Period {
+        Period::parse("2026-11").unwrap()
+    }
+
+    #[test]
+    fn web_score_by_hand_and_inherited_by_a_centre_without_a_site() {
+        // 999 good of 1000 checks = 99.9 % → availability 100; LCP 3250 ms → 50; a11y 80:
+        // 0.4·100 + 0.3·50 + 0.3·80 = 79.
+        let mut rs: Vec<ScoredResult> = (0..1000)
+            .map(|i| check(i, "a", "2026-11-02T00:00:00.000Z", i != 0, None, None))
+            .collect();
+        rs.push(check(
+            1000,
+            "a",
+            "2026-11-02T00:00:00.000Z",
+            true,
+            Some(3250.0),
+            Some(80.0),
+        ));
+        let centres = [
+            centre("a", "Ag", &["https://site.example/"]),
+            centre("b", "Ag", &[]),
+        ];
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        let a = &out[0].web;
+        assert_eq!(a.availability, Some(100.0));
+        assert_eq!((a.performance, a.accessibility), (Some(50.0), Some(80.0)));
+        assert_eq!(a.score.unwrap().value, 79.0);
+        let b = &out[1].web;
+        assert_eq!(b.inherited_from.as_deref(), Some("Ag"));
+        assert_eq!(b.score.unwrap().value, 79.0);
+        // 98.95 % availability is half way between 98 and 99.9.
+        assert_eq!(availability_score(1979, 2000, &k()), Some(50.0));
+    }
+
+    #[test]
+    fn the_threshold_rule_and_bands() {
+        let k = k();
+        assert_eq!(band(85.0, &k), Band::Excellent);
+        assert_eq!(band(84.9, &k), Band::Medium);
+        assert_eq!(band(60.0, &k), Band::Weak, "60 is weak: inclusive");
+        let centres = [
+            centre("c", "Ag", &[]),
+            centre("d", "Ag", &[]),
+            centre("e", "Ag", &[]),
+        ];
+        let mut rs = Vec::new();
+        // c: 20 calls all at 60 → interval [60, 60]: confirmed (60 is inclusive).
+        rs.extend((0..20).map(|i| call(i, "c", 60.0, true, "answered")));
+        // d: 4 calls at 0: below the month's minimum of 5.
+        rs.extend((100..104).map(|i| call(i, "d", 0.0, false, "busy")));
+        // e: 61 on 20 calls: clear, medium band.
+        rs.extend((200..220).map(|i| call(i, "e", 61.0, true, "answered")));
+        let out = centre_scores(&centres, &rs, &month(), &k);
+        assert_eq!(out[0].flag, FlagClass::Confirmed);
+        assert_eq!(out[1].flag, FlagClass::InsufficientData);
+        assert_eq!(out[2].flag, FlagClass::Clear);
+        assert_eq!(out[2].phone.band, Some(Band::Medium));
+        assert_eq!(out[2].list, None, "no web score: no list");
+    }
+
+    #[test]
+    fn critical_flags_not_in_service_and_a_site_down_over_24_hours() {
+        let centres = [centre("c", "Ag", &["https://site.example/"])];
+        let rs = vec![
+            call(1, "c", 0.0, false, "not_in_service"),
+            check(2, "c", "2026-11-02T00:00:00.000Z", false, None, None),
+            check(3, "c", "2026-11-02T12:00:00.000Z", false, None, None),
+            check(4, "c", "2026-11-03T00:30:00.000Z", true, None, None),
+            // Down again for only 2 hours: not critical on its own.
+            check(5, "c", "2026-11-04T00:00:00.000Z", false, None, None),
+            check(6, "c", "2026-11-04T02:00:00.000Z", true, None, None),
+        ];
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        let kinds: Vec<&str> = out[0].critical.iter().map(|c| c.kind).collect();
+        assert_eq!(kinds, ["number_not_in_service", "site_down"]);
+        assert_eq!(out[0].critical[1].results, [2, 3]);
+        assert!(out[0].critical[1].detail.contains("24.5 h"));
+    }
+
+    #[test]
+    fn trends_need_the_delta_and_an_interval_excluding_zero() {
+        let k = k();
+        let up = trend(
+            &Sample::Phone(vec![80.0; 20]),
+            &Sample::Phone(vec![70.0; 20]),
+            "t",
+            &k,
+        );
+        assert_eq!(up.trend, Some(Trend::Improved));
+        let small = trend(
+            &Sample::Phone(vec![74.0; 20]),
+            &Sample::Phone(vec![70.0; 20]),
+            "t",
+            &k,
+        );
+        assert_eq!(
+            small.trend,
+            Some(Trend::Unchanged),
+            "a change under 5 points"
+        );
+        // +10 on average, but so noisy that the interval includes 0.
+        let noisy_after: Vec<f64> = (0..6)
+            .map(|i| if i % 2 == 0 { 100.0 } else { 0.0 })
+            .collect();
+        let noisy_before: Vec<f64> = (0..6).map(|i| if i < 2 { 100.0 } else { 0.0 }).collect();
+        let n = trend(
+            &Sample::Phone(noisy_after),
+            &Sample::Phone(noisy_before),
+            "t",
+            &k,
+        );
+        assert!(n.change.unwrap().value > 5.0);
+        assert_eq!(n.trend, Some(Trend::Unchanged));
+        let down = trend(
+            &Sample::Phone(vec![50.0; 20]),
+            &Sample::Phone(vec![70.0; 20]),
+            "t",
+            &k,
+        );
+        assert_eq!(down.trend, Some(Trend::Declined));
+        assert_eq!(
+            trend(&Sample::Phone(vec![]), &Sample::Phone(vec![1.0]), "t", &k).trend,
+            None
+        );
+    }
+
+    #[test]
+    fn intervals_are_seeded_and_repeatable() {
+        let xs: Vec<f64> = (0..10).map(|i| if i < 6 { 100.0 } else { 0.0 }).collect();
+        let s = Sample::Phone(xs);
+        let (a, b) = (s.estimate("c/p", &k()), s.estimate("c/p", &k()));
+        assert_eq!(a, b, "same data, same seed, same numbers");
+        let a = a.unwrap();
+        assert!(a.value == 60.0 && a.low < 60.0 && a.high > 60.0, "{a:?}");
+        let flat = Sample::Phone(vec![42.0; 8]).estimate("c/p", &k()).unwrap();
+        assert_eq!((flat.low, flat.high), (42.0, 42.0));
+    }
+
+    /// Property: adding a valid answered call never lowers the answer rate; scores and
+    /// intervals stay in 0..=100.
+    #[test]
+    fn an_answered_call_never_lowers_the_answer_rate() {
+        let mut rng = SplitMix64::new(5);
+        let centres = [centre("c", "Ag", &[])];
+        for round in 0..200 {
+            let n = 1 + rng.below(30);
+            let rs: Vec<ScoredResult> = (0..n as i64)
+                .map(|i| {
+                    let answered = rng.below(2) == 0;
+                    let score = if answered { rng.below(101) as f64 } else { 0.0 };
+                    call(
+                        i,
+                        "c",
+                        score,
+                        answered,
+                        if answered { "answered" } else { "busy" },
+                    )
+                })
+                .collect();
+            let before = centre_scores(&centres, &rs, &month(), &k());
+            let mut more = rs.clone();
+            more.push(call(99, "c", rng.below(101) as f64, true, "answered"));
+            let after = centre_scores(&centres, &more, &month(), &k());
+            let (b, a) = (
+                before[0].phone.answer_rate.unwrap(),
+                after[0].phone.answer_rate.unwrap(),
+            );
+            assert!(a.value >= b.value, "round {round}: {b:?} → {a:?}");
+            for c in [&before[0], &after[0]] {
+                let s = c.phone.score.unwrap();
+                assert!(0.0 <= s.low && s.low <= s.value && s.value <= s.high && s.high <= 100.0);
+            }
+        }
+    }
+}

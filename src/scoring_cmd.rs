@@ -1,0 +1,372 @@
+//! The `scores`, `flags`, `trends` and `cases` commands: load a period's results and labels
+//! from the store, score them (raqib::score) and print tables or JSON.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::Utc;
+use serde_json::json;
+
+use raqib::config::ScoringConfig;
+use raqib::probe::call::audio::AnswerType;
+use raqib::score::cases::{self, CaseStatus};
+use raqib::score::period::Period;
+use raqib::score::rules::Label;
+use raqib::score::stats::Estimate;
+use raqib::score::{self, CentreScores, FlagClass, ScoredResult};
+use raqib::store::{ResultFilter, Store};
+
+/// Which centres a command looks at.
+pub struct Select {
+    pub agency: Option<String>,
+    pub centre: Option<String>,
+}
+
+/// The labels in force: the latest per result.
+pub async fn labels(store: &Store) -> Result<HashMap<i64, Label>> {
+    let mut out = HashMap::new();
+    for l in store.labels().await? {
+        let answer_type: AnswerType = serde_json::from_value(json!(l.answer_type))?;
+        out.insert(
+            l.result_id,
+            Label {
+                answer_type,
+                time_to_person_secs: l.time_to_person_secs,
+                reason: l.reason,
+                by: l.by,
+                at: l.at,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Every centre's scores for `period`.
+pub async fn period_scores(
+    store: &Store,
+    period: &Period,
+    select: &Select,
+    k: &ScoringConfig,
+) -> Result<Vec<CentreScores>> {
+    let results = store
+        .results(&ResultFilter {
+            since: Some(period.start()),
+            until: Some(period.end()),
+            ..ResultFilter::default()
+        })
+        .await?;
+    let labels = labels(store).await?;
+    let scored: Vec<ScoredResult> = results
+        .iter()
+        .map(|r| score::score_result(r, labels.get(&r.id), k))
+        .collect::<Result<_, _>>()?;
+    let centres = store.centres().await?;
+    let mut all = score::centre_scores(&centres, &scored, period, k);
+    all.retain(|c| {
+        select.agency.as_ref().is_none_or(|a| &c.agency == a)
+            && select.centre.as_ref().is_none_or(|id| &c.centre == id)
+    });
+    Ok(all)
+}
+
+fn est(e: &Option<Estimate>) -> String {
+    match e {
+        Some(e) => format!("{:.1} [{:.1}–{:.1}]", e.value, e.low, e.high),
+        None => "-".into(),
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("-".into(), |x| format!("{x:.1}"))
+}
+
+fn json_of(c: &CentreScores) -> serde_json::Value {
+    serde_json::to_value(c).expect("scores serialise")
+}
+
+pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
+    if json {
+        for c in all {
+            let mut v = json_of(c);
+            if let Some(ch) = channel {
+                let other = if ch == "phone" { "web" } else { "phone" };
+                v.as_object_mut().unwrap().remove(other);
+            }
+            println!("{v}");
+        }
+        return;
+    }
+    let Some(first) = all.first() else {
+        println!("no centres");
+        return;
+    };
+    println!("period {}", first.period);
+    println!(
+        "{:<24} {:>9} {:<22} {:<22} {:>7} {:<9} {:<6} flag",
+        "centre", "calls", "phone", "web", "overall", "band", "list"
+    );
+    for c in all {
+        let web = match &c.web.inherited_from {
+            Some(_) => format!("{} (agency)", opt(c.web.score.map(|e| e.value))),
+            None => est(&c.web.score),
+        };
+        let excluded: u64 = c.phone.excluded.values().sum();
+        let calls = match excluded {
+            0 => c.phone.valid_calls.to_string(),
+            x => format!("{} (+{x})", c.phone.valid_calls),
+        };
+        println!(
+            "{:<24} {:>9} {:<22} {:<22} {:>7} {:<9} {:<6} {}{}",
+            c.centre,
+            calls,
+            if channel == Some("web") {
+                "".into()
+            } else {
+                est(&c.phone.score)
+            },
+            if channel == Some("phone") {
+                "".into()
+            } else {
+                web
+            },
+            opt(c.overall),
+            c.band
+                .map_or("-".into(), |b| format!("{b:?}").to_lowercase()),
+            c.list.unwrap_or("-"),
+            flag_word(c.flag),
+            if c.critical.is_empty() {
+                ""
+            } else {
+                " · CRITICAL"
+            },
+        );
+    }
+    println!(
+        "calls: valid (+ not counted: raqib or network faults, guard refusals, outside hours)\n\
+         phone: mean call score [95 % bootstrap interval]; web: 0.4 availability + 0.3 LCP + \
+         0.3 accessibility (automated)"
+    );
+}
+
+pub fn flag_word(f: FlagClass) -> &'static str {
+    match f {
+        FlagClass::Confirmed => "confirmed",
+        FlagClass::Provisional => "provisional",
+        FlagClass::InsufficientData => "insufficient data",
+        FlagClass::Clear => "clear",
+    }
+}
+
+/// The flagged list: critical flags first, then confirmed, provisional, and the centres at or
+/// under the threshold without enough valid calls.
+pub fn flagged<'a>(all: &'a [CentreScores], k: &ScoringConfig) -> Vec<&'a CentreScores> {
+    let mut out: Vec<&CentreScores> = all
+        .iter()
+        .filter(|c| {
+            !c.critical.is_empty()
+                || matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional)
+                || (c.flag == FlagClass::InsufficientData
+                    && c.phone.score.is_some_and(|s| s.value <= k.threshold))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        // Critical flags first (`is_empty` false sorts first), then by class and score.
+        a.critical
+            .is_empty()
+            .cmp(&b.critical.is_empty())
+            .then(a.flag.cmp(&b.flag))
+            .then(
+                a.phone
+                    .score
+                    .map(|s| s.value)
+                    .unwrap_or(f64::MAX)
+                    .total_cmp(&b.phone.score.map(|s| s.value).unwrap_or(f64::MAX)),
+            )
+            .then(a.centre.cmp(&b.centre))
+    });
+    out
+}
+
+pub fn print_flags(list: &[&CentreScores], period: &Period, k: &ScoringConfig, json: bool) {
+    if json {
+        for c in list {
+            println!(
+                "{}",
+                json!({
+                    "period": period.label,
+                    "centre": c.centre,
+                    "agency": c.agency,
+                    "class": c.flag,
+                    "critical": c.critical,
+                    "phone": {
+                        "score": c.phone.score,
+                        "valid_calls": c.phone.valid_calls,
+                        "min_calls": c.phone.min_calls,
+                        "answer_rate": c.phone.answer_rate,
+                        "reached_person": c.phone.reached_person,
+                    },
+                })
+            );
+        }
+        return;
+    }
+    println!(
+        "period {}: {} centres at or under {} on the phone, or with a critical flag",
+        period.label,
+        list.len(),
+        k.threshold
+    );
+    for c in list {
+        println!(
+            "{:<24} {:<18} phone {:<22} {} valid calls (min {}){}",
+            c.centre,
+            flag_word(c.flag),
+            est(&c.phone.score),
+            c.phone.valid_calls,
+            c.phone.min_calls,
+            if c.critical.is_empty() {
+                ""
+            } else {
+                " · CRITICAL"
+            }
+        );
+        for x in &c.critical {
+            println!("    critical: {} (results {:?})", x.detail, x.results);
+        }
+    }
+}
+
+/// Trends of every centre between two periods, and the counts per agency.
+pub fn trends(
+    after: &[CentreScores],
+    before: &[CentreScores],
+    k: &ScoringConfig,
+) -> (Vec<serde_json::Value>, serde_json::Value) {
+    let mut rows = Vec::new();
+    let mut per_agency: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
+    for a in after {
+        let Some(b) = before.iter().find(|b| b.centre == a.centre) else {
+            continue;
+        };
+        let key = format!("{}/{}/{}", a.centre, b.period, a.period);
+        let phone = score::trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k);
+        let web = score::trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k);
+        let counts = per_agency.entry(a.agency.clone()).or_default();
+        match phone.trend {
+            Some(score::Trend::Improved) => counts[0] += 1,
+            Some(score::Trend::Declined) => counts[1] += 1,
+            Some(score::Trend::Unchanged) => counts[2] += 1,
+            None => {}
+        }
+        rows.push(json!({
+            "centre": a.centre,
+            "agency": a.agency,
+            "period": a.period,
+            "against": b.period,
+            "phone": phone,
+            "web": web,
+        }));
+    }
+    let agencies = per_agency
+        .into_iter()
+        .map(|(agency, [i, d, u])| {
+            json!({"agency": agency, "improved": i, "declined": d, "unchanged": u})
+        })
+        .collect::<Vec<_>>();
+    (rows, json!(agencies))
+}
+
+pub fn print_trends(rows: &[serde_json::Value], agencies: &serde_json::Value, json: bool) {
+    if json {
+        for r in rows {
+            println!("{r}");
+        }
+        println!("{}", json!({ "agencies": agencies }));
+        return;
+    }
+    println!(
+        "{:<24} {:>8} {:>8} {:<24} {:<10} web",
+        "centre", "before", "after", "change [95 %]", "phone"
+    );
+    for r in rows {
+        let p = &r["phone"];
+        let num = |v: &serde_json::Value| v.as_f64().map_or("-".into(), |x| format!("{x:.1}"));
+        let change = match p["change"].is_null() {
+            true => "-".into(),
+            false => format!(
+                "{:+.1} [{:+.1}, {:+.1}]",
+                p["change"]["value"].as_f64().unwrap_or_default(),
+                p["change"]["low"].as_f64().unwrap_or_default(),
+                p["change"]["high"].as_f64().unwrap_or_default()
+            ),
+        };
+        println!(
+            "{:<24} {:>8} {:>8} {:<24} {:<10} {}",
+            r["centre"].as_str().unwrap_or_default(),
+            num(&p["before"]),
+            num(&p["after"]),
+            change,
+            p["trend"].as_str().unwrap_or("-"),
+            r["web"]["trend"].as_str().unwrap_or("-"),
+        );
+    }
+    for a in agencies.as_array().into_iter().flatten() {
+        println!(
+            "{}: {} improved, {} declined, {} unchanged (phone)",
+            a["agency"].as_str().unwrap_or_default(),
+            a["improved"],
+            a["declined"],
+            a["unchanged"]
+        );
+    }
+}
+
+/// Syncs the cases with `period`'s flags, then prints every case.
+pub async fn cases_cmd(
+    store: &Store,
+    all: &[CentreScores],
+    period: &Period,
+    k: &ScoringConfig,
+    json: bool,
+) -> Result<()> {
+    let now = Utc::now();
+    let synced = cases::sync(store, all, period, k, now).await?;
+    let list = store.cases().await?;
+    if json {
+        for c in &list {
+            let mut v = serde_json::to_value(c)?;
+            v["status"] = json!(cases::status(c, now));
+            println!("{v}");
+        }
+        return Ok(());
+    }
+    println!(
+        "cases: {} opened, {} closed by {}",
+        synced.opened.len(),
+        synced.closed.len(),
+        period.label
+    );
+    println!(
+        "{:>4} {:<24} {:<12} {:<10} {:>6} {:<10} {:<10} closed by",
+        "id", "centre", "class", "period", "score", "due", "status"
+    );
+    for c in &list {
+        let status = match cases::status(c, now) {
+            CaseStatus::Open => "open",
+            CaseStatus::Overdue => "OVERDUE",
+            CaseStatus::Closed => "closed",
+        };
+        println!(
+            "{:>4} {:<24} {:<12} {:<10} {:>6} {:<10} {:<10} {}",
+            c.id,
+            c.centre,
+            c.class,
+            c.period,
+            opt(c.score),
+            &c.due_at[..10.min(c.due_at.len())],
+            status,
+            c.closed_by_period.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
