@@ -33,6 +33,38 @@ const CENTRES: [(&str, &[&str]); 4] = [
     ("t-few", &["human"]),
 ];
 
+/// Copies of real stored results, re-dated into past months, for the case history.
+fn backdate(data: &Path, centre: &str, from: &Value, days: &[&str]) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = raqib::store::Store::open_data_dir(data).await.unwrap();
+        for day in days {
+            let at = format!("{day}T09:00:00.000Z");
+            let mut v = from.clone();
+            let m = v.as_object_mut().unwrap();
+            m.remove("id");
+            m.remove("sweep");
+            m.remove("scoring");
+            m.insert("centre".into(), centre.into());
+            m.insert("started_at".into(), at.clone().into());
+            store
+                .insert_result(&raqib::store::NewResult {
+                    channel: "phone",
+                    centre_id: Some(centre),
+                    target: v["target"].as_str().unwrap(),
+                    started_at: chrono::DateTime::parse_from_rfc3339(&at).unwrap().into(),
+                    outcome: v["outcome"].as_str().unwrap(),
+                    reason: None,
+                    sweep_id: None,
+                    data: &v,
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
+}
+
 #[test]
 fn a_lab_sweep_lands_each_centre_in_its_class() {
     let dir = tempfile::tempdir().unwrap();
@@ -207,5 +239,75 @@ fn a_lab_sweep_lands_each_centre_in_its_class() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("only answered calls"));
     let out = raqib(&config, &data, &["scores", "--period", "2026-13"]);
     assert_eq!(out.status.code(), Some(2));
+
+    // A case's life: t-always was weak in 2026-09 (five busy calls: confirmed), the flag opens
+    // a case; a clear 2026-10 (five calls reaching a person) closes it; trends see the change.
+    let good = results
+        .iter()
+        .find(|r| r["outcome"] == "answered" && r["id"].as_i64().unwrap().to_string() != id)
+        .unwrap();
+    let busy_call = &json_lines(&raqib(
+        &config,
+        &data,
+        &["results", "--centre", "t-never", "--json"],
+    ))[0];
+    let sept = [
+        "2026-09-01",
+        "2026-09-02",
+        "2026-09-03",
+        "2026-09-06",
+        "2026-09-07",
+    ];
+    let oct = [
+        "2026-10-04",
+        "2026-10-05",
+        "2026-10-06",
+        "2026-10-07",
+        "2026-10-08",
+    ];
+    backdate(&data, "t-always", busy_call, &sept);
+    backdate(&data, "t-always", good, &oct);
+    let class_in = |p: &str| {
+        let rows = json_lines(&raqib(
+            &config,
+            &data,
+            &["scores", "--period", p, "--centre", "t-always", "--json"],
+        ));
+        rows[0]["flag"].as_str().unwrap().to_string()
+    };
+    assert_eq!(
+        (class_in("2026-09"), class_in("2026-10")),
+        ("confirmed".into(), "clear".into())
+    );
+    let case_of = |p: &str| {
+        json_lines(&raqib(&config, &data, &["cases", "--period", p, "--json"]))
+            .into_iter()
+            .find(|c| c["centre"] == "t-always")
+            .unwrap()
+    };
+    let opened = case_of("2026-09");
+    assert_eq!(
+        (opened["class"].as_str(), opened["period"].as_str()),
+        (Some("confirmed"), Some("2026-09"))
+    );
+    let closed = case_of("2026-10");
+    assert_eq!(
+        (
+            closed["status"].as_str(),
+            closed["closed_by_period"].as_str()
+        ),
+        (Some("closed"), Some("2026-10"))
+    );
+    let trends = json_lines(&raqib(
+        &config,
+        &data,
+        &["trends", "--period", "2026-10", "--json"],
+    ));
+    let t = trends.iter().find(|t| t["centre"] == "t-always").unwrap();
+    assert_eq!(t["against"], "2026-09");
+    assert_eq!(t["phone"]["trend"], "improved", "{t:#}");
+    assert_eq!(t["phone"]["change"]["value"], 100.0);
+    let agencies = trends.last().unwrap();
+    assert_eq!(agencies["agencies"][0]["improved"], 1, "{agencies}");
     drop(lab);
 }
