@@ -8,6 +8,7 @@ pub mod config;
 pub mod lab;
 pub mod probe;
 pub mod registry;
+pub mod rng;
 pub mod schedule;
 pub mod score;
 pub mod store;
