@@ -71,6 +71,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Past and running sweeps, newest first, with their progress
+    Sweeps {
+        /// At most this many
+        #[arg(long, value_name = "N", default_value_t = 20)]
+        limit: i64,
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
     /// Serve the simulated lab centres on loopback until interrupted
     Lab,
     /// Show stored results, oldest first
@@ -602,6 +611,13 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 print_results(&results, &scoring);
             }
+        }
+        Command::Sweeps { limit, json } => {
+            if limit < 1 {
+                return Err(bad("--limit must be at least 1"));
+            }
+            let sweeps = ctx.store().await?.sweeps(None, limit).await?;
+            print_sweeps(&sweeps, json)?;
         }
         Command::Scores {
             period,
@@ -1320,6 +1336,38 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
+}
+
+fn print_sweeps(sweeps: &[raqib::store::Sweep], json: bool) -> Result<()> {
+    if json {
+        for s in sweeps {
+            let mut v = serde_json::to_value(s)?;
+            v["status"] = s.live_status().into();
+            println!("{v}");
+        }
+        return Ok(());
+    }
+    if sweeps.is_empty() {
+        println!("no sweeps yet");
+        return Ok(());
+    }
+    println!(
+        "{:>5} {:<6} {:<11} {:>11} {:<24} {:<24} selection",
+        "id", "chan", "status", "done/total", "started_at", "finished_at"
+    );
+    for s in sweeps {
+        println!(
+            "{:>5} {:<6} {:<11} {:>11} {:<24} {:<24} {}",
+            s.id,
+            s.channel,
+            s.live_status(),
+            format!("{}/{}", s.done, s.total),
+            s.started_at,
+            s.finished_at.as_deref().unwrap_or("-"),
+            s.selection
+        );
+    }
+    Ok(())
 }
 
 fn print_results(results: &[raqib::store::StoredResult], scoring: &[serde_json::Value]) {

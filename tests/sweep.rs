@@ -263,8 +263,21 @@ fn results_are_readable_while_a_sweep_writes_and_survive_kill_9() {
         sweep.try_wait().unwrap().is_none(),
         "the sweep ended before the slow page answered"
     );
+    let status = || {
+        let sweeps = json_lines(&raqib(&s.config, &s.data, &["sweeps", "--json"]));
+        assert_eq!(sweeps.len(), 1, "{sweeps:?}");
+        let w = &sweeps[0];
+        (
+            w["status"].as_str().unwrap().to_string(),
+            w["done"].as_i64(),
+            w["total"].as_i64(),
+        )
+    };
+    assert_eq!(status(), ("running".into(), Some(7), Some(8)));
     sweep.kill().unwrap(); // SIGKILL
     sweep.wait().unwrap();
+    // Its row still says running; its process is gone: abandoned, with what it had done.
+    assert_eq!(status(), ("abandoned".into(), Some(7), Some(8)));
     let after = json_lines(&raqib(&s.config, &s.data, &["results", "--json"]));
     assert_eq!(
         after, seen,

@@ -163,6 +163,34 @@ pub struct Sweep {
     pub total: i64,
     pub done: i64,
     pub status: String,
+    /// The host and process that ran it (`null` for sweeps stored before they were recorded).
+    pub host: Option<String>,
+    pub pid: Option<i64>,
+}
+
+impl Sweep {
+    /// `running` as stored, unless its process on this host is gone: then `abandoned` (killed
+    /// without finishing; its results so far are kept).
+    pub fn live_status(&self) -> String {
+        if self.status == "running" && self.host.as_deref() == Some(this_host().as_str()) {
+            if let Some(pid) = self.pid.and_then(|p| i32::try_from(p).ok()) {
+                // SAFETY: signal 0 only checks that the process exists.
+                let alive = unsafe { libc::kill(pid, 0) } == 0
+                    || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
+                if !alive {
+                    return "abandoned".into();
+                }
+            }
+        }
+        self.status.clone()
+    }
+}
+
+/// This machine's name, for telling whose sweep is whose.
+pub fn this_host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
 }
 
 /// How an import changed the registry.
@@ -323,13 +351,15 @@ impl Store {
         total: i64,
     ) -> Result<i64, StoreError> {
         let row = sqlx::query(
-            "INSERT INTO sweeps (channel, selection, started_at, total, done, status)
-             VALUES ($1, $2, $3, $4, 0, 'running') RETURNING id",
+            "INSERT INTO sweeps (channel, selection, started_at, total, done, status, host, pid)
+             VALUES ($1, $2, $3, $4, 0, 'running', $5, $6) RETURNING id",
         )
         .bind(channel)
         .bind(selection)
         .bind(now_text())
         .bind(total)
+        .bind(this_host())
+        .bind(i64::from(std::process::id()))
         .fetch_one(&self.pool)
         .await
         .map_err(q("start sweep"))?;
@@ -348,28 +378,37 @@ impl Store {
     }
 
     pub async fn sweep(&self, id: i64) -> Result<Option<Sweep>, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, channel, selection, started_at, finished_at, total, done, status
-             FROM sweeps WHERE id = $1",
+        Ok(self.sweeps(Some(id), 1).await?.pop())
+    }
+
+    /// Sweeps, newest first (or the one with `id`).
+    pub async fn sweeps(&self, id: Option<i64>, limit: i64) -> Result<Vec<Sweep>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, channel, selection, started_at, finished_at, total, done, status, host, pid
+             FROM sweeps WHERE ($1 IS NULL OR id = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(id)
-        .fetch_optional(&self.pool)
+        .bind(limit)
+        .fetch_all(&self.pool)
         .await
-        .map_err(q("get sweep"))?;
-        row.map(|r| -> Result<Sweep, sqlx::Error> {
-            Ok(Sweep {
-                id: r.try_get(0)?,
-                channel: r.try_get(1)?,
-                selection: r.try_get(2)?,
-                started_at: r.try_get(3)?,
-                finished_at: r.try_get(4)?,
-                total: r.try_get(5)?,
-                done: r.try_get(6)?,
-                status: r.try_get(7)?,
+        .map_err(q("list sweeps"))?;
+        rows.iter()
+            .map(|r| -> Result<Sweep, sqlx::Error> {
+                Ok(Sweep {
+                    id: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    selection: r.try_get(2)?,
+                    started_at: r.try_get(3)?,
+                    finished_at: r.try_get(4)?,
+                    total: r.try_get(5)?,
+                    done: r.try_get(6)?,
+                    status: r.try_get(7)?,
+                    host: r.try_get(8)?,
+                    pid: r.try_get(9)?,
+                })
             })
-        })
-        .transpose()
-        .map_err(q("read sweep"))
+            .collect::<Result<_, _>>()
+            .map_err(q("read sweep"))
     }
 
     /// Stores one result (and counts it on its sweep) in its own transaction.
