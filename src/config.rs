@@ -63,6 +63,129 @@ pub struct Config {
     pub guard: GuardConfig,
     /// The methodology's constants (../shared/SCORING.md), each with its documented default.
     pub scoring: ScoringConfig,
+    /// How `raqib serve` runs its schedules.
+    pub serve: ServeConfig,
+    /// Sweeps `raqib serve` starts on their own (`[[schedule]]` entries).
+    pub schedule: Vec<ScheduleConfig>,
+    /// Dates without calls, per country (ISO 3166 code, e.g. `JO`) or time zone name:
+    /// `JO = ["2026-12-25"]`.
+    pub holidays: std::collections::BTreeMap<String, Vec<HolidayDate>>,
+}
+
+/// A crontab(5) expression, checked when the config is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CronExpr(pub String);
+
+impl<'de> Deserialize<'de> for CronExpr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        crate::schedule::cron::CronSchedule::parse(&s, chrono_tz::UTC)
+            .map_err(|e| serde::de::Error::custom(e.message))?;
+        Ok(CronExpr(s))
+    }
+}
+
+/// An IANA time zone name, checked when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TzName(pub chrono_tz::Tz);
+
+impl Default for TzName {
+    fn default() -> Self {
+        TzName(chrono_tz::UTC)
+    }
+}
+
+impl<'de> Deserialize<'de> for TzName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<chrono_tz::Tz>().map(TzName).map_err(|_| {
+            serde::de::Error::custom(format!("'{s}' is not an IANA time zone (e.g. Asia/Amman)"))
+        })
+    }
+}
+
+/// A `YYYY-MM-DD` date, checked when the config is read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HolidayDate(pub chrono::NaiveDate);
+
+impl<'de> Deserialize<'de> for HolidayDate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map(HolidayDate)
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a YYYY-MM-DD date")))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScheduleChannel {
+    #[default]
+    Web,
+    Phone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenClosedCfg {
+    /// No call to a closed centre this run.
+    #[default]
+    Skip,
+    /// Call it in its next opening window.
+    Defer,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    /// Names the schedule in sweeps and logs; unique.
+    pub name: String,
+    /// crontab(5): `m h dom mon dow`, or six fields with seconds first; names allowed.
+    pub cron: CronExpr,
+    /// The time zone the expression is read in.
+    #[serde(default)]
+    pub timezone: TzName,
+    pub channel: ScheduleChannel,
+    /// Centre ids, shell globs, comma-separated.
+    #[serde(default = "all_centres")]
+    pub centres: String,
+    /// Only this agency's centres.
+    pub agency: Option<String>,
+    /// Only this region's centres.
+    pub region: Option<String>,
+    /// Phone: a centre closed when the schedule fires is skipped or deferred to its next window.
+    #[serde(default)]
+    pub when_closed: WhenClosedCfg,
+    /// Phone: calls are spread at random over at most this many minutes of the open window.
+    #[serde(default = "default_spread")]
+    pub spread_minutes: u64,
+}
+
+fn all_centres() -> String {
+    "*".into()
+}
+
+fn default_spread() -> u64 {
+    120
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServeConfig {
+    /// A run missed while raqib serve was down is made once at start-up if it fell due within
+    /// this many minutes.
+    pub grace_minutes: u64,
+    /// Phone calls are placed no later than this many seconds before a centre closes.
+    pub call_margin_secs: u64,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        Self {
+            grace_minutes: 60,
+            call_margin_secs: 120,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -631,6 +754,23 @@ impl Config {
 
     fn validate(&self) -> Result<(), Refusal> {
         self.validate_scoring()?;
+        for (i, a) in self.schedule.iter().enumerate() {
+            if a.name.trim().is_empty() || self.schedule[..i].iter().any(|b| b.name == a.name) {
+                return Err(refuse(
+                    "schedule",
+                    format!("schedule names must be unique and not empty ('{}')", a.name),
+                ));
+            }
+            if a.spread_minutes == 0 || a.spread_minutes > 24 * 60 {
+                return Err(refuse(
+                    "schedule",
+                    format!(
+                        "schedule '{}': spread_minutes must be between 1 and 1440",
+                        a.name
+                    ),
+                ));
+            }
+        }
         let w = &self.web;
         if !(100..=120_000).contains(&w.timeout_ms) {
             return Err(refuse(

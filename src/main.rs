@@ -71,6 +71,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the [[schedule]] entries until SIGTERM or Ctrl-C: sweeps planned as jobs in the
+    /// store, phone calls inside each centre's hours, a killed run finished at the next start
+    #[command(after_help = SERVE_HELP)]
+    Serve {
+        /// Also fire this schedule once at start-up (repeatable)
+        #[arg(long, value_name = "NAME")]
+        run: Vec<String>,
+    },
     /// Past and running sweeps, newest first, with their progress
     Sweeps {
         /// At most this many
@@ -213,6 +221,34 @@ impl PeriodArgs {
         }
     }
 }
+
+const SERVE_HELP: &str = "\
+Each [[schedule]] has a crontab(5) expression read in its time zone (0 and 7 are Sunday, names
+allowed, day-of-month OR day-of-week as crontab, six fields for seconds). A fire plans a sweep
+as job rows in the store: web jobs at once; phone jobs at random instants inside each centre's
+opening hours in its own time zone (spread over spread_minutes, never on a [holidays] date; a
+closed centre is skipped or deferred to its next window). Jobs run within [web] concurrency and
+[trunk] max_channels; each result is stored and its job marked done in one transaction.
+
+SIGTERM or Ctrl-C: no new job starts, calls in progress end and are stored, and the sweep stays
+running for the next start. A sweep whose process was killed is finished by the next
+`raqib serve` on that host, without repeating a job that has its result. A run missed while
+raqib serve was down is made once at start-up if it fell due within [serve] grace_minutes.
+
+Example config:
+  [[schedule]]
+  name = \"nightly-web\"
+  cron = \"0 2 * * *\"
+  timezone = \"Asia/Amman\"
+  channel = \"web\"
+
+  [[schedule]]
+  name = \"calls-jo\"
+  cron = \"0 9 * * SUN-THU\"
+  timezone = \"Asia/Amman\"
+  channel = \"phone\"
+  centres = \"jo-*\"
+  when_closed = \"defer\"";
 
 const PERIOD_HELP: &str = "\
 Scores are computed from the stored results and auditors' labels each time (nothing is cached),
@@ -611,6 +647,30 @@ async fn run(cli: Cli) -> Result<()> {
             } else {
                 print_results(&results, &scoring);
             }
+        }
+        Command::Serve { run } => {
+            for name in &run {
+                if !ctx.config.schedule.iter().any(|s| &s.name == name) {
+                    return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
+                }
+            }
+            if ctx.config.schedule.is_empty() {
+                eprintln!(
+                    "serve: no [[schedule]] in the config: only unfinished sweeps are resumed"
+                );
+            }
+            let store = ctx.store().await?;
+            let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store).await?;
+            let stop = async {
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("SIGTERM handler");
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            };
+            server.run(&run, stop).await?;
         }
         Command::Sweeps { limit, json } => {
             if limit < 1 {

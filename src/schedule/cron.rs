@@ -83,7 +83,7 @@ impl CronSchedule {
             .year(Year::Disallowed)
             .build()
             .parse(&pattern)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(format!("not a crontab(5) expression: {e}")))?;
         Ok(CronSchedule {
             expr: expr.to_string(),
             cron,

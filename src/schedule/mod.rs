@@ -4,4 +4,5 @@
 pub mod cron;
 pub mod guard;
 pub mod plan;
+pub mod serve;
 pub mod sweep;

@@ -67,6 +67,20 @@ pub struct Done {
 }
 
 impl Done {
+    /// The result as the store takes it.
+    pub fn stored(&self, sweep: Option<i64>) -> NewResult<'_> {
+        NewResult {
+            channel: self.channel.as_str(),
+            centre_id: self.centre.as_deref(),
+            target: &self.target,
+            started_at: self.started_at,
+            outcome: self.outcome,
+            reason: self.reason.as_deref(),
+            sweep_id: sweep,
+            data: &self.data,
+        }
+    }
+
     pub fn web(r: &WebResult) -> Done {
         let data = serde_json::to_value(r).unwrap_or_default();
         Done {
@@ -207,18 +221,7 @@ async fn run(
             r = rx.recv() => match r { Some(r) => r, None => break },
             _ = tokio::signal::ctrl_c() => { interrupted = true; break; }
         };
-        let written = store
-            .insert_result(&NewResult {
-                channel: done.channel.as_str(),
-                centre_id: done.centre.as_deref(),
-                target: &done.target,
-                started_at: done.started_at,
-                outcome: done.outcome,
-                reason: done.reason.as_deref(),
-                sweep_id: Some(sweep),
-                data: &done.data,
-            })
-            .await;
+        let written = store.insert_result(&done.stored(Some(sweep))).await;
         if let Err(e) = written {
             launcher.abort();
             let _ = store.finish_sweep(sweep, "failed").await;
@@ -289,6 +292,126 @@ fn tally(centre: &str, channel: Channel) -> CentreTally {
     }
 }
 
+/// What a web probe needs, built once per sweep (or per `raqib serve`).
+#[derive(Clone)]
+pub struct WebKit {
+    probe: WebProbe,
+    auditor: Option<Arc<Auditor>>,
+    pages: usize,
+    check: crate::config::ContentCheck,
+}
+
+impl WebKit {
+    pub fn new(config: &Config, store: &Store) -> Result<WebKit, SweepError> {
+        Ok(WebKit {
+            probe: WebProbe::new(&config.web)?,
+            auditor: match config.browser.enabled {
+                true => Some(Arc::new(Auditor::new(
+                    &config.browser,
+                    &config.web,
+                    store.evidence_dir(),
+                )?)),
+                false => None,
+            },
+            pages: config.browser.pages_per_site,
+            check: config.web.content_check,
+        })
+    }
+
+    /// The centre's targets on this kit's content check.
+    pub fn targets(&self, centre: &Centre) -> Vec<WebTarget> {
+        WebTarget::of_centre(centre, self.check)
+    }
+
+    pub async fn check(&self, target: &WebTarget) -> Done {
+        Done::web(
+            &self
+                .probe
+                .check_site(target, self.auditor.as_deref(), self.pages)
+                .await,
+        )
+    }
+
+    pub async fn shutdown(&self) {
+        if let Some(a) = &self.auditor {
+            a.shutdown().await;
+        }
+    }
+}
+
+/// What a test call needs, built once per sweep (or per `raqib serve`).
+#[derive(Clone)]
+pub struct PhoneKit {
+    probe: CallProbe,
+    opts: CallOptions,
+    guard: Arc<crate::config::GuardConfig>,
+    policy: String,
+    store: Store,
+}
+
+impl PhoneKit {
+    pub async fn new(config: &Config, store: &Store) -> Result<PhoneKit, SweepError> {
+        let probe = CallProbe::new(config, store.evidence_dir()).await?;
+        if config.trunk.register {
+            let r = probe.register(config.trunk.register_expires, true).await?;
+            if !r.ok {
+                return Err(ProbeError::Register(format!(
+                    "{}: {}",
+                    r.registrar,
+                    r.detail.unwrap_or_default()
+                ))
+                .into());
+            }
+        }
+        let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
+        let opts = CallOptions::new(
+            std::time::Duration::from_secs(config.call.ring_timeout_secs),
+            after,
+            &config.call.scripts_dir,
+        )
+        .map_err(SweepError::Script)?;
+        Ok(PhoneKit {
+            probe,
+            opts,
+            guard: Arc::new(config.guard.clone()),
+            policy: config.call.after_answer.clone(),
+            store: store.clone(),
+        })
+    }
+
+    /// Calls one of `centre`'s numbers. The guard is asked now, when the call is about to be
+    /// placed, not when the sweep was planned, so an interrupted sweep spends no number's
+    /// daily cap on calls it never made.
+    pub async fn call(&self, centre: &Centre, number: &str) -> Done {
+        let target = CallTarget {
+            uri: self.probe.uri_for(number),
+            number: Some(number.to_string()),
+            centre: Some(centre.id.clone()),
+            unlisted: false,
+        };
+        let guard = DiallingGuard::new(&self.guard, &self.store);
+        let mut r = match guard
+            .admit(number, true, false, centre.tz(), Utc::now())
+            .await
+        {
+            Ok(Ok(())) => self.probe.call(&target, &self.opts).await,
+            Ok(Err(why)) => self.probe.refused(&target, why, &self.policy),
+            // Without the ledger nothing is dialled: raqib's fault, never the centre's.
+            Err(e) => {
+                let mut r = self.probe.refused(
+                    &target,
+                    format!("dialling guard unavailable: {e}"),
+                    &self.policy,
+                );
+                r.outcome = crate::probe::call::CallOutcome::Error;
+                r
+            }
+        };
+        r.mark_hours(Some(centre));
+        Done::call(&r)
+    }
+}
+
 /// Runs a web sweep over `centres` and returns its summary.
 pub async fn run_web(
     config: &Config,
@@ -297,25 +420,13 @@ pub async fn run_web(
     selection: &str,
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
-    let probe = WebProbe::new(&config.web)?;
-    let auditor = match config.browser.enabled {
-        true => Some(Arc::new(Auditor::new(
-            &config.browser,
-            &config.web,
-            store.evidence_dir(),
-        )?)),
-        false => None,
-    };
-    let pages = config.browser.pages_per_site;
+    let kit = WebKit::new(config, store)?;
     let jobs: Vec<Job> = centres
         .iter()
-        .flat_map(|c| WebTarget::of_centre(c, config.web.content_check))
+        .flat_map(|c| kit.targets(c))
         .map(|target| {
-            let probe = probe.clone();
-            let auditor = auditor.clone();
-            Box::pin(async move {
-                Done::web(&probe.check_site(&target, auditor.as_deref(), pages).await)
-            }) as Job
+            let kit = kit.clone();
+            Box::pin(async move { kit.check(&target).await }) as Job
         })
         .collect();
     let summary = run(
@@ -328,9 +439,7 @@ pub async fn run_web(
         style,
     )
     .await;
-    if let Some(a) = auditor {
-        a.shutdown().await;
-    }
+    kit.shutdown().await;
     summary
 }
 
@@ -343,67 +452,12 @@ pub async fn run_phone(
     selection: &str,
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
-    let probe = CallProbe::new(config, store.evidence_dir()).await?;
-    if config.trunk.register {
-        let r = probe.register(config.trunk.register_expires, true).await?;
-        if !r.ok {
-            return Err(ProbeError::Register(format!(
-                "{}: {}",
-                r.registrar,
-                r.detail.unwrap_or_default()
-            ))
-            .into());
-        }
-    }
-    let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
-    let opts = CallOptions::new(
-        std::time::Duration::from_secs(config.call.ring_timeout_secs),
-        after,
-        &config.call.scripts_dir,
-    )
-    .map_err(SweepError::Script)?;
-    // The guard is asked when a call is about to be placed, not when the sweep is planned, so
-    // an interrupted sweep spends no number's daily cap on calls it never made.
-    let guard_cfg = std::sync::Arc::new(config.guard.clone());
+    let kit = PhoneKit::new(config, store).await?;
     let mut jobs: Vec<Job> = Vec::new();
     for c in centres {
         for number in &c.phones {
-            let target = CallTarget {
-                uri: probe.uri_for(number),
-                number: Some(number.clone()),
-                centre: Some(c.id.clone()),
-                unlisted: false,
-            };
-            let (probe, opts, store, guard_cfg) = (
-                probe.clone(),
-                opts.clone(),
-                store.clone(),
-                guard_cfg.clone(),
-            );
-            let policy = config.call.after_answer.clone();
-            let (centre, number) = (c.clone(), number.clone());
-            jobs.push(Box::pin(async move {
-                let guard = DiallingGuard::new(&guard_cfg, &store);
-                let mut r = match guard
-                    .admit(&number, true, false, centre.tz(), Utc::now())
-                    .await
-                {
-                    Ok(Ok(())) => probe.call(&target, &opts).await,
-                    Ok(Err(why)) => probe.refused(&target, why, &policy),
-                    // Without the ledger nothing is dialled: raqib's fault, never the centre's.
-                    Err(e) => {
-                        let mut r = probe.refused(
-                            &target,
-                            format!("dialling guard unavailable: {e}"),
-                            &policy,
-                        );
-                        r.outcome = crate::probe::call::CallOutcome::Error;
-                        r
-                    }
-                };
-                r.mark_hours(Some(&centre));
-                Done::call(&r)
-            }));
+            let (kit, centre, number) = (kit.clone(), c.clone(), number.clone());
+            jobs.push(Box::pin(async move { kit.call(&centre, &number).await }));
         }
     }
     run(

@@ -126,6 +126,23 @@ pub struct StoredLabel {
     pub at: String,
 }
 
+/// A scheduled sweep's job about to be planned.
+pub struct NewJob<'a> {
+    pub centre: &'a str,
+    pub target: &'a str,
+    pub not_before: DateTime<Utc>,
+}
+
+/// A planned job without its result yet.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub id: i64,
+    pub centre: String,
+    pub target: String,
+    pub not_before: DateTime<Utc>,
+    pub attempts: i64,
+}
+
 /// A follow-up case as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
@@ -166,6 +183,8 @@ pub struct Sweep {
     /// The host and process that ran it (`null` for sweeps stored before they were recorded).
     pub host: Option<String>,
     pub pid: Option<i64>,
+    /// The `[[schedule]]` that started it (`null`: started by hand).
+    pub schedule: Option<String>,
 }
 
 impl Sweep {
@@ -384,7 +403,8 @@ impl Store {
     /// Sweeps, newest first (or the one with `id`).
     pub async fn sweeps(&self, id: Option<i64>, limit: i64) -> Result<Vec<Sweep>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, channel, selection, started_at, finished_at, total, done, status, host, pid
+            "SELECT id, channel, selection, started_at, finished_at, total, done, status, host, pid,
+                    schedule
              FROM sweeps WHERE ($1 IS NULL OR id = $1) ORDER BY id DESC LIMIT $2",
         )
         .bind(id)
@@ -405,6 +425,7 @@ impl Store {
                     status: r.try_get(7)?,
                     host: r.try_get(8)?,
                     pid: r.try_get(9)?,
+                    schedule: r.try_get(10)?,
                 })
             })
             .collect::<Result<_, _>>()
@@ -414,31 +435,141 @@ impl Store {
     /// Stores one result (and counts it on its sweep) in its own transaction.
     pub async fn insert_result(&self, r: &NewResult<'_>) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin result"))?;
-        let row = sqlx::query(
-            "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(r.channel)
-        .bind(r.centre_id)
-        .bind(r.target)
-        .bind(utc_millis::format(&r.started_at))
-        .bind(r.outcome)
-        .bind(r.reason)
-        .bind(r.sweep_id)
-        .bind(r.data.to_string())
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(q("insert result"))?;
-        let id = row.try_get::<i64, _>(0).map_err(q("insert result"))?;
-        if let Some(sweep) = r.sweep_id {
-            sqlx::query("UPDATE sweeps SET done = done + 1 WHERE id = $1")
-                .bind(sweep)
-                .execute(&mut *tx)
-                .await
-                .map_err(q("count sweep progress"))?;
-        }
+        let id = insert_result_in(&mut tx, r).await?;
         tx.commit().await.map_err(q("commit result"))?;
         Ok(id)
+    }
+
+    /// Stores a scheduled job's result and marks the job done in one transaction: a job is done
+    /// exactly when its result is stored.
+    pub async fn complete_job(&self, job: i64, r: &NewResult<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin job"))?;
+        let id = insert_result_in(&mut tx, r).await?;
+        sqlx::query("UPDATE sweep_jobs SET status = 'done', result_id = $1 WHERE id = $2")
+            .bind(id)
+            .bind(job)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("complete job"))?;
+        tx.commit().await.map_err(q("commit job"))?;
+        Ok(id)
+    }
+
+    /// Plans a scheduled sweep: the sweep row and all its jobs, in one transaction.
+    pub async fn plan_sweep(
+        &self,
+        channel: &str,
+        schedule: &str,
+        fired_at: DateTime<Utc>,
+        jobs: &[NewJob<'_>],
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin plan"))?;
+        let row = sqlx::query(
+            "INSERT INTO sweeps (channel, selection, started_at, total, done, status, host, pid, schedule, fired_at)
+             VALUES ($1, $2, $3, $4, 0, 'running', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(channel)
+        .bind(format!("schedule:{schedule}"))
+        .bind(now_text())
+        .bind(jobs.len() as i64)
+        .bind(this_host())
+        .bind(i64::from(std::process::id()))
+        .bind(schedule)
+        .bind(utc_millis::format(&fired_at))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(q("plan sweep"))?;
+        let sweep: i64 = row.try_get(0).map_err(q("plan sweep"))?;
+        for j in jobs {
+            sqlx::query(
+                "INSERT INTO sweep_jobs (sweep_id, centre_id, target, not_before, status)
+                 VALUES ($1, $2, $3, $4, 'pending')",
+            )
+            .bind(sweep)
+            .bind(j.centre)
+            .bind(j.target)
+            .bind(utc_millis::format(&j.not_before))
+            .execute(&mut *tx)
+            .await
+            .map_err(q("plan job"))?;
+        }
+        tx.commit().await.map_err(q("commit plan"))?;
+        Ok(sweep)
+    }
+
+    /// The last fire time a schedule started a sweep for.
+    pub async fn last_fired(&self, schedule: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let row = sqlx::query("SELECT MAX(fired_at) FROM sweeps WHERE schedule = $1")
+            .bind(schedule)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(q("last fired"))?;
+        let t: Option<String> = row.try_get(0).map_err(q("last fired"))?;
+        Ok(t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
+    /// Scheduled sweeps still marked running, oldest first.
+    pub async fn running_scheduled(&self) -> Result<Vec<Sweep>, StoreError> {
+        let mut out: Vec<Sweep> = self
+            .sweeps(None, 100_000)
+            .await?
+            .into_iter()
+            .filter(|s| s.status == "running" && s.schedule.is_some())
+            .collect();
+        out.reverse();
+        Ok(out)
+    }
+
+    /// Makes this process the owner of a sweep it resumes.
+    pub async fn adopt_sweep(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE sweeps SET host = $1, pid = $2 WHERE id = $3")
+            .bind(this_host())
+            .bind(i64::from(std::process::id()))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(q("adopt sweep"))?;
+        Ok(())
+    }
+
+    /// A sweep's jobs without a result, earliest first.
+    pub async fn open_jobs(&self, sweep: i64) -> Result<Vec<JobRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, centre_id, target, not_before, attempts FROM sweep_jobs
+             WHERE sweep_id = $1 AND status <> 'done' ORDER BY not_before, id",
+        )
+        .bind(sweep)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("open jobs"))?;
+        rows.iter()
+            .map(|r| -> Result<JobRow, sqlx::Error> {
+                let nb: String = r.try_get(3)?;
+                Ok(JobRow {
+                    id: r.try_get(0)?,
+                    centre: r.try_get(1)?,
+                    target: r.try_get(2)?,
+                    not_before: DateTime::parse_from_rfc3339(&nb)
+                        .map(|t| t.with_timezone(&Utc))
+                        .unwrap_or_else(|_| Utc::now()),
+                    attempts: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<_, _>>()
+            .map_err(q("read job"))
+    }
+
+    /// Marks a job as started (counting the attempt) just before its probe runs.
+    pub async fn start_job(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE sweep_jobs SET status = 'running', attempts = attempts + 1 WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(q("start job"))?;
+        Ok(())
     }
 
     /// Results matching `f`, oldest first.
@@ -676,6 +807,36 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+async fn insert_result_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &NewResult<'_>,
+) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+    )
+    .bind(r.channel)
+    .bind(r.centre_id)
+    .bind(r.target)
+    .bind(utc_millis::format(&r.started_at))
+    .bind(r.outcome)
+    .bind(r.reason)
+    .bind(r.sweep_id)
+    .bind(r.data.to_string())
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(q("insert result"))?;
+    let id = row.try_get::<i64, _>(0).map_err(q("insert result"))?;
+    if let Some(sweep) = r.sweep_id {
+        sqlx::query("UPDATE sweeps SET done = done + 1 WHERE id = $1")
+            .bind(sweep)
+            .execute(&mut **tx)
+            .await
+            .map_err(q("count sweep progress"))?;
+    }
+    Ok(id)
 }
 
 fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {

@@ -1,0 +1,412 @@
+//! `raqib serve`: runs the `[[schedule]]` entries. A fire plans a sweep as job rows (phone
+//! calls at random instants inside each centre's opening hours), then an executor runs the
+//! jobs whose time has come within the channel's limit, storing each result and marking its
+//! job done in one transaction. A sweep left running by a killed process is adopted and
+//! finished by the next `raqib serve`; a job with a result is never run again.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use tokio::sync::{watch, Semaphore};
+use tokio::task::JoinSet;
+
+use super::cron::CronSchedule;
+use super::plan::{self, WhenClosed};
+use super::sweep::{Done, PhoneKit, SweepError, WebKit};
+use crate::config::{Config, ScheduleChannel, ScheduleConfig, WhenClosedCfg};
+use crate::registry::{glob_match, Centre};
+use crate::rng::SplitMix64;
+use crate::store::{JobRow, NewJob, Store, Sweep};
+
+/// Country codes of the region's time zones, for `[holidays]` keyed by country.
+const COUNTRY_OF_ZONE: [(&str, &str); 22] = [
+    ("Asia/Amman", "JO"),
+    ("Asia/Riyadh", "SA"),
+    ("Asia/Dubai", "AE"),
+    ("Asia/Qatar", "QA"),
+    ("Asia/Bahrain", "BH"),
+    ("Asia/Kuwait", "KW"),
+    ("Asia/Muscat", "OM"),
+    ("Asia/Baghdad", "IQ"),
+    ("Asia/Beirut", "LB"),
+    ("Asia/Damascus", "SY"),
+    ("Asia/Aden", "YE"),
+    ("Asia/Gaza", "PS"),
+    ("Asia/Hebron", "PS"),
+    ("Africa/Cairo", "EG"),
+    ("Africa/Casablanca", "MA"),
+    ("Africa/Tunis", "TN"),
+    ("Africa/Algiers", "DZ"),
+    ("Africa/Tripoli", "LY"),
+    ("Africa/Khartoum", "SD"),
+    ("Africa/Nouakchott", "MR"),
+    ("Africa/Djibouti", "DJ"),
+    ("Europe/London", "GB"),
+];
+
+/// The holidays that apply to a centre: its country's and its time zone's.
+pub fn holidays_of(config: &Config, centre: &Centre) -> Vec<NaiveDate> {
+    let country = COUNTRY_OF_ZONE
+        .iter()
+        .find(|(z, _)| *z == centre.timezone)
+        .map(|(_, c)| *c);
+    config
+        .holidays
+        .iter()
+        .filter(|(k, _)| Some(k.as_str()) == country || **k == centre.timezone)
+        .flat_map(|(_, d)| d.iter().map(|h| h.0))
+        .collect()
+}
+
+fn selects(s: &ScheduleConfig, c: &Centre) -> bool {
+    glob_match(&s.centres, &c.id)
+        && s.agency.as_ref().is_none_or(|a| a == &c.agency)
+        && s.region.as_ref().is_none_or(|r| r == &c.region)
+}
+
+/// One line per event on stderr, for the service's log.
+fn log(msg: impl AsRef<str>) {
+    eprintln!(
+        "{} serve: {}",
+        crate::probe::utc_millis::format(&Utc::now()),
+        msg.as_ref()
+    );
+}
+
+struct Kits {
+    web: Option<WebKit>,
+    phone: Option<PhoneKit>,
+    web_limit: Arc<Semaphore>,
+    phone_limit: Arc<Semaphore>,
+}
+
+pub struct Server {
+    config: Config,
+    store: Store,
+    schedules: Vec<(ScheduleConfig, CronSchedule)>,
+    kits: Arc<Kits>,
+}
+
+impl Server {
+    pub async fn new(config: Config, store: Store) -> Result<Server, SweepError> {
+        let schedules = config
+            .schedule
+            .iter()
+            .map(|s| {
+                let cron = CronSchedule::parse(&s.cron.0, s.timezone.0)
+                    .expect("checked when the config was read");
+                (s.clone(), cron)
+            })
+            .collect::<Vec<_>>();
+        // Kits for the channels of the schedules, and of sweeps a killed process left.
+        let left = store.running_scheduled().await?;
+        let uses = |ch| {
+            schedules.iter().any(|(s, _)| s.channel == ch)
+                || left.iter().any(|w| {
+                    w.channel
+                        == if ch == ScheduleChannel::Web {
+                            "web"
+                        } else {
+                            "phone"
+                        }
+                })
+        };
+        let web = match uses(ScheduleChannel::Web) {
+            true => Some(WebKit::new(&config, &store)?),
+            false => None,
+        };
+        let phone = match uses(ScheduleChannel::Phone) {
+            true => Some(PhoneKit::new(&config, &store).await?),
+            false => None,
+        };
+        let kits = Arc::new(Kits {
+            web,
+            phone,
+            web_limit: Arc::new(Semaphore::new(config.web.concurrency.max(1))),
+            phone_limit: Arc::new(Semaphore::new(config.trunk.max_channels.max(1))),
+        });
+        Ok(Server {
+            config,
+            store,
+            schedules,
+            kits,
+        })
+    }
+
+    /// Runs until `stop` resolves: then no job is started any more, jobs in progress end and
+    /// are stored, and unfinished sweeps stay `running` for the next start to finish.
+    pub async fn run(
+        self,
+        run_now: &[String],
+        stop: impl Future<Output = ()>,
+    ) -> Result<(), SweepError> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut executors: JoinSet<()> = JoinSet::new();
+        let mut running: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
+        // Finish what a killed process left.
+        for sweep in self.store.running_scheduled().await? {
+            if sweep.live_status() == "abandoned"
+                || sweep.pid == Some(i64::from(std::process::id()))
+            {
+                self.store.adopt_sweep(sweep.id).await?;
+                let name = sweep.schedule.clone().unwrap_or_default();
+                log(format!("resuming sweep {} of schedule '{name}'", sweep.id));
+                let h = executors.spawn(self.executor(sweep, stop_rx.clone()));
+                running.insert(name, h);
+            }
+        }
+        let now = Utc::now();
+        let grace = Duration::minutes(self.config.serve.grace_minutes as i64);
+        let mut next: Vec<Option<DateTime<Utc>>> = Vec::new();
+        let mut due_now: Vec<(usize, DateTime<Utc>)> = Vec::new();
+        for (i, (s, cron)) in self.schedules.iter().enumerate() {
+            if run_now.contains(&s.name) {
+                due_now.push((i, now));
+            } else if let Some(last) = self.store.last_fired(&s.name).await? {
+                if let Some(missed) = cron.missed(last, now, grace) {
+                    log(format!(
+                        "schedule '{}' missed its run at {missed}: running it now",
+                        s.name
+                    ));
+                    due_now.push((i, missed));
+                }
+            }
+            next.push(cron.next_after(now));
+        }
+        log(format!(
+            "{} schedules; next: {}",
+            self.schedules.len(),
+            self.schedules
+                .iter()
+                .zip(&next)
+                .map(|((s, _), n)| format!(
+                    "{} at {}",
+                    s.name,
+                    n.map_or("never".into(), |t| t.to_rfc3339())
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        tokio::pin!(stop);
+        loop {
+            for (i, fired_at) in due_now.drain(..) {
+                let name = self.schedules[i].0.name.clone();
+                if running.get(&name).is_some_and(|h| !h.is_finished()) {
+                    log(format!(
+                        "schedule '{name}' is still running: this fire is skipped"
+                    ));
+                    continue;
+                }
+                match self.plan(i, fired_at).await? {
+                    Some(sweep) => {
+                        let h = executors.spawn(self.executor(sweep, stop_rx.clone()));
+                        running.insert(name, h);
+                    }
+                    None => log(format!("schedule '{name}': nothing to do now")),
+                }
+            }
+            let now = Utc::now();
+            let soonest = next.iter().flatten().min().copied();
+            let wait = soonest
+                .map(|t| (t - now).to_std().unwrap_or_default())
+                .unwrap_or(std::time::Duration::from_secs(3600));
+            tokio::select! {
+                _ = &mut stop => break,
+                _ = tokio::time::sleep(wait) => {}
+                Some(_) = executors.join_next(), if !executors.is_empty() => {}
+            }
+            let now = Utc::now();
+            for (i, (_, cron)) in self.schedules.iter().enumerate() {
+                if let Some(t) = next[i] {
+                    if t <= now {
+                        due_now.push((i, t));
+                        next[i] = cron.next_after(now);
+                    }
+                }
+            }
+        }
+        log("stopping: no new jobs; waiting for those in progress");
+        let _ = stop_tx.send(true);
+        while executors.join_next().await.is_some() {}
+        if let Some(w) = &self.kits.web {
+            w.shutdown().await;
+        }
+        log("stopped");
+        Ok(())
+    }
+
+    /// Plans the sweep of schedule `i` fired at `fired_at`: `None` when no job results.
+    async fn plan(&self, i: usize, fired_at: DateTime<Utc>) -> Result<Option<Sweep>, SweepError> {
+        let (s, _) = &self.schedules[i];
+        let centres: Vec<Centre> = self
+            .store
+            .centres()
+            .await?
+            .into_iter()
+            .filter(|c| selects(s, c))
+            .collect();
+        let now = Utc::now();
+        let mut jobs: Vec<(String, String, DateTime<Utc>)> = Vec::new();
+        match s.channel {
+            ScheduleChannel::Web => {
+                for c in &centres {
+                    for w in &c.websites {
+                        jobs.push((c.id.clone(), w.clone(), now));
+                    }
+                }
+            }
+            ScheduleChannel::Phone => {
+                let seed = now.timestamp_nanos_opt().unwrap_or_default() as u64 ^ i as u64;
+                let mut rng = SplitMix64::new(seed);
+                let when_closed = match s.when_closed {
+                    WhenClosedCfg::Skip => WhenClosed::Skip,
+                    WhenClosedCfg::Defer => WhenClosed::Defer,
+                };
+                let margin = Duration::seconds(self.config.serve.call_margin_secs as i64);
+                for c in &centres {
+                    let holidays = holidays_of(&self.config, c);
+                    let Some(span) = plan::next_open(c, now, &holidays, 14) else {
+                        continue;
+                    };
+                    if span.start > now && when_closed == WhenClosed::Skip {
+                        log(format!("{}: closed now: skipped", c.id));
+                        continue;
+                    }
+                    // Spread over at most spread_minutes of the window.
+                    let spread = Duration::minutes(s.spread_minutes as i64);
+                    let end = span.end.min(span.start + spread + margin);
+                    let usable = (end - margin - span.start).num_milliseconds().max(1) as u64;
+                    for n in &c.phones {
+                        let at =
+                            span.start + Duration::milliseconds((rng.next_u64() % usable) as i64);
+                        jobs.push((c.id.clone(), n.clone(), at));
+                    }
+                }
+            }
+        }
+        if jobs.is_empty() {
+            return Ok(None);
+        }
+        let channel = match s.channel {
+            ScheduleChannel::Web => "web",
+            ScheduleChannel::Phone => "phone",
+        };
+        let new: Vec<NewJob> = jobs
+            .iter()
+            .map(|(c, t, at)| NewJob {
+                centre: c,
+                target: t,
+                not_before: *at,
+            })
+            .collect();
+        let id = self
+            .store
+            .plan_sweep(channel, &s.name, fired_at, &new)
+            .await?;
+        log(format!(
+            "schedule '{}': sweep {id} planned with {} jobs",
+            s.name,
+            jobs.len()
+        ));
+        Ok(self.store.sweep(id).await?)
+    }
+
+    /// Runs a sweep's open jobs as their times come, within the channel's limit.
+    fn executor(
+        &self,
+        sweep: Sweep,
+        mut stop: watch::Receiver<bool>,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let store = self.store.clone();
+        let kits = self.kits.clone();
+        async move {
+            let result = async {
+                let centres: HashMap<String, Centre> = store
+                    .centres()
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.id.clone(), c))
+                    .collect();
+                let jobs = store.open_jobs(sweep.id).await?;
+                let phone = sweep.channel == "phone";
+                let limit = if phone {
+                    &kits.phone_limit
+                } else {
+                    &kits.web_limit
+                };
+                let mut tasks: JoinSet<Result<(), crate::store::StoreError>> = JoinSet::new();
+                let mut stopped = false;
+                for job in jobs {
+                    let wait = (job.not_before - Utc::now()).to_std().unwrap_or_default();
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = stop.wait_for(|s| *s) => { stopped = true; break; }
+                    }
+                    let permit = tokio::select! {
+                        p = limit.clone().acquire_owned() => p.expect("never closed"),
+                        _ = stop.wait_for(|s| *s) => { stopped = true; break; }
+                    };
+                    let Some(centre) = centres.get(&job.centre).cloned() else {
+                        log(format!(
+                            "job {}: centre '{}' left the registry: skipped",
+                            job.id, job.centre
+                        ));
+                        continue;
+                    };
+                    let (store, kits, id) = (store.clone(), kits.clone(), sweep.id);
+                    tasks.spawn(async move {
+                        store.start_job(job.id).await?;
+                        let done = run_job(&kits, &centre, &job, phone).await;
+                        drop(permit);
+                        store.complete_job(job.id, &done.stored(Some(id))).await?;
+                        Ok(())
+                    });
+                }
+                while let Some(r) = tasks.join_next().await {
+                    if let Ok(Err(e)) = r {
+                        log(format!(
+                            "sweep {}: a result could not be stored: {e}",
+                            sweep.id
+                        ));
+                    }
+                }
+                if !stopped && store.open_jobs(sweep.id).await?.is_empty() {
+                    store.finish_sweep(sweep.id, "finished").await?;
+                    log(format!("sweep {} finished", sweep.id));
+                }
+                Ok::<(), crate::store::StoreError>(())
+            }
+            .await;
+            if let Err(e) = result {
+                log(format!("sweep {}: {e}", sweep.id));
+            }
+        }
+    }
+}
+
+async fn run_job(kits: &Kits, centre: &Centre, job: &JobRow, phone: bool) -> Done {
+    if phone {
+        let kit = kits
+            .phone
+            .as_ref()
+            .expect("a phone schedule built the phone kit");
+        return kit.call(centre, &job.target).await;
+    }
+    let kit = kits.web.as_ref().expect("a web schedule built the web kit");
+    let target = kit
+        .targets(centre)
+        .into_iter()
+        .find(|t| {
+            t.url.as_str() == job.target
+                || t.url.as_str().trim_end_matches('/') == job.target.trim_end_matches('/')
+        })
+        .unwrap_or_else(|| crate::probe::web::WebTarget {
+            url: url::Url::parse(&job.target).expect("a stored URL"),
+            centre: Some(centre.id.clone()),
+            expect: None,
+            phones: centre.phones.clone(),
+        });
+    kit.check(&target).await
+}

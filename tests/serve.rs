@@ -1,0 +1,230 @@
+//! `raqib serve` end to end: a `[[schedule]]` fired at start-up plans its sweep as jobs, the
+//! process is killed with SIGKILL in the middle, and the next `raqib serve` finishes the
+//! sweep with every job exactly once; SIGTERM stops it cleanly.
+
+mod peers;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use peers::{json_lines, raqib, start_lab, BIN, LAB_PORTS};
+
+fn serve(config: &Path, data: &Path, args: &[&str]) -> Child {
+    Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .arg("serve")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn import(config: &Path, data: &Path, dir: &Path, csv: &str) {
+    let path = dir.join("c.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = raqib(config, data, &["centres", "import", path.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn a_killed_serve_is_finished_by_the_next_with_every_job_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let lab_config = dir.path().join("lab.toml");
+    std::fs::write(&lab_config, format!("{LAB_PORTS}slow_ms = 1200\n")).unwrap();
+    let lab = start_lab(&lab_config, &data.join("lab"));
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(
+        &config,
+        "[web]\nconcurrency = 1\n[browser]\nenabled = false\n\
+         [[schedule]]\nname = \"web-all\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"web\"\n",
+    )
+    .unwrap();
+    let mut csv = String::from("id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n");
+    let ids = [
+        "jo-amman-civil",
+        "jo-irbid-civil",
+        "sa-jeddah-passports",
+        "qa-doha-labour",
+    ];
+    for id in ids {
+        csv += &format!(
+            "{id},م,C,A,R,Asia/Amman,Sun-Thu 08:00-15:00,,http://{h}/slow/{id}/;http://{h}/ok/{id}/\n",
+            h = lab.http
+        );
+    }
+    import(&config, &data, dir.path(), &csv);
+
+    let results = || json_lines(&raqib(&config, &data, &["results", "--json"]));
+    let sweeps = || json_lines(&raqib(&config, &data, &["sweeps", "--json"]));
+
+    // First run: fired at start-up, killed after two of its eight jobs.
+    let mut first = serve(&config, &data, &["--run", "web-all"]);
+    wait_for("two results", Duration::from_secs(30), || {
+        results().len() >= 2
+    });
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let before = results();
+    let s = &sweeps()[0];
+    assert_eq!(s["status"], "abandoned", "{s}");
+    assert_eq!(s["total"], 8);
+    assert!(before.len() < 8, "killed too late to test resuming");
+
+    // Second run, without --run: it adopts the sweep and finishes it; nothing is fired anew.
+    let mut second = serve(&config, &data, &[]);
+    wait_for("the sweep to finish", Duration::from_secs(60), || {
+        sweeps()[0]["status"] == "finished"
+    });
+    let after = results();
+    assert_eq!(after.len(), 8, "every job once: {after:#?}");
+    let mut per_target: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &after {
+        assert_eq!(r["sweep"], 1);
+        *per_target
+            .entry(r["target"].as_str().unwrap().to_string())
+            .or_default() += 1;
+    }
+    assert_eq!(per_target.len(), 8);
+    assert!(per_target.values().all(|n| *n == 1), "{per_target:?}");
+    assert_eq!(
+        &after[..before.len()],
+        &before[..],
+        "results before the kill are kept"
+    );
+    let s = &sweeps();
+    assert_eq!(
+        s.len(),
+        1,
+        "no second sweep: the schedule did not fire again"
+    );
+    assert_eq!(
+        (s[0]["done"].as_i64(), s[0]["total"].as_i64()),
+        (Some(8), Some(8))
+    );
+
+    // SIGTERM: a clean, prompt exit.
+    let t0 = Instant::now();
+    unsafe {
+        libc::kill(second.id() as i32, libc::SIGTERM);
+    }
+    let status = second.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    drop(lab);
+}
+
+#[test]
+fn an_unknown_schedule_name_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, "").unwrap();
+    let out = raqib(&config, &dir.path().join("d"), &["serve", "--run", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Phone schedules call only inside opening hours: an open centre's numbers are called at
+/// random instants within the spread, a closed centre is skipped, or deferred to its window.
+#[test]
+fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
+    use chrono::{Datelike, Duration as D, Utc};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let lab_config = dir.path().join("lab.toml");
+    std::fs::write(
+        &lab_config,
+        format!(
+            "{LAB_PORTS}[lab.phones]\n\"+96265000101\" = \"answer:200\"\n\"+96265000102\" = \"answer:200\"\n\"+96265000201\" = \"answer:200\"\n"
+        ),
+    )
+    .unwrap();
+    let lab = start_lab(&lab_config, &data.join("lab"));
+    // The closed centre opens only on the day after tomorrow (Amman time).
+    let later = (Utc::now() + D::hours(3) + D::days(2)).weekday();
+    let day =
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][later.num_days_from_monday() as usize];
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trunk]\nuri_template = \"sip:{{number}}@{sip}\"\n[call]\nafter_answer = \"hangup\"\n\
+             [guard]\nallow_prefixes = [\"+962\"]\n[serve]\ncall_margin_secs = 0\n\
+             [[schedule]]\nname = \"calls\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"phone\"\nspread_minutes = 1\n\
+             [[schedule]]\nname = \"calls-defer\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"phone\"\ncentres = \"closed\"\nwhen_closed = \"defer\"\n",
+            sip = lab.sip
+        ),
+    )
+    .unwrap();
+    let csv = format!(
+        "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
+         open,م,Open,A,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000101;+96265000102,\n\
+         closed,م,Closed,A,R,Asia/Amman,{day} 10:00-11:00,+96265000201,\n"
+    );
+    import(&config, &data, dir.path(), &csv);
+    let planned = Utc::now();
+    let mut server = serve(&config, &data, &["--run", "calls", "--run", "calls-defer"]);
+    let sweeps = || json_lines(&raqib(&config, &data, &["sweeps", "--json"]));
+    wait_for("both sweeps planned", Duration::from_secs(20), || {
+        sweeps().len() == 2
+    });
+    let by_schedule = |name: &str| {
+        sweeps()
+            .into_iter()
+            .find(|s| s["schedule"] == name)
+            .unwrap_or_else(|| panic!("no sweep of {name}"))
+    };
+    // Skip: only the open centre's two numbers are planned.
+    assert_eq!(by_schedule("calls")["total"], 2);
+    wait_for("the calls", Duration::from_secs(90), || {
+        by_schedule("calls")["status"] == "finished"
+    });
+    let calls = json_lines(&raqib(&config, &data, &["results", "--json"]));
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    for c in &calls {
+        assert_eq!(c["centre"], "open");
+        assert_eq!(c["outcome"], "answered");
+        assert_eq!(c["in_hours"], true);
+        let t = chrono::DateTime::parse_from_rfc3339(c["started_at"].as_str().unwrap()).unwrap();
+        let offset = (t.with_timezone(&Utc) - planned).num_milliseconds();
+        assert!(
+            (-1000..62_000).contains(&offset),
+            "called {offset} ms after planning"
+        );
+    }
+    // Defer: the closed centre's call waits for its window, days away: planned, not placed.
+    let d = by_schedule("calls-defer");
+    assert_eq!(
+        (
+            d["total"].as_i64(),
+            d["done"].as_i64(),
+            d["status"].as_str()
+        ),
+        (Some(1), Some(0), Some("running"))
+    );
+    unsafe {
+        libc::kill(server.id() as i32, libc::SIGTERM);
+    }
+    assert!(server.wait().unwrap().success());
+    drop(lab);
+}
