@@ -1,20 +1,16 @@
 //! The `scores`, `flags`, `trends` and `cases` commands: load a period's results and labels
 //! from the store, score them (raqib::score) and print tables or JSON.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use chrono::Utc;
 use serde_json::json;
 
 use raqib::config::ScoringConfig;
-use raqib::probe::call::audio::AnswerType;
 use raqib::score::cases::{self, CaseStatus};
 use raqib::score::period::Period;
-use raqib::score::rules::Label;
 use raqib::score::stats::Estimate;
-use raqib::score::{self, CentreScores, FlagClass, ScoredResult};
-use raqib::store::{ResultFilter, Store};
+use raqib::score::{self, CentreScores, FlagClass};
+use raqib::store::Store;
 
 /// Which centres a command looks at.
 pub struct Select {
@@ -22,46 +18,16 @@ pub struct Select {
     pub centre: Option<String>,
 }
 
-/// The labels in force: the latest per result.
-pub async fn labels(store: &Store) -> Result<HashMap<i64, Label>> {
-    let mut out = HashMap::new();
-    for l in store.labels().await? {
-        let answer_type: AnswerType = serde_json::from_value(json!(l.answer_type))?;
-        out.insert(
-            l.result_id,
-            Label {
-                answer_type,
-                time_to_person_secs: l.time_to_person_secs,
-                reason: l.reason,
-                by: l.by,
-                at: l.at,
-            },
-        );
-    }
-    Ok(out)
-}
+pub use raqib::score::load::labels;
 
-/// Every centre's scores for `period`.
+/// Every centre's scores for `period`, of the selected centres.
 pub async fn period_scores(
     store: &Store,
     period: &Period,
     select: &Select,
     k: &ScoringConfig,
 ) -> Result<Vec<CentreScores>> {
-    let results = store
-        .results(&ResultFilter {
-            since: Some(period.start()),
-            until: Some(period.end()),
-            ..ResultFilter::default()
-        })
-        .await?;
-    let labels = labels(store).await?;
-    let scored: Vec<ScoredResult> = results
-        .iter()
-        .map(|r| score::score_result(r, labels.get(&r.id), k))
-        .collect::<Result<_, _>>()?;
-    let centres = store.centres().await?;
-    let mut all = score::centre_scores(&centres, &scored, period, k);
+    let mut all = raqib::score::load::period_scores(store, period, k).await?;
     all.retain(|c| {
         select.agency.as_ref().is_none_or(|a| &c.agency == a)
             && select.centre.as_ref().is_none_or(|id| &c.centre == id)

@@ -11,8 +11,37 @@ use std::time::{Duration, Instant};
 
 use peers::{json_lines, raqib, start_lab, BIN, LAB_PORTS};
 
-fn serve(config: &Path, data: &Path, args: &[&str]) -> Child {
-    Command::new(BIN)
+/// A `raqib serve` child, killed if a test panics before it ends it. Its log goes to
+/// `serve.log` beside the data directory (read it when a test fails).
+struct Served(Child);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Served {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Served {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+fn serve(config: &Path, data: &Path, args: &[&str]) -> Served {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data.with_file_name("serve.log"))
+        .unwrap();
+    let child = Command::new(BIN)
         .arg("--config")
         .arg(config)
         .arg("--data-dir")
@@ -20,9 +49,10 @@ fn serve(config: &Path, data: &Path, args: &[&str]) -> Child {
         .arg("serve")
         .args(args)
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
-        .unwrap()
+        .unwrap();
+    Served(child)
 }
 
 fn import(config: &Path, data: &Path, dir: &Path, csv: &str) {
@@ -34,6 +64,13 @@ fn import(config: &Path, data: &Path, dir: &Path, csv: &str) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// This quarter, as `--period` takes it.
+fn quarter() -> String {
+    use chrono::Datelike;
+    let now = chrono::Utc::now();
+    format!("{}-Q{}", now.year(), now.month0() / 3 + 1)
 }
 
 fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
@@ -155,7 +192,7 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
     std::fs::write(
         &lab_config,
         format!(
-            "{LAB_PORTS}[lab.phones]\n\"+96265000101\" = \"answer:200\"\n\"+96265000102\" = \"answer:200\"\n\"+96265000201\" = \"answer:200\"\n"
+            "{LAB_PORTS}[lab.phones]\n\"+96265000101\" = \"answer:200\"\n\"+96265000102\" = \"answer:200\"\n\"+96265000201\" = \"answer:200\"\n\"+96265000301\" = \"answer:200\"\n\"+96265000302\" = \"busy\"\n"
         ),
     )
     .unwrap();
@@ -169,7 +206,7 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
         &config,
         format!(
             "[trunk]\nuri_template = \"sip:{{number}}@{sip}\"\n[call]\nafter_answer = \"hangup\"\n\
-             [guard]\nallow_prefixes = [\"+962\"]\n[serve]\ncall_margin_secs = 0\n\
+             [guard]\nallow_prefixes = [\"+962\"]\n[serve]\ncall_margin_secs = 0\n[scoring]\nmin_calls_quarter = 2\n\
              [[schedule]]\nname = \"calls\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"phone\"\nspread_minutes = 1\n\
              [[schedule]]\nname = \"calls-defer\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"phone\"\ncentres = \"closed\"\nwhen_closed = \"defer\"\n",
             sip = lab.sip
@@ -179,14 +216,60 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
     let csv = format!(
         "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
          open,م,Open,A,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000101;+96265000102,\n\
-         closed,م,Closed,A,R,Asia/Amman,{day} 10:00-11:00,+96265000201,\n"
+         closed,م,Closed,A,R,Asia/Amman,{day} 10:00-11:00,+96265000201,\n\
+         prov,م,Provisional,A,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000301;+96265000302,\n"
     );
     import(&config, &data, dir.path(), &csv);
+    // 'prov' gets a provisional flag: one call answered (labelled a person: 100), one busy (0):
+    // a mean of 50 whose interval crosses 60, on the 2 valid calls this test's quarter needs.
+    let pre = raqib(
+        &config,
+        &data,
+        &["sweep", "--channel", "phone", "--centres", "prov"],
+    );
+    assert!(
+        pre.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pre.stderr)
+    );
+    let answered = json_lines(&raqib(
+        &config,
+        &data,
+        &["results", "--centre", "prov", "--json"],
+    ))
+    .into_iter()
+    .find(|r| r["outcome"] == "answered")
+    .unwrap();
+    let id = answered["id"].to_string();
+    let label = [
+        "label",
+        &id,
+        "--answer-type",
+        "human",
+        "--reason",
+        "a clerk answered",
+    ];
+    assert!(raqib(&config, &data, &label).status.success());
+    let flags = json_lines(&raqib(
+        &config,
+        &data,
+        &["flags", "--period", &quarter(), "--json"],
+    ));
+    assert_eq!(flags.len(), 1, "{flags:#?}");
+    assert_eq!(
+        (flags[0]["centre"].as_str(), flags[0]["class"].as_str()),
+        (Some("prov"), Some("provisional"))
+    );
+    let before: Vec<_> = json_lines(&raqib(&config, &data, &["results", "--json"]))
+        .into_iter()
+        .map(|r| r["id"].clone())
+        .collect();
+
     let planned = Utc::now();
     let mut server = serve(&config, &data, &["--run", "calls", "--run", "calls-defer"]);
     let sweeps = || json_lines(&raqib(&config, &data, &["sweeps", "--json"]));
     wait_for("both sweeps planned", Duration::from_secs(20), || {
-        sweeps().len() == 2
+        sweeps().iter().filter(|s| !s["schedule"].is_null()).count() == 2
     });
     let by_schedule = |name: &str| {
         sweeps()
@@ -194,16 +277,20 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
             .find(|s| s["schedule"] == name)
             .unwrap_or_else(|| panic!("no sweep of {name}"))
     };
-    // Skip: only the open centre's two numbers are planned.
-    assert_eq!(by_schedule("calls")["total"], 2);
+    // Skip: the closed centre gets no job; the provisional one a second round of calls.
+    assert_eq!(by_schedule("calls")["total"], 2 + 2 * 2);
     wait_for("the calls", Duration::from_secs(90), || {
         by_schedule("calls")["status"] == "finished"
     });
-    let calls = json_lines(&raqib(&config, &data, &["results", "--json"]));
-    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let calls: Vec<_> = json_lines(&raqib(&config, &data, &["results", "--json"]))
+        .into_iter()
+        .filter(|r| !before.contains(&r["id"]))
+        .collect();
+    assert_eq!(calls.len(), 6, "{calls:#?}");
+    let count = |centre: &str| calls.iter().filter(|c| c["centre"] == centre).count();
+    assert_eq!((count("open"), count("prov"), count("closed")), (2, 4, 0));
     for c in &calls {
-        assert_eq!(c["centre"], "open");
-        assert_eq!(c["outcome"], "answered");
+        assert_ne!(c["outcome"], "refused", "within the daily cap: {c}");
         assert_eq!(c["in_hours"], true);
         let t = chrono::DateTime::parse_from_rfc3339(c["started_at"].as_str().unwrap()).unwrap();
         let offset = (t.with_timezone(&Utc) - planned).num_milliseconds();

@@ -265,6 +265,7 @@ impl Server {
                     WhenClosedCfg::Defer => WhenClosed::Defer,
                 };
                 let margin = Duration::seconds(self.config.serve.call_margin_secs as i64);
+                let extra = self.provisional(&centres).await;
                 for c in &centres {
                     let holidays = holidays_of(&self.config, c);
                     let Some(span) = plan::next_open(c, now, &holidays, 14) else {
@@ -278,10 +279,13 @@ impl Server {
                     let spread = Duration::minutes(s.spread_minutes as i64);
                     let end = span.end.min(span.start + spread + margin);
                     let usable = (end - margin - span.start).num_milliseconds().max(1) as u64;
-                    for n in &c.phones {
-                        let at =
-                            span.start + Duration::milliseconds((rng.next_u64() % usable) as i64);
-                        jobs.push((c.id.clone(), n.clone(), at));
+                    let rounds = if extra.contains(&c.id) { 2 } else { 1 };
+                    for _ in 0..rounds {
+                        for n in &c.phones {
+                            let at = span.start
+                                + Duration::milliseconds((rng.next_u64() % usable) as i64);
+                            jobs.push((c.id.clone(), n.clone(), at));
+                        }
                     }
                 }
             }
@@ -311,6 +315,36 @@ impl Server {
             jobs.len()
         ));
         Ok(self.store.sweep(id).await?)
+    }
+
+    /// Centres whose phone flag this quarter is provisional and that may take another call per
+    /// number without passing `max_calls_quarter` valid calls: they get a second round
+    /// (SCORING.md §4, "the scheduler adds calls to settle it"). A failure to score only
+    /// means no extra calls.
+    async fn provisional(&self, centres: &[Centre]) -> std::collections::HashSet<String> {
+        let quarter = crate::score::period::Period::quarter_of(Utc::now());
+        let k = &self.config.scoring;
+        match crate::score::load::period_scores(&self.store, &quarter, k).await {
+            Ok(scores) => scores
+                .into_iter()
+                .filter(|s| s.flag == crate::score::FlagClass::Provisional)
+                .filter(|s| {
+                    let phones = centres
+                        .iter()
+                        .find(|c| c.id == s.centre)
+                        .map_or(0, |c| c.phones.len() as u64);
+                    s.phone.valid_calls + 2 * phones <= k.max_calls_quarter
+                })
+                .map(|s| {
+                    log(format!("{}: provisional flag: extra calls", s.centre));
+                    s.centre
+                })
+                .collect(),
+            Err(e) => {
+                log(format!("no extra calls for provisional flags: {e}"));
+                Default::default()
+            }
+        }
     }
 
     /// Runs a sweep's open jobs as their times come, within the channel's limit.

@@ -2,6 +2,7 @@
 //! auditor labels alone: the same store and `[scoring]` always give the same numbers.
 
 pub mod cases;
+pub mod load;
 pub mod period;
 pub mod rules;
 pub mod stats;

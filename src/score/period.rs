@@ -107,6 +107,11 @@ impl Period {
         Period::parse(&t.format("%Y-%m").to_string()).expect("a month label")
     }
 
+    /// The quarter that contains `t`.
+    pub fn quarter_of(t: DateTime<Utc>) -> Period {
+        Period::parse(&format!("{}-Q{}", t.year(), t.month0() / 3 + 1)).expect("a quarter label")
+    }
+
     /// The period of the same kind just before this one (same length for a range).
     pub fn previous(&self) -> Period {
         let (from, until) = match self.kind {
