@@ -70,6 +70,8 @@ pub struct Config {
     /// Dates without calls, per country (ISO 3166 code, e.g. `JO`) or time zone name:
     /// `JO = ["2026-12-25"]`.
     pub holidays: std::collections::BTreeMap<String, Vec<HolidayDate>>,
+    /// Flags, escalations and resolutions sent to agency leadership.
+    pub alerts: AlertsConfig,
 }
 
 /// A crontab(5) expression, checked when the config is read.
@@ -167,6 +169,139 @@ fn all_centres() -> String {
 
 fn default_spread() -> u64 {
     120
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    /// The sender of alert emails, `Name <address>` or an address.
+    pub from: String,
+    /// Evidence links: `{id}` is replaced by the result id (e.g. the dashboard's result page).
+    /// Without it, alerts name the evidence files in the store.
+    pub evidence_url: Option<String>,
+    /// `raqib serve` also evaluates alerts on this crontab(5) schedule (besides after each
+    /// sweep), in `digest_timezone`.
+    pub digest: Option<CronExpr>,
+    pub digest_timezone: TzName,
+    /// The period `raqib serve` (and `alerts run` without --period) evaluates: the current
+    /// `month` or `quarter`.
+    pub period: AlertPeriod,
+    /// A failed delivery is tried again after `retry_secs`, doubling each time (at most an
+    /// hour), up to `retry_attempts` tries in all; then it is recorded as failed.
+    pub retry_attempts: u32,
+    pub retry_secs: u64,
+    pub smtp: Option<SmtpConfig>,
+    /// Who is told: `[[alerts.contact]]` entries.
+    pub contact: Vec<ContactConfig>,
+}
+
+impl Default for AlertsConfig {
+    fn default() -> Self {
+        Self {
+            from: "raqib <raqib@localhost>".into(),
+            evidence_url: None,
+            digest: None,
+            digest_timezone: TzName::default(),
+            period: AlertPeriod::Month,
+            retry_attempts: 6,
+            retry_secs: 60,
+            smtp: None,
+            contact: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertPeriod {
+    #[default]
+    Month,
+    Quarter,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// Default: 587 with STARTTLS, 465 with TLS, 25 without.
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// The environment variable holding the SMTP password.
+    pub password_env: Option<String>,
+    /// PEM files of extra CAs to trust (a unit's private CA).
+    #[serde(default)]
+    pub trust_ca_files: Vec<PathBuf>,
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which the server must offer.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same machine.
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactConfig {
+    /// Names the contact in logs and `raqib alerts`.
+    pub name: Option<String>,
+    /// The agency whose centres this contact hears about, or `*` for all.
+    pub agency: String,
+    /// An email address, or
+    pub email: Option<String>,
+    /// a webhook URL (http or https).
+    pub webhook: Option<String>,
+    /// The webhook's payload: `json` (raqib's own), `slack` or `teams`.
+    #[serde(default)]
+    pub format: WebhookFormat,
+    /// `ar`, `en` or `both`.
+    #[serde(default)]
+    pub lang: AlertLang,
+    /// On the escalation list: told only when a follow-up case is overdue.
+    #[serde(default)]
+    pub escalation: bool,
+}
+
+impl ContactConfig {
+    /// `email:ADDRESS` or `webhook:URL`: how deliveries name the contact.
+    pub fn target(&self) -> String {
+        match (&self.email, &self.webhook) {
+            (Some(e), _) => format!("email:{e}"),
+            (None, Some(w)) => format!("webhook:{w}"),
+            (None, None) => "nowhere".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    #[default]
+    Json,
+    Slack,
+    Teams,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertLang {
+    #[default]
+    Ar,
+    En,
+    Both,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -621,12 +756,29 @@ impl LabConfig {
 struct Refusal {
     key: &'static str,
     message: String,
+    /// Where in the file, when more precise than `key`: `alerts.contact.2.email`.
+    at: Option<String>,
 }
 
 fn refuse(key: &'static str, message: impl Into<String>) -> Refusal {
     Refusal {
         key,
         message: message.into(),
+        at: None,
+    }
+}
+
+/// A refusal about entry `index` of an array of tables (`[[alerts.contact]]`), pointing at its
+/// `field` (or at the entry when `field` is empty).
+fn refuse_entry(key: &'static str, index: usize, field: &str, message: String) -> Refusal {
+    let at = match field {
+        "" => format!("{key}.{index}"),
+        f => format!("{key}.{index}.{f}"),
+    };
+    Refusal {
+        key,
+        message,
+        at: Some(at),
     }
 }
 
@@ -661,7 +813,7 @@ impl Config {
             located(text, file, span, message)
         })?;
         config.validate().map_err(|r| {
-            let span = key_span(text, r.key).unwrap_or(0..0);
+            let span = key_span(text, r.at.as_deref().unwrap_or(r.key)).unwrap_or(0..0);
             let mut err = located(text, file, span, r.message);
             if let ConfigError::Invalid { key, .. } = &mut err {
                 *key = r.key.to_string();
@@ -752,6 +904,68 @@ impl Config {
         Ok(())
     }
 
+    fn validate_alerts(&self) -> Result<(), Refusal> {
+        let a = &self.alerts;
+        if a.retry_attempts == 0 || a.retry_attempts > 50 || a.retry_secs == 0 {
+            return Err(refuse(
+                "alerts.retry_attempts",
+                "retry_attempts must be 1 to 50 and retry_secs at least 1",
+            ));
+        }
+        if let Some(u) = &a.evidence_url {
+            if !u.contains("{id}") {
+                return Err(refuse("alerts.evidence_url", "must contain {id}"));
+            }
+        }
+        if !a.from.contains('@') {
+            return Err(refuse(
+                "alerts.from",
+                format!("'{}' is not an email address", a.from),
+            ));
+        }
+        if let Some(m) = &a.smtp {
+            match (&m.username, &m.password_env) {
+                (Some(_), None) => {
+                    return Err(refuse(
+                        "alerts.smtp.username",
+                        "needs password_env: the name of the environment variable that holds the password",
+                    ))
+                }
+                (None, Some(_)) => return Err(refuse("alerts.smtp.password_env", "needs username")),
+                _ => {}
+            }
+        }
+        for (i, c) in a.contact.iter().enumerate() {
+            let no = |field: &str, m: &str| {
+                Err(refuse_entry(
+                    "alerts.contact",
+                    i,
+                    field,
+                    format!("contact {}: {m}", i + 1),
+                ))
+            };
+            match (&c.email, &c.webhook) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return no("", "give exactly one of email or webhook")
+                }
+                (Some(e), None) if !e.contains('@') => {
+                    return no("email", &format!("'{e}' is not an email address"))
+                }
+                (Some(_), None) if a.smtp.is_none() => {
+                    return no("email", "an email contact needs [alerts.smtp]")
+                }
+                (None, Some(w)) if !(w.starts_with("http://") || w.starts_with("https://")) => {
+                    return no("webhook", &format!("'{w}' is not an http(s) URL"))
+                }
+                _ => {}
+            }
+            if c.agency.trim().is_empty() {
+                return no("agency", "agency is empty (use \"*\" for every agency)");
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), Refusal> {
         self.validate_scoring()?;
         for (i, a) in self.schedule.iter().enumerate() {
@@ -771,6 +985,7 @@ impl Config {
                 ));
             }
         }
+        self.validate_alerts()?;
         let w = &self.web;
         if !(100..=120_000).contains(&w.timeout_ms) {
             return Err(refuse(
@@ -1014,9 +1229,18 @@ fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
     let mut table = doc.get_ref();
     let mut parts = path.split('.').peekable();
     while let Some(part) = parts.next() {
-        let (k, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part)?;
+        let (k, mut v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == part)?;
         if parts.peek().is_none() {
             return Some(k.span());
+        }
+        // An index into an array of tables: `contact.2`.
+        let index = parts.peek().and_then(|p| p.parse::<usize>().ok());
+        if let (DeValue::Array(items), Some(i)) = (v.get_ref(), index) {
+            parts.next();
+            v = items.get(i)?;
+            if parts.peek().is_none() {
+                return Some(v.span());
+            }
         }
         match v.get_ref() {
             DeValue::Table(t) => table = t,

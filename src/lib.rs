@@ -3,6 +3,7 @@
 //! Data flow: config → registry → schedule (sweeps) → probe → store → score → alert/report.
 //! Each module owns one step; see ARCHITECTURE.md for the map.
 
+pub mod alert;
 pub mod bench;
 pub mod config;
 pub mod lab;

@@ -8,6 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod alerts_cmd;
 mod scoring_cmd;
 
 use anyhow::{Context, Result};
@@ -85,6 +86,19 @@ enum Command {
         #[arg(long, value_name = "N", default_value_t = 20)]
         limit: i64,
         /// One JSON object per line
+        #[arg(long)]
+        json: bool,
+    },
+    /// Alerts to agency leadership and their deliveries; `alerts run` evaluates and delivers
+    /// now, `alerts test` sends a test message through every contact
+    #[command(after_help = ALERTS_HELP)]
+    Alerts {
+        #[command(subcommand)]
+        cmd: Option<AlertsCmd>,
+        /// At most this many alerts, newest first
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: i64,
+        /// One JSON object per line (each alert with its deliveries)
         #[arg(long)]
         json: bool,
     },
@@ -352,6 +366,62 @@ cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable 
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
 
 #[derive(Subcommand)]
+enum AlertsCmd {
+    /// Evaluate a period's flags and cases now and try every due delivery once (raqib serve
+    /// does this after each sweep, on [alerts] digest, and retries on its own)
+    Run {
+        /// 2026-11, 2026-Q4, ... [default: the current [alerts] period]
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Print what was decided and delivered as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test message through every [[alerts.contact]] and report each (exit 1 if any
+    /// failed); nothing is stored
+    Test {
+        /// One JSON object per contact
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+const ALERTS_HELP: &str = "\
+A flag (phone at or under the threshold, confirmed or provisional; or a critical flag) is
+alerted once per centre, channel and period, and again only if its score worsens or its class
+changes. An overdue follow-up case goes to the escalation contacts; a closed one gets a
+\"resolved\" message. Each contact's delivery is retried with back-off ([alerts] retry_secs,
+doubling, at most an hour) up to retry_attempts tries, then recorded as failed.
+
+Config:
+  [alerts]
+  from = \"raqib <raqib@unit.gov.example>\"
+  evidence_url = \"https://raqib.unit.gov.example/results/{id}\"
+  digest = \"0 8 * * 0\"            # also evaluate Sundays 08:00 in digest_timezone
+  digest_timezone = \"Asia/Amman\"
+  [alerts.smtp]
+  host = \"smtp.unit.gov.example\"  # security = starttls (default) | tls | none
+  username = \"raqib\"
+  password_env = \"RAQIB_SMTP_PASSWORD\"
+  [[alerts.contact]]
+  agency = \"Civil Status Department\"   # or \"*\"
+  email = \"director@csd.gov.example\"
+  lang = \"ar\"                         # ar | en | both
+  [[alerts.contact]]
+  agency = \"*\"
+  webhook = \"https://hooks.slack.com/services/...\"
+  format = \"slack\"                    # json | slack | teams
+  [[alerts.contact]]
+  agency = \"*\"
+  email = \"minister-office@gov.example\"
+  escalation = true                    # only overdue cases
+
+Examples:
+  raqib alerts
+  raqib alerts run --period 2026-11
+  raqib alerts test";
+
+#[derive(Subcommand)]
 enum BenchCmd {
     /// Test calls against the lab: answer-time accuracy, calls/s, memory with media
     Calls {
@@ -441,6 +511,10 @@ fn main() -> ExitCode {
                 || e.downcast_ref::<config::ConfigError>().is_some()
                 || e.downcast_ref::<registry::RegistryError>().is_some()
                 || matches!(
+                    e.downcast_ref::<raqib::alert::AlertError>(),
+                    Some(raqib::alert::AlertError::Setup(_))
+                )
+                || matches!(
                     e.downcast_ref::<raqib::probe::ProbeError>(),
                     Some(
                         raqib::probe::ProbeError::Secret { .. }
@@ -453,6 +527,7 @@ fn main() -> ExitCode {
                         sweep::SweepError::NoCentres(_)
                             | sweep::SweepError::Script(_)
                             | sweep::SweepError::Audit(_)
+                            | sweep::SweepError::Alerts(_)
                     )
                 );
             eprintln!("raqib: {e:#}");
@@ -672,6 +747,22 @@ async fn run(cli: Cli) -> Result<()> {
             };
             server.run(&run, stop).await?;
         }
+        Command::Alerts { cmd, limit, json } => match cmd {
+            None => {
+                if limit < 1 {
+                    return Err(bad("--limit must be at least 1"));
+                }
+                alerts_cmd::list(&ctx.store().await?, limit, json).await?;
+            }
+            Some(AlertsCmd::Run { period, json }) => {
+                let p = match period {
+                    Some(p) => Some(Period::parse(&p).map_err(|e| bad(e.to_string()))?),
+                    None => None,
+                };
+                alerts_cmd::run(&ctx.store().await?, &ctx.config, p, json).await?;
+            }
+            Some(AlertsCmd::Test { json }) => alerts_cmd::test(&ctx.config, json).await?,
+        },
         Command::Sweeps { limit, json } => {
             if limit < 1 {
                 return Err(bad("--limit must be at least 1"));

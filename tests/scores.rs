@@ -33,36 +33,10 @@ const CENTRES: [(&str, &[&str]); 4] = [
     ("t-few", &["human"]),
 ];
 
-/// Copies of real stored results, re-dated into past months, for the case history.
+/// Copies of a stored result, re-dated to each of `days`, for the case history.
 fn backdate(data: &Path, centre: &str, from: &Value, days: &[&str]) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = raqib::store::Store::open_data_dir(data).await.unwrap();
-        for day in days {
-            let at = format!("{day}T09:00:00.000Z");
-            let mut v = from.clone();
-            let m = v.as_object_mut().unwrap();
-            m.remove("id");
-            m.remove("sweep");
-            m.remove("scoring");
-            m.insert("centre".into(), centre.into());
-            m.insert("started_at".into(), at.clone().into());
-            store
-                .insert_result(&raqib::store::NewResult {
-                    channel: "phone",
-                    centre_id: Some(centre),
-                    target: v["target"].as_str().unwrap(),
-                    started_at: chrono::DateTime::parse_from_rfc3339(&at).unwrap().into(),
-                    outcome: v["outcome"].as_str().unwrap(),
-                    reason: None,
-                    sweep_id: None,
-                    data: &v,
-                })
-                .await
-                .unwrap();
-        }
-        store.close().await;
-    });
+    let copies: Vec<_> = days.iter().map(|d| (from, d.to_string())).collect();
+    peers::copy_results(data, centre, &copies);
 }
 
 #[test]

@@ -92,13 +92,16 @@ pub fn next_open(
 }
 
 /// When to place `n` calls to a centre for a schedule run at `now`: instants drawn uniformly
-/// from the open span (leaving `margin` before closing so a call can ring out inside hours).
-/// `None` when the centre is closed and `Skip` applies, or no window is found.
+/// from the first `spread` of the open span (leaving `margin` before closing so a call can
+/// ring out inside hours). `None` when the centre is closed and `Skip` applies, or no window
+/// is found.
+#[allow(clippy::too_many_arguments)] // each is one of the schedule's independent knobs
 pub fn call_instants(
     centre: &Centre,
     now: DateTime<Utc>,
     n: usize,
     margin: Duration,
+    spread: Duration,
     when_closed: WhenClosed,
     holidays: &[NaiveDate],
     rng: &mut SplitMix64,
@@ -107,13 +110,14 @@ pub fn call_instants(
     if span.start > now && when_closed == WhenClosed::Skip {
         return None;
     }
-    let usable = (span.end - margin) - span.start;
+    let start = span.start.max(now);
+    let usable = (span.end - margin).min(start + spread) - start;
     if usable <= Duration::zero() {
         return None;
     }
     let ms = usable.num_milliseconds() as u64;
     let mut out: Vec<DateTime<Utc>> = (0..n)
-        .map(|_| span.start + Duration::milliseconds((rng.next_u64() % ms) as i64))
+        .map(|_| start + Duration::milliseconds((rng.next_u64() % ms) as i64))
         .collect();
     out.sort();
     Some(out)
@@ -122,6 +126,8 @@ pub fn call_instants(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const DAY: Duration = Duration::days(1);
 
     fn centre(tz: &str, hours: &str) -> Centre {
         crate::registry::parse_csv(
@@ -231,8 +237,17 @@ mod tests {
         let margin = Duration::minutes(2);
         let open_now = utc("2026-11-23T06:00:00Z"); // Monday 09:00 in Riyadh
         let mut rng = SplitMix64::new(1);
-        let calls =
-            call_instants(&c, open_now, 200, margin, WhenClosed::Skip, &[], &mut rng).unwrap();
+        let calls = call_instants(
+            &c,
+            open_now,
+            200,
+            margin,
+            DAY,
+            WhenClosed::Skip,
+            &[],
+            &mut rng,
+        )
+        .unwrap();
         let end = utc("2026-11-23T11:30:00Z") - margin;
         assert!(calls.iter().all(|t| *t >= open_now && *t < end));
         // Jitter: spread over the window, not bunched at its start.
@@ -248,11 +263,11 @@ mod tests {
         let friday = utc("2026-11-27T06:00:00Z");
         let mut rng = SplitMix64::new(1);
         assert_eq!(
-            call_instants(&c, friday, 3, margin, WhenClosed::Skip, &[], &mut rng),
+            call_instants(&c, friday, 3, margin, DAY, WhenClosed::Skip, &[], &mut rng),
             None
         );
         let deferred =
-            call_instants(&c, friday, 3, margin, WhenClosed::Defer, &[], &mut rng).unwrap();
+            call_instants(&c, friday, 3, margin, DAY, WhenClosed::Defer, &[], &mut rng).unwrap();
         assert!(deferred
             .iter()
             .all(|t| *t >= utc("2026-11-29T05:00:00Z") && *t < utc("2026-11-29T11:28:00Z")));
@@ -263,6 +278,7 @@ mod tests {
                 open_now,
                 5,
                 margin,
+                DAY,
                 WhenClosed::Skip,
                 &[],
                 &mut SplitMix64::new(seed),
@@ -270,5 +286,42 @@ mod tests {
         };
         assert_eq!(again(9), again(9));
         assert_ne!(again(9), again(10));
+    }
+
+    #[test]
+    fn calls_stay_within_the_spread_and_the_margin_before_closing() {
+        // Asia/Qatar, Sun-Thu 07:00-13:00 (UTC+3): a run at 12:00 local has 58 usable minutes
+        // with a 2-minute margin, whatever the spread; a run at 08:00 with a 30-minute spread
+        // keeps every call inside 08:00-08:30.
+        let c = centre("Asia/Qatar", "Sun-Thu 07:00-13:00");
+        let margin = Duration::minutes(2);
+        let mut rng = SplitMix64::new(7);
+        let late = utc("2026-11-23T09:00:00Z");
+        let calls =
+            call_instants(&c, late, 100, margin, DAY, WhenClosed::Skip, &[], &mut rng).unwrap();
+        assert!(calls
+            .iter()
+            .all(|t| *t >= late && *t < utc("2026-11-23T09:58:00Z")));
+        let early = utc("2026-11-23T05:00:00Z");
+        let spread = Duration::minutes(30);
+        let calls = call_instants(
+            &c,
+            early,
+            100,
+            margin,
+            spread,
+            WhenClosed::Skip,
+            &[],
+            &mut rng,
+        )
+        .unwrap();
+        assert!(calls.iter().all(|t| *t >= early && *t < early + spread));
+        assert!(calls.iter().any(|t| *t >= early + Duration::minutes(20)));
+        // One minute before closing: no room for a call.
+        let closing = utc("2026-11-23T09:59:00Z");
+        assert_eq!(
+            call_instants(&c, closing, 1, margin, DAY, WhenClosed::Skip, &[], &mut rng),
+            None
+        );
     }
 }

@@ -75,6 +75,30 @@ fn log(msg: impl AsRef<str>) {
     );
 }
 
+/// The scheduler's idea of now: the system clock, or one started at a chosen instant that then
+/// runs at real speed (tests of the scheduler at a given weekday, hour and zone).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Clock {
+    offset: Duration,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock::default()
+    }
+
+    /// A clock reading `start` now.
+    pub fn starting_at(start: DateTime<Utc>) -> Clock {
+        Clock {
+            offset: start - Utc::now(),
+        }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 struct Kits {
     web: Option<WebKit>,
     phone: Option<PhoneKit>,
@@ -85,6 +109,9 @@ struct Kits {
 pub struct Server {
     config: Config,
     store: Store,
+    clock: Clock,
+    /// Present when `[[alerts.contact]]` entries exist.
+    alerter: Option<Arc<crate::alert::Alerter>>,
     schedules: Vec<(ScheduleConfig, CronSchedule)>,
     kits: Arc<Kits>,
 }
@@ -127,12 +154,27 @@ impl Server {
             web_limit: Arc::new(Semaphore::new(config.web.concurrency.max(1))),
             phone_limit: Arc::new(Semaphore::new(config.trunk.max_channels.max(1))),
         });
+        let alerter = match config.alerts.contact.is_empty() {
+            true => None,
+            false => Some(Arc::new(
+                crate::alert::Alerter::new(&config, &store)
+                    .map_err(|e| SweepError::Alerts(e.to_string()))?,
+            )),
+        };
         Ok(Server {
+            clock: Clock::system(),
+            alerter,
             config,
             store,
             schedules,
             kits,
         })
+    }
+
+    /// The same server reading time from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Server {
+        self.clock = clock;
+        self
     }
 
     /// Runs until `stop` resolves: then no job is started any more, jobs in progress end and
@@ -145,6 +187,9 @@ impl Server {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut executors: JoinSet<()> = JoinSet::new();
         let mut running: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
+        if let Some(a) = &self.alerter {
+            executors.spawn(a.clone().run(stop_rx.clone()));
+        }
         // Finish what a killed process left.
         for sweep in self.store.running_scheduled().await? {
             if sweep.live_status() == "abandoned"
@@ -157,7 +202,7 @@ impl Server {
                 running.insert(name, h);
             }
         }
-        let now = Utc::now();
+        let now = self.clock.now();
         let grace = Duration::minutes(self.config.serve.grace_minutes as i64);
         let mut next: Vec<Option<DateTime<Utc>>> = Vec::new();
         let mut due_now: Vec<(usize, DateTime<Utc>)> = Vec::new();
@@ -207,7 +252,7 @@ impl Server {
                     None => log(format!("schedule '{name}': nothing to do now")),
                 }
             }
-            let now = Utc::now();
+            let now = self.clock.now();
             let soonest = next.iter().flatten().min().copied();
             let wait = soonest
                 .map(|t| (t - now).to_std().unwrap_or_default())
@@ -217,7 +262,7 @@ impl Server {
                 _ = tokio::time::sleep(wait) => {}
                 Some(_) = executors.join_next(), if !executors.is_empty() => {}
             }
-            let now = Utc::now();
+            let now = self.clock.now();
             for (i, (_, cron)) in self.schedules.iter().enumerate() {
                 if let Some(t) = next[i] {
                     if t <= now {
@@ -247,7 +292,7 @@ impl Server {
             .into_iter()
             .filter(|c| selects(s, c))
             .collect();
-        let now = Utc::now();
+        let now = self.clock.now();
         let mut jobs: Vec<(String, String, DateTime<Utc>)> = Vec::new();
         match s.channel {
             ScheduleChannel::Web => {
@@ -266,26 +311,35 @@ impl Server {
                 };
                 let margin = Duration::seconds(self.config.serve.call_margin_secs as i64);
                 let extra = self.provisional(&centres).await;
+                let spread = Duration::minutes(s.spread_minutes as i64);
                 for c in &centres {
+                    let rounds = if extra.contains(&c.id) { 2 } else { 1 };
+                    let numbers: Vec<&String> = (0..rounds).flat_map(|_| c.phones.iter()).collect();
                     let holidays = holidays_of(&self.config, c);
-                    let Some(span) = plan::next_open(c, now, &holidays, 14) else {
+                    let Some(times) = plan::call_instants(
+                        c,
+                        now,
+                        numbers.len(),
+                        margin,
+                        spread,
+                        when_closed,
+                        &holidays,
+                        &mut rng,
+                    ) else {
+                        log(format!(
+                            "{}: closed now, or no window before closing: skipped",
+                            c.id
+                        ));
                         continue;
                     };
-                    if span.start > now && when_closed == WhenClosed::Skip {
-                        log(format!("{}: closed now: skipped", c.id));
-                        continue;
+                    // Instants come sorted; numbers take them in a shuffled order so that
+                    // a centre's first number is not always called first.
+                    let mut order: Vec<usize> = (0..numbers.len()).collect();
+                    for k in (1..order.len()).rev() {
+                        order.swap(k, (rng.next_u64() % (k as u64 + 1)) as usize);
                     }
-                    // Spread over at most spread_minutes of the window.
-                    let spread = Duration::minutes(s.spread_minutes as i64);
-                    let end = span.end.min(span.start + spread + margin);
-                    let usable = (end - margin - span.start).num_milliseconds().max(1) as u64;
-                    let rounds = if extra.contains(&c.id) { 2 } else { 1 };
-                    for _ in 0..rounds {
-                        for n in &c.phones {
-                            let at = span.start
-                                + Duration::milliseconds((rng.next_u64() % usable) as i64);
-                            jobs.push((c.id.clone(), n.clone(), at));
-                        }
+                    for (k, at) in order.into_iter().zip(times) {
+                        jobs.push((c.id.clone(), numbers[k].clone(), at));
                     }
                 }
             }
@@ -322,7 +376,7 @@ impl Server {
     /// (SCORING.md §4, "the scheduler adds calls to settle it"). A failure to score only
     /// means no extra calls.
     async fn provisional(&self, centres: &[Centre]) -> std::collections::HashSet<String> {
-        let quarter = crate::score::period::Period::quarter_of(Utc::now());
+        let quarter = crate::score::period::Period::quarter_of(self.clock.now());
         let k = &self.config.scoring;
         match crate::score::load::period_scores(&self.store, &quarter, k).await {
             Ok(scores) => scores
@@ -355,6 +409,8 @@ impl Server {
     ) -> impl Future<Output = ()> + Send + 'static {
         let store = self.store.clone();
         let kits = self.kits.clone();
+        let alerter = self.alerter.clone();
+        let clock = self.clock;
         async move {
             let result = async {
                 let centres: HashMap<String, Centre> = store
@@ -373,7 +429,7 @@ impl Server {
                 let mut tasks: JoinSet<Result<(), crate::store::StoreError>> = JoinSet::new();
                 let mut stopped = false;
                 for job in jobs {
-                    let wait = (job.not_before - Utc::now()).to_std().unwrap_or_default();
+                    let wait = (job.not_before - clock.now()).to_std().unwrap_or_default();
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
                         _ = stop.wait_for(|s| *s) => { stopped = true; break; }
@@ -409,6 +465,9 @@ impl Server {
                 if !stopped && store.open_jobs(sweep.id).await?.is_empty() {
                     store.finish_sweep(sweep.id, "finished").await?;
                     log(format!("sweep {} finished", sweep.id));
+                    if let Some(a) = &alerter {
+                        a.evaluate(&format!("after sweep {}", sweep.id)).await;
+                    }
                 }
                 Ok::<(), crate::store::StoreError>(())
             }

@@ -37,6 +37,8 @@ pub enum SweepError {
     Script(String),
     #[error(transparent)]
     Audit(#[from] AuditError),
+    #[error("{0}")]
+    Alerts(String),
 }
 
 /// How progress is shown while a sweep runs.

@@ -6,6 +6,8 @@
 //! process loses nothing already measured; SQLite runs in WAL mode so that `raqib results`
 //! reads while a sweep writes.
 
+pub mod alerts;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 

@@ -120,12 +120,18 @@ pub fn start_lab(config: &Path, data: &Path) -> Lab {
 pub const LAB_PORTS: &str = "[lab]\nhttp_listen = \"127.0.0.1:0\"\nhttps_listen = \"127.0.0.1:0\"\nexpired_https_listen = \"127.0.0.1:0\"\nsip_listen = \"127.0.0.1:0\"\n";
 
 pub fn raqib(config: &Path, data: &Path, args: &[&str]) -> Output {
+    raqib_env(config, data, &[], args)
+}
+
+/// `raqib` with extra environment variables.
+pub fn raqib_env(config: &Path, data: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     Command::new(BIN)
         .arg("--config")
         .arg(config)
         .arg("--data-dir")
         .arg(data)
         .args(args)
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -267,4 +273,37 @@ pub fn raqib_with_password(
         .args(args)
         .output()
         .unwrap()
+}
+
+/// Stores copies of real stored results (`--json` objects) as `centre`'s, each re-dated to
+/// 09:00 UTC on its day (`YYYY-MM-DD`): history in past periods without waiting for them.
+pub fn copy_results(data: &Path, centre: &str, copies: &[(&Value, String)]) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = raqib::store::Store::open_data_dir(data).await.unwrap();
+        for (from, day) in copies {
+            let at = format!("{day}T09:00:00.000Z");
+            let mut v = (*from).clone();
+            let m = v.as_object_mut().unwrap();
+            for k in ["id", "sweep", "scoring"] {
+                m.remove(k);
+            }
+            m.insert("centre".into(), centre.into());
+            m.insert("started_at".into(), at.clone().into());
+            store
+                .insert_result(&raqib::store::NewResult {
+                    channel: "phone",
+                    centre_id: Some(centre),
+                    target: v["target"].as_str().unwrap(),
+                    started_at: chrono::DateTime::parse_from_rfc3339(&at).unwrap().into(),
+                    outcome: v["outcome"].as_str().unwrap(),
+                    reason: None,
+                    sweep_id: None,
+                    data: &v,
+                })
+                .await
+                .unwrap();
+        }
+        store.close().await;
+    });
 }

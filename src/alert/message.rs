@@ -1,0 +1,459 @@
+//! What an alert says, in Arabic and English: an email's subject, text and HTML, and the
+//! webhook payloads (raqib's JSON, Slack, Microsoft Teams). Made only from an alert's stored
+//! payload, so a retried delivery says exactly what the first try said.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::config::{AlertLang, WebhookFormat};
+
+/// Everything a message is made from; stored as the alert's payload.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Payload {
+    /// `flag`, `escalation`, `resolved` or `test`.
+    pub kind: String,
+    pub centre: Option<CentreRef>,
+    pub channel: Option<String>,
+    pub period: Option<String>,
+    pub class: Option<String>,
+    pub score: Option<Interval>,
+    pub threshold: Option<f64>,
+    pub valid_calls: Option<u64>,
+    pub min_calls: Option<u64>,
+    pub critical: Vec<CriticalRef>,
+    pub worst_calls: Vec<WorstCall>,
+    pub case: Option<CaseRef>,
+    /// The alert this one follows for the same centre, channel and period (class, score).
+    pub previous: Option<Previous>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CentreRef {
+    pub id: String,
+    pub name_ar: String,
+    pub name_en: String,
+    pub agency: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct Interval {
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CriticalRef {
+    pub kind: String,
+    pub detail: String,
+    pub results: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorstCall {
+    pub id: i64,
+    pub number: Option<String>,
+    pub started_at: String,
+    pub outcome: String,
+    pub ring_secs: Option<f64>,
+    pub answer_secs: Option<f64>,
+    pub score: f64,
+    /// A link (`[alerts] evidence_url`) or the recording's path in the store.
+    pub evidence: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub id: i64,
+    pub opened_at: String,
+    pub due_at: String,
+    pub closed_at: Option<String>,
+    pub closed_by_period: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Previous {
+    pub class: Option<String>,
+    pub score: Option<f64>,
+}
+
+/// One language's message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Text {
+    pub subject: String,
+    pub body: String,
+}
+
+fn class_ar(c: &str) -> &str {
+    match c {
+        "confirmed" => "مؤكد",
+        "provisional" => "مبدئي",
+        "critical" => "حرج",
+        "insufficient_data" => "بيانات غير كافية",
+        "clear" => "سليم",
+        other => other,
+    }
+}
+
+fn channel_ar(c: &str) -> &str {
+    match c {
+        "phone" => "الهاتف",
+        "web" => "الموقع الإلكتروني",
+        other => other,
+    }
+}
+
+fn outcome_ar(o: &str) -> &str {
+    match o {
+        "answered" => "تم الرد",
+        "busy" => "مشغول",
+        "no_answer" => "لم يُرد",
+        "rejected" => "مرفوض",
+        "not_in_service" => "الرقم خارج الخدمة",
+        "unreachable" => "تعذّر الوصول",
+        "failed" => "فشل الاتصال",
+        other => other,
+    }
+}
+
+fn num(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+fn score_line(p: &Payload, ar: bool) -> String {
+    match p.score {
+        Some(s) if ar => format!(
+            "الدرجة: {:.1} (فاصل الثقة 95٪: {:.1}–{:.1})، وحدّ المتابعة {}٪ أو أقل",
+            s.value,
+            s.low,
+            s.high,
+            p.threshold.unwrap_or(60.0)
+        ),
+        Some(s) => format!(
+            "Score: {:.1} (95 % interval {:.1}–{:.1}); follow-up at {} % or less",
+            s.value,
+            s.low,
+            s.high,
+            p.threshold.unwrap_or(60.0)
+        ),
+        None if ar => "الدرجة: غير متاحة".into(),
+        None => "Score: not available".into(),
+    }
+}
+
+/// The message in one language.
+pub fn render(p: &Payload, ar: bool) -> Text {
+    let blank = CentreRef::default();
+    let c = p.centre.as_ref().unwrap_or(&blank);
+    let name = if ar { &c.name_ar } else { &c.name_en };
+    let channel = p.channel.as_deref().unwrap_or("phone");
+    let class = p.class.as_deref().unwrap_or("");
+    let period = p.period.as_deref().unwrap_or("-");
+    let mut lines: Vec<String> = Vec::new();
+    let subject = match (p.kind.as_str(), ar) {
+        ("test", true) => {
+            lines.push("هذه رسالة اختبار من رقيب للتحقق من وصول التنبيهات عبر هذه القناة.".into());
+            "رقيب: رسالة اختبار".to_string()
+        }
+        ("test", false) => {
+            lines.push("This is a test message from raqib: this alert channel works.".into());
+            "raqib: test message".to_string()
+        }
+        ("escalation", _) | ("resolved", _) => {
+            let case = p.case.as_ref();
+            let id = case.map_or(0, |k| k.id);
+            let (opened, due) = case.map_or(("-", "-"), |k| (&k.opened_at[..], &k.due_at[..]));
+            let escalation = p.kind == "escalation";
+            match (escalation, ar) {
+                (true, true) => lines.push(format!(
+                    "حالة المتابعة رقم {id} للمركز {name} ({}) فُتحت في {opened} بسبب فترة {period}، وكان موعدها {due}، ولم تُغلق بعد.",
+                    c.id
+                )),
+                (true, false) => lines.push(format!(
+                    "Follow-up case {id} for {name} ({}) was opened on {opened} for period {period}, was due on {due}, and is still open.",
+                    c.id
+                )),
+                (false, true) => lines.push(format!(
+                    "أُغلقت حالة المتابعة رقم {id} للمركز {name} ({}): لم يعد المركز تحت حدّ المتابعة في فترة {}.",
+                    c.id,
+                    case.and_then(|k| k.closed_by_period.as_deref()).unwrap_or("-")
+                )),
+                (false, false) => lines.push(format!(
+                    "Follow-up case {id} for {name} ({}) is closed: the centre was clear in period {}.",
+                    c.id,
+                    case.and_then(|k| k.closed_by_period.as_deref()).unwrap_or("-")
+                )),
+            }
+            match (escalation, ar) {
+                (true, true) => format!("رقيب: تصعيد — حالة متابعة متأخرة: {name}"),
+                (true, false) => format!("raqib: escalation — overdue follow-up: {name}"),
+                (false, true) => format!("رقيب: تمت المعالجة — {name}"),
+                (false, false) => format!("raqib: resolved — {name}"),
+            }
+        }
+        (_, true) => {
+            lines.push(format!("المركز: {name} ({})", c.id));
+            lines.push(format!("الجهة: {}", c.agency));
+            lines.push(format!("الفترة: {period}"));
+            lines.push(format!("المحور: {}", channel_ar(channel)));
+            lines.push(score_line(p, true));
+            lines.push(format!("التصنيف: {}", class_ar(class)));
+            if let Some(n) = p.valid_calls {
+                lines.push(format!(
+                    "المكالمات الصالحة: {n} (الحد الأدنى {})",
+                    p.min_calls.unwrap_or(0)
+                ));
+            }
+            format!(
+                "رقيب: {name} — {} {} ({})",
+                channel_ar(channel),
+                num(p.score.map(|s| s.value)),
+                class_ar(class)
+            )
+        }
+        (_, false) => {
+            lines.push(format!("Centre: {name} ({})", c.id));
+            lines.push(format!("Agency: {}", c.agency));
+            lines.push(format!("Period: {period}"));
+            lines.push(format!("Channel: {channel}"));
+            lines.push(score_line(p, false));
+            lines.push(format!("Class: {}", class.replace('_', " ")));
+            if let Some(n) = p.valid_calls {
+                lines.push(format!(
+                    "Valid calls: {n} (at least {} needed)",
+                    p.min_calls.unwrap_or(0)
+                ));
+            }
+            format!(
+                "raqib: {name} — {channel} {} ({})",
+                num(p.score.map(|s| s.value)),
+                class.replace('_', " ")
+            )
+        }
+    };
+    if let Some(prev) = &p.previous {
+        lines.push(if ar {
+            format!(
+                "سبق التنبيه لهذه الفترة: {} بدرجة {}",
+                class_ar(prev.class.as_deref().unwrap_or("-")),
+                num(prev.score)
+            )
+        } else {
+            format!(
+                "Alerted before for this period: {} at {}",
+                prev.class.as_deref().unwrap_or("-").replace('_', " "),
+                num(prev.score)
+            )
+        });
+    }
+    for k in &p.critical {
+        lines.push(if ar {
+            format!("تنبيه حرج: {} (النتائج {:?})", k.detail, k.results)
+        } else {
+            format!("Critical: {} (results {:?})", k.detail, k.results)
+        });
+    }
+    if !p.worst_calls.is_empty() {
+        lines.push(String::new());
+        lines.push(
+            if ar {
+                "أسوأ المكالمات:"
+            } else {
+                "Worst calls:"
+            }
+            .into(),
+        );
+        for w in &p.worst_calls {
+            let number = w.number.as_deref().unwrap_or("-");
+            let evidence = w.evidence.as_deref().unwrap_or("-");
+            lines.push(if ar {
+                format!(
+                    "- {} ‎{number}‎: {}، الرنين {} ث، الرد بعد {} ث، الدرجة {:.1}، النتيجة رقم {} — الدليل: {evidence}",
+                    w.started_at,
+                    outcome_ar(&w.outcome),
+                    num(w.ring_secs),
+                    num(w.answer_secs),
+                    w.score,
+                    w.id
+                )
+            } else {
+                format!(
+                    "- {} {number}: {}, ringing after {} s, answered after {} s, score {:.1}, result {} — evidence: {evidence}",
+                    w.started_at,
+                    w.outcome.replace('_', " "),
+                    num(w.ring_secs),
+                    num(w.answer_secs),
+                    w.score,
+                    w.id
+                )
+            });
+        }
+    }
+    Text {
+        subject,
+        body: lines.join("\n") + "\n",
+    }
+}
+
+/// The texts for a contact's language(s), Arabic first.
+pub fn texts(p: &Payload, lang: AlertLang) -> Vec<(&'static str, Text)> {
+    match lang {
+        AlertLang::Ar => vec![("ar", render(p, true))],
+        AlertLang::En => vec![("en", render(p, false))],
+        AlertLang::Both => vec![("ar", render(p, true)), ("en", render(p, false))],
+    }
+}
+
+/// An email's subject, plain text and HTML for a contact's language(s).
+pub fn email(p: &Payload, lang: AlertLang) -> (String, String, String) {
+    let t = texts(p, lang);
+    let subject = t
+        .iter()
+        .map(|(_, x)| x.subject.as_str())
+        .collect::<Vec<_>>()
+        .join(" | ");
+    let text = t
+        .iter()
+        .map(|(_, x)| x.body.as_str())
+        .collect::<Vec<_>>()
+        .join("\n————————\n\n");
+    let mut html = String::from("<!DOCTYPE html><html><body>");
+    for (l, x) in &t {
+        let dir = if *l == "ar" { "rtl" } else { "ltr" };
+        html += &format!(
+            "<div lang=\"{l}\" dir=\"{dir}\" style=\"font-family:sans-serif\"><h3>{}</h3>{}</div>",
+            escape(&x.subject),
+            x.body
+                .lines()
+                .map(|line| format!("<p style=\"margin:0.2em 0\">{}</p>", escape(line)))
+                .collect::<String>()
+        );
+    }
+    html += "</body></html>";
+    (subject, text, html)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A webhook's JSON body.
+pub fn webhook(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
+    let t = texts(p, lang);
+    let joined =
+        |f: &dyn Fn(&Text) -> String| t.iter().map(|(_, x)| f(x)).collect::<Vec<_>>().join("\n\n");
+    match format {
+        WebhookFormat::Json => {
+            let messages: serde_json::Map<String, Value> =
+                t.iter().map(|(l, x)| (l.to_string(), json!(x))).collect();
+            json!({ "raqib": "alert", "alert": p, "messages": messages })
+        }
+        WebhookFormat::Slack => json!({
+            "text": joined(&|x| format!("*{}*\n{}", x.subject, x.body)),
+        }),
+        WebhookFormat::Teams => {
+            let mut body = Vec::new();
+            for (l, x) in &t {
+                let rtl = *l == "ar";
+                body.push(
+                    json!({"type": "TextBlock", "text": x.subject, "weight": "Bolder",
+                                 "size": "Medium", "wrap": true, "rtl": rtl}),
+                );
+                body.push(json!({"type": "TextBlock", "text": x.body, "wrap": true, "rtl": rtl}));
+            }
+            json!({
+                "type": "message",
+                "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": null,
+                    "content": {
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "type": "AdaptiveCard",
+                        "version": "1.5",
+                        "body": body,
+                    }
+                }]
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flag() -> Payload {
+        Payload {
+            kind: "flag".into(),
+            centre: Some(CentreRef {
+                id: "jo-amman".into(),
+                name_ar: "مركز عمّان".into(),
+                name_en: "Amman centre".into(),
+                agency: "CSD".into(),
+            }),
+            channel: Some("phone".into()),
+            period: Some("2026-11".into()),
+            class: Some("confirmed".into()),
+            score: Some(Interval {
+                value: 41.25,
+                low: 30.0,
+                high: 52.5,
+            }),
+            threshold: Some(60.0),
+            valid_calls: Some(12),
+            min_calls: Some(5),
+            worst_calls: vec![WorstCall {
+                id: 7,
+                number: Some("+96265000101".into()),
+                started_at: "2026-11-03T08:00:00.000Z".into(),
+                outcome: "busy".into(),
+                ring_secs: None,
+                answer_secs: None,
+                score: 0.0,
+                evidence: Some("https://raqib.example/results/7".into()),
+            }],
+            ..Payload::default()
+        }
+    }
+
+    #[test]
+    fn a_flag_names_centre_score_class_and_worst_call_in_both_languages() {
+        let ar = render(&flag(), true);
+        assert_eq!(ar.subject, "رقيب: مركز عمّان — الهاتف 41.2 (مؤكد)");
+        assert!(ar.body.contains("فاصل الثقة 95٪: 30.0–52.5"), "{}", ar.body);
+        assert!(ar.body.contains("مشغول") && ar.body.contains("results/7"));
+        let en = render(&flag(), false);
+        assert_eq!(en.subject, "raqib: Amman centre — phone 41.2 (confirmed)");
+        assert!(en.body.contains("Valid calls: 12 (at least 5 needed)"));
+        let (subject, text, html) = email(&flag(), AlertLang::Both);
+        assert_eq!(subject, format!("{} | {}", ar.subject, en.subject));
+        assert!(text.starts_with(&ar.body) && text.ends_with(&en.body));
+        assert!(html.contains("dir=\"rtl\"") && html.contains("dir=\"ltr\""));
+    }
+
+    #[test]
+    fn webhook_formats_carry_the_text() {
+        let p = flag();
+        let j = webhook(&p, AlertLang::En, WebhookFormat::Json);
+        assert_eq!(j["alert"]["centre"]["id"], "jo-amman");
+        assert_eq!(j["messages"]["en"]["subject"], render(&p, false).subject);
+        assert!(j["messages"].get("ar").is_none());
+        let s = webhook(&p, AlertLang::Ar, WebhookFormat::Slack);
+        assert!(s["text"].as_str().unwrap().contains("مركز عمّان"));
+        let t = webhook(&p, AlertLang::Ar, WebhookFormat::Teams);
+        let card = &t["attachments"][0]["content"];
+        assert_eq!(card["type"], "AdaptiveCard");
+        assert_eq!(card["body"][0]["rtl"], true);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        let mut p = flag();
+        p.centre.as_mut().unwrap().name_en = "<script>".into();
+        let (_, _, html) = email(&p, AlertLang::En);
+        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"));
+    }
+}

@@ -1,0 +1,563 @@
+//! Alerts to agency leadership: rules over flags and follow-up cases decide what is worth
+//! saying (once per centre × channel × period, again only if the score worsens or the class
+//! changes), each contact gets a delivery row, and deliveries are tried with back-off until
+//! sent or recorded as failed. Alerts read flags and cases, never raw probe results, except
+//! to name a flag's worst calls as evidence.
+
+pub mod email;
+pub mod message;
+pub mod webhook;
+
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use crate::config::{Config, ContactConfig};
+use crate::registry::Centre;
+use crate::score::cases::{self, CaseStatus};
+use crate::score::load::{self, LoadError};
+use crate::score::period::Period;
+use crate::score::{self, CentreScores, FlagClass};
+use crate::store::alerts::NewAlert;
+use crate::store::{Case, ResultFilter, Store, StoreError};
+use message::{CaseRef, CentreRef, CriticalRef, Interval, Payload, Previous, WorstCall};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AlertError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error("alert set-up: {0}")]
+    Setup(String),
+}
+
+/// A score this much lower than the last alert's is "worse" (below it, rounding noise).
+const WORSE_BY: f64 = 0.05;
+/// How many of a flag's lowest-scored calls an alert names.
+const WORST_CALLS: usize = 3;
+
+/// What one evaluation decided.
+#[derive(Debug, Default, Serialize)]
+pub struct Evaluated {
+    pub period: String,
+    /// Ids of the alerts stored.
+    pub alerts: Vec<i64>,
+    /// Flags already alerted in the same state.
+    pub unchanged: usize,
+}
+
+/// Contacts for a centre's agency: the primary list, or the escalation list.
+fn contacts<'a>(config: &'a Config, agency: &str, escalation: bool) -> Vec<&'a ContactConfig> {
+    config
+        .alerts
+        .contact
+        .iter()
+        .filter(|c| c.escalation == escalation && (c.agency == "*" || c.agency == agency))
+        .collect()
+}
+
+fn centre_ref(c: &Centre) -> CentreRef {
+    CentreRef {
+        id: c.id.clone(),
+        name_ar: c.name_ar.clone(),
+        name_en: c.name_en.clone(),
+        agency: c.agency.clone(),
+    }
+}
+
+fn case_ref(c: &Case) -> CaseRef {
+    CaseRef {
+        id: c.id,
+        opened_at: c.opened_at.clone(),
+        due_at: c.due_at.clone(),
+        closed_at: c.closed_at.clone(),
+        closed_by_period: c.closed_by_period.clone(),
+    }
+}
+
+/// Syncs cases with `period`'s flags, then stores the alerts they call for: flags (new,
+/// worse or of another class), escalations of overdue cases, resolutions of closed ones.
+pub async fn evaluate(
+    store: &Store,
+    config: &Config,
+    period: &Period,
+    now: DateTime<Utc>,
+) -> Result<Evaluated, AlertError> {
+    let k = &config.scoring;
+    let scores = load::period_scores(store, period, k).await?;
+    cases::sync(store, &scores, period, k, now).await?;
+    let centres = store.centres().await?;
+    let mut done = Evaluated {
+        period: period.label.clone(),
+        ..Evaluated::default()
+    };
+    for s in &scores {
+        let Some(centre) = centres.iter().find(|c| c.id == s.centre) else {
+            continue;
+        };
+        for (channel, class) in flag_classes(s) {
+            let (score, valid, min) = match channel {
+                "phone" => (
+                    s.phone.score,
+                    Some(s.phone.valid_calls),
+                    Some(s.phone.min_calls),
+                ),
+                _ => (s.web.score, Some(s.web.valid_checks), None),
+            };
+            let value = score.map(|e| e.value);
+            let last = store
+                .last_alert("flag", &s.centre, channel, Some(&period.label), None)
+                .await?;
+            if !news(last.as_ref(), class, value) {
+                done.unchanged += 1;
+                continue;
+            }
+            let worst_calls = if channel == "phone" {
+                worst_calls(store, config, &s.centre, period).await?
+            } else {
+                Vec::new()
+            };
+            let payload = Payload {
+                kind: "flag".into(),
+                centre: Some(centre_ref(centre)),
+                channel: Some(channel.into()),
+                period: Some(period.label.clone()),
+                class: Some(class.into()),
+                score: score.map(|e| Interval {
+                    value: e.value,
+                    low: e.low,
+                    high: e.high,
+                }),
+                threshold: Some(k.threshold),
+                valid_calls: valid,
+                min_calls: min,
+                critical: s
+                    .critical
+                    .iter()
+                    .filter(|x| critical_channel(x.kind) == channel)
+                    .map(|x| CriticalRef {
+                        kind: x.kind.into(),
+                        detail: x.detail.clone(),
+                        results: x.results.clone(),
+                    })
+                    .collect(),
+                worst_calls,
+                case: None,
+                previous: last.map(|(class, score)| Previous { class, score }),
+            };
+            let to = contacts(config, &centre.agency, false);
+            done.alerts
+                .push(store_alert(store, &payload, value, None, &to).await?);
+        }
+    }
+    for case in store.cases().await? {
+        let Some(centre) = centres.iter().find(|c| c.id == case.centre) else {
+            continue;
+        };
+        let kind = match cases::status(&case, now) {
+            CaseStatus::Overdue => "escalation",
+            // Only a case leadership was told about is reported resolved.
+            CaseStatus::Closed
+                if store
+                    .last_alert(
+                        "flag",
+                        &case.centre,
+                        &case.channel,
+                        Some(&case.period),
+                        None,
+                    )
+                    .await?
+                    .is_some() =>
+            {
+                "resolved"
+            }
+            _ => continue,
+        };
+        let sent = store
+            .last_alert(kind, &case.centre, &case.channel, None, Some(case.id))
+            .await?;
+        if sent.is_some() {
+            continue;
+        }
+        let payload = Payload {
+            kind: kind.into(),
+            centre: Some(centre_ref(centre)),
+            channel: Some(case.channel.clone()),
+            period: Some(case.period.clone()),
+            class: Some(case.class.clone()),
+            score: case.score.map(|v| Interval {
+                value: v,
+                low: v,
+                high: v,
+            }),
+            threshold: Some(k.threshold),
+            case: Some(case_ref(&case)),
+            ..Payload::default()
+        };
+        let to = contacts(config, &centre.agency, kind == "escalation");
+        done.alerts
+            .push(store_alert(store, &payload, case.score, Some(case.id), &to).await?);
+    }
+    Ok(done)
+}
+
+/// Whether a flag is news after the last alert for its centre, channel and period (class
+/// and score): the first alert, another class, or a score worse by more than rounding.
+fn news(last: Option<&(Option<String>, Option<f64>)>, class: &str, value: Option<f64>) -> bool {
+    match last {
+        None => true,
+        Some((last_class, last_score)) => {
+            let worse = matches!((value, last_score), (Some(v), Some(l)) if v < l - WORSE_BY);
+            last_class.as_deref() != Some(class) || worse
+        }
+    }
+}
+
+/// The channels a centre is flagged on, with the class: the threshold rule on the phone, a
+/// critical flag on the channel it concerns.
+fn flag_classes(s: &CentreScores) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    let critical_on = |ch: &str| s.critical.iter().any(|x| critical_channel(x.kind) == ch);
+    match s.flag {
+        FlagClass::Confirmed => out.push(("phone", "confirmed")),
+        FlagClass::Provisional => out.push(("phone", "provisional")),
+        _ if critical_on("phone") => out.push(("phone", "critical")),
+        _ => {}
+    }
+    if critical_on("web") {
+        out.push(("web", "critical"));
+    }
+    out
+}
+
+fn critical_channel(kind: &str) -> &'static str {
+    match kind {
+        "site_down" => "web",
+        _ => "phone",
+    }
+}
+
+async fn store_alert(
+    store: &Store,
+    p: &Payload,
+    score: Option<f64>,
+    case_id: Option<i64>,
+    to: &[&ContactConfig],
+) -> Result<i64, AlertError> {
+    let contacts: Vec<String> = to.iter().map(|c| c.target()).collect();
+    let id = store
+        .add_alert(&NewAlert {
+            kind: &p.kind,
+            centre: p.centre.as_ref().map(|c| c.id.as_str()),
+            channel: p.channel.as_deref(),
+            period: p.period.as_deref(),
+            class: p.class.as_deref(),
+            score,
+            case_id,
+            payload: &serde_json::to_value(p).expect("a payload is JSON"),
+            contacts: &contacts,
+        })
+        .await?;
+    if contacts.is_empty() {
+        log(format!(
+            "alert {id} ({} {}): no contact configured for agency '{}'",
+            p.kind,
+            p.centre.as_ref().map_or("", |c| c.id.as_str()),
+            p.centre.as_ref().map_or("", |c| c.agency.as_str())
+        ));
+    }
+    Ok(id)
+}
+
+/// A flagged centre's lowest-scored valid calls of the period, as evidence.
+async fn worst_calls(
+    store: &Store,
+    config: &Config,
+    centre: &str,
+    period: &Period,
+) -> Result<Vec<WorstCall>, AlertError> {
+    let results = store
+        .results(&ResultFilter {
+            centre_id: Some(centre.into()),
+            channel: Some("phone".into()),
+            since: Some(period.start()),
+            until: Some(period.end()),
+            ..ResultFilter::default()
+        })
+        .await?;
+    let labels = load::labels(store).await?;
+    let mut calls = Vec::new();
+    for r in &results {
+        let scored =
+            score::score_result(r, labels.get(&r.id), &config.scoring).map_err(LoadError::from)?;
+        let (None, Some(call)) = (&scored.excluded, &scored.call) else {
+            continue;
+        };
+        let secs = |key: &str| r.data["timings_ms"][key].as_f64().map(|ms| ms / 1000.0);
+        let evidence = match &config.alerts.evidence_url {
+            Some(u) => Some(u.replace("{id}", &r.id.to_string())),
+            None => r.data["recording"].as_str().map(str::to_string),
+        };
+        calls.push(WorstCall {
+            id: r.id,
+            number: r.data["number"].as_str().map(str::to_string),
+            started_at: r.data["started_at"].as_str().unwrap_or_default().into(),
+            outcome: r.data["outcome"].as_str().unwrap_or_default().into(),
+            ring_secs: secs("ringing"),
+            answer_secs: secs("answer"),
+            score: call.score,
+            evidence,
+        });
+    }
+    calls.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.id.cmp(&b.id)));
+    calls.truncate(WORST_CALLS);
+    Ok(calls)
+}
+
+/// What one delivery round did.
+#[derive(Debug, Default, Serialize)]
+pub struct Delivered {
+    pub sent: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    /// One line per attempt: `alert N → contact: sent | error`.
+    pub attempts: Vec<String>,
+}
+
+/// The notifiers a config needs, set up once.
+pub struct Notifiers {
+    smtp: Option<email::SmtpNotifier>,
+    timeout: StdDuration,
+}
+
+impl Notifiers {
+    pub fn new(config: &Config) -> Result<Notifiers, AlertError> {
+        let smtp = match &config.alerts.smtp {
+            Some(s) => Some(email::SmtpNotifier::new(s, &config.alerts.from)?),
+            None => None,
+        };
+        let timeout =
+            StdDuration::from_secs(config.alerts.smtp.as_ref().map_or(30, |s| s.timeout_secs));
+        Ok(Notifiers { smtp, timeout })
+    }
+
+    /// Sends one payload to one contact.
+    pub async fn send(&self, contact: &ContactConfig, p: &Payload) -> Result<(), String> {
+        match (&contact.email, &contact.webhook) {
+            (Some(to), _) => {
+                let smtp = self.smtp.as_ref().ok_or("no [alerts.smtp] configured")?;
+                let (subject, text, html) = message::email(p, contact.lang);
+                smtp.send(to, &subject, text, html).await
+            }
+            (None, Some(url)) => {
+                let body = message::webhook(p, contact.lang, contact.format);
+                webhook::post(url, &body, self.timeout).await
+            }
+            (None, None) => Err("contact without email or webhook".into()),
+        }
+    }
+}
+
+/// The wait before try `attempts + 1`: `retry_secs`, doubled per try, at most an hour.
+pub fn backoff(config: &Config, attempts: u32) -> Duration {
+    let secs = config
+        .alerts
+        .retry_secs
+        .saturating_mul(1u64 << attempts.min(20))
+        .min(3600);
+    Duration::seconds(secs as i64)
+}
+
+/// Tries every delivery that is due; a failure is retried later with back-off, and after
+/// `retry_attempts` tries is recorded as failed.
+pub async fn deliver_due(
+    store: &Store,
+    config: &Config,
+    notifiers: &Notifiers,
+    now: DateTime<Utc>,
+) -> Result<Delivered, AlertError> {
+    let mut done = Delivered::default();
+    for (d, _kind, payload) in store.due_deliveries(now).await? {
+        let contact = config
+            .alerts
+            .contact
+            .iter()
+            .find(|c| c.target() == d.contact);
+        let outcome = match (contact, serde_json::from_value::<Payload>(payload)) {
+            (None, _) => Err("the contact is no longer in the config".to_string()),
+            (_, Err(e)) => Err(format!("unreadable alert: {e}")),
+            (Some(c), Ok(p)) => notifiers.send(c, &p).await,
+        };
+        let tries = d.attempts as u32 + 1;
+        match outcome {
+            Ok(()) => {
+                store.record_attempt(d.id, Ok(())).await?;
+                done.sent += 1;
+                done.attempts
+                    .push(format!("alert {} → {}: sent", d.alert_id, d.contact));
+            }
+            Err(e) => {
+                let gone = contact.is_none();
+                let retry_at = (!gone && tries < config.alerts.retry_attempts)
+                    .then(|| Utc::now() + backoff(config, tries - 1));
+                store.record_attempt(d.id, Err((&e, retry_at))).await?;
+                let what = match retry_at {
+                    Some(at) => {
+                        done.retrying += 1;
+                        format!("try {tries} failed, again at {}", at.format("%H:%M:%S"))
+                    }
+                    None => {
+                        done.failed += 1;
+                        format!("FAILED after {tries} tries")
+                    }
+                };
+                let line = format!("alert {} → {}: {what}: {e}", d.alert_id, d.contact);
+                log(line.clone());
+                done.attempts.push(line);
+            }
+        }
+    }
+    Ok(done)
+}
+
+/// One test message through every configured contact, reported per contact (nothing
+/// stored: a test says whether a channel works now).
+pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, AlertError> {
+    let notifiers = Notifiers::new(config)?;
+    let p = Payload {
+        kind: "test".into(),
+        ..Payload::default()
+    };
+    let mut out = Vec::new();
+    for c in &config.alerts.contact {
+        out.push((c.target(), notifiers.send(c, &p).await));
+    }
+    Ok(out)
+}
+
+/// Alerts inside `raqib serve`: evaluated after each sweep and on the digest schedule,
+/// deliveries retried as they fall due. One evaluation at a time.
+pub struct Alerter {
+    config: Config,
+    store: Store,
+    notifiers: Notifiers,
+    busy: tokio::sync::Mutex<()>,
+}
+
+impl Alerter {
+    pub fn new(config: &Config, store: &Store) -> Result<Alerter, AlertError> {
+        Ok(Alerter {
+            notifiers: Notifiers::new(config)?,
+            config: config.clone(),
+            store: store.clone(),
+            busy: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Evaluates the current period and delivers; errors are logged (a later run tries again).
+    pub async fn evaluate(&self, why: &str) {
+        let _one = self.busy.lock().await;
+        let now = Utc::now();
+        match evaluate(
+            &self.store,
+            &self.config,
+            &default_period(&self.config, now),
+            now,
+        )
+        .await
+        {
+            Ok(e) => log(format!(
+                "{why}: {} new alerts for {} ({} unchanged)",
+                e.alerts.len(),
+                e.period,
+                e.unchanged
+            )),
+            Err(e) => log(format!("{why}: evaluation failed: {e}")),
+        }
+        self.deliver_locked().await;
+    }
+
+    async fn deliver_locked(&self) {
+        match deliver_due(&self.store, &self.config, &self.notifiers, Utc::now()).await {
+            Ok(d) if d.sent + d.retrying + d.failed > 0 => log(format!(
+                "deliveries: {} sent, {} to retry, {} failed",
+                d.sent, d.retrying, d.failed
+            )),
+            Ok(_) => {}
+            Err(e) => log(format!("deliveries: {e}")),
+        }
+    }
+
+    /// Until `stop`: the digest schedule, and due retries checked every few seconds.
+    pub async fn run(self: std::sync::Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let digest = self.config.alerts.digest.as_ref().map(|c| {
+            crate::schedule::cron::CronSchedule::parse(&c.0, self.config.alerts.digest_timezone.0)
+                .expect("checked when the config was read")
+        });
+        let tick = StdDuration::from_secs(self.config.alerts.retry_secs.clamp(1, 30));
+        let mut next_digest = digest.as_ref().and_then(|d| d.next_after(Utc::now()));
+        loop {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = tokio::time::sleep(tick) => {}
+            }
+            if let (Some(d), Some(t)) = (&digest, next_digest) {
+                if t <= Utc::now() {
+                    next_digest = d.next_after(Utc::now());
+                    self.evaluate("digest").await;
+                    continue;
+                }
+            }
+            let _one = self.busy.lock().await;
+            self.deliver_locked().await;
+        }
+    }
+}
+
+/// The period alerts look at when none is named: the current month or quarter.
+pub fn default_period(config: &Config, now: DateTime<Utc>) -> Period {
+    match config.alerts.period {
+        crate::config::AlertPeriod::Month => Period::month_of(now),
+        crate::config::AlertPeriod::Quarter => Period::quarter_of(now),
+    }
+}
+
+fn log(line: String) {
+    eprintln!(
+        "{} alert: {line}",
+        crate::probe::utc_millis::format(&Utc::now())
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flag_is_news_once_then_only_if_worse_or_of_another_class() {
+        let last = (Some("provisional".to_string()), Some(55.0));
+        assert!(news(None, "provisional", Some(55.0)));
+        assert!(!news(Some(&last), "provisional", Some(55.0)));
+        assert!(
+            !news(Some(&last), "provisional", Some(54.98)),
+            "rounding is not news"
+        );
+        assert!(
+            !news(Some(&last), "provisional", Some(58.0)),
+            "better is not news"
+        );
+        assert!(news(Some(&last), "provisional", Some(50.0)));
+        assert!(news(Some(&last), "confirmed", Some(55.0)));
+        assert!(news(Some(&last), "critical", None));
+    }
+
+    #[test]
+    fn backoff_doubles_from_retry_secs_up_to_an_hour() {
+        let mut c = Config::default();
+        c.alerts.retry_secs = 60;
+        let waits: Vec<i64> = (0..8).map(|a| backoff(&c, a).num_seconds()).collect();
+        assert_eq!(waits, [60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+}
