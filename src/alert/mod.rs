@@ -158,21 +158,9 @@ pub async fn evaluate(
         };
         let kind = match cases::status(&case, now) {
             CaseStatus::Overdue => "escalation",
-            // Only a case leadership was told about is reported resolved.
-            CaseStatus::Closed
-                if store
-                    .last_alert(
-                        "flag",
-                        &case.centre,
-                        &case.channel,
-                        Some(&case.period),
-                        None,
-                    )
-                    .await?
-                    .is_some() =>
-            {
-                "resolved"
-            }
+            // Only a case leadership was told about is reported resolved (a case is kept on
+            // the phone channel; a critical flag that opened it may have been alerted on web).
+            CaseStatus::Closed if alerted(store, &case).await? => "resolved",
             _ => continue,
         };
         let sent = store
@@ -201,6 +189,19 @@ pub async fn evaluate(
             .push(store_alert(store, &payload, case.score, Some(case.id), &to).await?);
     }
     Ok(done)
+}
+
+/// Whether a flag alert went out for the centre and period a case was opened for.
+async fn alerted(store: &Store, case: &Case) -> Result<bool, StoreError> {
+    for channel in ["phone", "web"] {
+        let last = store
+            .last_alert("flag", &case.centre, channel, Some(&case.period), None)
+            .await?;
+        if last.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether a flag is news after the last alert for its centre, channel and period (class

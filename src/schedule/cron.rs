@@ -102,7 +102,7 @@ impl CronSchedule {
     /// The first fire time strictly after `t`.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.cron
-            .find_next_occurrence(&t.with_timezone(&self.tz), false)
+            .find_next_occurrence(&whole_second(t).with_timezone(&self.tz), false)
             .ok()
             .map(|d| d.with_timezone(&Utc))
     }
@@ -117,11 +117,18 @@ impl CronSchedule {
     ) -> Option<DateTime<Utc>> {
         let last = self
             .cron
-            .find_previous_occurrence(&now.with_timezone(&self.tz), true)
+            .find_previous_occurrence(&whole_second(now).with_timezone(&self.tz), true)
             .ok()?
             .with_timezone(&Utc);
         (last > since && now - last <= grace).then_some(last)
     }
+}
+
+/// `t` without its fraction of a second: croner keeps part of a fraction it is given in the
+/// fire times it returns (a missed 05:00 came back as 05:00:00.001), and fire times are whole
+/// seconds.
+fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
 }
 
 /// Whether a field uses croner's L or W (a day name like `WED` or `JUL` is fine).
@@ -287,5 +294,15 @@ mod tests {
         );
         let ran = at(amman, "2026-11-22 02:00");
         assert_eq!(s.missed(ran, now, Duration::hours(1)), None, "already ran");
+        // A clock reading with a fraction of a second still gives whole-second fire times.
+        for ms in [1, 123, 999] {
+            let now = now + Duration::milliseconds(ms);
+            assert_eq!(
+                s.missed(last_run, now, Duration::hours(1)),
+                Some(at(amman, "2026-11-22 02:00")),
+                "{ms} ms"
+            );
+            assert_eq!(s.next_after(now), Some(at(amman, "2026-11-23 02:00")));
+        }
     }
 }
