@@ -155,6 +155,9 @@ pub struct ScheduleConfig {
     pub agency: Option<String>,
     /// Only this region's centres.
     pub region: Option<String>,
+    /// Only centres carrying every one of these tags (the registry's `tags` column).
+    #[serde(default)]
+    pub tags: Vec<String>,
     /// Phone: a centre closed when the schedule fires is skipped or deferred to its next window.
     #[serde(default)]
     pub when_closed: WhenClosedCfg,

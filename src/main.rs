@@ -261,7 +261,7 @@ Example config:
   cron = \"0 9 * * SUN-THU\"
   timezone = \"Asia/Amman\"
   channel = \"phone\"
-  centres = \"jo-*\"
+  centres = \"jo-*\"        # also agency = .., region = .., tags = [..]
   when_closed = \"defer\"";
 
 const PERIOD_HELP: &str = "\
@@ -280,7 +280,7 @@ Examples:
 enum CentresCmd {
     /// Load centres from a CSV file (all rows or none); existing ids are updated
     Import {
-        /// CSV with columns id,name_ar,name_en,agency,region,timezone,hours,phones,websites
+        /// CSV with columns id,name_ar,name_en,agency,region,timezone,hours,phones,websites[,tags]
         file: PathBuf,
         /// Print the outcome as JSON
         #[arg(long)]
@@ -1476,7 +1476,10 @@ fn print_centres(centres: &[Centre]) {
             c.websites.len(),
             c.hours
         );
-        println!("{:<24} {}", "", c.name_ar);
+        match c.tags.is_empty() {
+            true => println!("{:<24} {}", "", c.name_ar),
+            false => println!("{:<24} {}  [{}]", "", c.name_ar, c.tags.join(";")),
+        }
     }
     println!("{} centres", centres.len());
 }

@@ -21,6 +21,10 @@ pub const COLUMNS: [&str; 9] = [
     "id", "name_ar", "name_en", "agency", "region", "timezone", "hours", "phones", "websites",
 ];
 
+/// Columns a file may add: `tags`, words separated by `;` (e.g. `urban;pilot`), that
+/// `[[schedule]] tags` select on.
+pub const OPTIONAL_COLUMNS: [&str; 1] = ["tags"];
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Centre {
     pub id: String,
@@ -35,6 +39,9 @@ pub struct Centre {
     pub phones: Vec<String>,
     /// Absolute http(s) URLs.
     pub websites: Vec<String>,
+    /// Free labels for selecting centres in schedules (`urban`, `pilot`, `carrier=mobile`).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
 
 impl Centre {
@@ -364,7 +371,10 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
             COLUMNS.join(",")
         )));
     }
-    let unknown: Vec<_> = headers.iter().filter(|h| !COLUMNS.contains(h)).collect();
+    let unknown: Vec<_> = headers
+        .iter()
+        .filter(|h| !COLUMNS.contains(h) && !OPTIONAL_COLUMNS.contains(h))
+        .collect();
     if !unknown.is_empty() {
         return Err(header_err(format!(
             "unknown column(s) {}",
@@ -407,7 +417,13 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
             });
             continue;
         }
-        let field = |name: &str| record.get(index[name]).unwrap_or("").to_string();
+        let field = |name: &str| {
+            index
+                .get(name)
+                .and_then(|&i| record.get(i))
+                .unwrap_or("")
+                .to_string()
+        };
         let id = field("id");
         if let Err(e) = check_id(&id) {
             problems.push(e);
@@ -449,6 +465,14 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
         if phones.is_empty() && websites.is_empty() {
             problems.push("neither phones nor websites: nothing to audit".into());
         }
+        let tags = split_list(&field("tags"));
+        for t in &tags {
+            if t.chars().any(|c| c.is_whitespace() || c == ',') {
+                problems.push(format!(
+                    "tags: '{t}' has a space or comma (separate tags with ;)"
+                ));
+            }
+        }
         match (problems.is_empty(), hours) {
             (true, Some(hours)) => centres.push(Centre {
                 id,
@@ -460,6 +484,7 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 hours,
                 phones,
                 websites,
+                tags,
             }),
             _ => bad.push(RowError {
                 row,
@@ -630,5 +655,24 @@ mod tests {
     fn sample_centres_are_valid() {
         let c = parse_csv(SAMPLE_CSV.as_bytes(), "config/centres.csv").unwrap();
         assert!(c.len() >= 10);
+    }
+
+    #[test]
+    fn an_optional_tags_column_is_read_and_checked() {
+        let head = "id,name_ar,name_en,agency,region,timezone,hours,phones,websites,tags\n";
+        let ok = format!(
+            "{head}a,م,A,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,,urban; pilot\n\
+             b,م,B,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,,\n"
+        );
+        let c = parse_csv(ok.as_bytes(), "t.csv").unwrap();
+        assert_eq!(c[0].tags, ["urban", "pilot"]);
+        assert!(c[1].tags.is_empty());
+        let bad =
+            format!("{head}a,م,A,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,,north east\n");
+        let e = parse_csv(bad.as_bytes(), "t.csv").unwrap_err().to_string();
+        assert!(
+            e.contains("row 2") && e.contains("'north east' has a space"),
+            "{e}"
+        );
     }
 }

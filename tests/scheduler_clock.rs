@@ -13,20 +13,21 @@ fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
 }
 
-const CENTRES: &str = "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
-    ry,م,Riyadh,A,R,Asia/Riyadh,Sun-Thu 08:00-14:30,+966110000001,\n\
-    ae,م,Dubai,A,R,Asia/Dubai,Mon-Fri 07:30-14:30,+97140000001;+97140000002,\n\
-    am,م,Amman,A,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000001,\n\
-    qa,م,Doha,A,R,Asia/Qatar,Sun-Thu 07:00-13:00,+97440000001,\n\
-    bh,م,Manama,A,R,Asia/Bahrain,Sun-Thu 07:00-14:00,+97317000001,\n\
-    ln,م,London,A,R,Europe/London,Mon-Fri 09:00-17:00,+442070000001,\n\
-    nt,م,Night,A,R,Asia/Riyadh,Sun-Sat 22:00-02:00,+966110000002,\n";
+const CENTRES: &str = "id,name_ar,name_en,agency,region,timezone,hours,phones,websites,tags\n\
+    ry,م,Riyadh,A,R,Asia/Riyadh,Sun-Thu 08:00-14:30,+966110000001,,gulf;pilot\n\
+    ae,م,Dubai,A,R,Asia/Dubai,Mon-Fri 07:30-14:30,+97140000001;+97140000002,,gulf\n\
+    am,م,Amman,A,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000001,,\n\
+    qa,م,Doha,A,R,Asia/Qatar,Sun-Thu 07:00-13:00,+97440000001,,gulf;pilot\n\
+    bh,م,Manama,A,R,Asia/Bahrain,Sun-Thu 07:00-14:00,+97317000001,,gulf\n\
+    ln,م,London,A,R,Europe/London,Mon-Fri 09:00-17:00,+442070000001,,\n\
+    nt,م,Night,A,R,Asia/Riyadh,Sun-Sat 22:00-02:00,+966110000002,,\n";
 
 const SCHEDULES: &str = "[guard]\nallow_prefixes = []\n\
     [serve]\ncall_margin_secs = 120\n\
     [holidays]\nQA = [\"2026-11-29\"]\n\
     [[schedule]]\nname = \"skip\"\ncron = \"0 8 * * SUN\"\ntimezone = \"Asia/Riyadh\"\nchannel = \"phone\"\nspread_minutes = 60\n\
-    [[schedule]]\nname = \"defer\"\ncron = \"0 8 * * SUN\"\ntimezone = \"Asia/Riyadh\"\nchannel = \"phone\"\nwhen_closed = \"defer\"\nspread_minutes = 60\n";
+    [[schedule]]\nname = \"defer\"\ncron = \"0 8 * * SUN\"\ntimezone = \"Asia/Riyadh\"\nchannel = \"phone\"\nwhen_closed = \"defer\"\nspread_minutes = 60\n\
+    [[schedule]]\nname = \"pilot\"\ncron = \"0 8 * * SUN\"\ntimezone = \"Asia/Riyadh\"\nchannel = \"phone\"\nwhen_closed = \"defer\"\ntags = [\"gulf\", \"pilot\"]\n";
 
 async fn store_with_centres(dir: &std::path::Path) -> Store {
     let store = Store::open_data_dir(dir).await.unwrap();
@@ -91,7 +92,7 @@ async fn a_friday_morning_in_the_gulf_plans_each_centre_in_its_own_hours() {
     // Friday 27 November 2026, 06:00 UTC: 09:00 in Riyadh, Amman, Doha and Manama (weekend
     // there), 10:00 in Dubai (open: a Saturday–Sunday weekend), 06:00 in London (not yet open).
     let now = utc("2026-11-27T06:00:00Z");
-    let jobs = plan_at(&store, SCHEDULES, now, &["skip", "defer"]).await;
+    let jobs = plan_at(&store, SCHEDULES, now, &["skip", "defer", "pilot"]).await;
     // Skip: only the centre open now, both its numbers, inside the 60-minute spread.
     let skip: Vec<_> = jobs.iter().filter(|j| j.0 == "skip").collect();
     assert_eq!(skip.len(), 2, "{skip:#?}");
@@ -141,7 +142,15 @@ async fn a_friday_morning_in_the_gulf_plans_each_centre_in_its_own_hours() {
         "2026-11-27T19:00:00Z",
         "2026-11-27T20:00:00Z"
     ));
-    assert_eq!(jobs.len(), 2 + 2 + 6, "{jobs:#?}");
+    // Tags: only the centres carrying both `gulf` and `pilot`.
+    let mut pilot: Vec<_> = jobs
+        .iter()
+        .filter(|j| j.0 == "pilot")
+        .map(|j| &j.1[..])
+        .collect();
+    pilot.sort();
+    assert_eq!(pilot, ["qa", "ry"]);
+    assert_eq!(jobs.len(), 2 + 2 + 6 + 2, "{jobs:#?}");
     store.close().await;
 }
 

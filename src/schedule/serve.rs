@@ -64,6 +64,7 @@ fn selects(s: &ScheduleConfig, c: &Centre) -> bool {
     glob_match(&s.centres, &c.id)
         && s.agency.as_ref().is_none_or(|a| a == &c.agency)
         && s.region.as_ref().is_none_or(|r| r == &c.region)
+        && s.tags.iter().all(|t| c.tags.contains(t))
 }
 
 /// One line per event on stderr, for the service's log.

@@ -312,12 +312,12 @@ impl Store {
                 .map_err(q("look up centre"))?
                 .is_some();
             sqlx::query(
-                "INSERT INTO centres (id, name_ar, name_en, agency, region, timezone, hours, phones, websites, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                "INSERT INTO centres (id, name_ar, name_en, agency, region, timezone, hours, phones, websites, updated_at, tags)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (id) DO UPDATE SET name_ar = excluded.name_ar, name_en = excluded.name_en,
                    agency = excluded.agency, region = excluded.region, timezone = excluded.timezone,
                    hours = excluded.hours, phones = excluded.phones, websites = excluded.websites,
-                   updated_at = excluded.updated_at",
+                   updated_at = excluded.updated_at, tags = excluded.tags",
             )
             .bind(&c.id)
             .bind(&c.name_ar)
@@ -329,6 +329,7 @@ impl Store {
             .bind(serde_json::to_string(&c.phones).unwrap_or_default())
             .bind(serde_json::to_string(&c.websites).unwrap_or_default())
             .bind(&now)
+            .bind(serde_json::to_string(&c.tags).unwrap_or_default())
             .execute(&mut *tx)
             .await
             .map_err(q("upsert centre"))?;
@@ -344,7 +345,7 @@ impl Store {
 
     pub async fn centres(&self) -> Result<Vec<Centre>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites
+            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites, tags
              FROM centres ORDER BY id",
         )
         .fetch_all(&self.pool)
@@ -355,7 +356,7 @@ impl Store {
 
     pub async fn centre(&self, id: &str) -> Result<Option<Centre>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites
+            "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites, tags
              FROM centres WHERE id = $1",
         )
         .bind(id)
@@ -857,5 +858,6 @@ fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {
         hours: get(6)?.parse().map_err(corrupt)?,
         phones: serde_json::from_str(&get(7)?).map_err(|e| corrupt(e.to_string()))?,
         websites: serde_json::from_str(&get(8)?).map_err(|e| corrupt(e.to_string()))?,
+        tags: serde_json::from_str(&get(9)?).map_err(|e| corrupt(e.to_string()))?,
     })
 }
