@@ -9,6 +9,7 @@ pub mod config;
 pub mod lab;
 pub mod probe;
 pub mod registry;
+pub mod report;
 pub mod rng;
 pub mod schedule;
 pub mod score;

@@ -102,6 +102,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// A period's report for leadership: summary, bands, flagged centres, trends against the
+    /// period before, per-agency table and a row per centre
+    #[command(after_help = REPORT_HELP)]
+    Report {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// csv (UTF-8 with BOM: opens in Excel with Arabic intact) or json
+        #[arg(long, value_enum)]
+        format: ReportFormat,
+        /// Language of the CSV's header and words
+        #[arg(long, value_enum, default_value = "ar")]
+        lang: ReportLang,
+        /// Write to this file instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Serve the simulated lab centres on loopback until interrupted
     Lab,
     /// Show stored results, oldest first
@@ -364,6 +380,27 @@ registry (or --unlisted), matching [guard] allow_prefixes, under the daily cap. 
 not a number needs --unlisted.\n\nOutcomes: answered, busy (486/600), no_answer (ring timeout, \
 cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable (no response), \
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportLang {
+    Ar,
+    En,
+}
+
+const REPORT_HELP: &str = "\
+Reads scores, trends and cases as stored (it never opens or closes a case). \"Improved after
+feedback\" counts centres with a follow-up case for an earlier period whose phone score
+improved against the period before. HTML and PDF reports come with the dashboard.
+
+Examples:
+  raqib report --period 2026-Q4 --format csv --lang ar --out q4.csv
+  raqib report --period 2026-11 --agency 'Civil Status Department' --format json";
 
 #[derive(Subcommand)]
 enum AlertsCmd {
@@ -746,6 +783,58 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             };
             server.run(&run, stop).await?;
+        }
+        Command::Report {
+            period,
+            format,
+            lang,
+            out,
+        } => {
+            let p = period.period()?;
+            let store = ctx.store().await?;
+            let r = raqib::report::build(
+                &store,
+                &ctx.config.scoring,
+                &p,
+                period.agency.as_deref(),
+                Utc::now(),
+            )
+            .await?;
+            let bytes = match format {
+                ReportFormat::Json => {
+                    let mut b = serde_json::to_vec_pretty(&r)?;
+                    b.push(b'\n');
+                    b
+                }
+                ReportFormat::Csv => {
+                    let lang = match lang {
+                        ReportLang::Ar => raqib::report::Lang::Ar,
+                        ReportLang::En => raqib::report::Lang::En,
+                    };
+                    raqib::report::csv(&r, lang)?
+                }
+            };
+            match out {
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&bytes)?;
+                }
+                Some(path) => {
+                    // Written beside the target and renamed: a reader never sees half a report.
+                    let tmp = path.with_extension("partial");
+                    std::fs::write(&tmp, &bytes)
+                        .with_context(|| format!("cannot write {}", tmp.display()))?;
+                    std::fs::rename(&tmp, &path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!(
+                        "report {}: {} centres, {} flagged → {}",
+                        r.period,
+                        r.summary.centres,
+                        r.summary.flagged,
+                        path.display()
+                    );
+                }
+            }
         }
         Command::Alerts { cmd, limit, json } => match cmd {
             None => {

@@ -210,28 +210,15 @@ pub fn trends(
 ) -> (Vec<serde_json::Value>, serde_json::Value) {
     let mut rows = Vec::new();
     let mut per_agency: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
-    for a in after {
-        let Some(b) = before.iter().find(|b| b.centre == a.centre) else {
-            continue;
-        };
-        let key = format!("{}/{}/{}", a.centre, b.period, a.period);
-        let phone = score::trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k);
-        let web = score::trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k);
-        let counts = per_agency.entry(a.agency.clone()).or_default();
-        match phone.trend {
+    for t in score::centre_trends(after, before, k) {
+        let counts = per_agency.entry(t.agency.clone()).or_default();
+        match t.phone.trend {
             Some(score::Trend::Improved) => counts[0] += 1,
             Some(score::Trend::Declined) => counts[1] += 1,
             Some(score::Trend::Unchanged) => counts[2] += 1,
             None => {}
         }
-        rows.push(json!({
-            "centre": a.centre,
-            "agency": a.agency,
-            "period": a.period,
-            "against": b.period,
-            "phone": phone,
-            "web": web,
-        }));
+        rows.push(json!(t));
     }
     let agencies = per_agency
         .into_iter()

@@ -618,6 +618,41 @@ pub struct ChannelTrend {
     pub band_after: Option<Band>,
 }
 
+/// One centre's trends between two periods, phone and web.
+#[derive(Debug, Clone, Serialize)]
+pub struct CentreTrend {
+    pub centre: String,
+    pub agency: String,
+    pub period: String,
+    pub against: String,
+    pub phone: ChannelTrend,
+    pub web: ChannelTrend,
+}
+
+/// The trends of every centre scored in both `after` and `before` (the bootstrap keyed by
+/// centre and both periods, so `raqib trends` and reports give the same numbers).
+pub fn centre_trends(
+    after: &[CentreScores],
+    before: &[CentreScores],
+    k: &ScoringConfig,
+) -> Vec<CentreTrend> {
+    after
+        .iter()
+        .filter_map(|a| {
+            let b = before.iter().find(|b| b.centre == a.centre)?;
+            let key = format!("{}/{}/{}", a.centre, b.period, a.period);
+            Some(CentreTrend {
+                centre: a.centre.clone(),
+                agency: a.agency.clone(),
+                period: a.period.clone(),
+                against: b.period.clone(),
+                phone: trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k),
+                web: trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k),
+            })
+        })
+        .collect()
+}
+
 /// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in
 /// mirror; otherwise unchanged (SCORING.md §4).
 pub fn trend(after: &Sample, before: &Sample, key: &str, k: &ScoringConfig) -> ChannelTrend {
