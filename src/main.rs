@@ -108,10 +108,11 @@ enum Command {
     Report {
         #[command(flatten)]
         period: PeriodArgs,
-        /// csv (UTF-8 with BOM: opens in Excel with Arabic intact) or json
+        /// html, pdf (printed by the configured Chromium), csv (UTF-8 with BOM: opens in
+        /// Excel with Arabic intact) or json
         #[arg(long, value_enum)]
         format: ReportFormat,
-        /// Language of the CSV's header and words
+        /// Language of the HTML, PDF and CSV (Arabic is right to left)
         #[arg(long, value_enum, default_value = "ar")]
         lang: ReportLang,
         /// Write to this file instead of standard output
@@ -383,6 +384,8 @@ failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own faul
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ReportFormat {
+    Html,
+    Pdf,
     Csv,
     Json,
 }
@@ -396,10 +399,11 @@ enum ReportLang {
 const REPORT_HELP: &str = "\
 Reads scores, trends and cases as stored (it never opens or closes a case). \"Improved after
 feedback\" counts centres with a follow-up case for an earlier period whose phone score
-improved against the period before. HTML and PDF reports come with the dashboard.
+improved against the period before.
 
 Examples:
-  raqib report --period 2026-Q4 --format csv --lang ar --out q4.csv
+  raqib report --period 2026-Q4 --format pdf --lang ar --out q4.pdf
+  raqib report --period 2026-Q4 --format csv --lang en --out q4.csv
   raqib report --period 2026-11 --agency 'Civil Status Department' --format json";
 
 #[derive(Subcommand)]
@@ -800,19 +804,22 @@ async fn run(cli: Cli) -> Result<()> {
                 Utc::now(),
             )
             .await?;
+            let lang = match lang {
+                ReportLang::Ar => raqib::report::Lang::Ar,
+                ReportLang::En => raqib::report::Lang::En,
+            };
             let bytes = match format {
+                ReportFormat::Html => raqib::report::html::render(&r, lang).into_bytes(),
+                ReportFormat::Pdf => {
+                    let html = raqib::report::html::render(&r, lang);
+                    raqib::report::pdf::print(&ctx.config.browser.path, &html).await?
+                }
                 ReportFormat::Json => {
                     let mut b = serde_json::to_vec_pretty(&r)?;
                     b.push(b'\n');
                     b
                 }
-                ReportFormat::Csv => {
-                    let lang = match lang {
-                        ReportLang::Ar => raqib::report::Lang::Ar,
-                        ReportLang::En => raqib::report::Lang::En,
-                    };
-                    raqib::report::csv(&r, lang)?
-                }
+                ReportFormat::Csv => raqib::report::csv(&r, lang)?,
             };
             match out {
                 None => {

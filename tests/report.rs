@@ -183,6 +183,63 @@ fn csv_and_json_reports_for_leadership() {
     ));
     assert!(en.contains("centre,name,agency,phone score"));
     assert!(en.contains("'=Weak centre"), "{en}");
+    // HTML in Arabic: right to left, every section, the chart, names escaped.
+    let html = ok(&raqib(
+        &config,
+        &data,
+        &["report", "--period", &month, "--format", "html"],
+    ));
+    assert!(html.contains("<html lang=\"ar\" dir=\"rtl\">"));
+    for id in ["summary", "bands", "flagged", "agencies", "centres"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "no {id}");
+    }
+    assert!(
+        html.contains("<svg") && html.contains("المراكز المرصودة") && html.contains("مركز ضعيف")
+    );
+    // PDF in English, printed by Chromium, read back with pdftotext.
+    if peers::have("pdftotext", "poppler-utils") {
+        let pdf = dir.path().join("r.pdf");
+        ok(&raqib(
+            &config,
+            &data,
+            &[
+                "report",
+                "--period",
+                &month,
+                "--format",
+                "pdf",
+                "--lang",
+                "en",
+                "--out",
+                pdf.to_str().unwrap(),
+            ],
+        ));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
+        let text = std::process::Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        // Table cells wrap: compare with runs of white space made one space.
+        let text = String::from_utf8_lossy(&text.stdout)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for want in [
+            "raqib report",
+            "Summary",
+            "Phone bands",
+            "Flagged centres",
+            "Agencies",
+            "All centres",
+            "=Weak centre",
+            "Better centre",
+            "Improved after feedback",
+        ] {
+            assert!(text.contains(want), "no {want:?} in the PDF text:\n{text}");
+        }
+    }
     // Another agency's report is empty, not an error.
     let other: Value = serde_json::from_str(&ok(&raqib(
         &config,

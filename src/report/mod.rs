@@ -1,6 +1,10 @@
 //! Reports a minister's office can read: a period's summary, bands, flagged centres, trends
 //! and per-agency tables, as JSON or as a CSV that Excel opens with Arabic intact (UTF-8 with a
-//! byte-order mark, CRLF, formula-like text neutralised). HTML and PDF come later (issue 7).
+//! byte-order mark, CRLF, formula-like text neutralised), as an HTML page (Arabic right to
+//! left or English, SVG charts) and as that page printed to PDF by Chromium.
+
+pub mod html;
+pub mod pdf;
 
 use std::collections::BTreeMap;
 
@@ -21,6 +25,8 @@ pub enum ReportError {
     Store(#[from] StoreError),
     #[error("writing the CSV: {0}")]
     Csv(String),
+    #[error("printing the PDF: {0}")]
+    Pdf(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

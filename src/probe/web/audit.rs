@@ -741,27 +741,8 @@ async fn open_tab(browser: &Browser) -> Result<Tab, CdpError> {
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let target = browser
-        .call(
-            "Target.createTarget",
-            json!({"url": "about:blank", "browserContextId": context}),
-            None,
-        )
-        .await?;
-    let attached = browser
-        .call(
-            "Target.attachToTarget",
-            json!({"targetId": target["targetId"], "flatten": true}),
-            None,
-        )
-        .await?;
-    Ok(Tab {
-        context,
-        session: attached["sessionId"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    })
+    let session = browser.new_page(Some(&context)).await?;
+    Ok(Tab { context, session })
 }
 
 /// Events counted while a page loads and is audited.

@@ -200,6 +200,27 @@ impl Browser {
         })
     }
 
+    /// Opens a blank page (in browser context `context` when given) and attaches to it with a
+    /// flat session: the session id.
+    pub async fn new_page(&self, context: Option<&str>) -> Result<String, CdpError> {
+        let mut params = json!({"url": "about:blank"});
+        if let Some(c) = context {
+            params["browserContextId"] = json!(c);
+        }
+        let target = self.call("Target.createTarget", params, None).await?;
+        let attached = self
+            .call(
+                "Target.attachToTarget",
+                json!({"targetId": target["targetId"], "flatten": true}),
+                None,
+            )
+            .await?;
+        Ok(attached["sessionId"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+
     /// Routes the events of `session` to the returned receiver until [`detach`](Self::detach).
     pub fn subscribe(&self, session: &str) -> mpsc::UnboundedReceiver<Event> {
         let (tx, rx) = mpsc::unbounded_channel();

@@ -8,7 +8,7 @@
 
 pub mod a11y;
 pub mod audit;
-mod cdp;
+pub(crate) mod cdp;
 pub mod crawl;
 mod hop;
 pub mod tls;
