@@ -13,4 +13,5 @@ pub mod report;
 pub mod rng;
 pub mod schedule;
 pub mod score;
+pub mod server;
 pub mod store;

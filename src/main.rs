@@ -79,7 +79,13 @@ enum Command {
         /// Also fire this schedule once at start-up (repeatable)
         #[arg(long, value_name = "NAME")]
         run: Vec<String>,
+        /// Also serve the JSON API here (e.g. 127.0.0.1:8080); tokens from `raqib users token`
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
     },
+    /// Users of the API and their tokens (roles viewer, auditor, admin)
+    #[command(subcommand)]
+    Users(UsersCmd),
     /// Past and running sweeps, newest first, with their progress
     Sweeps {
         /// At most this many
@@ -381,6 +387,37 @@ registry (or --unlisted), matching [guard] allow_prefixes, under the daily cap. 
 not a number needs --unlisted.\n\nOutcomes: answered, busy (486/600), no_answer (ring timeout, \
 cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable (no response), \
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
+
+#[derive(Subcommand)]
+enum UsersCmd {
+    /// Add a user
+    Add {
+        name: String,
+        /// viewer (reads), auditor (also probes and labels), admin (also manages users)
+        #[arg(long, value_enum)]
+        role: UserRole,
+    },
+    /// Remove a user and revoke their tokens
+    Remove { name: String },
+    /// Make a new API token for a user: printed once, stored only as its SHA-256
+    Token {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Users with their roles and token counts
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum UserRole {
+    Viewer,
+    Auditor,
+    Admin,
+}
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ReportFormat {
@@ -764,7 +801,8 @@ async fn run(cli: Cli) -> Result<()> {
                 print_results(&results, &scoring);
             }
         }
-        Command::Serve { run } => {
+        Command::Users(cmd) => users_cmd(&ctx.store().await?, cmd).await?,
+        Command::Serve { run, listen } => {
             for name in &run {
                 if !ctx.config.schedule.iter().any(|s| &s.name == name) {
                     return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
@@ -776,6 +814,10 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             let store = ctx.store().await?;
+            if let Some(addr) = listen {
+                let bound = raqib::server::start(addr, ctx.config.clone(), store.clone()).await?;
+                eprintln!("serve: API on http://{bound}");
+            }
             let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store).await?;
             let stop = async {
                 let mut term =
@@ -1586,6 +1628,60 @@ fn truncate(s: &str, n: usize) -> String {
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }
+}
+
+async fn users_cmd(store: &Store, cmd: UsersCmd) -> Result<()> {
+    match cmd {
+        UsersCmd::Add { name, role } => {
+            if name.trim().is_empty() || name.chars().any(char::is_whitespace) {
+                return Err(bad("a user name is one word"));
+            }
+            let role = match role {
+                UserRole::Viewer => "viewer",
+                UserRole::Auditor => "auditor",
+                UserRole::Admin => "admin",
+            };
+            if !store.add_user(&name, role).await? {
+                return Err(bad(format!("user '{name}' exists")));
+            }
+            println!("user {name} added ({role})");
+        }
+        UsersCmd::Remove { name } => {
+            if !store.remove_user(&name).await? {
+                return Err(bad(format!("no user '{name}'")));
+            }
+            println!("user {name} removed; their tokens no longer work");
+        }
+        UsersCmd::Token { name, json } => {
+            let mut raw = [0u8; 32];
+            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw)
+                .map_err(|_| anyhow::anyhow!("no randomness for a token"))?;
+            use base64::Engine;
+            let token = format!(
+                "rq_{}",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+            );
+            if !store.add_token(&name, &token).await? {
+                return Err(bad(format!("no user '{name}'")));
+            }
+            if json {
+                println!("{}", serde_json::json!({"user": name, "token": token}));
+            } else {
+                println!("{token}");
+                eprintln!("(shown once: raqib keeps only its SHA-256)");
+            }
+        }
+        UsersCmd::List { json } => {
+            for u in store.users().await? {
+                if json {
+                    println!("{}", serde_json::to_string(&u)?);
+                } else {
+                    println!("{:<24} {:<8} {} tokens", u.name, u.role, u.tokens);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_sweeps(sweeps: &[raqib::store::Sweep], json: bool) -> Result<()> {

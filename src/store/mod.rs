@@ -7,6 +7,7 @@
 //! reads while a sweep writes.
 
 pub mod alerts;
+pub mod users;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
