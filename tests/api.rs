@@ -81,6 +81,13 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
         &["users", "add", "root", "--role", "viewer"],
     );
     assert_eq!(dup.status.code(), Some(2));
+    // Seven stored results, one a day in October (their content does not matter to the
+    // results endpoint; the scores asked for below are of November).
+    let result = serde_json::json!({"target": "+96265000101", "outcome": "busy"});
+    let days: Vec<_> = (1..=7)
+        .map(|d| (&result, format!("2026-10-{d:02}")))
+        .collect();
+    peers::copy_results(&data, "a", &days);
     let viewer = token(&config, &data, "minister");
     let admin = token(&config, &data, "root");
     assert!(viewer.starts_with("rq_") && viewer.len() > 40 && viewer != admin);
@@ -134,10 +141,28 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
         ),
         (Some(1), Some("a"))
     );
-    let (status, results) = get(port, "/api/results?limit=5&offset=0", Some(&viewer));
+    // Pages of results, newest first.
+    let page = |q: &str| {
+        let (status, v) = get(port, &format!("/api/results?{q}"), Some(&viewer));
+        assert_eq!(status, 200, "{v}");
+        let days: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["started_at"].as_str().unwrap()[..10].to_string())
+            .collect();
+        (days, v["next_offset"].as_i64())
+    };
+    let (first, next) = page("limit=5");
+    assert_eq!(first[0], "2026-10-07");
+    assert_eq!((first.len(), next), (5, Some(5)));
+    let (rest, next) = page("limit=5&offset=5");
     assert_eq!(
-        (status, results["total"].as_u64(), results["limit"].as_u64()),
-        (200, Some(0), Some(5))
+        (rest, next),
+        (
+            vec!["2026-10-02".to_string(), "2026-10-01".to_string()],
+            None
+        )
     );
     assert_eq!(get(port, "/api/results?limit=x", Some(&viewer)).0, 400);
     let (status, scores) = get(port, "/api/scores?period=2026-11", Some(&viewer));

@@ -89,6 +89,7 @@ pub async fn evaluate(
     let scores = load::period_scores(store, period, k).await?;
     cases::sync(store, &scores, period, k, now).await?;
     let centres = store.centres().await?;
+    let labels = load::labels(store).await?;
     let mut done = Evaluated {
         period: period.label.clone(),
         ..Evaluated::default()
@@ -115,7 +116,7 @@ pub async fn evaluate(
                 continue;
             }
             let worst_calls = if channel == "phone" {
-                worst_calls(store, config, &s.centre, period).await?
+                worst_calls(store, config, &labels, &s.centre, period).await?
             } else {
                 Vec::new()
             };
@@ -276,6 +277,7 @@ async fn store_alert(
 async fn worst_calls(
     store: &Store,
     config: &Config,
+    labels: &std::collections::HashMap<i64, crate::score::rules::Label>,
     centre: &str,
     period: &Period,
 ) -> Result<Vec<WorstCall>, AlertError> {
@@ -288,7 +290,6 @@ async fn worst_calls(
             ..ResultFilter::default()
         })
         .await?;
-    let labels = load::labels(store).await?;
     let mut calls = Vec::new();
     for r in &results {
         let scored =

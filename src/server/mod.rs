@@ -182,23 +182,23 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
     };
     let limit = num("limit", 100, 1000)?.max(1);
     let offset = num("offset", 0, i64::MAX)?;
-    let all = app
+    let items: Vec<Value> = app
         .store
         .results(&ResultFilter {
             centre_id: param(req, "centre"),
+            limit: Some(limit),
+            offset: Some(offset),
+            newest_first: true,
             ..ResultFilter::default()
         })
         .await
-        .map_err(internal)?;
-    let total = all.len();
-    let items: Vec<Value> = all
+        .map_err(internal)?
         .iter()
-        .rev()
-        .skip(offset as usize)
-        .take(limit as usize)
         .map(|r| r.to_json())
         .collect();
-    Ok(json!({"items": items, "total": total, "offset": offset, "limit": limit}))
+    // A full page may have a next one; no COUNT over a table that only grows.
+    let next = (items.len() as i64 == limit).then_some(offset + limit);
+    Ok(json!({"items": items, "offset": offset, "limit": limit, "next_offset": next}))
 }
 
 async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answer {

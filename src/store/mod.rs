@@ -108,6 +108,10 @@ pub struct ResultFilter {
     pub id: Option<i64>,
     pub sweep_id: Option<i64>,
     pub limit: Option<i64>,
+    /// Skip this many (only with `limit`).
+    pub offset: Option<i64>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
 }
 
 /// An auditor's label about to be stored.
@@ -605,9 +609,15 @@ impl Store {
         if f.sweep_id.is_some() {
             sql += &format!(" AND sweep_id = {}", next());
         }
-        sql += " ORDER BY started_at, id";
+        sql += match f.newest_first {
+            true => " ORDER BY started_at DESC, id DESC",
+            false => " ORDER BY started_at, id",
+        };
         if f.limit.is_some() {
             sql += &format!(" LIMIT {}", next());
+            if f.offset.is_some() {
+                sql += &format!(" OFFSET {}", next());
+            }
         }
         // Only fixed fragments and `$n` placeholders are appended above; values are bound.
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -631,6 +641,9 @@ impl Store {
         }
         if let Some(l) = f.limit {
             query = query.bind(l);
+            if let Some(o) = f.offset {
+                query = query.bind(o);
+            }
         }
         let rows = query
             .fetch_all(&self.pool)
