@@ -175,6 +175,25 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
     let (status, users) = get(port, "/api/users", Some(&admin));
     assert_eq!((status, users["total"].as_u64()), (200, Some(2)));
     assert_eq!(get(port, "/api/nothing", Some(&admin)).0, 404);
+    // The OpenAPI document is served (behind the token like the rest) and validates.
+    assert_eq!(get(port, "/api/openapi.json", None).0, 401);
+    let (status, doc) = get(port, "/api/openapi.json", Some(&viewer));
+    assert_eq!((status, doc["openapi"].as_str()), (200, Some("3.1.0")));
+    if peers::python_module("openapi_spec_validator", "openapi-spec-validator") {
+        let file = dir.path().join("openapi.json");
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let check = Command::new("python3")
+            .args(["-m", "openapi_spec_validator"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&check.stdout),
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
     // Removing a user revokes their token at once.
     ok(&raqib(&config, &data, &["users", "remove", "minister"]));
     assert_eq!(get(port, "/api/centres", Some(&viewer)).0, 401);

@@ -133,6 +133,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     let result = match (req.method().as_str(), path.as_str()) {
+        ("GET", "/api/openapi.json") => Ok(openapi()),
         ("GET", "/api/centres") => centres(app).await,
         ("GET", "/api/results") => results(app, &req).await,
         ("GET", "/api/scores") => scores(app, &req, false).await,
@@ -154,6 +155,11 @@ async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
 }
 
 type Answer = Result<Value, (StatusCode, String)>;
+
+/// The OpenAPI 3.1 document of this API (checked by the API test with openapi-spec-validator).
+pub fn openapi() -> Value {
+    serde_json::from_str(include_str!("openapi.json")).expect("openapi.json is JSON")
+}
 
 fn internal(e: impl std::fmt::Display) -> (StatusCode, String) {
     (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
@@ -227,4 +233,32 @@ async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answe
 async fn users(app: &App) -> Answer {
     let list = app.store.users().await.map_err(internal)?;
     Ok(json!({"items": list, "total": list.len()}))
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every route `handle` answers is in the document, and the document names no other.
+    #[test]
+    fn the_openapi_document_lists_exactly_the_routes() {
+        let doc = super::openapi();
+        let mut documented: Vec<&str> = doc["paths"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        documented.sort();
+        let source = include_str!("mod.rs");
+        let mut served: Vec<&str> = source
+            .match_indices("(\"GET\", \"/")
+            .map(|(i, _)| {
+                let rest = &source[i + 9..];
+                &rest[..rest.find('"').unwrap()]
+            })
+            .chain(source.contains("== \"/healthz\"").then_some("/healthz"))
+            .collect();
+        served.sort();
+        served.dedup();
+        assert_eq!(documented, served);
+    }
 }
