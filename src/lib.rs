@@ -4,6 +4,7 @@
 //! Each module owns one step; see ARCHITECTURE.md for the map.
 
 pub mod alert;
+pub mod arabic;
 pub mod bench;
 pub mod config;
 pub mod lab;

@@ -123,35 +123,7 @@ pub fn flag_word(f: FlagClass) -> &'static str {
     }
 }
 
-/// The flagged list: critical flags first, then confirmed, provisional, and the centres at or
-/// under the threshold without enough valid calls.
-pub fn flagged<'a>(all: &'a [CentreScores], k: &ScoringConfig) -> Vec<&'a CentreScores> {
-    let mut out: Vec<&CentreScores> = all
-        .iter()
-        .filter(|c| {
-            !c.critical.is_empty()
-                || matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional)
-                || (c.flag == FlagClass::InsufficientData
-                    && c.phone.score.is_some_and(|s| s.value <= k.threshold))
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        // Critical flags first (`is_empty` false sorts first), then by class and score.
-        a.critical
-            .is_empty()
-            .cmp(&b.critical.is_empty())
-            .then(a.flag.cmp(&b.flag))
-            .then(
-                a.phone
-                    .score
-                    .map(|s| s.value)
-                    .unwrap_or(f64::MAX)
-                    .total_cmp(&b.phone.score.map(|s| s.value).unwrap_or(f64::MAX)),
-            )
-            .then(a.centre.cmp(&b.centre))
-    });
-    out
-}
+pub use raqib::score::flagged;
 
 pub fn print_flags(list: &[&CentreScores], period: &Period, k: &ScoringConfig, json: bool) {
     if json {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use crate::arabic::term;
 use crate::config::{AlertLang, WebhookFormat};
 
 /// Everything a message is made from; stored as the alert's payload.
@@ -82,38 +83,6 @@ pub struct Previous {
 pub struct Text {
     pub subject: String,
     pub body: String,
-}
-
-fn class_ar(c: &str) -> &str {
-    match c {
-        "confirmed" => "مؤكد",
-        "provisional" => "مبدئي",
-        "critical" => "حرج",
-        "insufficient_data" => "بيانات غير كافية",
-        "clear" => "سليم",
-        other => other,
-    }
-}
-
-fn channel_ar(c: &str) -> &str {
-    match c {
-        "phone" => "الهاتف",
-        "web" => "الموقع الإلكتروني",
-        other => other,
-    }
-}
-
-fn outcome_ar(o: &str) -> &str {
-    match o {
-        "answered" => "تم الرد",
-        "busy" => "مشغول",
-        "no_answer" => "لم يُرد",
-        "rejected" => "مرفوض",
-        "not_in_service" => "الرقم خارج الخدمة",
-        "unreachable" => "تعذّر الوصول",
-        "failed" => "فشل الاتصال",
-        other => other,
-    }
 }
 
 fn num(x: Option<f64>) -> String {
@@ -195,9 +164,9 @@ pub fn render(p: &Payload, ar: bool) -> Text {
             lines.push(format!("المركز: {name} ({})", c.id));
             lines.push(format!("الجهة: {}", c.agency));
             lines.push(format!("الفترة: {period}"));
-            lines.push(format!("المحور: {}", channel_ar(channel)));
+            lines.push(format!("المحور: {}", term(channel)));
             lines.push(score_line(p, true));
-            lines.push(format!("التصنيف: {}", class_ar(class)));
+            lines.push(format!("التصنيف: {}", term(class)));
             if let Some(n) = p.valid_calls {
                 lines.push(format!(
                     "المكالمات الصالحة: {n} (الحد الأدنى {})",
@@ -206,9 +175,9 @@ pub fn render(p: &Payload, ar: bool) -> Text {
             }
             format!(
                 "رقيب: {name} — {} {} ({})",
-                channel_ar(channel),
+                term(channel),
                 num(p.score.map(|s| s.value)),
-                class_ar(class)
+                term(class)
             )
         }
         (_, false) => {
@@ -235,7 +204,7 @@ pub fn render(p: &Payload, ar: bool) -> Text {
         lines.push(if ar {
             format!(
                 "سبق التنبيه لهذه الفترة: {} بدرجة {}",
-                class_ar(prev.class.as_deref().unwrap_or("-")),
+                term(prev.class.as_deref().unwrap_or("-")),
                 num(prev.score)
             )
         } else {
@@ -270,7 +239,7 @@ pub fn render(p: &Payload, ar: bool) -> Text {
                 format!(
                     "- {} ‎{number}‎: {}، الرنين {} ث، الرد بعد {} ث، الدرجة {:.1}، النتيجة رقم {} — الدليل: {evidence}",
                     w.started_at,
-                    outcome_ar(&w.outcome),
+                    term(&w.outcome),
                     num(w.ring_secs),
                     num(w.answer_secs),
                     w.score,

@@ -331,6 +331,8 @@ pub struct Delivered {
 /// The notifiers a config needs, set up once.
 pub struct Notifiers {
     smtp: Option<email::SmtpNotifier>,
+    /// For https webhooks, built once (it reads the system's CA files).
+    tls: std::sync::Arc<rustls::ClientConfig>,
     timeout: StdDuration,
 }
 
@@ -342,7 +344,8 @@ impl Notifiers {
         };
         let timeout =
             StdDuration::from_secs(config.alerts.smtp.as_ref().map_or(30, |s| s.timeout_secs));
-        Ok(Notifiers { smtp, timeout })
+        let tls = webhook::tls_config().map_err(AlertError::Setup)?;
+        Ok(Notifiers { smtp, tls, timeout })
     }
 
     /// Sends one payload to one contact.
@@ -355,7 +358,7 @@ impl Notifiers {
             }
             (None, Some(url)) => {
                 let body = message::webhook(p, contact.lang, contact.format);
-                webhook::post(url, &body, self.timeout).await
+                webhook::post(url, &body, &self.tls, self.timeout).await
             }
             (None, None) => Err("contact without email or webhook".into()),
         }

@@ -9,14 +9,36 @@ use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+/// The TLS settings for https webhooks: the system's CAs, read once.
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
 /// Posts `body` to `url`; an error says what failed (connect, TLS, status).
-pub async fn post(url: &str, body: &serde_json::Value, timeout: Duration) -> Result<(), String> {
-    tokio::time::timeout(timeout, post_inner(url, body))
+pub async fn post(
+    url: &str,
+    body: &serde_json::Value,
+    tls: &Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Result<(), String> {
+    tokio::time::timeout(timeout, post_inner(url, body, tls))
         .await
         .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
 }
 
-async fn post_inner(url: &str, body: &serde_json::Value) -> Result<(), String> {
+async fn post_inner(
+    url: &str,
+    body: &serde_json::Value,
+    tls: &Arc<rustls::ClientConfig>,
+) -> Result<(), String> {
     let u = url::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
     let host = u.host_str().ok_or("URL without host")?.to_string();
     let https = u.scheme() == "https";
@@ -41,17 +63,9 @@ async fn post_inner(url: &str, body: &serde_json::Value) -> Result<(), String> {
         .body(Full::new(Bytes::from(body.to_string())))
         .map_err(|e| e.to_string())?;
     let status = if https {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         let name = rustls::pki_types::ServerName::try_from(host.clone())
             .map_err(|e| format!("server name {host}: {e}"))?;
-        let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        let tls = tokio_rustls::TlsConnector::from(tls.clone())
             .connect(name, tcp)
             .await
             .map_err(|e| format!("TLS with {host}: {e}"))?;

@@ -128,10 +128,6 @@ fn add_band(b: &mut BandCounts, band: Option<Band>) {
     }
 }
 
-fn is_flagged(c: &CentreScores) -> bool {
-    !c.critical.is_empty() || matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional)
-}
-
 /// Builds the report of `period` (against the period before it), for one agency or all.
 pub async fn build(
     store: &Store,
@@ -159,7 +155,34 @@ pub async fn build(
     };
     let mut agencies: BTreeMap<String, (AgencyRow, Vec<f64>)> = BTreeMap::new();
     let mut centres = Vec::new();
-    let mut flagged = Vec::new();
+    // The same list as `raqib flags` and the API, in its order.
+    let list = score::flagged(&after, k);
+    summary.flagged = list.len();
+    for f in &list {
+        match f.flag {
+            FlagClass::Confirmed => summary.confirmed += 1,
+            FlagClass::Provisional => summary.provisional += 1,
+            _ => {}
+        }
+        if !f.critical.is_empty() {
+            summary.critical += 1;
+        }
+    }
+    let flagged: Vec<FlaggedRow> = list
+        .iter()
+        .map(|c| FlaggedRow {
+            centre: c.centre.clone(),
+            name_ar: c.name_ar.clone(),
+            name_en: c.name_en.clone(),
+            agency: c.agency.clone(),
+            class: c.flag,
+            critical: c.critical.iter().map(|x| x.detail.clone()).collect(),
+            phone_score: c.phone.score.map(|e| e.value),
+            phone_low: c.phone.score.map(|e| e.low),
+            phone_high: c.phone.score.map(|e| e.high),
+            valid_calls: c.phone.valid_calls,
+        })
+        .collect();
     for c in &after {
         let t = trend_of(&c.centre);
         let phone_trend = t.and_then(|t| t.phone.trend);
@@ -201,29 +224,8 @@ pub async fn build(
             Some(Trend::Unchanged) => summary.unchanged += 1,
             None => {}
         }
-        if is_flagged(c) {
-            summary.flagged += 1;
+        if list.iter().any(|f| f.centre == c.centre) {
             a.0.flagged += 1;
-            match c.flag {
-                FlagClass::Confirmed => summary.confirmed += 1,
-                FlagClass::Provisional => summary.provisional += 1,
-                _ => {}
-            }
-            if !c.critical.is_empty() {
-                summary.critical += 1;
-            }
-            flagged.push(FlaggedRow {
-                centre: c.centre.clone(),
-                name_ar: c.name_ar.clone(),
-                name_en: c.name_en.clone(),
-                agency: c.agency.clone(),
-                class: c.flag,
-                critical: c.critical.iter().map(|x| x.detail.clone()).collect(),
-                phone_score: c.phone.score.map(|e| e.value),
-                phone_low: c.phone.score.map(|e| e.low),
-                phone_high: c.phone.score.map(|e| e.high),
-                valid_calls: c.phone.valid_calls,
-            });
         }
         centres.push(CentreRow {
             centre: c.centre.clone(),
@@ -245,18 +247,6 @@ pub async fn build(
             phone_change: t.and_then(|t| t.phone.change).map(|e| e.value),
         });
     }
-    // Critical first, then confirmed, provisional; lowest phone score first.
-    flagged.sort_by(|a, b| {
-        a.critical
-            .is_empty()
-            .cmp(&b.critical.is_empty())
-            .then(a.class.cmp(&b.class))
-            .then(
-                a.phone_score
-                    .unwrap_or(f64::MAX)
-                    .total_cmp(&b.phone_score.unwrap_or(f64::MAX)),
-            )
-    });
     let agencies = agencies
         .into_values()
         .map(|(mut row, scores)| {
@@ -279,23 +269,9 @@ pub async fn build(
 }
 
 fn word(lang: Lang, en: &'static str) -> &'static str {
-    if lang == Lang::En {
-        return en;
-    }
-    match en {
-        "excellent" => "ممتاز",
-        "medium" => "متوسط",
-        "weak" => "ضعيف",
-        "confirmed" => "مؤكد",
-        "provisional" => "مبدئي",
-        "insufficient_data" => "بيانات غير كافية",
-        "clear" => "سليم",
-        "improved" => "تحسّن",
-        "declined" => "تراجع",
-        "unchanged" => "ثابت",
-        "gold" => "ذهبية",
-        "silver" => "فضية",
-        other => other,
+    match lang {
+        Lang::En => en,
+        Lang::Ar => crate::arabic::term(en),
     }
 }
 

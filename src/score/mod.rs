@@ -618,6 +618,37 @@ pub struct ChannelTrend {
     pub band_after: Option<Band>,
 }
 
+/// The flagged list leadership follows up, the same in `raqib flags`, reports and the API:
+/// critical flags first, then confirmed, provisional, and the centres at or under the
+/// threshold without enough valid calls; lowest phone score first within a class.
+pub fn flagged<'a>(all: &'a [CentreScores], k: &ScoringConfig) -> Vec<&'a CentreScores> {
+    let mut out: Vec<&CentreScores> = all
+        .iter()
+        .filter(|c| {
+            !c.critical.is_empty()
+                || matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional)
+                || (c.flag == FlagClass::InsufficientData
+                    && c.phone.score.is_some_and(|s| s.value <= k.threshold))
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        // Critical flags first (`is_empty` false sorts first), then by class and score.
+        a.critical
+            .is_empty()
+            .cmp(&b.critical.is_empty())
+            .then(a.flag.cmp(&b.flag))
+            .then(
+                a.phone
+                    .score
+                    .map(|s| s.value)
+                    .unwrap_or(f64::MAX)
+                    .total_cmp(&b.phone.score.map(|s| s.value).unwrap_or(f64::MAX)),
+            )
+            .then(a.centre.cmp(&b.centre))
+    });
+    out
+}
+
 /// One centre's trends between two periods, phone and web.
 #[derive(Debug, Clone, Serialize)]
 pub struct CentreTrend {

@@ -215,16 +215,12 @@ async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answe
     let all = crate::score::load::period_scores(&app.store, &period, &app.config.scoring)
         .await
         .map_err(internal)?;
-    let items: Vec<Value> = all
-        .iter()
-        .filter(|c| {
-            !flagged_only
-                || !c.critical.is_empty()
-                || matches!(
-                    c.flag,
-                    crate::score::FlagClass::Confirmed | crate::score::FlagClass::Provisional
-                )
-        })
+    let chosen: Vec<&crate::score::CentreScores> = match flagged_only {
+        true => crate::score::flagged(&all, &app.config.scoring),
+        false => all.iter().collect(),
+    };
+    let items: Vec<Value> = chosen
+        .into_iter()
         .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
         .collect();
     Ok(json!({"period": period.label, "items": items, "total": items.len()}))

@@ -106,12 +106,19 @@ impl Store {
         .await
         .map_err(q("look up token"))?;
         let Some(r) = row else { return Ok(None) };
-        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE sha256 = $2")
-            .bind(now_text())
-            .bind(&hash)
-            .execute(&self.pool)
-            .await
-            .map_err(q("note token use"))?;
+        // At most one write a minute per token, not one per request.
+        let stale =
+            crate::probe::utc_millis::format(&(chrono::Utc::now() - chrono::Duration::minutes(1)));
+        sqlx::query(
+            "UPDATE api_tokens SET last_used_at = $1
+             WHERE sha256 = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(now_text())
+        .bind(&hash)
+        .bind(stale)
+        .execute(&self.pool)
+        .await
+        .map_err(q("note token use"))?;
         Ok(Some((
             r.try_get(0).map_err(q("read token"))?,
             r.try_get(1).map_err(q("read token"))?,

@@ -1,0 +1,31 @@
+//! Arabic for raqib's fixed English terms (flag classes, bands, trends, lists, channels, call
+//! outcomes), one table for alerts and reports so a term reads the same everywhere.
+
+/// The Arabic for `term`, or `term` itself when it has none.
+pub fn term(term: &str) -> &str {
+    match term {
+        "confirmed" => "مؤكد",
+        "provisional" => "مبدئي",
+        "critical" => "حرج",
+        "insufficient_data" => "بيانات غير كافية",
+        "clear" => "سليم",
+        "excellent" => "ممتاز",
+        "medium" => "متوسط",
+        "weak" => "ضعيف",
+        "improved" => "تحسّن",
+        "declined" => "تراجع",
+        "unchanged" => "ثابت",
+        "gold" => "ذهبية",
+        "silver" => "فضية",
+        "phone" => "الهاتف",
+        "web" => "الموقع الإلكتروني",
+        "answered" => "تم الرد",
+        "busy" => "مشغول",
+        "no_answer" => "لم يُرد",
+        "rejected" => "مرفوض",
+        "not_in_service" => "الرقم خارج الخدمة",
+        "unreachable" => "تعذّر الوصول",
+        "failed" => "فشل الاتصال",
+        other => other,
+    }
+}
