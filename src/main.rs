@@ -15,17 +15,16 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand};
 
-use raqib::config::{self, AfterAnswer, Config};
+use raqib::config::{self, Config};
 use raqib::lab::Lab;
-use raqib::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
-use raqib::probe::web::audit::Auditor;
-use raqib::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
+use raqib::probe::call::{CallProbe, CallResult};
+use raqib::probe::web::{parse_url, WebResult};
 use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
-use raqib::schedule::guard::DiallingGuard;
+use raqib::schedule::on_demand;
 use raqib::schedule::sweep::{self, ProgressStyle, SweepSummary};
 use raqib::score::period::Period;
-use raqib::store::{with_id, NewLabel, NewResult, ResultFilter, Store};
+use raqib::store::{with_id, ResultFilter, Store};
 use scoring_cmd::Select;
 
 #[derive(Parser)]
@@ -79,7 +78,8 @@ enum Command {
         /// Also fire this schedule once at start-up (repeatable)
         #[arg(long, value_name = "NAME")]
         run: Vec<String>,
-        /// Also serve the JSON API here (e.g. 127.0.0.1:8080); tokens from `raqib users token`
+        /// Also serve the dashboard and JSON API here (e.g. 127.0.0.1:8080): sign in with
+        /// `raqib users password`, API tokens from `raqib users token`
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
     },
@@ -397,8 +397,11 @@ enum UsersCmd {
         #[arg(long, value_enum)]
         role: UserRole,
     },
-    /// Remove a user and revoke their tokens
+    /// Remove a user and revoke their tokens and sessions
     Remove { name: String },
+    /// Set a user's dashboard password (at least 12 characters), read from standard input
+    /// (without echo on a terminal), never from the command line; ends their sessions
+    Password { name: String },
     /// Make a new API token for a user: printed once, stored only as its SHA-256
     Token {
         name: String,
@@ -816,7 +819,7 @@ async fn run(cli: Cli) -> Result<()> {
             let store = ctx.store().await?;
             if let Some(addr) = listen {
                 let bound = raqib::server::start(addr, ctx.config.clone(), store.clone()).await?;
-                eprintln!("serve: API on http://{bound}");
+                eprintln!("serve: dashboard and API on http://{bound}");
             }
             let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store).await?;
             let stop = async {
@@ -967,57 +970,29 @@ async fn run(cli: Cli) -> Result<()> {
             by,
             json,
         } => {
-            let parsed: raqib::probe::call::audio::AnswerType =
-                serde_json::from_value(serde_json::json!(answer_type)).map_err(|_| {
-                    bad(format!(
-                        "--answer-type '{answer_type}': expected human, ivr, voicemail, \
-                         announcement, music, silence or unknown"
-                    ))
-                })?;
-            if reason.trim().is_empty() {
-                return Err(bad("--reason must say what was heard"));
-            }
-            if time_to_person.is_some_and(|t| !(0.0..=3600.0).contains(&t)) {
-                return Err(bad("--time-to-person must be between 0 and 3600 seconds"));
-            }
             let store = ctx.store().await?;
-            let Some(r) = store.result(result_id).await? else {
-                return Err(bad(format!("no result {result_id}")));
+            let req = raqib::score::load::LabelRequest {
+                result_id,
+                answer_type,
+                reason,
+                time_to_person_secs: time_to_person,
+                by: by
+                    .or_else(|| std::env::var("USER").ok())
+                    .unwrap_or_else(|| "auditor".into()),
             };
-            if r.channel != "phone" || r.outcome != "answered" {
-                return Err(bad(format!(
-                    "result {result_id} is a {} result ({}): only answered calls are labelled",
-                    r.channel, r.outcome
-                )));
-            }
-            let by = by
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "auditor".into());
-            let id = store
-                .add_label(
-                    result_id,
-                    &NewLabel {
-                        answer_type: &answer_type,
-                        time_to_person_secs: time_to_person,
-                        reason: &reason,
-                        by: &by,
-                    },
-                )
-                .await?;
-            let labels = scoring_cmd::labels(&store).await?;
-            let scored =
-                raqib::score::score_result(&r, labels.get(&result_id), &ctx.config.scoring)?;
-            let score = scored.call.as_ref().map(|c| c.score);
+            let l = match raqib::score::load::label_call(&store, &ctx.config.scoring, &req).await {
+                Err(raqib::score::load::LabelError::Bad(m)) => return Err(bad(m)),
+                other => other?,
+            };
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"label": id, "result": result_id, "answer_type": parsed,
-                        "by": by, "reason": reason, "score": score})
-                );
+                println!("{}", serde_json::to_string(&l)?);
             } else {
                 println!(
-                    "result {result_id} labelled {answer_type} by {by} (label {id}); its call score is now {}",
-                    score.map_or("-".into(), |s| format!("{s:.1}"))
+                    "result {result_id} labelled {} by {} (label {}); its call score is now {}",
+                    req.answer_type,
+                    l.by,
+                    l.label,
+                    l.score.map_or("-".into(), |s| format!("{s:.1}"))
                 );
             }
         }
@@ -1221,68 +1196,33 @@ async fn probe_web(
     pages: Option<usize>,
     json: bool,
 ) -> Result<()> {
-    let pages = pages.unwrap_or(ctx.config.browser.pages_per_site);
-    if pages > 1000 {
-        return Err(bad("--pages must be at most 1000"));
-    }
     let store = ctx.store().await?;
-    let targets: Vec<WebTarget> = if target.contains("://") {
-        let url = parse_url(target).map_err(bad)?;
-        vec![WebTarget {
-            url,
-            centre: None,
-            expect,
-            phones: Vec::new(),
-        }]
-    } else {
-        let centre = store.centre(target).await?.ok_or_else(|| {
-            bad(format!(
-                "'{target}' is neither a URL nor a known centre id (see `raqib centres list`)"
-            ))
-        })?;
-        let mut t = WebTarget::of_centre(&centre, ctx.config.web.content_check);
-        if t.is_empty() {
-            return Err(bad(format!("centre '{target}' has no website")));
-        }
-        if expect.is_some() {
-            for x in &mut t {
-                x.expect = expect.clone();
-            }
-        }
-        t
+    let req = on_demand::WebRequest {
+        target: target.to_string(),
+        expect,
+        no_browser: !browser,
+        pages,
     };
-    let probe = WebProbe::new(&ctx.config.web)?;
-    let auditor = if browser && ctx.config.browser.enabled {
-        Some(
-            Auditor::new(&ctx.config.browser, &ctx.config.web, store.evidence_dir())
-                .map_err(|e| bad(e.to_string()))?,
-        )
-    } else {
-        None
-    };
-    for t in &targets {
-        let result = probe.check_site(t, auditor.as_ref(), pages).await;
-        let data = serde_json::to_value(&result)?;
-        let id = store
-            .insert_result(&NewResult {
-                channel: Channel::Web.as_str(),
-                centre_id: result.centre.as_deref(),
-                target: &result.target,
-                started_at: result.started_at,
-                outcome: data["outcome"].as_str().unwrap_or_default(),
-                reason: data["reason"].as_str(),
-                sweep_id: None,
-                data: &data,
-            })
-            .await
-            .context("storing the result")?;
+    let done = on_demand::web(&ctx.config, &store, &req, |id, result, data| {
         if json {
-            println!("{}", with_id(id, data));
+            println!("{}", with_id(id, data.clone()));
         } else {
-            print_web_result(id, &result);
+            print_web_result(id, result);
         }
+    })
+    .await;
+    on_demand_done(done)
+}
+
+/// An on-demand error the user must fix is bad input (exit 2).
+fn on_demand_done(done: Result<Vec<i64>, on_demand::OnDemandError>) -> Result<()> {
+    match done {
+        Err(on_demand::OnDemandError::Bad(m)) => Err(bad(m)),
+        Err(on_demand::OnDemandError::Audit(e)) => Err(bad(e.to_string())),
+        Err(on_demand::OnDemandError::Probe(e)) => Err(e.into()),
+        Err(on_demand::OnDemandError::Store(e)) => Err(e).context("storing the result"),
+        Ok(_) => Ok(()),
     }
-    Ok(())
 }
 
 async fn probe_call(
@@ -1293,130 +1233,22 @@ async fn probe_call(
     unlisted: bool,
     json: bool,
 ) -> Result<()> {
-    let policy = after_answer.unwrap_or_else(|| ctx.config.call.after_answer.clone());
-    let after = AfterAnswer::parse(&policy).map_err(|e| bad(format!("--after-answer {e}")))?;
-    let ring = ring_timeout.unwrap_or(ctx.config.call.ring_timeout_secs);
-    if !(1..=600).contains(&ring) {
-        return Err(bad("--ring-timeout must be between 1 and 600 seconds"));
-    }
     let store = ctx.store().await?;
-    let centres = store.centres().await?;
-    let owner = |number: &str| {
-        centres
-            .iter()
-            .find(|c| c.phones.iter().any(|p| p == number))
+    let req = on_demand::CallRequest {
+        target: target.to_string(),
+        ring_timeout,
+        after_answer,
+        unlisted,
     };
-    let probe = CallProbe::new(&ctx.config, store.evidence_dir()).await?;
-    if ctx.config.trunk.register {
-        let r = probe
-            .register(ctx.config.trunk.register_expires, true)
-            .await?;
-        if !r.ok {
-            anyhow::bail!(
-                "registration with {} failed: {}",
-                r.registrar,
-                r.detail.unwrap_or_default()
-            );
-        }
-    }
-    // (target, time zone for the daily cap, the centre it belongs to)
-    let mut targets: Vec<(CallTarget, chrono_tz::Tz, Option<Centre>)> = Vec::new();
-    if target.starts_with('+') {
-        registry::check_e164(target).map_err(bad)?;
-        let c = owner(target);
-        targets.push((
-            CallTarget {
-                uri: probe.uri_for(target),
-                number: Some(target.to_string()),
-                centre: c.map(|c| c.id.clone()),
-                unlisted: c.is_none(),
-            },
-            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
-            c.cloned(),
-        ));
-    } else if target.starts_with("sip:") || target.starts_with("sips:") {
-        let user = raqib::probe::call::sip::message::uri_user(target).unwrap_or("");
-        let number = registry::check_e164(user).is_ok().then(|| user.to_string());
-        let c = number.as_deref().and_then(owner);
-        if number.is_none() && !unlisted {
-            return Err(bad(format!(
-                "'{target}' is not a number of the registry: add --unlisted to call it"
-            )));
-        }
-        targets.push((
-            CallTarget {
-                uri: target.to_string(),
-                number,
-                centre: c.map(|c| c.id.clone()),
-                unlisted: c.is_none(),
-            },
-            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
-            c.cloned(),
-        ));
-    } else {
-        let c = store.centre(target).await?.ok_or_else(|| {
-            bad(format!(
-                "'{target}' is neither a number, a sip: URI nor a known centre id"
-            ))
-        })?;
-        if c.phones.is_empty() {
-            return Err(bad(format!("centre '{target}' has no phone number")));
-        }
-        for n in &c.phones {
-            targets.push((
-                CallTarget {
-                    uri: probe.uri_for(n),
-                    number: Some(n.clone()),
-                    centre: Some(c.id.clone()),
-                    unlisted: false,
-                },
-                c.tz(),
-                Some(c.clone()),
-            ));
-        }
-    }
-    let opts = CallOptions::new(
-        std::time::Duration::from_secs(ring),
-        after,
-        &ctx.config.call.scripts_dir,
-    )
-    .map_err(bad)?;
-    let guard = DiallingGuard::new(&ctx.config.guard, &store);
-    for (t, tz, centre) in &targets {
-        let listed = centre.is_some();
-        let mut result = match &t.number {
-            Some(n) => match guard
-                .admit(n, listed, unlisted, *tz, chrono::Utc::now())
-                .await?
-            {
-                Ok(()) => probe.call(t, &opts).await,
-                Err(why) => probe.refused(t, why, &policy),
-            },
-            // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
-            None => probe.call(t, &opts).await,
-        };
-        result.mark_hours(centre.as_ref());
-        let done = sweep::Done::call(&result);
-        let id = store
-            .insert_result(&NewResult {
-                channel: Channel::Phone.as_str(),
-                centre_id: result.centre.as_deref(),
-                target: &result.target,
-                started_at: result.started_at,
-                outcome: done.outcome,
-                reason: None,
-                sweep_id: None,
-                data: &done.data,
-            })
-            .await
-            .context("storing the result")?;
+    let done = on_demand::call(&ctx.config, &store, &req, |id, result, data| {
         if json {
-            println!("{}", with_id(id, done.data));
+            println!("{}", with_id(id, data.clone()));
         } else {
-            print_call_result(id, &result);
+            print_call_result(id, result);
         }
-    }
-    Ok(())
+    })
+    .await;
+    on_demand_done(done)
 }
 
 fn print_call_result(id: i64, r: &CallResult) {
@@ -1652,15 +1484,24 @@ async fn users_cmd(store: &Store, cmd: UsersCmd) -> Result<()> {
             }
             println!("user {name} removed; their tokens no longer work");
         }
+        UsersCmd::Password { name } => {
+            if !store_has_user(store, &name).await? {
+                return Err(bad(format!("no user '{name}'")));
+            }
+            let password = read_password(&format!("password for {name}: "))?;
+            let hashed = match raqib::server::auth::hash_password(&password) {
+                Err(raqib::server::auth::AuthError::ShortPassword) => {
+                    return Err(bad("a password has at least 12 characters"))
+                }
+                other => other?,
+            };
+            if !store.set_password(&name, &hashed).await? {
+                return Err(bad(format!("no user '{name}'")));
+            }
+            eprintln!("password of {name} set; their dashboard sessions ended");
+        }
         UsersCmd::Token { name, json } => {
-            let mut raw = [0u8; 32];
-            ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut raw)
-                .map_err(|_| anyhow::anyhow!("no randomness for a token"))?;
-            use base64::Engine;
-            let token = format!(
-                "rq_{}",
-                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-            );
+            let token = raqib::server::auth::new_secret("rq_")?;
             if !store.add_token(&name, &token).await? {
                 return Err(bad(format!("no user '{name}'")));
             }
@@ -1682,6 +1523,39 @@ async fn users_cmd(store: &Store, cmd: UsersCmd) -> Result<()> {
         }
     }
     Ok(())
+}
+
+async fn store_has_user(store: &Store, name: &str) -> Result<bool> {
+    Ok(store.users().await?.iter().any(|u| u.name == name))
+}
+
+/// One line from standard input; on a terminal, prompted on stderr with echo off.
+fn read_password(prompt: &str) -> Result<String> {
+    use std::io::BufRead;
+    let stdin = std::io::stdin();
+    let tty = stdin.is_terminal();
+    // SAFETY: termios calls on fd 0 with a zeroed struct filled by tcgetattr.
+    let saved = tty.then(|| unsafe {
+        let mut t: libc::termios = std::mem::zeroed();
+        (libc::tcgetattr(0, &mut t) == 0).then(|| {
+            let mut quiet = t;
+            quiet.c_lflag &= !libc::ECHO;
+            libc::tcsetattr(0, libc::TCSANOW, &quiet);
+            t
+        })
+    });
+    if tty {
+        eprint!("{prompt}");
+    }
+    let mut line = String::new();
+    let read = stdin.lock().read_line(&mut line);
+    if let Some(Some(t)) = saved {
+        // SAFETY: restores the settings read above.
+        unsafe { libc::tcsetattr(0, libc::TCSANOW, &t) };
+        eprintln!();
+    }
+    read.context("reading the password")?;
+    Ok(line.trim_end_matches(['\n', '\r']).to_string())
 }
 
 fn print_sweeps(sweeps: &[raqib::store::Sweep], json: bool) -> Result<()> {

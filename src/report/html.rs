@@ -4,11 +4,11 @@
 use super::{band_word, flag_word, num, trend_word, Lang, Report};
 
 /// Numbers, ranges, dates and codes kept left to right inside Arabic text.
-fn ltr(s: &str) -> String {
+pub(crate) fn ltr(s: &str) -> String {
     format!("<bdi dir=\"ltr\">{}</bdi>", esc(s))
 }
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -121,7 +121,7 @@ const AR: Words = Words {
 };
 
 /// A horizontal bar chart of `(label, value, colour)`.
-fn bars(items: &[(&str, usize, &str)], rtl: bool) -> String {
+pub(crate) fn bars(items: &[(&str, usize, &str)], rtl: bool) -> String {
     let max = items.iter().map(|i| i.1).max().unwrap_or(0).max(1);
     let (w, row) = (480.0, 28.0);
     let mut svg = format!(

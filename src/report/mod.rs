@@ -268,14 +268,14 @@ pub async fn build(
     })
 }
 
-fn word(lang: Lang, en: &'static str) -> &'static str {
+pub(crate) fn word(lang: Lang, en: &'static str) -> &'static str {
     match lang {
         Lang::En => en,
         Lang::Ar => crate::arabic::term(en),
     }
 }
 
-fn band_word(b: Option<Band>, lang: Lang) -> String {
+pub(crate) fn band_word(b: Option<Band>, lang: Lang) -> String {
     b.map_or(String::new(), |b| {
         word(
             lang,
@@ -289,7 +289,7 @@ fn band_word(b: Option<Band>, lang: Lang) -> String {
     })
 }
 
-fn flag_word(f: FlagClass, lang: Lang) -> &'static str {
+pub(crate) fn flag_word(f: FlagClass, lang: Lang) -> &'static str {
     word(
         lang,
         match f {
@@ -301,7 +301,7 @@ fn flag_word(f: FlagClass, lang: Lang) -> &'static str {
     )
 }
 
-fn trend_word(t: Option<Trend>, lang: Lang) -> String {
+pub(crate) fn trend_word(t: Option<Trend>, lang: Lang) -> String {
     t.map_or(String::new(), |t| {
         word(
             lang,
@@ -315,7 +315,7 @@ fn trend_word(t: Option<Trend>, lang: Lang) -> String {
     })
 }
 
-fn num(x: Option<f64>) -> String {
+pub(crate) fn num(x: Option<f64>) -> String {
     x.map_or(String::new(), |v| format!("{v:.1}"))
 }
 

@@ -3,6 +3,7 @@
 
 pub mod cron;
 pub mod guard;
+pub mod on_demand;
 pub mod plan;
 pub mod serve;
 pub mod sweep;

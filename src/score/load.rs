@@ -66,3 +66,99 @@ pub async fn period_scores(
     let centres = store.centres().await?;
     Ok(super::centre_scores(&centres, &scored, period, k))
 }
+
+/// An auditor's label as asked for (CLI, dashboard form, `POST /api/labels`).
+#[derive(Debug, Clone)]
+pub struct LabelRequest {
+    pub result_id: i64,
+    /// human | ivr | voicemail | announcement | music | silence | unknown
+    pub answer_type: String,
+    pub reason: String,
+    pub time_to_person_secs: Option<f64>,
+    pub by: String,
+}
+
+/// A stored label and the call's score with it in force.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Labelled {
+    pub label: i64,
+    pub result: i64,
+    pub answer_type: AnswerType,
+    pub by: String,
+    pub reason: String,
+    pub score: Option<f64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LabelError {
+    /// The request is wrong: the auditor must fix it.
+    #[error("{0}")]
+    Bad(String),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Score(#[from] ScoreError),
+}
+
+/// Checks and stores a label (only answered calls are labelled), then rescores the call.
+pub async fn label_call(
+    store: &Store,
+    k: &ScoringConfig,
+    req: &LabelRequest,
+) -> Result<Labelled, LabelError> {
+    let bad = |m: String| LabelError::Bad(m);
+    let answer_type: AnswerType = serde_json::from_value(serde_json::json!(req.answer_type))
+        .map_err(|_| {
+            bad(format!(
+                "answer type '{}': expected human, ivr, voicemail, announcement, music, \
+                 silence or unknown",
+                req.answer_type
+            ))
+        })?;
+    if req.reason.trim().is_empty() {
+        return Err(bad("the reason must say what was heard".into()));
+    }
+    if req
+        .time_to_person_secs
+        .is_some_and(|t| !(0.0..=3600.0).contains(&t))
+    {
+        return Err(bad(
+            "time to person must be between 0 and 3600 seconds".into()
+        ));
+    }
+    if req.by.trim().is_empty() {
+        return Err(bad("a label needs its auditor's name".into()));
+    }
+    let Some(r) = store.result(req.result_id).await? else {
+        return Err(bad(format!("no result {}", req.result_id)));
+    };
+    if r.channel != "phone" || r.outcome != "answered" {
+        return Err(bad(format!(
+            "result {} is a {} result ({}): only answered calls are labelled",
+            req.result_id, r.channel, r.outcome
+        )));
+    }
+    let id = store
+        .add_label(
+            req.result_id,
+            &crate::store::NewLabel {
+                answer_type: &req.answer_type,
+                time_to_person_secs: req.time_to_person_secs,
+                reason: req.reason.trim(),
+                by: &req.by,
+            },
+        )
+        .await?;
+    let labels = labels(store).await?;
+    let scored = super::score_result(&r, labels.get(&req.result_id), k)?;
+    Ok(Labelled {
+        label: id,
+        result: req.result_id,
+        answer_type,
+        by: req.by.clone(),
+        reason: req.reason.trim().to_string(),
+        score: scored.call.as_ref().map(|c| c.score),
+    })
+}

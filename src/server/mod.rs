@@ -1,11 +1,16 @@
-//! The HTTP API that `raqib serve --listen ADDR` offers: JSON over HTTP/1.1, every endpoint
-//! behind a bearer token except `/healthz`; roles viewer < auditor < admin. The dashboard,
-//! OpenAPI document and metrics of issue 7 build on this.
+//! What `raqib serve --listen ADDR` offers over HTTP/1.1: the JSON API under `/api/` (bearer
+//! tokens), the dashboard (session cookies from `/login`) and evidence files, all behind
+//! sign-in except `/healthz`; roles viewer < auditor < admin. Metrics listen apart
+//! (`metrics`).
 
+pub mod auth;
+mod dashboard;
+
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -17,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::score::period::Period;
+use crate::score::CentreScores;
 use crate::store::{ResultFilter, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +43,14 @@ pub enum Role {
 }
 
 impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "viewer" => Some(Role::Viewer),
@@ -47,12 +61,51 @@ impl Role {
     }
 }
 
-struct App {
+pub(crate) struct App {
     config: Config,
     store: Store,
+    /// Period scores by period label, kept a little while: a dashboard page scores several
+    /// periods and scoring reads every result of each.
+    scores: tokio::sync::Mutex<HashMap<String, CachedScores>>,
+    /// On-demand probes running at once (each holds a call or a browser).
+    probes: tokio::sync::Semaphore,
 }
 
-/// Binds `addr` and serves in the background; returns the bound address.
+/// A period's scores and when they were computed.
+type CachedScores = (Instant, Arc<Vec<CentreScores>>);
+
+/// How long a period's scores are reused before they are computed again.
+const SCORES_FRESH: Duration = Duration::from_secs(30);
+/// On-demand probes at once; one more is refused with 429 rather than queued.
+const PROBES_AT_ONCE: usize = 2;
+/// The largest request body read (forms and JSON).
+const MAX_BODY: usize = 64 * 1024;
+
+impl App {
+    /// `period`'s scores, from the cache while fresh.
+    async fn period_scores(&self, period: &Period) -> Result<Arc<Vec<CentreScores>>, String> {
+        let mut cache = self.scores.lock().await;
+        if let Some((at, all)) = cache.get(&period.label) {
+            if at.elapsed() < SCORES_FRESH {
+                return Ok(all.clone());
+            }
+        }
+        let all = Arc::new(
+            crate::score::load::period_scores(&self.store, period, &self.config.scoring)
+                .await
+                .map_err(|e| e.to_string())?,
+        );
+        cache.insert(period.label.clone(), (Instant::now(), all.clone()));
+        Ok(all)
+    }
+
+    /// New results or labels change scores: recompute on the next read.
+    async fn forget_scores(&self) {
+        self.scores.lock().await.clear();
+    }
+}
+
+/// Binds `addr` and serves the dashboard and API in the background; returns the bound address.
 pub async fn start(
     addr: SocketAddr,
     config: Config,
@@ -64,7 +117,12 @@ pub async fn start(
     let local = listener
         .local_addr()
         .map_err(|source| ServerError::Bind { addr, source })?;
-    let app = Arc::new(App { config, store });
+    let app = Arc::new(App {
+        config,
+        store,
+        scores: Default::default(),
+        probes: tokio::sync::Semaphore::new(PROBES_AT_ONCE),
+    });
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -87,7 +145,9 @@ pub async fn start(
     Ok(local)
 }
 
-fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
+pub(crate) type Reply = Response<Full<Bytes>>;
+
+fn reply(status: StatusCode, body: Value) -> Reply {
     let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
     bytes.push(b'\n');
     let mut r = Response::builder()
@@ -101,60 +161,184 @@ fn reply(status: StatusCode, body: Value) -> Response<Full<Bytes>> {
         .expect("a valid response")
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response<Full<Bytes>> {
+fn error(status: StatusCode, message: impl Into<String>) -> Reply {
     reply(status, json!({"error": message.into()}))
 }
 
 /// The query string's value for `key`.
-fn param(req: &Request<Incoming>, key: &str) -> Option<String> {
+pub(crate) fn param(req: &Request<Incoming>, key: &str) -> Option<String> {
     url::form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
 }
 
-async fn handle(app: &App, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_string();
-    if path == "/healthz" {
-        return reply(StatusCode::OK, json!({"status": "ok"}));
-    }
-    // Who is asking: a bearer token of a known user.
-    let token = req
+/// The request body, at most `MAX_BODY` bytes.
+pub(crate) async fn body(req: Request<Incoming>) -> Result<Bytes, (StatusCode, String)> {
+    use http_body_util::BodyExt;
+    http_body_util::Limited::new(req.into_body(), MAX_BODY)
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(|e| {
+            (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the request body could not be read (at most {MAX_BODY} bytes): {e}"),
+            )
+        })
+}
+
+/// A signed-in user: by an API token or a dashboard session.
+#[derive(Debug, Clone)]
+pub(crate) struct Who {
+    pub name: String,
+    pub role: Role,
+    /// The session cookie's secret (dashboard), for the forms' CSRF token.
+    pub session: Option<String>,
+}
+
+pub(crate) const SESSION_COOKIE: &str = "raqib_session";
+
+async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, String> {
+    let bearer = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| v.trim().to_string());
-    let Some(token) = token else {
-        return error(StatusCode::UNAUTHORIZED, "a bearer token is needed");
+    if let Some(token) = bearer {
+        let user = app
+            .store
+            .user_of_token(&token)
+            .await
+            .map_err(|e| e.to_string())?;
+        return Ok(user.map(|(name, role)| Who {
+            name,
+            role: Role::parse(&role).unwrap_or(Role::Viewer),
+            session: None,
+        }));
+    }
+    let session = req
+        .headers()
+        .get_all(hyper::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|h| auth::cookie(h, SESSION_COOKIE).map(String::from));
+    let Some(secret) = session else {
+        return Ok(None);
     };
-    let role = match app.store.user_of_token(&token).await {
-        Ok(Some((_, role))) => Role::parse(&role).unwrap_or(Role::Viewer),
-        Ok(None) => return error(StatusCode::UNAUTHORIZED, "unknown token"),
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    let user = app
+        .store
+        .user_of_session(&secret)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(user.map(|(name, role)| Who {
+        name,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        session: Some(secret),
+    }))
+}
+
+async fn handle(app: &App, req: Request<Incoming>) -> Reply {
+    let path = req.uri().path().to_string();
+    if path == "/healthz" {
+        return reply(StatusCode::OK, json!({"status": "ok"}));
+    }
+    if path == "/login" {
+        return dashboard::login(app, req).await;
+    }
+    let who = match identify(app, &req).await {
+        Ok(w) => w,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let result = match (req.method().as_str(), path.as_str()) {
-        ("GET", "/api/openapi.json") => Ok(openapi()),
-        ("GET", "/api/centres") => centres(app).await,
-        ("GET", "/api/results") => results(app, &req).await,
-        ("GET", "/api/scores") => scores(app, &req, false).await,
-        ("GET", "/api/flags") => scores(app, &req, true).await,
-        ("GET", "/api/users") if role >= Role::Admin => users(app).await,
-        ("GET", "/api/users") => return error(StatusCode::FORBIDDEN, "the admin role is needed"),
-        ("GET", _) => return error(StatusCode::NOT_FOUND, format!("no endpoint {path}")),
-        _ => {
+    if path.starts_with("/api/") {
+        let Some(who) = who else {
+            return error(StatusCode::UNAUTHORIZED, "a bearer token is needed");
+        };
+        // A form on another site can make a browser POST with its cookie: writes take a token.
+        if req.method() != hyper::Method::GET && who.session.is_some() {
             return error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                format!("{} {path}: not allowed", req.method()),
-            )
+                StatusCode::UNAUTHORIZED,
+                "writes through the API need a bearer token",
+            );
+        }
+        return api(app, &who, req).await;
+    }
+    let Some(who) = who else {
+        return dashboard::to_login(&req);
+    };
+    if let Some(rest) = path.strip_prefix("/evidence/") {
+        return evidence(app, rest).await;
+    }
+    dashboard::page(app, &who, req).await
+}
+
+type Answer = Result<(StatusCode, Value), (StatusCode, String)>;
+
+fn ok(v: Value) -> Answer {
+    Ok((StatusCode::OK, v))
+}
+
+/// The route a path matches, with its numeric or text parameter: `/api/results/7` is
+/// `/api/results/{id}` with "7".
+fn route(path: &str) -> (String, Option<String>) {
+    for base in ["/api/results/", "/api/centres/"] {
+        if let Some(rest) = path.strip_prefix(base) {
+            if !rest.is_empty() && !rest.contains('/') {
+                return (format!("{base}{{id}}"), Some(rest.to_string()));
+            }
+        }
+    }
+    (path.to_string(), None)
+}
+
+async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
+    let path = req.uri().path().to_string();
+    let (pattern, id) = route(&path);
+    let id = id.unwrap_or_default();
+    let method = req.method().as_str().to_string();
+    let need = |role: Role| -> Result<(), (StatusCode, String)> {
+        match who.role >= role {
+            true => Ok(()),
+            false => Err((
+                StatusCode::FORBIDDEN,
+                format!("the {} role is needed", role.as_str()),
+            )),
         }
     };
+    let result = match (method.as_str(), pattern.as_str()) {
+        ("GET", "/api/openapi.json") => ok(openapi()),
+        ("GET", "/api/centres") => centres(app).await,
+        ("GET", "/api/centres/{id}") => centre(app, &id).await,
+        ("GET", "/api/results") => results(app, &req).await,
+        ("GET", "/api/results/{id}") => result(app, &id).await,
+        ("GET", "/api/scores") => scores(app, &req, false).await,
+        ("GET", "/api/flags") => scores(app, &req, true).await,
+        ("GET", "/api/cases") => cases(app, &req).await,
+        ("GET", "/api/sweeps") => sweeps(app, &req).await,
+        ("GET", "/api/labels") => labels(app, &req).await,
+        ("POST", "/api/labels") => match need(Role::Auditor) {
+            Ok(()) => add_label(app, who, req).await,
+            Err(e) => Err(e),
+        },
+        ("POST", "/api/probe") => match need(Role::Auditor) {
+            Ok(()) => probe(app, req).await,
+            Err(e) => Err(e),
+        },
+        ("GET", "/api/users") => match need(Role::Admin) {
+            Ok(()) => users(app).await,
+            Err(e) => Err(e),
+        },
+        (_, p) if openapi()["paths"].get(p).is_some() => Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("{method} {path}: not allowed"),
+        )),
+        _ => Err((StatusCode::NOT_FOUND, format!("no endpoint {path}"))),
+    };
     match result {
-        Ok(v) => reply(StatusCode::OK, v),
+        Ok((status, v)) => reply(status, v),
         Err((status, message)) => error(status, message),
     }
 }
-
-type Answer = Result<Value, (StatusCode, String)>;
 
 /// The OpenAPI 3.1 document of this API (checked by the API test with openapi-spec-validator).
 pub fn openapi() -> Value {
@@ -169,29 +353,54 @@ fn bad(message: String) -> (StatusCode, String) {
     (StatusCode::BAD_REQUEST, message)
 }
 
-async fn centres(app: &App) -> Answer {
-    let list = app.store.centres().await.map_err(internal)?;
-    Ok(json!({"items": list, "total": list.len()}))
+fn not_found(message: String) -> (StatusCode, String) {
+    (StatusCode::NOT_FOUND, message)
 }
 
-/// Newest first, `limit` (1–1000, default 100) from `offset`; `centre` filters.
+async fn centres(app: &App) -> Answer {
+    let list = app.store.centres().await.map_err(internal)?;
+    ok(json!({"items": list, "total": list.len()}))
+}
+
+async fn centre(app: &App, id: &str) -> Answer {
+    match app.store.centre(id).await.map_err(internal)? {
+        Some(c) => ok(serde_json::to_value(c).map_err(internal)?),
+        None => Err(not_found(format!("no centre '{id}'"))),
+    }
+}
+
+/// A number query parameter in `0..=max`, or `default`.
+fn num_param(
+    req: &Request<Incoming>,
+    key: &str,
+    default: i64,
+    max: i64,
+) -> Result<i64, (StatusCode, String)> {
+    match param(req, key) {
+        None => Ok(default),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (0..=max).contains(n))
+            .ok_or_else(|| bad(format!("{key} must be a number from 0 to {max}"))),
+    }
+}
+
+/// Newest first, `limit` (1–1000, default 100) from `offset`; `centre` and `channel` filter.
 async fn results(app: &App, req: &Request<Incoming>) -> Answer {
-    let num = |key: &str, default: i64, max: i64| -> Result<i64, (StatusCode, String)> {
-        match param(req, key) {
-            None => Ok(default),
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (0..=max).contains(n))
-                .ok_or_else(|| bad(format!("{key} must be a number from 0 to {max}"))),
+    let limit = num_param(req, "limit", 100, 1000)?.max(1);
+    let offset = num_param(req, "offset", 0, i64::MAX)?;
+    let channel = param(req, "channel");
+    if let Some(c) = &channel {
+        if c != "phone" && c != "web" {
+            return Err(bad(format!("channel must be phone or web, not '{c}'")));
         }
-    };
-    let limit = num("limit", 100, 1000)?.max(1);
-    let offset = num("offset", 0, i64::MAX)?;
+    }
     let items: Vec<Value> = app
         .store
         .results(&ResultFilter {
             centre_id: param(req, "centre"),
+            channel,
             limit: Some(limit),
             offset: Some(offset),
             newest_first: true,
@@ -204,18 +413,44 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
         .collect();
     // A full page may have a next one; no COUNT over a table that only grows.
     let next = (items.len() as i64 == limit).then_some(offset + limit);
-    Ok(json!({"items": items, "offset": offset, "limit": limit, "next_offset": next}))
+    ok(json!({"items": items, "offset": offset, "limit": limit, "next_offset": next}))
+}
+
+/// One result with its labels and how it scores.
+async fn result(app: &App, id: &str) -> Answer {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(bad(format!("'{id}' is not a result id")));
+    };
+    let r = app
+        .store
+        .result(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| not_found(format!("no result {id}")))?;
+    let history: Vec<_> = app.store.labels_of(id).await.map_err(internal)?;
+    let in_force = crate::score::load::labels(&app.store)
+        .await
+        .map_err(internal)?;
+    let s =
+        crate::score::score_result(&r, in_force.get(&id), &app.config.scoring).map_err(internal)?;
+    let mut v = r.to_json();
+    v["labels"] = serde_json::to_value(history).map_err(internal)?;
+    v["scoring"] = json!({"counts": s.excluded.is_none(), "excluded": s.excluded,
+        "call": s.call, "web": s.web});
+    ok(v)
+}
+
+fn period_param(req: &Request<Incoming>) -> Result<Period, (StatusCode, String)> {
+    match param(req, "period") {
+        Some(p) => Period::parse(&p).map_err(|e| bad(format!("period: {e}"))),
+        None => Ok(Period::month_of(chrono::Utc::now())),
+    }
 }
 
 async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answer {
-    let period = match param(req, "period") {
-        Some(p) => Period::parse(&p).map_err(|e| bad(format!("period: {e}")))?,
-        None => Period::month_of(chrono::Utc::now()),
-    };
-    let all = crate::score::load::period_scores(&app.store, &period, &app.config.scoring)
-        .await
-        .map_err(internal)?;
-    let chosen: Vec<&crate::score::CentreScores> = match flagged_only {
+    let period = period_param(req)?;
+    let all = app.period_scores(&period).await.map_err(internal)?;
+    let chosen: Vec<&CentreScores> = match flagged_only {
         true => crate::score::flagged(&all, &app.config.scoring),
         false => all.iter().collect(),
     };
@@ -223,12 +458,266 @@ async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answe
         .into_iter()
         .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
         .collect();
-    Ok(json!({"period": period.label, "items": items, "total": items.len()}))
+    ok(json!({"period": period.label, "items": items, "total": items.len()}))
+}
+
+/// Follow-up cases as stored (a read never opens or closes one), with their status now;
+/// `status` (open, overdue, closed) and `centre` filter.
+async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
+    let now = chrono::Utc::now();
+    let status = param(req, "status");
+    if let Some(s) = &status {
+        if !["open", "overdue", "closed"].contains(&s.as_str()) {
+            return Err(bad(format!(
+                "status must be open, overdue or closed, not '{s}'"
+            )));
+        }
+    }
+    let centre = param(req, "centre");
+    let mut items = Vec::new();
+    for c in app.store.cases().await.map_err(internal)? {
+        let st = crate::score::cases::status(&c, now);
+        let st = serde_json::to_value(st).map_err(internal)?;
+        if status.as_deref().is_some_and(|s| st != s)
+            || centre.as_deref().is_some_and(|x| x != c.centre)
+        {
+            continue;
+        }
+        let mut v = serde_json::to_value(&c).map_err(internal)?;
+        v["status"] = st;
+        items.push(v);
+    }
+    ok(json!({"items": items, "total": items.len()}))
+}
+
+/// Sweeps newest first with their progress (`limit`, default 20).
+async fn sweeps(app: &App, req: &Request<Incoming>) -> Answer {
+    let limit = num_param(req, "limit", 20, 1000)?.max(1);
+    let mut items = Vec::new();
+    for s in app.store.sweeps(None, limit).await.map_err(internal)? {
+        let mut v = serde_json::to_value(&s).map_err(internal)?;
+        v["status"] = s.live_status().into();
+        items.push(v);
+    }
+    ok(json!({"items": items, "total": items.len()}))
+}
+
+/// Every label kept, oldest first; `result` filters.
+async fn labels(app: &App, req: &Request<Incoming>) -> Answer {
+    let result = match param(req, "result") {
+        None => None,
+        Some(r) => Some(
+            r.parse::<i64>()
+                .map_err(|_| bad(format!("result must be a result id, not '{r}'")))?,
+        ),
+    };
+    let items = match result {
+        Some(r) => app.store.labels_of(r).await,
+        None => app.store.labels().await,
+    }
+    .map_err(internal)?;
+    ok(json!({"total": items.len(), "items": items}))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LabelBody {
+    result: i64,
+    answer_type: String,
+    reason: String,
+    #[serde(default)]
+    time_to_person_secs: Option<f64>,
+}
+
+async fn json_body<T: serde::de::DeserializeOwned>(
+    req: Request<Incoming>,
+) -> Result<T, (StatusCode, String)> {
+    let bytes = body(req).await?;
+    serde_json::from_slice(&bytes).map_err(|e| bad(format!("the JSON body: {e}")))
+}
+
+/// Labels a call as the signed-in auditor; 201 with the label and the call's new score.
+async fn add_label(app: &App, who: &Who, req: Request<Incoming>) -> Answer {
+    let b: LabelBody = json_body(req).await?;
+    let labelled = label(
+        app,
+        who,
+        b.result,
+        b.answer_type,
+        b.reason,
+        b.time_to_person_secs,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        serde_json::to_value(labelled).map_err(internal)?,
+    ))
+}
+
+pub(crate) async fn label(
+    app: &App,
+    who: &Who,
+    result_id: i64,
+    answer_type: String,
+    reason: String,
+    time_to_person_secs: Option<f64>,
+) -> Result<crate::score::load::Labelled, (StatusCode, String)> {
+    use crate::score::load::{label_call, LabelError, LabelRequest};
+    let req = LabelRequest {
+        result_id,
+        answer_type,
+        reason,
+        time_to_person_secs,
+        by: who.name.clone(),
+    };
+    let done = label_call(&app.store, &app.config.scoring, &req).await;
+    app.forget_scores().await;
+    match done {
+        Ok(l) => Ok(l),
+        Err(LabelError::Bad(m)) => Err(bad(m)),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeBody {
+    channel: String,
+    target: String,
+    #[serde(default)]
+    unlisted: bool,
+    #[serde(default)]
+    no_browser: bool,
+    #[serde(default)]
+    pages: Option<usize>,
+}
+
+/// Probes now and answers with the stored results (a call takes as long as the call).
+async fn probe(app: &App, req: Request<Incoming>) -> Answer {
+    let b: ProbeBody = json_body(req).await?;
+    let ids = probe_now(
+        app,
+        &b.channel,
+        &b.target,
+        b.unlisted,
+        b.no_browser,
+        b.pages,
+    )
+    .await?;
+    let mut items = Vec::new();
+    for id in ids {
+        if let Some(r) = app.store.result(id).await.map_err(internal)? {
+            items.push(r.to_json());
+        }
+    }
+    ok(json!({"items": items, "total": items.len()}))
+}
+
+/// Runs an on-demand probe; the ids of the stored results.
+pub(crate) async fn probe_now(
+    app: &App,
+    channel: &str,
+    target: &str,
+    unlisted: bool,
+    no_browser: bool,
+    pages: Option<usize>,
+) -> Result<Vec<i64>, (StatusCode, String)> {
+    use crate::schedule::on_demand::{self, CallRequest, OnDemandError, WebRequest};
+    let Ok(_slot) = app.probes.try_acquire() else {
+        return Err((
+            StatusCode::TOO_MANY_REQUESTS,
+            format!("{PROBES_AT_ONCE} probes are running: try again when one ends"),
+        ));
+    };
+    let done = match channel {
+        "phone" => {
+            let req = CallRequest {
+                target: target.to_string(),
+                unlisted,
+                ..CallRequest::default()
+            };
+            on_demand::call(&app.config, &app.store, &req, |_, _, _| {}).await
+        }
+        "web" => {
+            let req = WebRequest {
+                target: target.to_string(),
+                no_browser,
+                pages,
+                ..WebRequest::default()
+            };
+            on_demand::web(&app.config, &app.store, &req, |_, _, _| {}).await
+        }
+        other => return Err(bad(format!("channel must be phone or web, not '{other}'"))),
+    };
+    app.forget_scores().await;
+    match done {
+        Ok(ids) => Ok(ids),
+        Err(OnDemandError::Bad(m)) => Err(bad(m)),
+        Err(e) => Err(internal(e)),
+    }
 }
 
 async fn users(app: &App) -> Answer {
     let list = app.store.users().await.map_err(internal)?;
-    Ok(json!({"items": list, "total": list.len()}))
+    ok(json!({"items": list, "total": list.len()}))
+}
+
+/// The URL path an evidence file is served at, if it lies in the store's evidence directory.
+pub(crate) fn evidence_url(store: &Store, stored: &str) -> Option<String> {
+    let p = std::path::Path::new(stored);
+    let rel = match p.strip_prefix(store.evidence_dir()) {
+        Ok(rel) => rel.to_string_lossy().into_owned(),
+        // Stored from another working directory: the part after the data directory's
+        // `evidence/`, checked again when served.
+        Err(_) => stored[stored.rfind("/evidence/")? + "/evidence/".len()..].to_string(),
+    };
+    let enc: Vec<String> = rel
+        .split('/')
+        .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect())
+        .collect();
+    Some(format!("/evidence/{}", enc.join("/")))
+}
+
+/// An evidence file (recording, SIP trace, screenshot) to a signed-in user; nothing outside the
+/// evidence directory, whatever the path says.
+async fn evidence(app: &App, rel: &str) -> Reply {
+    let decoded: String =
+        url::form_urlencoded::parse(format!("p={}", rel.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    let rel_path = std::path::Path::new(&decoded);
+    if decoded.is_empty()
+        || !rel_path
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return error(StatusCode::NOT_FOUND, "no such evidence");
+    }
+    let root = match tokio::fs::canonicalize(app.store.evidence_dir()).await {
+        Ok(r) => r,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let full = match tokio::fs::canonicalize(root.join(rel_path)).await {
+        Ok(f) if f.starts_with(&root) => f,
+        _ => return error(StatusCode::NOT_FOUND, "no such evidence"),
+    };
+    let bytes = match tokio::fs::read(&full).await {
+        Ok(b) => b,
+        Err(_) => return error(StatusCode::NOT_FOUND, "no such evidence"),
+    };
+    let kind = match full.extension().and_then(|e| e.to_str()) {
+        Some("wav") => "audio/wav",
+        Some("png") => "image/png",
+        Some("json") => "application/json",
+        _ => "text/plain; charset=utf-8",
+    };
+    Response::builder()
+        .header("content-type", kind)
+        .header("cache-control", "private, max-age=3600")
+        .header("x-content-type-options", "nosniff")
+        .body(Full::new(Bytes::from(bytes)))
+        .expect("a valid response")
 }
 
 #[cfg(test)]
@@ -245,10 +734,11 @@ mod tests {
             .collect();
         documented.sort();
         let source = include_str!("mod.rs");
-        let mut served: Vec<&str> = source
-            .match_indices("(\"GET\", \"/")
-            .map(|(i, _)| {
-                let rest = &source[i + 9..];
+        let mut served: Vec<&str> = ["(\"GET\", \"/", "(\"POST\", \"/"]
+            .iter()
+            .flat_map(|m| source.match_indices(m))
+            .map(|(i, m)| {
+                let rest = &source[i + m.len() - 1..];
                 &rest[..rest.find('"').unwrap()]
             })
             .chain(source.contains("== \"/healthz\"").then_some("/healthz"))

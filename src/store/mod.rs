@@ -722,13 +722,30 @@ impl Store {
 
     /// Every label, oldest first (the last one of a result is the one in force).
     pub async fn labels(&self) -> Result<Vec<StoredLabel>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, result_id, answer_type, time_to_person_secs, reason, labelled_by, labelled_at
-             FROM labels ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("list labels"))?;
+        self.labels_where(None).await
+    }
+
+    /// The labels of one result, oldest first.
+    pub async fn labels_of(&self, result: i64) -> Result<Vec<StoredLabel>, StoreError> {
+        self.labels_where(Some(result)).await
+    }
+
+    async fn labels_where(&self, result: Option<i64>) -> Result<Vec<StoredLabel>, StoreError> {
+        let query = match result {
+            None => sqlx::query(
+                "SELECT id, result_id, answer_type, time_to_person_secs, reason, labelled_by,
+                        labelled_at FROM labels ORDER BY id",
+            ),
+            Some(r) => sqlx::query(
+                "SELECT id, result_id, answer_type, time_to_person_secs, reason, labelled_by,
+                        labelled_at FROM labels WHERE result_id = $1 ORDER BY id",
+            )
+            .bind(r),
+        };
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list labels"))?;
         rows.iter()
             .map(|r| {
                 Ok(StoredLabel {

@@ -40,13 +40,16 @@ impl Store {
     /// Removes a user and revokes their tokens; `false` when there is no such user.
     pub async fn remove_user(&self, name: &str) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin remove user"))?;
-        sqlx::query(
+        for sql in [
             "DELETE FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE name = $1)",
-        )
-        .bind(name)
-        .execute(&mut *tx)
-        .await
-        .map_err(q("revoke tokens"))?;
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)",
+        ] {
+            sqlx::query(sql)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("revoke tokens and sessions"))?;
+        }
         let done = sqlx::query("DELETE FROM users WHERE name = $1")
             .bind(name)
             .execute(&mut *tx)
@@ -123,5 +126,95 @@ impl Store {
             r.try_get(0).map_err(q("read token"))?,
             r.try_get(1).map_err(q("read token"))?,
         )))
+    }
+
+    /// Sets a user's password (its PBKDF2 text) and ends their sessions; `false` when there is
+    /// no such user.
+    pub async fn set_password(&self, name: &str, hashed: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin set password"))?;
+        let done = sqlx::query("UPDATE users SET password = $1 WHERE name = $2")
+            .bind(hashed)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("set password"))?;
+        sqlx::query("DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE name = $1)")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("end sessions"))?;
+        tx.commit().await.map_err(q("commit set password"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// A user's stored password text and role; `None` without such a user or password.
+    pub async fn password_of(&self, name: &str) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT password, role FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("look up password"))?;
+        let Some(r) = row else { return Ok(None) };
+        let password: Option<String> = r.try_get(0).map_err(q("read password"))?;
+        let role: String = r.try_get(1).map_err(q("read password"))?;
+        Ok(password.map(|p| (p, role)))
+    }
+
+    /// Stores the hash of a new session cookie for `name`, valid until `expires`.
+    pub async fn add_session(
+        &self,
+        name: &str,
+        token: &str,
+        expires: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = now_text();
+        // Expired sessions are swept here, where new ones are made.
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(&now)
+            .execute(&self.pool)
+            .await
+            .map_err(q("sweep sessions"))?;
+        let done = sqlx::query(
+            "INSERT INTO sessions (user_id, sha256, created_at, expires_at)
+             SELECT id, $2, $3, $4 FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .bind(token_hash(token))
+        .bind(now)
+        .bind(crate::probe::utc_millis::format(&expires))
+        .execute(&self.pool)
+        .await
+        .map_err(q("add session"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// The user (name, role) of a live session cookie.
+    pub async fn user_of_session(
+        &self,
+        token: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE s.sha256 = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash(token))
+        .bind(now_text())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("look up session"))?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some((
+            r.try_get(0).map_err(q("read session"))?,
+            r.try_get(1).map_err(q("read session"))?,
+        )))
+    }
+
+    pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE sha256 = $1")
+            .bind(token_hash(token))
+            .execute(&self.pool)
+            .await
+            .map_err(q("end session"))?;
+        Ok(())
     }
 }

@@ -307,3 +307,46 @@ pub fn copy_results(data: &Path, centre: &str, copies: &[(&Value, String)]) {
         store.close().await;
     });
 }
+
+/// Starts `raqib serve --listen` on a free port (its stderr to `log`) and waits until it
+/// listens; the guard and the port.
+pub fn serve_listen(config: &Path, data: &Path, log: &Path, extra: &[&str]) -> (Proc, u16) {
+    let port = free_port();
+    let proc = Proc(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(config)
+            .arg("--data-dir")
+            .arg(data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "serve never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (proc, port)
+}
+
+/// `raqib users password USER` with `password` on standard input; its exit code.
+pub fn set_password(config: &Path, data: &Path, user: &str, password: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut p = Command::new(BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["users", "password", user])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(p.stdin.take().unwrap(), "{password}").unwrap();
+    p.wait().unwrap().code()
+}

@@ -8,7 +8,8 @@
 
 pub mod a11y;
 pub mod audit;
-pub(crate) mod cdp;
+#[doc(hidden)] // public for the dashboard's browser tests
+pub mod cdp;
 pub mod crawl;
 mod hop;
 pub mod tls;

@@ -1,0 +1,233 @@
+//! Probes an auditor asks for now (`raqib probe`, the dashboard's "probe now", `POST
+//! /api/probe`): one number, URI, page or centre, through the same dialling guard as sweeps,
+//! each result stored as soon as it ends.
+
+use chrono_tz::Tz;
+
+use crate::config::{AfterAnswer, Config};
+use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
+use crate::probe::web::audit::{AuditError, Auditor};
+use crate::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
+use crate::probe::ProbeError;
+use crate::registry::{self, Centre};
+use crate::schedule::guard::DiallingGuard;
+use crate::schedule::sweep::Done;
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OnDemandError {
+    /// The request itself is wrong: the user must fix it.
+    #[error("{0}")]
+    Bad(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+}
+
+fn bad(msg: impl Into<String>) -> OnDemandError {
+    OnDemandError::Bad(msg.into())
+}
+
+/// A call asked for: `target` is an E.164 number, a sip: URI or a centre id.
+#[derive(Debug, Clone, Default)]
+pub struct CallRequest {
+    pub target: String,
+    /// Seconds of ringing before CANCEL [default: the config's].
+    pub ring_timeout: Option<u64>,
+    /// The policy after answer [default: the config's].
+    pub after_answer: Option<String>,
+    /// Allow a target outside the registry (recorded with the result).
+    pub unlisted: bool,
+}
+
+/// Places the calls of `req` one after another; `each` sees every stored result (its id, the
+/// call, and the JSON stored) as soon as it is written.
+pub async fn call(
+    config: &Config,
+    store: &Store,
+    req: &CallRequest,
+    mut each: impl FnMut(i64, &CallResult, &serde_json::Value),
+) -> Result<Vec<i64>, OnDemandError> {
+    let policy = req
+        .after_answer
+        .clone()
+        .unwrap_or_else(|| config.call.after_answer.clone());
+    let after = AfterAnswer::parse(&policy).map_err(|e| bad(format!("after-answer {e}")))?;
+    let ring = req.ring_timeout.unwrap_or(config.call.ring_timeout_secs);
+    if !(1..=600).contains(&ring) {
+        return Err(bad("ring-timeout must be between 1 and 600 seconds"));
+    }
+    let target = req.target.trim();
+    let centres = store.centres().await?;
+    let owner = |number: &str| {
+        centres
+            .iter()
+            .find(|c| c.phones.iter().any(|p| p == number))
+    };
+    let probe = CallProbe::new(config, store.evidence_dir()).await?;
+    // (target, time zone for the daily cap, the centre it belongs to)
+    let mut targets: Vec<(CallTarget, Tz, Option<Centre>)> = Vec::new();
+    if target.starts_with('+') {
+        registry::check_e164(target).map_err(bad)?;
+        let c = owner(target);
+        targets.push((
+            CallTarget {
+                uri: probe.uri_for(target),
+                number: Some(target.to_string()),
+                centre: c.map(|c| c.id.clone()),
+                unlisted: c.is_none(),
+            },
+            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
+            c.cloned(),
+        ));
+    } else if target.starts_with("sip:") || target.starts_with("sips:") {
+        let user = crate::probe::call::sip::message::uri_user(target).unwrap_or("");
+        let number = registry::check_e164(user).is_ok().then(|| user.to_string());
+        let c = number.as_deref().and_then(owner);
+        if number.is_none() && !req.unlisted {
+            return Err(bad(format!(
+                "'{target}' is not a number of the registry: add --unlisted to call it"
+            )));
+        }
+        targets.push((
+            CallTarget {
+                uri: target.to_string(),
+                number,
+                centre: c.map(|c| c.id.clone()),
+                unlisted: c.is_none(),
+            },
+            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
+            c.cloned(),
+        ));
+    } else {
+        let c = store.centre(target).await?.ok_or_else(|| {
+            bad(format!(
+                "'{target}' is neither a number, a sip: URI nor a known centre id"
+            ))
+        })?;
+        if c.phones.is_empty() {
+            return Err(bad(format!("centre '{target}' has no phone number")));
+        }
+        for n in &c.phones {
+            targets.push((
+                CallTarget {
+                    uri: probe.uri_for(n),
+                    number: Some(n.clone()),
+                    centre: Some(c.id.clone()),
+                    unlisted: false,
+                },
+                c.tz(),
+                Some(c.clone()),
+            ));
+        }
+    }
+    // Registration only once the request is known to be sound.
+    if config.trunk.register {
+        let r = probe.register(config.trunk.register_expires, true).await?;
+        if !r.ok {
+            return Err(OnDemandError::Probe(ProbeError::Register(format!(
+                "{}: {}",
+                r.registrar,
+                r.detail.unwrap_or_default()
+            ))));
+        }
+    }
+    let opts = CallOptions::new(
+        std::time::Duration::from_secs(ring),
+        after,
+        &config.call.scripts_dir,
+    )
+    .map_err(bad)?;
+    let guard = DiallingGuard::new(&config.guard, store);
+    let mut ids = Vec::with_capacity(targets.len());
+    for (t, tz, centre) in &targets {
+        let mut result = match &t.number {
+            Some(n) => match guard
+                .admit(n, centre.is_some(), req.unlisted, *tz, chrono::Utc::now())
+                .await?
+            {
+                Ok(()) => probe.call(t, &opts).await,
+                Err(why) => probe.refused(t, why, &policy),
+            },
+            // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
+            None => probe.call(t, &opts).await,
+        };
+        result.mark_hours(centre.as_ref());
+        let done = Done::call(&result);
+        let id = store.insert_result(&done.stored(None)).await?;
+        each(id, &result, &done.data);
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// A site check asked for: `target` is an http(s) URL or a centre id (all its sites).
+#[derive(Debug, Clone, Default)]
+pub struct WebRequest {
+    pub target: String,
+    /// The page must contain this text (default for a centre: the config's content check).
+    pub expect: Option<String>,
+    /// HTTP check only, no browser audit.
+    pub no_browser: bool,
+    /// Pages audited besides the home page [default: the config's].
+    pub pages: Option<usize>,
+}
+
+/// Checks the sites of `req` one after another; `each` sees every stored result.
+pub async fn web(
+    config: &Config,
+    store: &Store,
+    req: &WebRequest,
+    mut each: impl FnMut(i64, &WebResult, &serde_json::Value),
+) -> Result<Vec<i64>, OnDemandError> {
+    let pages = req.pages.unwrap_or(config.browser.pages_per_site);
+    if pages > 1000 {
+        return Err(bad("pages must be at most 1000"));
+    }
+    let target = req.target.trim();
+    let targets: Vec<WebTarget> = if target.contains("://") {
+        vec![WebTarget {
+            url: parse_url(target).map_err(bad)?,
+            centre: None,
+            expect: req.expect.clone(),
+            phones: Vec::new(),
+        }]
+    } else {
+        let centre = store.centre(target).await?.ok_or_else(|| {
+            bad(format!(
+                "'{target}' is neither a URL nor a known centre id (see `raqib centres list`)"
+            ))
+        })?;
+        let mut t = WebTarget::of_centre(&centre, config.web.content_check);
+        if t.is_empty() {
+            return Err(bad(format!("centre '{target}' has no website")));
+        }
+        if req.expect.is_some() {
+            for x in &mut t {
+                x.expect = req.expect.clone();
+            }
+        }
+        t
+    };
+    let probe = WebProbe::new(&config.web)?;
+    let auditor = if !req.no_browser && config.browser.enabled {
+        Some(
+            Auditor::new(&config.browser, &config.web, store.evidence_dir())
+                .map_err(|e| bad(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    let mut ids = Vec::with_capacity(targets.len());
+    for t in &targets {
+        let result = probe.check_site(t, auditor.as_ref(), pages).await;
+        let done = Done::web(&result);
+        let id = store.insert_result(&done.stored(None)).await?;
+        each(id, &result, &done.data);
+        ids.push(id);
+    }
+    Ok(ids)
+}

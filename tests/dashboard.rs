@@ -1,0 +1,456 @@
+//! The dashboard in real headless Chromium against `raqib serve --listen`, with real lab calls
+//! and a real browser audit behind it: signing in, both languages (`dir="rtl"` in Arabic),
+//! the overview, a centre page (chart, player, screenshot served only to the signed-in), a
+//! "probe now" from the page that lands in the results, the label form, and a viewer who gets
+//! neither button nor form. Screenshots of the pages are checked not to be blank.
+
+mod peers;
+
+use std::path::Path;
+
+use std::time::Duration;
+
+use base64::Engine;
+use peers::{json_lines, raqib, start_lab, LAB_PORTS};
+use raqib::probe::web::cdp::{Browser, Event};
+use serde_json::{json, Value};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+/// A page of the browser and its events.
+struct Tab<'a> {
+    browser: &'a Browser,
+    sid: String,
+    events: UnboundedReceiver<Event>,
+}
+
+impl<'a> Tab<'a> {
+    async fn open(browser: &'a Browser, context: Option<&str>) -> Tab<'a> {
+        let sid = browser.new_page(context).await.unwrap();
+        let events = browser.subscribe(&sid);
+        browser
+            .call("Page.enable", json!({}), Some(&sid))
+            .await
+            .unwrap();
+        browser
+            .call(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": 1280, "height": 900, "deviceScaleFactor": 1, "mobile": false}),
+                Some(&sid),
+            )
+            .await
+            .unwrap();
+        Tab {
+            browser,
+            sid,
+            events,
+        }
+    }
+
+    async fn call(&self, method: &str, params: Value) -> Value {
+        self.browser
+            .call(method, params, Some(&self.sid))
+            .await
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    /// Runs `js` in the page; its value.
+    async fn eval(&self, js: &str) -> Value {
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({"expression": js, "returnByValue": true, "awaitPromise": true}),
+            )
+            .await;
+        assert!(r["exceptionDetails"].is_null(), "{js}: {r}");
+        r["result"]["value"].clone()
+    }
+
+    fn forget_events(&mut self) {
+        while self.events.try_recv().is_ok() {}
+    }
+
+    async fn loaded(&mut self) {
+        let waited = tokio::time::timeout(Duration::from_secs(90), async {
+            while let Some(ev) = self.events.recv().await {
+                if ev.method == "Page.loadEventFired" {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(waited.is_ok(), "the page did not load within 90 s");
+    }
+
+    async fn go(&mut self, url: &str) {
+        self.forget_events();
+        self.call("Page.navigate", json!({"url": url})).await;
+        self.loaded().await;
+    }
+
+    /// Runs `js` that leaves the page (a click, a submit) and waits for the next one.
+    async fn act(&mut self, js: &str) {
+        self.forget_events();
+        self.eval(js).await;
+        self.loaded().await;
+    }
+
+    async fn text(&self, js: &str) -> String {
+        self.eval(js).await.as_str().unwrap_or_default().to_string()
+    }
+
+    async fn sign_in(&mut self, base: &str, name: &str, password: &str) {
+        self.go(&format!("{base}/")).await;
+        assert_eq!(self.text("location.pathname").await, "/login");
+        self.act(&format!(
+            "document.querySelector('[name=name]').value={name:?};\
+             document.querySelector('[name=password]').value={password:?};\
+             document.querySelector('#sign-in').click()"
+        ))
+        .await;
+        assert_eq!(self.text("location.pathname").await, "/", "signed in");
+    }
+
+    /// A PNG of the viewport (also written to $RAQIB_SCREENSHOTS/NAME.png when set, to look at).
+    async fn screenshot(&self, name: &str) -> String {
+        let shot = self
+            .call("Page.captureScreenshot", json!({"format": "png"}))
+            .await;
+        let data = shot["data"].as_str().unwrap().to_string();
+        if let Ok(dir) = std::env::var("RAQIB_SCREENSHOTS") {
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(&data)
+                .unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+        data
+    }
+}
+
+/// How much of a screenshot is not its most common colour, and how many colours it has,
+/// measured by Chromium itself on a canvas (no image crate needed).
+async fn ink(tab: &Tab<'_>, png_base64: &str) -> (f64, u64) {
+    let v = tab
+        .eval(&format!(
+            "new Promise(done => {{ const img = new Image(); img.onload = () => {{\
+               const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;\
+               const g = c.getContext('2d'); g.drawImage(img, 0, 0);\
+               const d = g.getImageData(0, 0, c.width, c.height).data; const n = {{}};\
+               for (let i = 0; i < d.length; i += 4) {{ const k = (d[i]>>4)+','+(d[i+1]>>4)+','+(d[i+2]>>4); n[k] = (n[k]||0)+1; }}\
+               const counts = Object.values(n); const top = Math.max(...counts);\
+               done([1 - top / (d.length / 4), counts.length]); }};\
+             img.src = 'data:image/png;base64,{png_base64}'; }})"
+        ))
+        .await;
+    (v[0].as_f64().unwrap(), v[1].as_u64().unwrap())
+}
+
+fn ready() -> bool {
+    let axe = Path::new("probes/web/node_modules/axe-core/axe.min.js");
+    if !peers::have("chromium", "chromium") {
+        return false;
+    }
+    if !axe.is_file() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "{} is missing in CI: scripts/setup must run npm ci",
+                axe.display()
+            );
+        }
+        eprintln!("SKIP: axe-core missing (run ./scripts/setup)");
+        return false;
+    }
+    true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_in_both_languages_with_probe_now_and_labels() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let lab_config = dir.path().join("lab.toml");
+    std::fs::write(
+        &lab_config,
+        format!(
+            "{LAB_PORTS}[lab.phones]\n\"+96265000301\" = \"human\"\n\"+96265000302\" = \"busy\"\n"
+        ),
+    )
+    .unwrap();
+    let lab = start_lab(&lab_config, &data.join("lab"));
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n",
+            lab.sip
+        ),
+    )
+    .unwrap();
+    let csv = dir.path().join("c.csv");
+    std::fs::write(
+        &csv,
+        format!(
+            "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
+             jo-amman-civil,مكتب الأحوال المدنية - عمّان,Amman Civil Status Office,Civil Status,\
+             Amman,Asia/Amman,Sun-Sat 00:00-24:00,+96265000301;+96265000302,\
+             http://{}/ok/jo-amman-civil/\n",
+            lab.http
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| ok(&raqib(&config, &data, args));
+    run(&["centres", "import", csv.to_str().unwrap()]);
+    run(&["sweep", "--channel", "phone"]);
+    run(&["sweep", "--channel", "web"]);
+    run(&["users", "add", "auditor1", "--role", "auditor"]);
+    run(&["users", "add", "minister", "--role", "viewer"]);
+    for (user, password) in [
+        ("auditor1", "auditor password 1"),
+        ("minister", "viewer password 1"),
+    ] {
+        assert_eq!(peers::set_password(&config, &data, user, password), Some(0));
+    }
+    let calls_before = json_lines(&raqib(&config, &data, &["results", "--json"]));
+    assert_eq!(calls_before.len(), 3, "two calls and one site");
+
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    let base = format!("http://127.0.0.1:{port}");
+
+    let browser = Browser::launch(Path::new("/usr/bin/chromium"), &[])
+        .await
+        .unwrap();
+    let mut tab = Tab::open(&browser, None).await;
+    tab.sign_in(&base, "auditor1", "auditor password 1").await;
+
+    // Arabic first: right to left, the overview's sections, the flagged/league tables.
+    assert_eq!(tab.text("document.documentElement.dir").await, "rtl");
+    assert_eq!(tab.text("document.documentElement.lang").await, "ar");
+    assert_eq!(
+        tab.text("document.querySelector('h1').textContent").await,
+        "نظرة عامة"
+    );
+    for id in ["summary", "flagged", "agencies", "league"] {
+        assert_eq!(
+            tab.eval(&format!("!!document.getElementById('{id}')"))
+                .await,
+            true,
+            "section {id}"
+        );
+    }
+    assert!(tab
+        .text("document.getElementById('league').textContent")
+        .await
+        .contains("مكتب الأحوال المدنية - عمّان"));
+    let (ar_ink, ar_colours) = ink(&tab, &tab.screenshot("overview-ar").await).await;
+    assert!(
+        ar_ink > 0.02 && ar_colours > 8,
+        "Arabic overview looks blank: {ar_ink} {ar_colours}"
+    );
+
+    // English by the switch, remembered on the next page.
+    tab.act("document.getElementById('lang-switch').click()")
+        .await;
+    assert_eq!(tab.text("document.documentElement.dir").await, "ltr");
+    assert_eq!(
+        tab.text("document.querySelector('h1').textContent").await,
+        "Overview"
+    );
+    let (en_ink, en_colours) = ink(&tab, &tab.screenshot("overview-en").await).await;
+    assert!(
+        en_ink > 0.02 && en_colours > 8,
+        "English overview looks blank: {en_ink} {en_colours}"
+    );
+
+    // The centre page: chart, two calls with timelines, one with a recording, the audit with
+    // its screenshot, and the probe buttons of an auditor.
+    tab.act("document.querySelector('#league a[href^=\"/centres/jo-amman-civil\"]').click()")
+        .await;
+    assert_eq!(
+        tab.text("location.pathname").await,
+        "/centres/jo-amman-civil"
+    );
+    assert_eq!(tab.text("document.documentElement.lang").await, "en");
+    assert_eq!(
+        tab.eval("document.querySelectorAll('#history-chart').length")
+            .await,
+        1
+    );
+    assert_eq!(
+        tab.eval("document.querySelectorAll('tr.call').length")
+            .await,
+        2
+    );
+    assert_eq!(
+        tab.eval("document.querySelectorAll('tr.call svg.timeline').length")
+            .await,
+        2
+    );
+    assert_eq!(
+        tab.eval("document.querySelectorAll('#calls audio').length")
+            .await,
+        1
+    );
+    let shot_width = tab
+        .eval(
+            "new Promise(done => { const i = document.querySelector('img.shot');\
+             if (!i) return done(0); if (i.complete) return done(i.naturalWidth);\
+             i.onload = () => done(i.naturalWidth); i.onerror = () => done(-1); })",
+        )
+        .await;
+    assert!(
+        shot_width.as_i64().unwrap() > 100,
+        "screenshot not shown: {shot_width} {}",
+        ok(&raqib(
+            &config,
+            &data,
+            &["results", "--json", "--channel", "web"]
+        ))
+    );
+    // The recording is served to this session, as audio.
+    let audio = tab
+        .eval(
+            "fetch(document.querySelector('#calls audio').getAttribute('src'))\
+             .then(r => [r.status, r.headers.get('content-type')])",
+        )
+        .await;
+    assert_eq!(audio, json!([200, "audio/wav"]));
+    assert_eq!(
+        tab.eval("document.querySelectorAll('.probe-now').length")
+            .await,
+        3
+    );
+    let centre_shot = tab.screenshot("centre-en").await;
+    let (c_ink, _) = ink(&tab, &centre_shot).await;
+    assert!(c_ink > 0.02, "centre page looks blank: {c_ink}");
+
+    // Probe now: the human number, from the page; the result page follows.
+    tab.act("document.getElementById('probe-phone-0').click()")
+        .await;
+    let path = tab.text("location.pathname").await;
+    let id: i64 = path
+        .strip_prefix("/results/")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("probe now led to {path}"));
+    assert_eq!(
+        tab.text("document.getElementById('outcome').textContent")
+            .await,
+        "answered"
+    );
+    tab.screenshot("result-en").await;
+    assert!(tab
+        .text("document.getElementById('sip-trace').textContent")
+        .await
+        .contains("INVITE sip:+96265000301"));
+    let after: Vec<Value> = json_lines(&raqib(&config, &data, &["results", "--json"]));
+    let probed = after.iter().find(|r| r["id"] == id).expect("stored");
+    assert_eq!(
+        (
+            probed["number"].as_str(),
+            probed["outcome"].as_str(),
+            probed["sweep"].as_i64()
+        ),
+        (Some("+96265000301"), Some("answered"), None)
+    );
+    assert_eq!(after.len(), calls_before.len() + 1);
+
+    // The label form: the label is stored with the auditor's name and shown.
+    tab.act(
+        "document.querySelector('#label-form [name=answer_type]').value='ivr';\
+         document.querySelector('#label-form [name=reason]').value='a menu, then music';\
+         document.querySelector('#label-form').submit()",
+    )
+    .await;
+    assert_eq!(
+        tab.eval("document.querySelectorAll('tr.label').length")
+            .await,
+        1
+    );
+    let labels: Value = serde_json::from_str(
+        ok(&raqib(&config, &data, &["results", "--json"]))
+            .lines()
+            .find(|l| l.contains(&format!("\"id\":{id},")))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(labels["scoring"]["label"]["by"], "auditor1");
+    assert_eq!(labels["scoring"]["label"]["answer_type"], "ivr");
+
+    // Back on the centre page the new call is the first row.
+    tab.go(&format!("{base}/centres/jo-amman-civil")).await;
+    assert_eq!(
+        tab.eval("document.querySelectorAll('tr.call').length")
+            .await,
+        3
+    );
+    assert_eq!(
+        tab.text("document.querySelector('tr.call a').getAttribute('href')")
+            .await,
+        format!("/results/{id}")
+    );
+
+    // A viewer, in a browser context of their own: no probe button, no label form, and the
+    // form's endpoint refuses them.
+    let ctx = browser
+        .call("Target.createBrowserContext", json!({}), None)
+        .await
+        .unwrap();
+    let mut viewer = Tab::open(&browser, ctx["browserContextId"].as_str()).await;
+    viewer.sign_in(&base, "minister", "viewer password 1").await;
+    assert_eq!(
+        viewer.text("document.documentElement.dir").await,
+        "rtl",
+        "a new visitor reads Arabic"
+    );
+    viewer.go(&format!("{base}/centres/jo-amman-civil")).await;
+    assert_eq!(
+        viewer
+            .eval("document.querySelectorAll('.probe-now').length")
+            .await,
+        0
+    );
+    viewer.go(&format!("{base}/results/{id}")).await;
+    let (r_ink, _) = ink(&viewer, &viewer.screenshot("result-ar").await).await;
+    assert!(r_ink > 0.02, "Arabic result page looks blank: {r_ink}");
+    assert_eq!(
+        viewer.eval("!!document.getElementById('label-form')").await,
+        false
+    );
+    assert_eq!(
+        viewer
+            .eval("document.querySelectorAll('tr.label').length")
+            .await,
+        1
+    );
+    let csrf = viewer
+        .text("document.querySelector('[name=_csrf]').value")
+        .await;
+    let refused = viewer
+        .eval(&format!(
+            "fetch('/probe', {{method: 'POST', headers: {{'content-type': 'application/x-www-form-urlencoded'}},\
+             body: 'channel=phone&target=%2B96265000301&_csrf={csrf}'}}).then(r => r.status)"
+        ))
+        .await;
+    assert_eq!(refused, 403);
+    // Signing out ends the session: the next page asks to sign in again.
+    viewer
+        .act("document.querySelector('form[action=\"/logout\"] button').click()")
+        .await;
+    viewer.go(&format!("{base}/centres/jo-amman-civil")).await;
+    assert_eq!(viewer.text("location.pathname").await, "/login");
+    browser.close(Duration::from_secs(2)).await;
+    assert_eq!(
+        json_lines(&raqib(&config, &data, &["results", "--json"])).len(),
+        calls_before.len() + 1,
+        "the viewer's refused probe placed no call"
+    );
+}
