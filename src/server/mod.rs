@@ -1,6 +1,9 @@
 //! The HTTP API that `raqib serve --listen ADDR` offers: JSON over HTTP/1.1, every endpoint
 //! behind a bearer token except `/healthz`; roles viewer < auditor < admin. The dashboard,
-//! OpenAPI document and metrics of issue 7 build on this.
+//! OpenAPI document and metrics of issue 7 build on this; `/metrics` has its own listener
+//! (`metrics`).
+
+pub mod metrics;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
