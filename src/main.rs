@@ -82,6 +82,9 @@ enum Command {
         /// `raqib users password`, API tokens from `raqib users token`
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// Also serve Prometheus /metrics here, without auth: a private scrape address
+        #[arg(long, value_name = "ADDR")]
+        metrics_listen: Option<std::net::SocketAddr>,
     },
     /// Users of the API and their tokens (roles viewer, auditor, admin)
     #[command(subcommand)]
@@ -805,7 +808,11 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Users(cmd) => users_cmd(&ctx.store().await?, cmd).await?,
-        Command::Serve { run, listen } => {
+        Command::Serve {
+            run,
+            listen,
+            metrics_listen,
+        } => {
             for name in &run {
                 if !ctx.config.schedule.iter().any(|s| &s.name == name) {
                     return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
@@ -820,6 +827,11 @@ async fn run(cli: Cli) -> Result<()> {
             if let Some(addr) = listen {
                 let bound = raqib::server::start(addr, ctx.config.clone(), store.clone()).await?;
                 eprintln!("serve: dashboard and API on http://{bound}");
+            }
+            if let Some(addr) = metrics_listen {
+                let bound =
+                    raqib::server::metrics::start(addr, ctx.config.clone(), store.clone()).await?;
+                eprintln!("serve: metrics on http://{bound}/metrics");
             }
             let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store).await?;
             let stop = async {

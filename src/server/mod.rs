@@ -1,10 +1,11 @@
 //! What `raqib serve --listen ADDR` offers over HTTP/1.1: the JSON API under `/api/` (bearer
 //! tokens), the dashboard (session cookies from `/login`) and evidence files, all behind
 //! sign-in except `/healthz`; roles viewer < auditor < admin. Metrics listen apart
-//! (`metrics`).
+//! (`metrics`, `--metrics-listen`).
 
 pub mod auth;
 mod dashboard;
+pub mod metrics;
 
 use std::collections::HashMap;
 use std::convert::Infallible;

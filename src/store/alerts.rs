@@ -222,6 +222,22 @@ impl Store {
             .collect()
     }
 
+    /// How many deliveries are in each status (`pending`, `sent`, `failed`), by status.
+    pub async fn delivery_counts(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) FROM alert_deliveries GROUP BY status ORDER BY status",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("count deliveries"))?;
+        rows.iter()
+            .map(|r| {
+                let g = || q("read delivery count");
+                Ok((r.try_get(0).map_err(g())?, r.try_get(1).map_err(g())?))
+            })
+            .collect()
+    }
+
     /// Records one attempt: sent, tried again at `retry_at`, or failed for good (`None`).
     pub async fn record_attempt(
         &self,

@@ -112,6 +112,9 @@ pub struct ResultFilter {
     pub offset: Option<i64>,
     /// Newest first instead of oldest first.
     pub newest_first: bool,
+    /// Only results with a greater id, then in id order (not time order): a cursor for
+    /// reading what was stored since, page by page, without missing a row between pages.
+    pub after_id: Option<i64>,
 }
 
 /// An auditor's label about to be stored.
@@ -420,24 +423,20 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(q("list sweeps"))?;
-        rows.iter()
-            .map(|r| -> Result<Sweep, sqlx::Error> {
-                Ok(Sweep {
-                    id: r.try_get(0)?,
-                    channel: r.try_get(1)?,
-                    selection: r.try_get(2)?,
-                    started_at: r.try_get(3)?,
-                    finished_at: r.try_get(4)?,
-                    total: r.try_get(5)?,
-                    done: r.try_get(6)?,
-                    status: r.try_get(7)?,
-                    host: r.try_get(8)?,
-                    pid: r.try_get(9)?,
-                    schedule: r.try_get(10)?,
-                })
-            })
-            .collect::<Result<_, _>>()
-            .map_err(q("read sweep"))
+        rows.iter().map(sweep_from_row).collect()
+    }
+
+    /// Sweeps stored as `running`, oldest first (some may be abandoned: see `live_status`).
+    pub async fn running_sweeps(&self) -> Result<Vec<Sweep>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, channel, selection, started_at, finished_at, total, done, status, host, pid,
+                    schedule
+             FROM sweeps WHERE status = 'running' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("running sweeps"))?;
+        rows.iter().map(sweep_from_row).collect()
     }
 
     /// Stores one result (and counts it on its sweep) in its own transaction.
@@ -580,7 +579,7 @@ impl Store {
         Ok(())
     }
 
-    /// Results matching `f`, oldest first.
+    /// Results matching `f`, oldest first (in id order with `after_id`).
     pub async fn results(&self, f: &ResultFilter) -> Result<Vec<StoredResult>, StoreError> {
         let mut sql = String::from(
             "SELECT id, channel, centre_id, target, started_at, outcome, reason, sweep_id, data
@@ -609,9 +608,13 @@ impl Store {
         if f.sweep_id.is_some() {
             sql += &format!(" AND sweep_id = {}", next());
         }
-        sql += match f.newest_first {
-            true => " ORDER BY started_at DESC, id DESC",
-            false => " ORDER BY started_at, id",
+        if f.after_id.is_some() {
+            sql += &format!(" AND id > {}", next());
+        }
+        sql += match (f.after_id, f.newest_first) {
+            (Some(_), _) => " ORDER BY id",
+            (None, true) => " ORDER BY started_at DESC, id DESC",
+            (None, false) => " ORDER BY started_at, id",
         };
         if f.limit.is_some() {
             sql += &format!(" LIMIT {}", next());
@@ -638,6 +641,9 @@ impl Store {
         }
         if let Some(s) = f.sweep_id {
             query = query.bind(s);
+        }
+        if let Some(a) = f.after_id {
+            query = query.bind(a);
         }
         if let Some(l) = f.limit {
             query = query.bind(l);
@@ -871,6 +877,23 @@ async fn insert_result_in(
             .map_err(q("count sweep progress"))?;
     }
     Ok(id)
+}
+
+fn sweep_from_row(r: &sqlx::any::AnyRow) -> Result<Sweep, StoreError> {
+    let g = || q("read sweep");
+    Ok(Sweep {
+        id: r.try_get(0).map_err(g())?,
+        channel: r.try_get(1).map_err(g())?,
+        selection: r.try_get(2).map_err(g())?,
+        started_at: r.try_get(3).map_err(g())?,
+        finished_at: r.try_get(4).map_err(g())?,
+        total: r.try_get(5).map_err(g())?,
+        done: r.try_get(6).map_err(g())?,
+        status: r.try_get(7).map_err(g())?,
+        host: r.try_get(8).map_err(g())?,
+        pid: r.try_get(9).map_err(g())?,
+        schedule: r.try_get(10).map_err(g())?,
+    })
 }
 
 fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {

@@ -1,0 +1,521 @@
+//! Prometheus `/metrics` for `raqib serve --metrics-listen ADDR`: probes by channel and
+//! outcome, probe durations, call answer times, this month's score per centre and channel,
+//! sweep progress and alert deliveries, in the text exposition format 0.0.4.
+//!
+//! Every figure is read from the store, not counted in this process: probes made by
+//! `raqib sweep` or `raqib probe` in other processes count, and a restart does not reset a
+//! counter (it re-reads the store once). To stay cheap, a scrape reads only the results stored
+//! since the previous one (by id, in pages); the score gauges, which need a period's scoring,
+//! are recomputed at most once a minute.
+//!
+//! This port has no authentication, unlike the API: it is meant for a private scrape network,
+//! so listen on an address only Prometheus can reach, never beside the dashboard.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::Mutex;
+
+use super::ServerError;
+use crate::config::Config;
+use crate::score::period::Period;
+use crate::store::{ResultFilter, Store, StoredResult};
+
+/// Probes run from a fraction of a second (an HTTP check) to minutes (an unanswered call).
+const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0];
+/// Seconds from dialling to answer.
+const ANSWER_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0];
+/// Results read per query while catching up.
+const PAGE: i64 = 1000;
+/// How long a month's scores are reused before they are computed again.
+const SCORES_TTL: Duration = Duration::from_secs(60);
+
+const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Observations in fixed buckets; rendered cumulative as Prometheus wants them.
+#[derive(Debug, Clone)]
+struct Histogram {
+    bounds: &'static [f64],
+    /// Per bucket, not cumulative; one more than `bounds` for +Inf.
+    counts: Vec<u64>,
+    sum: f64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Histogram {
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+        }
+    }
+
+    fn observe(&mut self, v: f64) {
+        let i = self
+            .bounds
+            .iter()
+            .position(|b| v <= *b)
+            .unwrap_or(self.bounds.len());
+        self.counts[i] += 1;
+        self.sum += v;
+    }
+
+    fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// (centre, channel, score) of the current month.
+type Scores = Vec<(String, &'static str, f64)>;
+
+/// What has been read from the store so far.
+struct Tally {
+    /// The greatest result id counted.
+    cursor: i64,
+    probes: BTreeMap<(String, String), u64>,
+    durations: BTreeMap<String, Histogram>,
+    answer: Histogram,
+    /// (centre, channel, score) and when they were computed.
+    scores: Option<(Instant, Scores)>,
+}
+
+struct Exporter {
+    config: Config,
+    store: Store,
+    tally: Mutex<Tally>,
+}
+
+/// Binds `addr` and serves `/metrics` in the background; returns the bound address.
+pub async fn start(
+    addr: SocketAddr,
+    config: Config,
+    store: Store,
+) -> Result<SocketAddr, ServerError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let exporter = Arc::new(Exporter {
+        config,
+        store,
+        tally: Mutex::new(Tally {
+            cursor: 0,
+            probes: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            answer: Histogram::new(ANSWER_BUCKETS),
+            scores: None,
+        }),
+    });
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                // Out of descriptors: back off instead of spinning.
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            };
+            let exporter = exporter.clone();
+            tokio::spawn(async move {
+                let svc = service_fn(move |req| {
+                    let exporter = exporter.clone();
+                    async move { Ok::<_, Infallible>(handle(&exporter, req).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    Ok(local)
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header("content-type", CONTENT_TYPE)
+        .header("cache-control", "no-store")
+        .body(Full::new(Bytes::from(body)))
+        .expect("a valid response")
+}
+
+async fn handle(exporter: &Exporter, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    if req.uri().path() != "/metrics" {
+        return text(StatusCode::NOT_FOUND, "only /metrics here\n".into());
+    }
+    if req.method() != hyper::Method::GET {
+        let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "GET only\n".into());
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET"),
+        );
+        return r;
+    }
+    match exporter.render().await {
+        Ok(body) => text(StatusCode::OK, body),
+        // Prometheus then marks the scrape failed (`up` 0) instead of keeping stale figures.
+        Err(e) => text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")),
+    }
+}
+
+impl Exporter {
+    async fn render(&self) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+        let mut tally = self.tally.lock().await;
+        self.catch_up(&mut tally).await?;
+        let fresh = matches!(&tally.scores, Some((at, _)) if at.elapsed() < SCORES_TTL);
+        if !fresh {
+            tally.scores = Some((Instant::now(), self.scores().await?));
+        }
+        let sweeps = self.store.running_sweeps().await?;
+        let deliveries = self.store.delivery_counts().await?;
+
+        let mut out = String::new();
+        header(
+            &mut out,
+            "raqib_probes_total",
+            "counter",
+            "Probe results stored, by channel and outcome.",
+        );
+        for ((channel, outcome), n) in &tally.probes {
+            sample(
+                &mut out,
+                "raqib_probes_total",
+                &[("channel", channel), ("outcome", outcome)],
+                *n as f64,
+            );
+        }
+        header(
+            &mut out,
+            "raqib_probe_duration_seconds",
+            "histogram",
+            "How long each probe took (a call from the first INVITE to its end; a web check to the end of the body).",
+        );
+        for (channel, h) in &tally.durations {
+            histogram(
+                &mut out,
+                "raqib_probe_duration_seconds",
+                &[("channel", channel)],
+                h,
+            );
+        }
+        header(
+            &mut out,
+            "raqib_call_answer_seconds",
+            "histogram",
+            "Seconds from the first INVITE to the answer, of answered calls.",
+        );
+        histogram(&mut out, "raqib_call_answer_seconds", &[], &tally.answer);
+        header(
+            &mut out,
+            "raqib_score",
+            "gauge",
+            "This month's score (0-100) per centre and channel; recomputed at most once a minute.",
+        );
+        if let Some((_, scores)) = &tally.scores {
+            for (centre, channel, score) in scores {
+                sample(
+                    &mut out,
+                    "raqib_score",
+                    &[("centre", centre), ("channel", channel)],
+                    *score,
+                );
+            }
+        }
+        header(
+            &mut out,
+            "raqib_score_threshold",
+            "gauge",
+            "A phone score at or below this flags the centre.",
+        );
+        sample(
+            &mut out,
+            "raqib_score_threshold",
+            &[],
+            self.config.scoring.threshold,
+        );
+        let running: Vec<_> = sweeps
+            .iter()
+            .filter(|s| s.live_status() == "running")
+            .collect();
+        header(
+            &mut out,
+            "raqib_sweeps_running",
+            "gauge",
+            "Sweeps running now (abandoned ones not counted).",
+        );
+        sample(&mut out, "raqib_sweeps_running", &[], running.len() as f64);
+        let progress = [
+            ("raqib_sweep_jobs", "Probes planned by each running sweep."),
+            (
+                "raqib_sweep_jobs_done",
+                "Probes done so far by each running sweep.",
+            ),
+        ];
+        for (name, help) in progress {
+            header(&mut out, name, "gauge", help);
+            for s in &running {
+                let id = s.id.to_string();
+                let labels = [
+                    ("sweep", id.as_str()),
+                    ("channel", s.channel.as_str()),
+                    ("schedule", s.schedule.as_deref().unwrap_or("")),
+                ];
+                let n = if name == "raqib_sweep_jobs" {
+                    s.total
+                } else {
+                    s.done
+                };
+                sample(&mut out, name, &labels, n as f64);
+            }
+        }
+        header(
+            &mut out,
+            "raqib_alert_deliveries",
+            "gauge",
+            "Alert deliveries by status (pending, sent, failed).",
+        );
+        let mut by_status: BTreeMap<String, i64> = ["failed", "pending", "sent"]
+            .into_iter()
+            .map(|s| (s.to_string(), 0))
+            .collect();
+        by_status.extend(deliveries);
+        for (status, n) in &by_status {
+            sample(
+                &mut out,
+                "raqib_alert_deliveries",
+                &[("status", status)],
+                *n as f64,
+            );
+        }
+        Ok(out)
+    }
+
+    /// Counts the results stored since the last scrape, a page at a time; the cursor moves
+    /// after each page, so a failed page is read again next time and nothing counts twice.
+    ///
+    /// This relies on ids becoming visible in order, which holds for SQLite (one writer at a
+    /// time). On PostgreSQL an id is taken before its transaction commits, so a result that
+    /// commits after a greater id was scraped would be missed: that backend will need the
+    /// cursor to trail by a short time, remembering the ids counted above it.
+    async fn catch_up(&self, tally: &mut Tally) -> Result<(), crate::store::StoreError> {
+        loop {
+            let page = self
+                .store
+                .results(&ResultFilter {
+                    after_id: Some(tally.cursor),
+                    limit: Some(PAGE),
+                    ..ResultFilter::default()
+                })
+                .await?;
+            for r in &page {
+                count(tally, r);
+                tally.cursor = tally.cursor.max(r.id);
+            }
+            if (page.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn scores(&self) -> Result<Scores, crate::score::load::LoadError> {
+        let period = Period::month_of(chrono::Utc::now());
+        let all =
+            crate::score::load::period_scores(&self.store, &period, &self.config.scoring).await?;
+        let mut out = Vec::new();
+        for c in all {
+            if let Some(s) = &c.phone.score {
+                out.push((c.centre.clone(), "phone", s.value));
+            }
+            if let Some(s) = &c.web.score {
+                out.push((c.centre.clone(), "web", s.value));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Adds one stored result to the tally.
+fn count(tally: &mut Tally, r: &StoredResult) {
+    *tally
+        .probes
+        .entry((r.channel.clone(), r.outcome.clone()))
+        .or_insert(0) += 1;
+    let timings = &r.data["timings_ms"];
+    if let Some(ms) = timings["total"].as_f64() {
+        tally
+            .durations
+            .entry(r.channel.clone())
+            .or_insert_with(|| Histogram::new(DURATION_BUCKETS))
+            .observe(ms / 1000.0);
+    }
+    if r.channel == "phone" && r.outcome == "answered" {
+        if let Some(ms) = timings["answer"].as_f64() {
+            tally.answer.observe(ms / 1000.0);
+        }
+    }
+}
+
+fn header(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {}", escape_help(help));
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+    out.push_str(name);
+    if !labels.is_empty() {
+        out.push('{');
+        for (i, (k, v)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{k}=\"{}\"", escape_label(v));
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {}", number(value));
+}
+
+/// `_bucket` lines (cumulative, `+Inf` last and equal to `_count`), then `_sum` and `_count`.
+fn histogram(out: &mut String, name: &str, labels: &[(&str, &str)], h: &Histogram) {
+    let bucket = format!("{name}_bucket");
+    let mut cumulative = 0;
+    for (i, n) in h.counts.iter().enumerate() {
+        cumulative += n;
+        let le = h.bounds.get(i).map_or("+Inf".to_string(), |b| number(*b));
+        let mut with_le = labels.to_vec();
+        with_le.push(("le", &le));
+        sample(out, &bucket, &with_le, cumulative as f64);
+    }
+    sample(out, &format!("{name}_sum"), labels, h.sum);
+    sample(out, &format!("{name}_count"), labels, h.count() as f64);
+}
+
+/// A value as the exposition format writes it (Go's float syntax for the infinities).
+fn number(v: f64) -> String {
+    match v {
+        f64::INFINITY => "+Inf".into(),
+        f64::NEG_INFINITY => "-Inf".into(),
+        v if v.is_nan() => "NaN".into(),
+        v => v.to_string(),
+    }
+}
+
+/// A label value: backslash, double quote and line feed escaped.
+fn escape_label(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A HELP text: backslash and line feed escaped (quotes are fine there).
+fn escape_help(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_escape_backslash_quote_and_newline() {
+        assert_eq!(escape_label(r#"a\b"c"#), r#"a\\b\"c"#);
+        assert_eq!(escape_label("two\nlines"), "two\\nlines");
+        assert_eq!(escape_label("مركز عمّان"), "مركز عمّان");
+        let mut out = String::new();
+        sample(
+            &mut out,
+            "raqib_score",
+            &[("centre", "x\"y\\z\n"), ("channel", "phone")],
+            61.5,
+        );
+        assert_eq!(
+            out,
+            "raqib_score{centre=\"x\\\"y\\\\z\\n\",channel=\"phone\"} 61.5\n"
+        );
+        assert_eq!(escape_help("a\\b\nc \"q\""), "a\\\\b\\nc \"q\"");
+    }
+
+    #[test]
+    fn numbers_use_the_formats_spelling() {
+        assert_eq!(number(1.0), "1");
+        assert_eq!(number(0.25), "0.25");
+        assert_eq!(number(f64::INFINITY), "+Inf");
+        assert_eq!(number(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(number(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn a_histogram_renders_cumulative_buckets_sum_and_count() {
+        const B: &[f64] = &[1.0, 2.5, 5.0];
+        let mut h = Histogram::new(B);
+        // On a bound counts in that bucket (le is "less or equal").
+        for v in [0.5, 1.0, 2.0, 4.0, 7.0, 9.0] {
+            h.observe(v);
+        }
+        let mut out = String::new();
+        histogram(&mut out, "x_seconds", &[("channel", "phone")], &h);
+        assert_eq!(
+            out,
+            "x_seconds_bucket{channel=\"phone\",le=\"1\"} 2\n\
+             x_seconds_bucket{channel=\"phone\",le=\"2.5\"} 3\n\
+             x_seconds_bucket{channel=\"phone\",le=\"5\"} 4\n\
+             x_seconds_bucket{channel=\"phone\",le=\"+Inf\"} 6\n\
+             x_seconds_sum{channel=\"phone\"} 23.5\n\
+             x_seconds_count{channel=\"phone\"} 6\n"
+        );
+        let mut empty = String::new();
+        histogram(&mut empty, "y", &[], &Histogram::new(B));
+        assert!(empty.starts_with("y_bucket{le=\"1\"} 0\n"), "{empty}");
+        assert!(empty.ends_with("y_bucket{le=\"+Inf\"} 0\ny_sum 0\ny_count 0\n"));
+    }
+
+    #[test]
+    fn a_result_counts_once_with_its_timings() {
+        let mut tally = Tally {
+            cursor: 0,
+            probes: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            answer: Histogram::new(ANSWER_BUCKETS),
+            scores: None,
+        };
+        let result = |id, channel: &str, outcome: &str, data| StoredResult {
+            id,
+            channel: channel.into(),
+            centre_id: None,
+            target: "t".into(),
+            started_at: "2026-01-01T00:00:00.000Z".into(),
+            outcome: outcome.into(),
+            reason: None,
+            sweep_id: None,
+            data,
+        };
+        let answered = serde_json::json!({"timings_ms": {"answer": 3200.0, "total": 9000.0}});
+        let busy = serde_json::json!({"timings_ms": {"answer": null, "total": 120.0}});
+        count(&mut tally, &result(1, "phone", "answered", answered));
+        count(&mut tally, &result(2, "phone", "busy", busy));
+        count(&mut tally, &result(3, "web", "up", serde_json::json!({})));
+        assert_eq!(tally.probes[&("phone".into(), "answered".into())], 1);
+        assert_eq!(tally.probes[&("web".into(), "up".into())], 1);
+        assert_eq!(tally.answer.count(), 1);
+        assert_eq!(tally.answer.sum, 3.2);
+        assert_eq!(tally.durations["phone"].count(), 2);
+        assert!(!tally.durations.contains_key("web"));
+    }
+}
