@@ -65,6 +65,8 @@ pub struct Config {
     pub scoring: ScoringConfig,
     /// How `raqib serve` runs its schedules.
     pub serve: ServeConfig,
+    /// This process as an agent of a shared store.
+    pub agent: AgentConfig,
     /// Sweeps `raqib serve` starts on their own (`[[schedule]]` entries).
     pub schedule: Vec<ScheduleConfig>,
     /// Dates without calls, per country (ISO 3166 code, e.g. `JO`) or time zone name:
@@ -164,6 +166,10 @@ pub struct ScheduleConfig {
     /// Phone: calls are spread at random over at most this many minutes of the open window.
     #[serde(default = "default_spread")]
     pub spread_minutes: u64,
+    /// Only agents carrying every one of these tags run this schedule's jobs (e.g.
+    /// `["carrier=mobile"]`: the same centres called through a mobile gateway).
+    #[serde(default)]
+    pub agent_tags: Vec<String>,
 }
 
 fn all_centres() -> String {
@@ -315,6 +321,9 @@ pub struct ServeConfig {
     pub grace_minutes: u64,
     /// Phone calls are placed no later than this many seconds before a centre closes.
     pub call_margin_secs: u64,
+    /// An agent holds each job it runs under a lease of this many seconds, renewed every third
+    /// of it; a job whose agent died is taken by another agent once its lease runs out.
+    pub lease_secs: u64,
 }
 
 impl Default for ServeConfig {
@@ -322,8 +331,20 @@ impl Default for ServeConfig {
         Self {
             grace_minutes: 60,
             call_margin_secs: 120,
+            lease_secs: 60,
         }
     }
+}
+
+/// This process as one of several agents sharing a store (`raqib serve --agent NAME`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AgentConfig {
+    /// The agent's name, unique among the store's agents [default: the host name].
+    pub name: Option<String>,
+    /// What this agent is: `carrier=mobile`, `region=north`; a schedule's `agent_tags` pick
+    /// the agents that run its jobs.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -540,12 +561,19 @@ pub struct StoreConfig {
     /// Directory of the SQLite file (`raqib.sqlite`) and of evidence files; relative to the
     /// current directory. `--data-dir` and `RAQIB_DATA_DIR` override it.
     pub data_dir: PathBuf,
+    /// `postgres://USER@HOST/DB` to keep everything but evidence files in PostgreSQL (several
+    /// agents share one); unset: SQLite in `data_dir`. `--store` and `RAQIB_STORE` override it.
+    pub url: Option<String>,
+    /// The environment variable holding the PostgreSQL password of `url` (never in the file).
+    pub password_env: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+            url: None,
+            password_env: None,
         }
     }
 }
@@ -971,6 +999,25 @@ impl Config {
 
     fn validate(&self) -> Result<(), Refusal> {
         self.validate_scoring()?;
+        if !(3..=3600).contains(&self.serve.lease_secs) {
+            return Err(refuse(
+                "serve.lease_secs",
+                format!("must be between 3 and 3600 (got {})", self.serve.lease_secs),
+            ));
+        }
+        if let Some(n) = &self.agent.name {
+            if n.trim().is_empty() || n.chars().any(char::is_whitespace) {
+                return Err(refuse("agent.name", "an agent name is one word"));
+            }
+        }
+        for t in &self.agent.tags {
+            if t.is_empty() || t.contains([' ', ',', ';']) {
+                return Err(refuse(
+                    "agent.tags",
+                    format!("'{t}': a tag has no spaces, commas or semicolons"),
+                ));
+            }
+        }
         for (i, a) in self.schedule.iter().enumerate() {
             if a.name.trim().is_empty() || self.schedule[..i].iter().any(|b| b.name == a.name) {
                 return Err(refuse(
@@ -1197,6 +1244,18 @@ impl Config {
         }
         if self.store.data_dir.as_os_str().is_empty() {
             return Err(refuse("store.data_dir", "must not be empty"));
+        }
+        if let Some(u) = &self.store.url {
+            if let Err(e) = crate::store::StoreUrl::parse(u) {
+                return Err(refuse("store.url", e));
+            }
+            if url::Url::parse(u).is_ok_and(|p| p.password().is_some()) {
+                return Err(refuse(
+                    "store.url",
+                    "secrets never go in the file: name an environment variable with \
+                     store.password_env",
+                ));
+            }
         }
         Ok(())
     }

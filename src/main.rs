@@ -44,6 +44,16 @@ struct Cli {
     /// Directory of the SQLite store and evidence [default: the config's store.data_dir]
     #[arg(long, global = true, env = "RAQIB_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Where the tables live: postgres://USER@HOST/DB (several agents share one) or
+    /// sqlite://PATH [default: the config's store.url, else SQLite in the data directory]
+    #[arg(
+        long,
+        global = true,
+        env = "RAQIB_STORE",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    store: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -85,6 +95,20 @@ enum Command {
         /// Also serve Prometheus /metrics here, without auth: a private scrape address
         #[arg(long, value_name = "ADDR")]
         metrics_listen: Option<std::net::SocketAddr>,
+        /// This process's agent name among those sharing the store [default: [agent] name,
+        /// else the host name]
+        #[arg(long, value_name = "NAME")]
+        agent: Option<String>,
+        /// A tag of this agent (repeatable, e.g. carrier=mobile) [default: [agent] tags]
+        #[arg(long = "agent-tag", value_name = "TAG")]
+        agent_tags: Vec<String>,
+    },
+    /// Agents that ran `raqib serve` on this store: their tags, last heartbeat and the results
+    /// each stored
+    Agents {
+        /// One JSON object per line
+        #[arg(long)]
+        json: bool,
     },
     /// Users of the API and their tokens (roles viewer, auditor, admin)
     #[command(subcommand)]
@@ -623,6 +647,7 @@ fn main() -> ExitCode {
 struct Ctx {
     config: Config,
     data_dir: PathBuf,
+    store_url: Option<String>,
 }
 
 impl Ctx {
@@ -639,11 +664,38 @@ impl Ctx {
             .data_dir
             .clone()
             .unwrap_or_else(|| config.store.data_dir.clone());
-        Ok(Ctx { config, data_dir })
+        let store_url = match (&cli.store, &config.store.url) {
+            (Some(u), _) => Some(u.clone()),
+            (None, Some(u)) => Some(match &config.store.password_env {
+                None => u.clone(),
+                Some(var) => {
+                    let password = std::env::var(var).map_err(|_| {
+                        bad(format!("store.password_env names {var}, which is not set"))
+                    })?;
+                    // `{data_dir}` would be percent-encoded by the URL parser: kept aside.
+                    let mark = "raqib-data-dir-mark";
+                    let mut parsed = url::Url::parse(&u.replace("{data_dir}", mark))
+                        .map_err(|e| bad(format!("store.url: {e}")))?;
+                    parsed
+                        .set_password(Some(&password))
+                        .map_err(|_| bad("store.url takes no password"))?;
+                    parsed.to_string().replace(mark, "{data_dir}")
+                }
+            }),
+            (None, None) => None,
+        };
+        if let Some(u) = &store_url {
+            raqib::store::StoreUrl::parse(u).map_err(|e| bad(format!("--store {e}")))?;
+        }
+        Ok(Ctx {
+            config,
+            data_dir,
+            store_url,
+        })
     }
 
     async fn store(&self) -> Result<Store> {
-        Ok(Store::open_data_dir(&self.data_dir).await?)
+        Ok(Store::open(&self.data_dir, self.store_url.as_deref()).await?)
     }
 
     fn sample_centres(&self) -> Result<Vec<Centre>> {
@@ -812,7 +864,26 @@ async fn run(cli: Cli) -> Result<()> {
             run,
             listen,
             metrics_listen,
+            agent,
+            agent_tags,
         } => {
+            if let Some(a) = &agent {
+                if a.trim().is_empty() || a.chars().any(char::is_whitespace) {
+                    return Err(bad("--agent: an agent name is one word"));
+                }
+                ctx.config.agent.name = Some(a.clone());
+            }
+            if !agent_tags.is_empty() {
+                if let Some(t) = agent_tags
+                    .iter()
+                    .find(|t| t.is_empty() || t.contains([' ', ',', ';']))
+                {
+                    return Err(bad(format!(
+                        "--agent-tag '{t}': a tag has no spaces, commas or semicolons"
+                    )));
+                }
+                ctx.config.agent.tags = agent_tags;
+            }
             for name in &run {
                 if !ctx.config.schedule.iter().any(|s| &s.name == name) {
                     return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
@@ -916,6 +987,38 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Some(AlertsCmd::Test { json }) => alerts_cmd::test(&ctx.config, json).await?,
         },
+        Command::Agents { json } => {
+            let store = ctx.store().await?;
+            let lease = chrono::Duration::seconds(ctx.config.serve.lease_secs as i64);
+            let now = Utc::now();
+            for a in store.agents().await? {
+                let beat = DateTime::parse_from_rfc3339(&a.heartbeat_at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or(now);
+                // Alive: a heartbeat within a lease (they come every third of one).
+                let alive = now - beat <= lease;
+                if json {
+                    let mut v = serde_json::to_value(&a)?;
+                    v["alive"] = alive.into();
+                    println!("{v}");
+                } else {
+                    println!(
+                        "{:<20} {:<5} {:<24} {:>8} jobs  last seen {}  {}@{}",
+                        a.name,
+                        if alive { "alive" } else { "gone" },
+                        if a.tags.is_empty() {
+                            "-".to_string()
+                        } else {
+                            a.tags.join(",")
+                        },
+                        a.jobs_done,
+                        a.heartbeat_at,
+                        a.pid,
+                        a.host
+                    );
+                }
+            }
+        }
         Command::Sweeps { limit, json } => {
             if limit < 1 {
                 return Err(bad("--limit must be at least 1"));
@@ -1030,6 +1133,7 @@ async fn run(cli: Cli) -> Result<()> {
             let mut demo = Ctx {
                 config: ctx.config.clone(),
                 data_dir: ctx.data_dir.clone(),
+                store_url: ctx.store_url.clone(),
             };
             demo.config.call.ring_timeout_secs = demo.config.call.ring_timeout_secs.min(15);
             let phone = run_sweep(&demo, &store, Channel::Phone, &centres, "demo").await;

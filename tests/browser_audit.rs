@@ -340,7 +340,7 @@ async fn a_browser_killed_mid_sweep_is_restarted_and_no_page_is_lost() {
     // Slow pages, so that the kill lands while pages are loading.
     let lab = lab(1_500).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = raqib::store::Store::open_data_dir(dir.path())
+    let store = raqib::store::Store::open(dir.path(), std::env::var("RAQIB_STORE").ok().as_deref())
         .await
         .unwrap();
     let mut centres = centres();

@@ -30,7 +30,9 @@ const SCHEDULES: &str = "[guard]\nallow_prefixes = []\n\
     [[schedule]]\nname = \"pilot\"\ncron = \"0 8 * * SUN\"\ntimezone = \"Asia/Riyadh\"\nchannel = \"phone\"\nwhen_closed = \"defer\"\ntags = [\"gulf\", \"pilot\"]\n";
 
 async fn store_with_centres(dir: &std::path::Path) -> Store {
-    let store = Store::open_data_dir(dir).await.unwrap();
+    let store = Store::open(dir, std::env::var("RAQIB_STORE").ok().as_deref())
+        .await
+        .unwrap();
     let centres = raqib::registry::parse_csv(CENTRES.as_bytes(), "centres.csv").unwrap();
     store.upsert_centres(&centres).await.unwrap();
     store
@@ -168,8 +170,9 @@ async fn a_run_missed_while_down_is_made_once_within_the_grace_time() {
         let store = store_with_centres(dir.path()).await;
         // Last week's run happened.
         let last = store
-            .plan_sweep("phone", "weekly", utc("2026-11-22T05:00:00Z"), &[])
+            .plan_sweep("phone", "weekly", utc("2026-11-22T05:00:00Z"), &[], &[])
             .await
+            .unwrap()
             .unwrap();
         store.finish_sweep(last, "finished").await.unwrap();
         let jobs = plan_at(&store, config, utc(now), &[]).await;

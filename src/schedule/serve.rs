@@ -1,8 +1,10 @@
-//! `raqib serve`: runs the `[[schedule]]` entries. A fire plans a sweep as job rows (phone
-//! calls at random instants inside each centre's opening hours), then an executor runs the
-//! jobs whose time has come within the channel's limit, storing each result and marking its
-//! job done in one transaction. A sweep left running by a killed process is adopted and
-//! finished by the next `raqib serve`; a job with a result is never run again.
+//! `raqib serve`: runs the `[[schedule]]` entries as one agent among any sharing the store. A
+//! fire plans a sweep as job rows (phone calls at random instants inside each centre's opening
+//! hours) — once per fire time, whichever agent is first. Each agent's worker claims the jobs
+//! whose time has come, within its channel limits, under a lease it renews; it stores each
+//! result and marks its job done in one transaction while it holds the lease. A job whose
+//! agent died is claimed again once its lease runs out (at once by the same agent restarted);
+//! a job with a result is never run again.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,7 +20,8 @@ use super::sweep::{Done, PhoneKit, SweepError, WebKit};
 use crate::config::{Config, ScheduleChannel, ScheduleConfig, WhenClosedCfg};
 use crate::registry::{glob_match, Centre};
 use crate::rng::SplitMix64;
-use crate::store::{JobRow, NewJob, Store, Sweep};
+use crate::store::agents::ClaimedJob;
+use crate::store::{NewJob, NewResult, Store};
 
 /// Country codes of the region's time zones, for `[holidays]` keyed by country.
 const COUNTRY_OF_ZONE: [(&str, &str); 22] = [
@@ -107,10 +110,39 @@ struct Kits {
     phone_limit: Arc<Semaphore>,
 }
 
+/// This process as an agent: its name and tags.
+#[derive(Debug, Clone)]
+pub struct Agent {
+    pub name: String,
+    pub tags: Vec<String>,
+}
+
+impl Agent {
+    /// The config's `[agent]`, the host name when it names none.
+    pub fn of_config(config: &Config) -> Agent {
+        Agent {
+            name: config
+                .agent
+                .name
+                .clone()
+                .unwrap_or_else(crate::store::this_host),
+            tags: config.agent.tags.clone(),
+        }
+    }
+
+    /// Whether this agent may run the jobs of a sweep needing `tags`.
+    pub fn fits(&self, tags: &[String]) -> bool {
+        tags.iter().all(|t| self.tags.contains(t))
+    }
+}
+
 pub struct Server {
     config: Config,
     store: Store,
     clock: Clock,
+    agent: Agent,
+    /// Wakes the worker when this agent planned a sweep.
+    planned: Arc<tokio::sync::Notify>,
     /// Present when `[[alerts.contact]]` entries exist.
     alerter: Option<Arc<crate::alert::Alerter>>,
     schedules: Vec<(ScheduleConfig, CronSchedule)>,
@@ -128,8 +160,8 @@ impl Server {
                 (s.clone(), cron)
             })
             .collect::<Vec<_>>();
-        // Kits for the channels of the schedules, and of sweeps a killed process left.
-        let left = store.running_scheduled().await?;
+        // Kits for the channels of the schedules, and of sweeps still open in the store.
+        let left = store.open_sweeps().await?;
         let uses = |ch| {
             schedules.iter().any(|(s, _)| s.channel == ch)
                 || left.iter().any(|w| {
@@ -164,12 +196,20 @@ impl Server {
         };
         Ok(Server {
             clock: Clock::system(),
+            agent: Agent::of_config(&config),
+            planned: Arc::new(tokio::sync::Notify::new()),
             alerter,
             config,
             store,
             schedules,
             kits,
         })
+    }
+
+    /// The same server as agent `agent`.
+    pub fn with_agent(mut self, agent: Agent) -> Server {
+        self.agent = agent;
+        self
     }
 
     /// The same server reading time from `clock`.
@@ -187,22 +227,28 @@ impl Server {
     ) -> Result<(), SweepError> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut executors: JoinSet<()> = JoinSet::new();
-        let mut running: HashMap<String, tokio::task::AbortHandle> = HashMap::new();
         if let Some(a) = &self.alerter {
             executors.spawn(a.clone().run(stop_rx.clone()));
         }
-        // Finish what a killed process left.
-        for sweep in self.store.running_scheduled().await? {
-            if sweep.live_status() == "abandoned"
-                || sweep.pid == Some(i64::from(std::process::id()))
-            {
-                self.store.adopt_sweep(sweep.id).await?;
-                let name = sweep.schedule.clone().unwrap_or_default();
-                log(format!("resuming sweep {} of schedule '{name}'", sweep.id));
-                let h = executors.spawn(self.executor(sweep, stop_rx.clone()));
-                running.insert(name, h);
+        // Jobs a killed run of this agent held are free again at once; other agents' after
+        // their leases.
+        self.store
+            .register_agent(
+                &self.agent.name,
+                &self.agent.tags,
+                Duration::seconds(self.config.serve.lease_secs as i64),
+            )
+            .await?;
+        log(format!(
+            "agent '{}'{}",
+            self.agent.name,
+            match self.agent.tags.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", self.agent.tags.join(", ")),
             }
-        }
+        ));
+        executors.spawn(self.heartbeat(stop_rx.clone()));
+        executors.spawn(self.worker(stop_rx.clone()));
         let now = self.clock.now();
         let grace = Duration::minutes(self.config.serve.grace_minutes as i64);
         let mut next: Vec<Option<DateTime<Utc>>> = Vec::new();
@@ -239,18 +285,14 @@ impl Server {
         loop {
             for (i, fired_at) in due_now.drain(..) {
                 let name = self.schedules[i].0.name.clone();
-                if running.get(&name).is_some_and(|h| !h.is_finished()) {
+                if self.store.schedule_running(&name).await? {
                     log(format!(
                         "schedule '{name}' is still running: this fire is skipped"
                     ));
                     continue;
                 }
-                match self.plan(i, fired_at).await? {
-                    Some(sweep) => {
-                        let h = executors.spawn(self.executor(sweep, stop_rx.clone()));
-                        running.insert(name, h);
-                    }
-                    None => log(format!("schedule '{name}': nothing to do now")),
+                if self.plan(i, fired_at).await? {
+                    self.planned.notify_one();
                 }
             }
             let now = self.clock.now();
@@ -261,7 +303,6 @@ impl Server {
             tokio::select! {
                 _ = &mut stop => break,
                 _ = tokio::time::sleep(wait) => {}
-                Some(_) = executors.join_next(), if !executors.is_empty() => {}
             }
             let now = self.clock.now();
             for (i, (_, cron)) in self.schedules.iter().enumerate() {
@@ -283,8 +324,9 @@ impl Server {
         Ok(())
     }
 
-    /// Plans the sweep of schedule `i` fired at `fired_at`: `None` when no job results.
-    async fn plan(&self, i: usize, fired_at: DateTime<Utc>) -> Result<Option<Sweep>, SweepError> {
+    /// Plans the sweep of schedule `i` fired at `fired_at`; `false` when no job results or
+    /// another agent planned this fire already.
+    async fn plan(&self, i: usize, fired_at: DateTime<Utc>) -> Result<bool, SweepError> {
         let (s, _) = &self.schedules[i];
         let centres: Vec<Centre> = self
             .store
@@ -346,7 +388,8 @@ impl Server {
             }
         }
         if jobs.is_empty() {
-            return Ok(None);
+            log(format!("schedule '{}': nothing to do now", s.name));
+            return Ok(false);
         }
         let channel = match s.channel {
             ScheduleChannel::Web => "web",
@@ -360,16 +403,27 @@ impl Server {
                 not_before: *at,
             })
             .collect();
-        let id = self
+        match self
             .store
-            .plan_sweep(channel, &s.name, fired_at, &new)
-            .await?;
-        log(format!(
-            "schedule '{}': sweep {id} planned with {} jobs",
-            s.name,
-            jobs.len()
-        ));
-        Ok(self.store.sweep(id).await?)
+            .plan_sweep(channel, &s.name, fired_at, &s.agent_tags, &new)
+            .await?
+        {
+            Some(id) => {
+                log(format!(
+                    "schedule '{}': sweep {id} planned with {} jobs",
+                    s.name,
+                    jobs.len()
+                ));
+                Ok(true)
+            }
+            None => {
+                log(format!(
+                    "schedule '{}': the fire of {fired_at} was planned by another agent",
+                    s.name
+                ));
+                Ok(false)
+            }
+        }
     }
 
     /// Centres whose phone flag this quarter is provisional and that may take another call per
@@ -402,85 +456,181 @@ impl Server {
         }
     }
 
-    /// Runs a sweep's open jobs as their times come, within the channel's limit.
-    fn executor(
+    /// Renews this agent's leases (and heartbeat) every third of a lease until stopped.
+    fn heartbeat(
         &self,
-        sweep: Sweep,
         mut stop: watch::Receiver<bool>,
     ) -> impl Future<Output = ()> + Send + 'static {
+        let (store, clock, name) = (self.store.clone(), self.clock, self.agent.name.clone());
+        let lease = Duration::seconds(self.config.serve.lease_secs as i64);
+        let every = (lease / 3)
+            .to_std()
+            .unwrap_or(std::time::Duration::from_secs(1));
+        async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                }
+                if let Err(e) = store.heartbeat(&name, clock.now() + lease).await {
+                    log(format!("heartbeat: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Claims and runs due jobs of the open sweeps this agent fits, within the channel
+    /// limits, until stopped; then waits for the jobs in progress.
+    fn worker(&self, mut stop: watch::Receiver<bool>) -> impl Future<Output = ()> + Send + 'static {
         let store = self.store.clone();
         let kits = self.kits.clone();
         let alerter = self.alerter.clone();
         let clock = self.clock;
+        let agent = self.agent.clone();
+        let planned = self.planned.clone();
+        let lease = Duration::seconds(self.config.serve.lease_secs as i64);
         async move {
-            let result = async {
-                let centres: HashMap<String, Centre> = store
-                    .centres()
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.id.clone(), c))
-                    .collect();
-                let jobs = store.open_jobs(sweep.id).await?;
-                let phone = sweep.channel == "phone";
-                let limit = if phone {
-                    &kits.phone_limit
-                } else {
-                    &kits.web_limit
+            let mut tasks: JoinSet<()> = JoinSet::new();
+            let mut centres: HashMap<String, Centre> = HashMap::new();
+            loop {
+                if *stop.borrow() {
+                    break;
+                }
+                let now = clock.now();
+                let open = match store.open_sweeps().await {
+                    Ok(o) => o,
+                    Err(e) => {
+                        log(format!("open sweeps: {e}"));
+                        Vec::new()
+                    }
                 };
-                let mut tasks: JoinSet<Result<(), crate::store::StoreError>> = JoinSet::new();
-                let mut stopped = false;
-                for job in jobs {
-                    let wait = (job.not_before - clock.now()).to_std().unwrap_or_default();
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = stop.wait_for(|s| *s) => { stopped = true; break; }
-                    }
-                    let permit = tokio::select! {
-                        p = limit.clone().acquire_owned() => p.expect("never closed"),
-                        _ = stop.wait_for(|s| *s) => { stopped = true; break; }
-                    };
-                    let Some(centre) = centres.get(&job.centre).cloned() else {
-                        log(format!(
-                            "job {}: centre '{}' left the registry: skipped",
-                            job.id, job.centre
-                        ));
+                let mut waiting = Vec::new();
+                for (channel, has_kit, limit) in [
+                    ("phone", kits.phone.is_some(), &kits.phone_limit),
+                    ("web", kits.web.is_some(), &kits.web_limit),
+                ] {
+                    let ids: Vec<i64> = open
+                        .iter()
+                        .filter(|s| s.channel == channel && has_kit && agent.fits(&s.agent_tags))
+                        .map(|s| s.id)
+                        .collect();
+                    waiting.extend(ids.iter().copied());
+                    let free = limit.available_permits() as i64;
+                    if ids.is_empty() || free == 0 {
                         continue;
+                    }
+                    let claimed = match store
+                        .claim_jobs(&agent.name, &ids, now, now + lease, free)
+                        .await
+                    {
+                        Ok(c) => c,
+                        Err(e) => {
+                            log(format!("claiming jobs: {e}"));
+                            continue;
+                        }
                     };
-                    let (store, kits, id) = (store.clone(), kits.clone(), sweep.id);
-                    tasks.spawn(async move {
-                        store.start_job(job.id).await?;
-                        let done = run_job(&kits, &centre, &job, phone).await;
-                        drop(permit);
-                        store.complete_job(job.id, &done.stored(Some(id))).await?;
-                        Ok(())
-                    });
-                }
-                while let Some(r) = tasks.join_next().await {
-                    if let Ok(Err(e)) = r {
-                        log(format!(
-                            "sweep {}: a result could not be stored: {e}",
-                            sweep.id
-                        ));
+                    if claimed.iter().any(|j| !centres.contains_key(&j.centre)) {
+                        if let Ok(all) = store.centres().await {
+                            centres = all.into_iter().map(|c| (c.id.clone(), c)).collect();
+                        }
+                    }
+                    for job in claimed {
+                        let permit = limit.clone().try_acquire_owned().ok();
+                        let centre = centres.get(&job.centre).cloned();
+                        let (store, kits, alerter, name) = (
+                            store.clone(),
+                            kits.clone(),
+                            alerter.clone(),
+                            agent.name.clone(),
+                        );
+                        let phone = channel == "phone";
+                        tasks.spawn(async move {
+                            let _permit = permit;
+                            run_claimed(
+                                &store,
+                                &kits,
+                                alerter.as_deref(),
+                                &name,
+                                centre,
+                                job,
+                                phone,
+                            )
+                            .await;
+                        });
                     }
                 }
-                if !stopped && store.open_jobs(sweep.id).await?.is_empty() {
-                    store.finish_sweep(sweep.id, "finished").await?;
-                    log(format!("sweep {} finished", sweep.id));
-                    if let Some(a) = &alerter {
-                        a.evaluate(&format!("after sweep {}", sweep.id)).await;
-                    }
+                // Until the next job is due, a second at most: other agents plan sweeps and
+                // leases run out without telling this one.
+                let next = store.next_due(&waiting).await.ok().flatten();
+                let wait = next
+                    .map(|t| (t - clock.now()).to_std().unwrap_or_default())
+                    .unwrap_or(std::time::Duration::from_secs(1))
+                    .min(std::time::Duration::from_secs(1));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = planned.notified() => {}
+                    _ = stop.wait_for(|s| *s) => break,
+                    Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
                 }
-                Ok::<(), crate::store::StoreError>(())
             }
-            .await;
-            if let Err(e) = result {
-                log(format!("sweep {}: {e}", sweep.id));
-            }
+            while tasks.join_next().await.is_some() {}
         }
     }
 }
 
-async fn run_job(kits: &Kits, centre: &Centre, job: &JobRow, phone: bool) -> Done {
+/// Runs one claimed job and stores its result while the lease holds; the agent that stores a
+/// sweep's last result finishes it and evaluates the alerts.
+async fn run_claimed(
+    store: &Store,
+    kits: &Kits,
+    alerter: Option<&crate::alert::Alerter>,
+    agent: &str,
+    centre: Option<Centre>,
+    job: ClaimedJob,
+    phone: bool,
+) {
+    match centre {
+        Some(centre) => {
+            let done = run_job(kits, &centre, &job, phone).await;
+            let r = NewResult {
+                agent: Some(agent),
+                ..done.stored(Some(job.sweep_id))
+            };
+            match store.complete_claimed(job.id, agent, &r).await {
+                Ok(Some(_)) => {}
+                Ok(None) => log(format!(
+                    "job {}: its lease passed to another agent: this result is not stored",
+                    job.id
+                )),
+                Err(e) => log(format!(
+                    "job {}: the result could not be stored: {e}",
+                    job.id
+                )),
+            }
+        }
+        None => {
+            log(format!(
+                "job {}: centre '{}' left the registry: skipped",
+                job.id, job.centre
+            ));
+            if let Err(e) = store.skip_claimed(job.id, agent).await {
+                log(format!("job {}: {e}", job.id));
+            }
+        }
+    }
+    match store.finish_if_done(job.sweep_id).await {
+        Ok(true) => {
+            log(format!("sweep {} finished", job.sweep_id));
+            if let Some(a) = alerter {
+                a.evaluate(&format!("after sweep {}", job.sweep_id)).await;
+            }
+        }
+        Ok(false) => {}
+        Err(e) => log(format!("sweep {}: {e}", job.sweep_id)),
+    }
+}
+
+async fn run_job(kits: &Kits, centre: &Centre, job: &ClaimedJob, phone: bool) -> Done {
     if phone {
         let kit = kits
             .phone

@@ -80,6 +80,7 @@ impl Done {
             reason: self.reason.as_deref(),
             sweep_id: sweep,
             data: &self.data,
+            agent: None,
         }
     }
 

@@ -505,6 +505,7 @@ mod tests {
             reason: None,
             sweep_id: None,
             data,
+            agent: None,
         };
         let answered = serde_json::json!({"timings_ms": {"answer": 3200.0, "total": 9000.0}});
         let busy = serde_json::json!({"timings_ms": {"answer": null, "total": 120.0}});

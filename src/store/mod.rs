@@ -6,6 +6,7 @@
 //! process loses nothing already measured; SQLite runs in WAL mode so that `raqib results`
 //! reads while a sweep writes.
 
+pub mod agents;
 pub mod alerts;
 pub mod users;
 
@@ -34,6 +35,17 @@ pub enum StoreError {
         #[source]
         source: sqlx::Error,
     },
+    #[error(
+        "agent '{name}' is running as process {pid} on {host}: give this one another name \
+         (--agent), or wait until that one's lease runs out"
+    )]
+    AgentBusy {
+        name: String,
+        host: String,
+        pid: i64,
+    },
+    #[error("store.url {message}")]
+    Url { message: String },
     #[error("cannot migrate the store: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("store query failed ({what}): {source}")]
@@ -62,6 +74,7 @@ pub struct StoredResult {
     pub reason: Option<String>,
     pub sweep_id: Option<i64>,
     pub data: serde_json::Value,
+    pub agent: Option<String>,
 }
 
 impl StoredResult {
@@ -70,6 +83,9 @@ impl StoredResult {
         let mut out = with_id(self.id, self.data.clone());
         if let (Some(s), serde_json::Value::Object(m)) = (self.sweep_id, &mut out) {
             m.insert("sweep".into(), s.into());
+        }
+        if let (Some(a), serde_json::Value::Object(m)) = (&self.agent, &mut out) {
+            m.insert("agent".into(), a.clone().into());
         }
         out
     }
@@ -95,6 +111,8 @@ pub struct NewResult<'a> {
     pub reason: Option<&'a str>,
     pub sweep_id: Option<i64>,
     pub data: &'a serde_json::Value,
+    /// The `raqib serve --agent` that probed (`None`: a command run by hand).
+    pub agent: Option<&'a str>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -233,13 +251,155 @@ pub struct Upserted {
 pub struct Store {
     pool: AnyPool,
     evidence_dir: PathBuf,
+    postgres: bool,
+}
+
+/// `url` with `{data_dir}` replaced by the database of `data_dir`.
+pub fn resolved_url(url: &str, data_dir: &Path) -> String {
+    url.replace("{data_dir}", &database_of(data_dir))
+}
+
+/// The PostgreSQL database name for a data directory: `raqib_` and 16 hex digits of the
+/// SHA-256 of its absolute path.
+fn database_of(data_dir: &Path) -> String {
+    let abs = std::path::absolute(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+    let hash = users::token_hash(&abs.display().to_string());
+    format!("raqib_{}", &hash[..16])
+}
+
+/// Creates the database `url` names unless it exists (connecting to `postgres` to do so).
+async fn create_database(url: &str) -> Result<(), StoreError> {
+    sqlx::any::install_default_drivers();
+    let mut admin = url::Url::parse(url).map_err(|e| StoreError::Url {
+        message: e.to_string(),
+    })?;
+    let name = admin.path().trim_start_matches('/').to_string();
+    admin.set_path("/postgres");
+    let opened = |source| StoreError::Open {
+        url: redact(admin.as_str()),
+        source,
+    };
+    let options = AnyConnectOptions::from_str(admin.as_str()).map_err(opened)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(opened)?;
+    let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&pool)
+        .await
+        .map_err(q("find database"))?
+        .is_some();
+    if !exists {
+        // The name is ours (raqib_ and hex), so it can be spliced in. C collation: text
+        // timestamps sort as their characters, as in SQLite.
+        let made = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"
+        )))
+        .execute(&pool)
+        .await;
+        // Another process may have made it in the meantime.
+        if let Err(e) = made {
+            if !e.to_string().contains("already exists") {
+                return Err(StoreError::Query {
+                    what: "create database",
+                    source: e,
+                });
+            }
+        }
+    }
+    pool.close().await;
+    Ok(())
 }
 
 fn now_text() -> String {
     utc_millis::format(&Utc::now())
 }
 
+/// Where the tables live: SQLite (`sqlite://PATH`, or the data directory's `raqib.sqlite`) or
+/// PostgreSQL (`postgres://…`). Evidence files stay in the data directory either way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl StoreUrl {
+    pub fn parse(url: &str) -> Result<StoreUrl, String> {
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(format!("'{url}' names no file"));
+            }
+            return Ok(StoreUrl::Sqlite(PathBuf::from(
+                path.split('?').next().unwrap_or(path),
+            )));
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let parsed = url::Url::parse(&url.replace("{data_dir}", "d"))
+                .map_err(|e| format!("'{}': {e}", redact(url)))?;
+            if parsed.path().trim_start_matches('/').is_empty() {
+                return Err(format!("'{}' names no database", redact(url)));
+            }
+            return Ok(StoreUrl::Postgres(url.to_string()));
+        }
+        Err(format!(
+            "'{}': expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+            redact(url)
+        ))
+    }
+}
+
+/// `url` without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(&url.replace("{data_dir}", "%7Bdata_dir%7D")) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string().replace("%7Bdata_dir%7D", "{data_dir}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 impl Store {
+    /// Opens the store at `url` (default: SQLite in `data_dir`), with evidence files in
+    /// `data_dir/evidence/`. In a PostgreSQL URL, `{data_dir}` stands for a database named
+    /// after the data directory, made when missing: one server, a database per directory (how
+    /// the test suite runs on PostgreSQL).
+    pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Store, StoreError> {
+        let parsed = match url {
+            None => return Store::open_data_dir(data_dir).await,
+            Some(u) => StoreUrl::parse(u).map_err(|message| StoreError::Url { message })?,
+        };
+        let evidence_dir = data_dir.join("evidence");
+        std::fs::create_dir_all(&evidence_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        match parsed {
+            StoreUrl::Sqlite(path) => {
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                Store::open_url(&url, evidence_dir).await
+            }
+            StoreUrl::Postgres(url) => {
+                let url = match url.contains("{data_dir}") {
+                    false => url,
+                    true => {
+                        let url = resolved_url(&url, data_dir);
+                        create_database(&url).await?;
+                        url
+                    }
+                };
+                Store::open_url(&url, evidence_dir).await
+            }
+        }
+    }
+
+    /// Whether the tables are in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
     /// Opens (creating if needed) `DIR/raqib.sqlite` and `DIR/evidence/`, and migrates.
     pub async fn open_data_dir(dir: &Path) -> Result<Store, StoreError> {
         let evidence_dir = dir.join("evidence");
@@ -273,7 +433,7 @@ impl Store {
     async fn open_url(url: &str, evidence_dir: PathBuf) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let opened = |source| StoreError::Open {
-            url: url.to_string(),
+            url: redact(url),
             source,
         };
         let options = AnyConnectOptions::from_str(url).map_err(opened)?;
@@ -290,8 +450,15 @@ impl Store {
                 .await
                 .map_err(q("pragma"))?;
             sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        } else {
+            // sqlx holds an advisory lock while it migrates: agents starting together wait.
+            sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         }
-        Ok(Store { pool, evidence_dir })
+        Ok(Store {
+            pool,
+            evidence_dir,
+            postgres: !url.starts_with("sqlite:"),
+        })
     }
 
     pub fn evidence_dir(&self) -> &Path {
@@ -447,33 +614,22 @@ impl Store {
         Ok(id)
     }
 
-    /// Stores a scheduled job's result and marks the job done in one transaction: a job is done
-    /// exactly when its result is stored.
-    pub async fn complete_job(&self, job: i64, r: &NewResult<'_>) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(q("begin job"))?;
-        let id = insert_result_in(&mut tx, r).await?;
-        sqlx::query("UPDATE sweep_jobs SET status = 'done', result_id = $1 WHERE id = $2")
-            .bind(id)
-            .bind(job)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("complete job"))?;
-        tx.commit().await.map_err(q("commit job"))?;
-        Ok(id)
-    }
-
-    /// Plans a scheduled sweep: the sweep row and all its jobs, in one transaction.
+    /// Plans a scheduled sweep: the sweep row and all its jobs, in one transaction. `None`
+    /// when a sweep for this schedule and fire time exists (another agent planned it).
     pub async fn plan_sweep(
         &self,
         channel: &str,
         schedule: &str,
         fired_at: DateTime<Utc>,
+        agent_tags: &[String],
         jobs: &[NewJob<'_>],
-    ) -> Result<i64, StoreError> {
+    ) -> Result<Option<i64>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin plan"))?;
         let row = sqlx::query(
-            "INSERT INTO sweeps (channel, selection, started_at, total, done, status, host, pid, schedule, fired_at)
-             VALUES ($1, $2, $3, $4, 0, 'running', $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO sweeps (channel, selection, started_at, total, done, status, host, pid,
+                                 schedule, fired_at, agent_tags)
+             VALUES ($1, $2, $3, $4, 0, 'running', $5, $6, $7, $8, $9)
+             ON CONFLICT (schedule, fired_at) DO NOTHING RETURNING id",
         )
         .bind(channel)
         .bind(format!("schedule:{schedule}"))
@@ -483,9 +639,14 @@ impl Store {
         .bind(i64::from(std::process::id()))
         .bind(schedule)
         .bind(utc_millis::format(&fired_at))
-        .fetch_one(&mut *tx)
+        .bind(serde_json::to_string(agent_tags).unwrap_or_else(|_| "[]".into()))
+        .fetch_optional(&mut *tx)
         .await
         .map_err(q("plan sweep"))?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(q("roll back plan"))?;
+            return Ok(None);
+        };
         let sweep: i64 = row.try_get(0).map_err(q("plan sweep"))?;
         for j in jobs {
             sqlx::query(
@@ -501,7 +662,7 @@ impl Store {
             .map_err(q("plan job"))?;
         }
         tx.commit().await.map_err(q("commit plan"))?;
-        Ok(sweep)
+        Ok(Some(sweep))
     }
 
     /// The last fire time a schedule started a sweep for.
@@ -514,30 +675,6 @@ impl Store {
         let t: Option<String> = row.try_get(0).map_err(q("last fired"))?;
         Ok(t.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.with_timezone(&Utc)))
-    }
-
-    /// Scheduled sweeps still marked running, oldest first.
-    pub async fn running_scheduled(&self) -> Result<Vec<Sweep>, StoreError> {
-        let mut out: Vec<Sweep> = self
-            .sweeps(None, 100_000)
-            .await?
-            .into_iter()
-            .filter(|s| s.status == "running" && s.schedule.is_some())
-            .collect();
-        out.reverse();
-        Ok(out)
-    }
-
-    /// Makes this process the owner of a sweep it resumes.
-    pub async fn adopt_sweep(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE sweeps SET host = $1, pid = $2 WHERE id = $3")
-            .bind(this_host())
-            .bind(i64::from(std::process::id()))
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(q("adopt sweep"))?;
-        Ok(())
     }
 
     /// A sweep's jobs without a result, earliest first.
@@ -567,22 +704,10 @@ impl Store {
             .map_err(q("read job"))
     }
 
-    /// Marks a job as started (counting the attempt) just before its probe runs.
-    pub async fn start_job(&self, id: i64) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE sweep_jobs SET status = 'running', attempts = attempts + 1 WHERE id = $1",
-        )
-        .bind(id)
-        .execute(&self.pool)
-        .await
-        .map_err(q("start job"))?;
-        Ok(())
-    }
-
     /// Results matching `f`, oldest first (in id order with `after_id`).
     pub async fn results(&self, f: &ResultFilter) -> Result<Vec<StoredResult>, StoreError> {
         let mut sql = String::from(
-            "SELECT id, channel, centre_id, target, started_at, outcome, reason, sweep_id, data
+            "SELECT id, channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent
              FROM results WHERE 1 = 1",
         );
         let mut n = 0;
@@ -671,6 +796,7 @@ impl Store {
                         what: "result data",
                         message: e.to_string(),
                     })?,
+                    agent: r.try_get(9).map_err(q("read result"))?,
                 })
             })
             .collect()
@@ -854,8 +980,8 @@ async fn insert_result_in(
     r: &NewResult<'_>,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(r.channel)
     .bind(r.centre_id)
@@ -865,6 +991,7 @@ async fn insert_result_in(
     .bind(r.reason)
     .bind(r.sweep_id)
     .bind(r.data.to_string())
+    .bind(r.agent)
     .fetch_one(&mut **tx)
     .await
     .map_err(q("insert result"))?;

@@ -280,7 +280,9 @@ pub fn raqib_with_password(
 pub fn copy_results(data: &Path, centre: &str, copies: &[(&Value, String)]) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = raqib::store::Store::open_data_dir(data).await.unwrap();
+        let store = raqib::store::Store::open(data, std::env::var("RAQIB_STORE").ok().as_deref())
+            .await
+            .unwrap();
         for (from, day) in copies {
             let at = format!("{day}T09:00:00.000Z");
             let mut v = (*from).clone();
@@ -300,6 +302,7 @@ pub fn copy_results(data: &Path, centre: &str, copies: &[(&Value, String)]) {
                     reason: None,
                     sweep_id: None,
                     data: &v,
+                    agent: None,
                 })
                 .await
                 .unwrap();
@@ -349,4 +352,29 @@ pub fn set_password(config: &Path, data: &Path, user: &str, password: &str) -> O
         .unwrap();
     writeln!(p.stdin.take().unwrap(), "{password}").unwrap();
     p.wait().unwrap().code()
+}
+
+/// Everything the store holds on disk, to look for a secret in: the SQLite file and its WAL,
+/// or a data-only dump of the PostgreSQL database when `RAQIB_STORE` names one.
+pub fn store_bytes(data: &Path) -> Vec<u8> {
+    match std::env::var("RAQIB_STORE") {
+        Ok(url) if url.starts_with("postgres") => {
+            let url = raqib::store::resolved_url(&url, data);
+            let out = Command::new("pg_dump")
+                .args(["--data-only", &url])
+                .output()
+                .expect("pg_dump (postgresql-client) runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            out.stdout
+        }
+        _ => {
+            let mut bytes = std::fs::read(data.join("raqib.sqlite")).unwrap();
+            bytes.extend(std::fs::read(data.join("raqib.sqlite-wal")).unwrap_or_default());
+            bytes
+        }
+    }
 }
