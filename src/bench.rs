@@ -419,3 +419,117 @@ fn group_rss_kib(pgid: u32) -> u64 {
     }
     total
 }
+
+#[derive(Debug, Serialize)]
+pub struct AgentsBench {
+    pub store: String,
+    pub agents: usize,
+    pub jobs: usize,
+    pub batch: i64,
+    pub elapsed_s: f64,
+    pub jobs_per_s: f64,
+    /// Jobs each agent completed.
+    pub per_agent: Vec<usize>,
+    /// Results stored for the sweep: equal to `jobs` when no job ran twice or was lost.
+    pub results: usize,
+}
+
+/// `jobs` sweep jobs claimed and completed by `agents` agents, each with its own connection
+/// pool as separate processes would have, probes replaced by an instant answer: the store's
+/// claim (lease) and complete (result under the lease) round trips, nothing else. Runs in a
+/// fresh data directory: `url` (with `{data_dir}` for a fresh PostgreSQL database) or SQLite.
+pub async fn agents(
+    url: Option<&str>,
+    agents: usize,
+    jobs: usize,
+    batch: i64,
+) -> Result<AgentsBench, crate::store::StoreError> {
+    use crate::store::{NewJob, NewResult, ResultFilter, Store};
+    let dir = tempfile::tempdir().map_err(|source| crate::store::StoreError::DataDir {
+        path: "a temporary directory".into(),
+        source,
+    })?;
+    let planner = Store::open(dir.path(), url).await?;
+    let targets: Vec<String> = (0..jobs).map(|i| format!("+9626{i:07}")).collect();
+    let now = chrono::Utc::now();
+    let new: Vec<NewJob> = targets
+        .iter()
+        .map(|t| NewJob {
+            centre: "bench",
+            target: t,
+            not_before: now,
+        })
+        .collect();
+    let sweep = planner
+        .plan_sweep("phone", "bench", now, &[], &new)
+        .await?
+        .expect("a fresh store has no sweep");
+    let mut stores = Vec::new();
+    for _ in 0..agents {
+        stores.push(Store::open(dir.path(), url).await?);
+    }
+    let t0 = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, store) in stores.into_iter().enumerate() {
+        tasks.spawn(async move {
+            let name = format!("bench-{i}");
+            let data = serde_json::json!({"outcome": "answered", "timings_ms": {"answer": 0.0, "total": 0.0}});
+            let mut done = 0usize;
+            loop {
+                let now = chrono::Utc::now();
+                let claimed = store
+                    .claim_jobs(&name, &[sweep], now, now + chrono::Duration::seconds(60), batch)
+                    .await?;
+                if claimed.is_empty() {
+                    break;
+                }
+                for job in claimed {
+                    let r = NewResult {
+                        channel: "phone",
+                        centre_id: Some("bench"),
+                        target: &job.target,
+                        started_at: chrono::Utc::now(),
+                        outcome: "answered",
+                        reason: None,
+                        sweep_id: Some(sweep),
+                        data: &data,
+                        agent: Some(&name),
+                    };
+                    if store.complete_claimed(job.id, &name, &r).await?.is_some() {
+                        done += 1;
+                    }
+                }
+            }
+            store.close().await;
+            Ok::<usize, crate::store::StoreError>(done)
+        });
+    }
+    let mut per_agent = Vec::new();
+    while let Some(r) = tasks.join_next().await {
+        per_agent.push(r.expect("a bench agent panicked")?);
+    }
+    let elapsed = t0.elapsed().as_secs_f64();
+    let results = planner
+        .results(&ResultFilter {
+            sweep_id: Some(sweep),
+            ..ResultFilter::default()
+        })
+        .await?
+        .len();
+    planner.close().await;
+    Ok(AgentsBench {
+        store: if planner.is_postgres() {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+        .into(),
+        agents,
+        jobs,
+        batch,
+        elapsed_s: elapsed,
+        jobs_per_s: jobs as f64 / elapsed,
+        per_agent,
+        results,
+    })
+}

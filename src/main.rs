@@ -103,6 +103,9 @@ enum Command {
         #[arg(long = "agent-tag", value_name = "TAG")]
         agent_tags: Vec<String>,
     },
+    /// The store itself: `store migrate` moves a unit's history to another store
+    #[command(subcommand)]
+    Store(StoreCmd),
     /// Agents that ran `raqib serve` on this store: their tags, last heartbeat and the results
     /// each stored
     Agents {
@@ -416,6 +419,25 @@ cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable 
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
 
 #[derive(Subcommand)]
+enum StoreCmd {
+    /// Copy every table (ids kept) from one store into another, empty one, in one
+    /// transaction, and compare the counts: e.g. --from sqlite://data/raqib.sqlite --to
+    /// postgres://raqib@db/raqib. Evidence files stay in the data directory. Stop every raqib
+    /// using the source first.
+    Migrate {
+        /// The store to read: sqlite://PATH or postgres://USER:PASSWORD@HOST/DB
+        #[arg(long, value_name = "URL")]
+        from: String,
+        /// The empty store to fill (migrated to the current schema first)
+        #[arg(long, value_name = "URL")]
+        to: String,
+        /// Print the rows copied per table as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum UsersCmd {
     /// Add a user
     Add {
@@ -564,6 +586,23 @@ enum BenchCmd {
         /// A file of URLs to audit instead, one per line
         #[arg(long, value_name = "FILE")]
         urls: Option<PathBuf>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sweep jobs claimed and completed per second by several agents sharing the store (the
+    /// global --store; with `{data_dir}` a fresh PostgreSQL database), probes replaced by an
+    /// instant answer; in a temporary data directory
+    Agents {
+        /// Agents, each with its own connections
+        #[arg(long, default_value_t = 4)]
+        agents: usize,
+        /// Jobs in the sweep
+        #[arg(long, default_value_t = 2000)]
+        jobs: usize,
+        /// Jobs an agent claims at once
+        #[arg(long, default_value_t = 8)]
+        batch: i64,
         /// Print the figures as JSON
         #[arg(long)]
         json: bool,
@@ -987,6 +1026,51 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Some(AlertsCmd::Test { json }) => alerts_cmd::test(&ctx.config, json).await?,
         },
+        Command::Store(StoreCmd::Migrate { from, to, json }) => {
+            use raqib::store::{migrate, redact, StoreUrl};
+            let source = StoreUrl::parse(&from).map_err(|e| bad(format!("--from {e}")))?;
+            StoreUrl::parse(&to).map_err(|e| bad(format!("--to {e}")))?;
+            if let StoreUrl::Sqlite(path) = &source {
+                // Opening a missing SQLite file would make an empty one.
+                if !path.is_file() {
+                    return Err(bad(format!("--from: no SQLite file at {}", path.display())));
+                }
+            }
+            if from == to {
+                return Err(bad("--from and --to are the same store"));
+            }
+            let a = Store::open(&ctx.data_dir, Some(&from)).await?;
+            let b = Store::open(&ctx.data_dir, Some(&to)).await?;
+            let copied = match migrate::copy(&a, &b, |table, n| {
+                if !json {
+                    eprintln!("{table}: {n} rows");
+                }
+            })
+            .await
+            {
+                Err(e @ migrate::MigrateError::NotEmpty { .. }) => return Err(bad(e.to_string())),
+                other => other?,
+            };
+            if json {
+                let tables: serde_json::Map<String, serde_json::Value> = copied
+                    .tables
+                    .iter()
+                    .map(|(t, n)| (t.clone(), (*n).into()))
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::json!({"from": redact(&from), "to": redact(&to), "tables": tables})
+                );
+            } else {
+                let rows: i64 = copied.tables.iter().map(|(_, n)| n).sum();
+                println!(
+                    "{} → {}: {rows} rows in {} tables, counts checked",
+                    redact(&from),
+                    redact(&to),
+                    copied.tables.len()
+                );
+            }
+        }
         Command::Agents { json } => {
             let store = ctx.store().await?;
             let lease = chrono::Duration::seconds(ctx.config.serve.lease_secs as i64);
@@ -1247,6 +1331,28 @@ async fn run(cli: Cli) -> Result<()> {
                     .map(|(k, v)| format!("{k} {v:.0}"))
                     .collect();
                 println!("  page phases, mean ms: {}", phases.join(" · "));
+            }
+        }
+        Command::Bench(BenchCmd::Agents {
+            agents,
+            jobs,
+            batch,
+            json,
+        }) => {
+            if !(1..=64).contains(&agents)
+                || !(1..=1_000_000).contains(&jobs)
+                || !(1..=1000).contains(&batch)
+            {
+                return Err(bad("--agents 1–64, --jobs 1–1000000, --batch 1–1000"));
+            }
+            let b = raqib::bench::agents(ctx.store_url.as_deref(), agents, jobs, batch).await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "agents on {}: {} agents, {} jobs (claimed {} at a time) in {:.3} s: {:.0} jobs/s; per agent {:?}; {} results",
+                    b.store, b.agents, b.jobs, b.batch, b.elapsed_s, b.jobs_per_s, b.per_agent, b.results
+                );
             }
         }
         Command::Bench(BenchCmd::Web {

@@ -8,6 +8,7 @@
 
 pub mod agents;
 pub mod alerts;
+pub mod migrate;
 pub mod users;
 
 use std::path::{Path, PathBuf};
@@ -254,6 +255,25 @@ pub struct Store {
     postgres: bool,
 }
 
+/// An exclusive lock on `DIR/raqib.lock`, held until dropped.
+async fn lock_data_dir(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let lock_path = dir.join("raqib.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|source| StoreError::DataDir {
+        path: lock_path.display().to_string(),
+        source,
+    })?;
+    tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
+        .await
+        .map_err(|e| StoreError::DataDir {
+            path: lock_path.display().to_string(),
+            source: std::io::Error::other(e),
+        })?
+        .map_err(|source| StoreError::DataDir {
+            path: dir.display().to_string(),
+            source,
+        })
+}
+
 /// `url` with `{data_dir}` replaced by the database of `data_dir`.
 pub fn resolved_url(url: &str, data_dir: &Path) -> String {
     url.replace("{data_dir}", &database_of(data_dir))
@@ -299,9 +319,10 @@ async fn create_database(url: &str) -> Result<(), StoreError> {
         )))
         .execute(&pool)
         .await;
-        // Another process may have made it in the meantime.
+        // Another process (another data directory's lock) may have made it meanwhile.
         if let Err(e) = made {
-            if !e.to_string().contains("already exists") {
+            let text = e.to_string();
+            if !text.contains("already exists") && !text.contains("pg_database_datname_index") {
                 return Err(StoreError::Query {
                     what: "create database",
                     source: e,
@@ -385,8 +406,12 @@ impl Store {
                 let url = match url.contains("{data_dir}") {
                     false => url,
                     true => {
+                        // Processes sharing the data directory make its database once.
+                        let locked = lock_data_dir(data_dir).await?;
                         let url = resolved_url(&url, data_dir);
-                        create_database(&url).await?;
+                        let made = create_database(&url).await;
+                        drop(locked);
+                        made?;
                         url
                     }
                 };
@@ -409,21 +434,7 @@ impl Store {
         })?;
         // Two processes opening a new store at once would both run the first migration: a
         // file lock makes the second wait until the first has migrated.
-        let lock_path = dir.join("raqib.lock");
-        let lock = std::fs::File::create(&lock_path).map_err(|source| StoreError::DataDir {
-            path: lock_path.display().to_string(),
-            source,
-        })?;
-        let locked = tokio::task::spawn_blocking(move || lock.lock().map(|_| lock))
-            .await
-            .map_err(|e| StoreError::DataDir {
-                path: lock_path.display().to_string(),
-                source: std::io::Error::other(e),
-            })?
-            .map_err(|source| StoreError::DataDir {
-                path: dir.display().to_string(),
-                source,
-            })?;
+        let locked = lock_data_dir(dir).await?;
         let url = format!("sqlite://{}?mode=rwc", dir.join("raqib.sqlite").display());
         let store = Store::open_url(&url, evidence_dir).await;
         drop(locked);
