@@ -20,3 +20,10 @@ ALTER TABLE results ADD COLUMN agent TEXT;            -- the agent that probed
 CREATE UNIQUE INDEX sweeps_one_per_fire ON sweeps (schedule, fired_at);
 CREATE INDEX sweep_jobs_due ON sweep_jobs (status, not_before);
 CREATE INDEX results_by_agent ON results (agent);
+
+-- Work only one agent may do at a time (alert evaluation and delivery): held until `until`.
+CREATE TABLE leases (
+    name   TEXT PRIMARY KEY,
+    owner  TEXT NOT NULL,
+    until  TEXT NOT NULL
+);

@@ -449,7 +449,14 @@ pub struct Alerter {
     store: Store,
     notifiers: Notifiers,
     busy: tokio::sync::Mutex<()>,
+    /// Who holds the store's `alerts` lease while working: agents sharing a store take turns,
+    /// so no alert is made or sent twice.
+    owner: String,
 }
+
+/// How long an evaluation or a round of deliveries may hold the `alerts` lease (it is given
+/// back when done; a process that dies keeps it this long).
+const ALERTS_LEASE_MINUTES: i64 = 10;
 
 impl Alerter {
     pub fn new(config: &Config, store: &Store) -> Result<Alerter, AlertError> {
@@ -458,12 +465,42 @@ impl Alerter {
             config: config.clone(),
             store: store.clone(),
             busy: tokio::sync::Mutex::new(()),
+            owner: format!("{}:{}", crate::store::this_host(), std::process::id()),
         })
+    }
+
+    /// The same alerter taking the `alerts` lease as `owner` (the agent's name).
+    pub fn with_owner(mut self, owner: &str) -> Alerter {
+        self.owner = owner.to_string();
+        self
+    }
+
+    /// Takes the `alerts` lease; `false` (and a log line) while another agent works.
+    async fn lease(&self) -> bool {
+        let until = Utc::now() + chrono::Duration::minutes(ALERTS_LEASE_MINUTES);
+        match self.store.take_lease("alerts", &self.owner, until).await {
+            Ok(true) => true,
+            Ok(false) => false,
+            Err(e) => {
+                log(format!("alerts lease: {e}"));
+                false
+            }
+        }
+    }
+
+    async fn unlease(&self) {
+        if let Err(e) = self.store.release_lease("alerts", &self.owner).await {
+            log(format!("alerts lease: {e}"));
+        }
     }
 
     /// Evaluates the current period and delivers; errors are logged (a later run tries again).
     pub async fn evaluate(&self, why: &str) {
         let _one = self.busy.lock().await;
+        if !self.lease().await {
+            log(format!("{why}: another agent is evaluating alerts"));
+            return;
+        }
         let now = Utc::now();
         match evaluate(
             &self.store,
@@ -482,6 +519,7 @@ impl Alerter {
             Err(e) => log(format!("{why}: evaluation failed: {e}")),
         }
         self.deliver_locked().await;
+        self.unlease().await;
     }
 
     async fn deliver_locked(&self) {
@@ -516,7 +554,10 @@ impl Alerter {
                 }
             }
             let _one = self.busy.lock().await;
-            self.deliver_locked().await;
+            if self.lease().await {
+                self.deliver_locked().await;
+                self.unlease().await;
+            }
         }
     }
 }

@@ -191,7 +191,8 @@ impl Server {
             true => None,
             false => Some(Arc::new(
                 crate::alert::Alerter::new(&config, &store)
-                    .map_err(|e| SweepError::Alerts(e.to_string()))?,
+                    .map_err(|e| SweepError::Alerts(e.to_string()))?
+                    .with_owner(&Agent::of_config(&config).name),
             )),
         };
         Ok(Server {
@@ -204,12 +205,6 @@ impl Server {
             schedules,
             kits,
         })
-    }
-
-    /// The same server as agent `agent`.
-    pub fn with_agent(mut self, agent: Agent) -> Server {
-        self.agent = agent;
-        self
     }
 
     /// The same server reading time from `clock`.

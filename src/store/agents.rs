@@ -334,4 +334,61 @@ impl Store {
         let n: i64 = row.try_get(0).map_err(q("schedule running"))?;
         Ok(n > 0)
     }
+
+    /// Takes the named lease for `owner` until `until` if it is free, run out, or already
+    /// `owner`'s; `false` while another owner holds it.
+    pub async fn take_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO leases (name, owner, until) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until
+             WHERE leases.until < $4 OR leases.owner = excluded.owner",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(utc_millis::format(&until))
+        .bind(now_text())
+        .execute(&self.pool)
+        .await
+        .map_err(q("take lease"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up the named lease if `owner` holds it.
+    pub async fn release_lease(&self, name: &str, owner: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND owner = $2")
+            .bind(name)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(q("release lease"))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_named_lease_has_one_owner_until_it_runs_out_or_is_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_data_dir(dir.path()).await.unwrap();
+        let soon = Utc::now() + chrono::Duration::minutes(10);
+        assert!(store.take_lease("alerts", "a", soon).await.unwrap());
+        assert!(!store.take_lease("alerts", "b", soon).await.unwrap());
+        assert!(store.take_lease("alerts", "a", soon).await.unwrap(), "renewed by its owner");
+        store.release_lease("alerts", "b").await.unwrap();
+        assert!(!store.take_lease("alerts", "b", soon).await.unwrap(), "b cannot give a's back");
+        store.release_lease("alerts", "a").await.unwrap();
+        assert!(store.take_lease("alerts", "b", soon).await.unwrap());
+        // Run out: anyone may take it.
+        let past = Utc::now() - chrono::Duration::seconds(1);
+        assert!(store.take_lease("other", "b", past).await.unwrap());
+        assert!(store.take_lease("other", "c", soon).await.unwrap());
+    }
 }

@@ -185,6 +185,10 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("heartbeat_at", Text),
         ],
     ),
+    (
+        "leases",
+        &[("name", Text), ("owner", Text), ("until", Text)],
+    ),
 ];
 
 const PAGE: i64 = 1000;
