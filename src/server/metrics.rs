@@ -37,6 +37,9 @@ const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30
 const ANSWER_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0];
 /// Results read per query while catching up.
 const PAGE: i64 = 1000;
+/// How far the counting cursor trails the greatest result id seen: more than the writes any
+/// number of agents can have in flight at once.
+const TRAIL: i64 = 500;
 /// How long a month's scores are reused before they are computed again.
 const SCORES_TTL: Duration = Duration::from_secs(60);
 
@@ -80,8 +83,10 @@ type Scores = Vec<(String, &'static str, f64)>;
 
 /// What has been read from the store so far.
 struct Tally {
-    /// The greatest result id counted.
+    /// Every result id up to this one is counted (or never committed).
     cursor: i64,
+    /// Ids above `cursor` counted already.
+    seen: std::collections::BTreeSet<i64>,
     probes: BTreeMap<(String, String), u64>,
     durations: BTreeMap<String, Histogram>,
     answer: Histogram,
@@ -112,6 +117,7 @@ pub async fn start(
         store,
         tally: Mutex::new(Tally {
             cursor: 0,
+            seen: Default::default(),
             probes: BTreeMap::new(),
             durations: BTreeMap::new(),
             answer: Histogram::new(ANSWER_BUCKETS),
@@ -300,31 +306,41 @@ impl Exporter {
         Ok(out)
     }
 
-    /// Counts the results stored since the last scrape, a page at a time; the cursor moves
-    /// after each page, so a failed page is read again next time and nothing counts twice.
+    /// Counts the results stored since the last scrape, a page at a time, each once.
     ///
-    /// This relies on ids becoming visible in order, which holds for SQLite (one writer at a
-    /// time). On PostgreSQL an id is taken before its transaction commits, so a result that
-    /// commits after a greater id was scraped would be missed: that backend will need the
-    /// cursor to trail by a short time, remembering the ids counted above it.
+    /// Ids are not visible in order when several agents write (PostgreSQL hands out an id
+    /// before its transaction commits): the cursor trails the greatest id seen by `TRAIL` ids,
+    /// and the ids counted above it are remembered, so a result that commits late is counted
+    /// when it appears and none twice.
     async fn catch_up(&self, tally: &mut Tally) -> Result<(), crate::store::StoreError> {
+        let mut from = tally.cursor;
         loop {
             let page = self
                 .store
                 .results(&ResultFilter {
-                    after_id: Some(tally.cursor),
+                    after_id: Some(from),
                     limit: Some(PAGE),
                     ..ResultFilter::default()
                 })
                 .await?;
             for r in &page {
-                count(tally, r);
-                tally.cursor = tally.cursor.max(r.id);
+                if tally.seen.insert(r.id) {
+                    count(tally, r);
+                }
+                from = r.id;
             }
             if (page.len() as i64) < PAGE {
-                return Ok(());
+                break;
             }
         }
+        if let Some(&max) = tally.seen.last() {
+            let mark = max - TRAIL;
+            if mark > tally.cursor {
+                tally.cursor = mark;
+                tally.seen = tally.seen.split_off(&(mark + 1));
+            }
+        }
+        Ok(())
     }
 
     async fn scores(&self) -> Result<Scores, crate::score::load::LoadError> {
@@ -490,6 +506,7 @@ mod tests {
     fn a_result_counts_once_with_its_timings() {
         let mut tally = Tally {
             cursor: 0,
+            seen: Default::default(),
             probes: BTreeMap::new(),
             durations: BTreeMap::new(),
             answer: Histogram::new(ANSWER_BUCKETS),

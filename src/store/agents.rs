@@ -381,9 +381,15 @@ mod tests {
         let soon = Utc::now() + chrono::Duration::minutes(10);
         assert!(store.take_lease("alerts", "a", soon).await.unwrap());
         assert!(!store.take_lease("alerts", "b", soon).await.unwrap());
-        assert!(store.take_lease("alerts", "a", soon).await.unwrap(), "renewed by its owner");
+        assert!(
+            store.take_lease("alerts", "a", soon).await.unwrap(),
+            "renewed by its owner"
+        );
         store.release_lease("alerts", "b").await.unwrap();
-        assert!(!store.take_lease("alerts", "b", soon).await.unwrap(), "b cannot give a's back");
+        assert!(
+            !store.take_lease("alerts", "b", soon).await.unwrap(),
+            "b cannot give a's back"
+        );
         store.release_lease("alerts", "a").await.unwrap();
         assert!(store.take_lease("alerts", "b", soon).await.unwrap());
         // Run out: anyone may take it.
