@@ -14,18 +14,8 @@ use std::time::{Duration, Instant};
 use peers::{json_lines, raqib_env, start_lab, LAB_PORTS};
 use serde_json::Value;
 
-/// The PostgreSQL URL (a `{data_dir}` template) or, without one, a skip (a failure in CI).
 fn postgres() -> Option<String> {
-    match std::env::var("RAQIB_TEST_POSTGRES") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("RAQIB_TEST_POSTGRES is not set in CI: run the tests with scripts/test");
-            }
-            eprintln!("SKIP: agents need PostgreSQL: set RAQIB_TEST_POSTGRES (scripts/test does)");
-            None
-        }
-    }
+    peers::postgres_url("agents")
 }
 
 struct Unit {

@@ -11,16 +11,7 @@ use peers::{json_lines, raqib_env, start_lab, LAB_PORTS};
 use serde_json::Value;
 
 fn postgres() -> Option<String> {
-    match std::env::var("RAQIB_TEST_POSTGRES") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("RAQIB_TEST_POSTGRES is not set in CI: run the tests with scripts/test");
-            }
-            eprintln!("SKIP: store migrate needs PostgreSQL: set RAQIB_TEST_POSTGRES");
-            None
-        }
-    }
+    peers::postgres_url("store migrate")
 }
 
 #[test]

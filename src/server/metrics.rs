@@ -12,7 +12,6 @@
 //! so listen on an address only Prometheus can reach, never beside the dashboard.
 
 use std::collections::BTreeMap;
-use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,10 +19,7 @@ use std::time::{Duration, Instant};
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
-use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 
 use super::ServerError;
@@ -106,12 +102,6 @@ pub async fn start(
     config: Config,
     store: Store,
 ) -> Result<SocketAddr, ServerError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind { addr, source })?;
     let exporter = Arc::new(Exporter {
         config,
         store,
@@ -124,26 +114,10 @@ pub async fn start(
             scores: None,
         }),
     });
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                // Out of descriptors: back off instead of spinning.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                continue;
-            };
-            let exporter = exporter.clone();
-            tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let exporter = exporter.clone();
-                    async move { Ok::<_, Infallible>(handle(&exporter, req).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-        }
-    });
-    Ok(local)
+    super::listen(addr, exporter, |exporter, req| async move {
+        handle(&exporter, req).await
+    })
+    .await
 }
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {

@@ -112,18 +112,33 @@ pub async fn start(
     config: Config,
     store: Store,
 ) -> Result<SocketAddr, ServerError> {
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| ServerError::Bind { addr, source })?;
     let app = Arc::new(App {
         config,
         store,
         scores: Default::default(),
         probes: tokio::sync::Semaphore::new(PROBES_AT_ONCE),
     });
+    listen(addr, app, |app, req| async move { handle(&app, req).await }).await
+}
+
+/// Binds `addr` and answers HTTP/1.1 with `handler` in the background (the dashboard and API
+/// here, `/metrics` on its own address); returns the bound address.
+pub(crate) async fn listen<S, F, Fut>(
+    addr: SocketAddr,
+    state: Arc<S>,
+    handler: F,
+) -> Result<SocketAddr, ServerError>
+where
+    S: Send + Sync + 'static,
+    F: Fn(Arc<S>, Request<Incoming>) -> Fut + Send + Sync + Copy + 'static,
+    Fut: std::future::Future<Output = Reply> + Send + 'static,
+{
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| ServerError::Bind { addr, source })?;
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -131,11 +146,11 @@ pub async fn start(
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
-            let app = app.clone();
+            let state = state.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req| {
-                    let app = app.clone();
-                    async move { Ok::<_, Infallible>(handle(&app, req).await) }
+                    let state = state.clone();
+                    async move { Ok::<_, Infallible>(handler(state, req).await) }
                 });
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), svc)

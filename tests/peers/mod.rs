@@ -378,3 +378,18 @@ pub fn store_bytes(data: &Path) -> Vec<u8> {
         }
     }
 }
+
+/// The PostgreSQL URL template (`RAQIB_TEST_POSTGRES`, set by scripts/test) for tests that need
+/// PostgreSQL whatever the round; `None` (a skip) without it, a failure in CI.
+pub fn postgres_url(what: &str) -> Option<String> {
+    match std::env::var("RAQIB_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("RAQIB_TEST_POSTGRES is not set in CI: run the tests with scripts/test");
+            }
+            eprintln!("SKIP: {what} needs PostgreSQL: set RAQIB_TEST_POSTGRES (scripts/test does)");
+            None
+        }
+    }
+}
