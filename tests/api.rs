@@ -371,6 +371,17 @@ fn writes_need_an_auditor_and_sessions_guard_the_dashboard() {
         (200, Some(0)),
         "on-demand probes are no sweep"
     );
+    // Lists come a page at a time.
+    let (_, two) = get(port, "/api/results?limit=1", Some(&viewer));
+    assert_eq!(two["next_offset"], 1);
+    let (_, first) = get(port, "/api/labels?limit=1&offset=0", Some(&viewer));
+    assert_eq!(
+        (first["total"].as_u64(), first["next_offset"].as_u64()),
+        (Some(1), None)
+    );
+    let (_, none) = get(port, "/api/labels?limit=1&offset=1", Some(&viewer));
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    assert_eq!(get(port, "/api/centres?limit=0x", Some(&viewer)).0, 400);
     let (status, centre) = get(port, "/api/centres/a", Some(&viewer));
     assert_eq!(
         (status, centre["phones"][0].as_str()),

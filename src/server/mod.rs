@@ -323,7 +323,7 @@ async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
     };
     let result = match (method.as_str(), pattern.as_str()) {
         ("GET", "/api/openapi.json") => ok(openapi()),
-        ("GET", "/api/centres") => centres(app).await,
+        ("GET", "/api/centres") => centres(app, &req).await,
         ("GET", "/api/centres/{id}") => centre(app, &id).await,
         ("GET", "/api/results") => results(app, &req).await,
         ("GET", "/api/results/{id}") => result(app, &id).await,
@@ -373,9 +373,32 @@ fn not_found(message: String) -> (StatusCode, String) {
     (StatusCode::NOT_FOUND, message)
 }
 
-async fn centres(app: &App) -> Answer {
+/// A page of a whole list: `limit` (1–10000, default 1000) from `offset`, with the list's
+/// `total` and `next_offset` while more follow.
+fn paged<T: serde::Serialize>(
+    req: &Request<Incoming>,
+    items: Vec<T>,
+) -> Result<serde_json::Map<String, Value>, (StatusCode, String)> {
+    let limit = num_param(req, "limit", 1000, 10_000)?.max(1) as usize;
+    let offset = num_param(req, "offset", 0, i64::MAX)? as usize;
+    let total = items.len();
+    let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
+    let next = (offset.saturating_add(limit) < total).then_some(offset + limit);
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "items".into(),
+        serde_json::to_value(page).map_err(internal)?,
+    );
+    out.insert("total".into(), total.into());
+    out.insert("offset".into(), offset.into());
+    out.insert("limit".into(), limit.into());
+    out.insert("next_offset".into(), json!(next));
+    Ok(out)
+}
+
+async fn centres(app: &App, req: &Request<Incoming>) -> Answer {
     let list = app.store.centres().await.map_err(internal)?;
-    ok(json!({"items": list, "total": list.len()}))
+    ok(Value::Object(paged(req, list)?))
 }
 
 async fn centre(app: &App, id: &str) -> Answer {
@@ -474,7 +497,9 @@ async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answe
         .into_iter()
         .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
         .collect();
-    ok(json!({"period": period.label, "items": items, "total": items.len()}))
+    let mut out = paged(req, items)?;
+    out.insert("period".into(), period.label.into());
+    ok(Value::Object(out))
 }
 
 /// Follow-up cases as stored (a read never opens or closes one), with their status now;
@@ -503,7 +528,7 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
         v["status"] = st;
         items.push(v);
     }
-    ok(json!({"items": items, "total": items.len()}))
+    ok(Value::Object(paged(req, items)?))
 }
 
 /// Sweeps newest first with their progress (`limit`, default 20).
@@ -532,7 +557,7 @@ async fn labels(app: &App, req: &Request<Incoming>) -> Answer {
         None => app.store.labels().await,
     }
     .map_err(internal)?;
-    ok(json!({"total": items.len(), "items": items}))
+    ok(Value::Object(paged(req, items)?))
 }
 
 #[derive(serde::Deserialize)]
