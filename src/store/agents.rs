@@ -237,6 +237,22 @@ impl Store {
             .collect::<Result<_, StoreError>>()?;
         // RETURNING gives no order.
         jobs.sort_by(|a, b| a.not_before.cmp(&b.not_before).then(a.id.cmp(&b.id)));
+        // The sweeps worked on are this process's now, as `raqib sweeps` tells (its planner may
+        // be gone while this agent finishes them).
+        let mut worked: Vec<i64> = jobs.iter().map(|j| j.sweep_id).collect();
+        worked.dedup();
+        for s in worked {
+            sqlx::query(
+                "UPDATE sweeps SET host = $1, pid = $2
+                 WHERE id = $3 AND (host IS NULL OR host <> $1 OR pid IS NULL OR pid <> $2)",
+            )
+            .bind(this_host())
+            .bind(i64::from(std::process::id()))
+            .bind(s)
+            .execute(&self.pool)
+            .await
+            .map_err(q("adopt sweep"))?;
+        }
         Ok(jobs)
     }
 
