@@ -487,6 +487,8 @@ impl Server {
         async move {
             let mut tasks: JoinSet<()> = JoinSet::new();
             let mut centres: HashMap<String, Centre> = HashMap::new();
+            // The registry as of the open sweeps: read again when they change.
+            let mut known: Vec<i64> = Vec::new();
             loop {
                 if *stop.borrow() {
                     break;
@@ -499,6 +501,13 @@ impl Server {
                         Vec::new()
                     }
                 };
+                let ids: Vec<i64> = open.iter().map(|s| s.id).collect();
+                if ids != known {
+                    if let Ok(all) = store.centres().await {
+                        centres = all.into_iter().map(|c| (c.id.clone(), c)).collect();
+                        known = ids;
+                    }
+                }
                 let mut waiting = Vec::new();
                 for (channel, has_kit, limit) in [
                     ("phone", kits.phone.is_some(), &kits.phone_limit),
