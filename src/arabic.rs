@@ -27,6 +27,8 @@ pub fn term(term: &str) -> &str {
         "unreachable" => "تعذّر الوصول",
         "failed" => "فشل الاتصال",
         "refused" => "رفضه حارس الاتصال",
+        "error" => "خطأ في رقيب",
+        "unknown" => "غير معروف",
         "up" => "متاح",
         "degraded" => "متاح ببطء",
         "down" => "متوقف",

@@ -836,46 +836,18 @@ async fn evidence_file(app: &App, stored: &str) -> Option<PathBuf> {
     full.starts_with(&root).then_some(full)
 }
 
-fn outcome_word(lang: Lang, outcome: &str) -> String {
-    say(word(lang, static_outcome(outcome)))
+/// A stored term (outcome, answer type, case status or class) for people: Arabic from
+/// `arabic::term`, English with spaces for underscores.
+fn outcome_word(lang: Lang, term: &str) -> String {
+    match lang {
+        Lang::Ar => say(crate::arabic::term(term)),
+        Lang::En => say(term),
+    }
 }
 
 /// A fixed term for people: `no_answer` reads "no answer" in English.
 fn say(term: &str) -> String {
     esc(&term.replace('_', " "))
-}
-
-/// `arabic::term` takes the fixed English words; results carry them as stored text.
-fn static_outcome(s: &str) -> &'static str {
-    const KNOWN: &[&str] = &[
-        "answered",
-        "busy",
-        "no_answer",
-        "rejected",
-        "not_in_service",
-        "unreachable",
-        "failed",
-        "refused",
-        "error",
-        "up",
-        "degraded",
-        "down",
-        "human",
-        "ivr",
-        "voicemail",
-        "announcement",
-        "music",
-        "silence",
-        "unknown",
-        "open",
-        "overdue",
-        "closed",
-    ];
-    KNOWN
-        .iter()
-        .find(|k| **k == s)
-        .copied()
-        .unwrap_or("unknown")
 }
 
 fn probe_button(who: &Who, lang: Lang, channel: &str, target: &str, id: &str) -> String {
@@ -1113,7 +1085,7 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
                 "<tr><td>{}</td><td>{}</td><td class=\"flag\">{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 ltr(&x.period),
                 esc(word(lang, if x.channel == "web" { "web" } else { "phone" })),
-                esc(word(lang, static_class(&x.class))),
+                outcome_word(lang, &x.class),
                 outcome_word(lang, st),
                 ltr(&num(x.score)),
                 ltr(&x.opened_at),
@@ -1124,15 +1096,6 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
     }
     h += "</section>";
     Ok((title, h))
-}
-
-fn static_class(s: &str) -> &'static str {
-    match s {
-        "confirmed" => "confirmed",
-        "provisional" => "provisional",
-        "critical" => "critical",
-        _ => "unknown",
-    }
 }
 
 /// One web audit as a table row: outcome, time, a11y score, violations and the screenshot.
