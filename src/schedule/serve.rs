@@ -103,11 +103,34 @@ impl Clock {
     }
 }
 
+/// What an agent probes with, per channel: built at start for the channels of its schedules and
+/// of the open sweeps, else when a sweep of that channel first needs it (an agent without
+/// schedules still works the sweeps other agents plan).
 struct Kits {
-    web: Option<WebKit>,
-    phone: Option<PhoneKit>,
+    web: tokio::sync::OnceCell<WebKit>,
+    phone: tokio::sync::OnceCell<PhoneKit>,
     web_limit: Arc<Semaphore>,
     phone_limit: Arc<Semaphore>,
+    config: Config,
+    store: Store,
+}
+
+impl Kits {
+    /// The channel's kit, built now if it was not; `Err` when it cannot be (logged by the
+    /// caller once).
+    async fn ready(&self, phone: bool) -> Result<(), SweepError> {
+        if phone {
+            self.phone
+                .get_or_try_init(|| PhoneKit::new(&self.config, &self.store))
+                .await
+                .map(|_| ())
+        } else {
+            self.web
+                .get_or_try_init(|| async { WebKit::new(&self.config, &self.store) })
+                .await
+                .map(|_| ())
+        }
+    }
 }
 
 /// This process as an agent: its name and tags.
@@ -173,20 +196,21 @@ impl Server {
                         }
                 })
         };
-        let web = match uses(ScheduleChannel::Web) {
-            true => Some(WebKit::new(&config, &store)?),
-            false => None,
-        };
-        let phone = match uses(ScheduleChannel::Phone) {
-            true => Some(PhoneKit::new(&config, &store).await?),
-            false => None,
-        };
         let kits = Arc::new(Kits {
-            web,
-            phone,
+            web: Default::default(),
+            phone: Default::default(),
             web_limit: Arc::new(Semaphore::new(config.web.concurrency.max(1))),
             phone_limit: Arc::new(Semaphore::new(config.trunk.max_channels.max(1))),
+            config: config.clone(),
+            store: store.clone(),
         });
+        // A bad trunk or browser set-up is an error at start for the channels in use.
+        if uses(ScheduleChannel::Web) {
+            kits.ready(false).await?;
+        }
+        if uses(ScheduleChannel::Phone) {
+            kits.ready(true).await?;
+        }
         let alerter = match config.alerts.contact.is_empty() {
             true => None,
             false => Some(Arc::new(
@@ -312,7 +336,7 @@ impl Server {
         log("stopping: no new jobs; waiting for those in progress");
         let _ = stop_tx.send(true);
         while executors.join_next().await.is_some() {}
-        if let Some(w) = &self.kits.web {
+        if let Some(w) = self.kits.web.get() {
             w.shutdown().await;
         }
         log("stopped");
@@ -489,6 +513,8 @@ impl Server {
             let mut centres: HashMap<String, Centre> = HashMap::new();
             // The registry as of the open sweeps: read again when they change.
             let mut known: Vec<i64> = Vec::new();
+            // Channels whose kit could not be built, said once.
+            let mut unready: std::collections::HashSet<&str> = Default::default();
             loop {
                 if *stop.borrow() {
                     break;
@@ -509,15 +535,21 @@ impl Server {
                     }
                 }
                 let mut waiting = Vec::new();
-                for (channel, has_kit, limit) in [
-                    ("phone", kits.phone.is_some(), &kits.phone_limit),
-                    ("web", kits.web.is_some(), &kits.web_limit),
-                ] {
+                for (channel, limit) in [("phone", &kits.phone_limit), ("web", &kits.web_limit)] {
                     let ids: Vec<i64> = open
                         .iter()
-                        .filter(|s| s.channel == channel && has_kit && agent.fits(&s.agent_tags))
+                        .filter(|s| s.channel == channel && agent.fits(&s.agent_tags))
                         .map(|s| s.id)
                         .collect();
+                    if ids.is_empty() {
+                        continue;
+                    }
+                    if let Err(e) = kits.ready(channel == "phone").await {
+                        if unready.insert(channel) {
+                            log(format!("cannot run {channel} jobs here: {e}"));
+                        }
+                        continue;
+                    }
                     waiting.extend(ids.iter().copied());
                     let free = limit.available_permits() as i64;
                     if ids.is_empty() || free == 0 {
@@ -638,11 +670,14 @@ async fn run_job(kits: &Kits, centre: &Centre, job: &ClaimedJob, phone: bool) ->
     if phone {
         let kit = kits
             .phone
-            .as_ref()
-            .expect("a phone schedule built the phone kit");
+            .get()
+            .expect("jobs are claimed once the kit is ready");
         return kit.call(centre, &job.target).await;
     }
-    let kit = kits.web.as_ref().expect("a web schedule built the web kit");
+    let kit = kits
+        .web
+        .get()
+        .expect("jobs are claimed once the kit is ready");
     let target = kit
         .targets(centre)
         .into_iter()
