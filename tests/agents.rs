@@ -332,24 +332,11 @@ fn agents_only_those_with_the_tags_take_a_schedules_jobs_even_without_schedules(
 fn agents_racing_for_one_number_keep_its_daily_cap() {
     let Some(url) = postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let lab_config = dir.path().join("lab.toml");
-    std::fs::write(
-        &lab_config,
-        format!("{LAB_PORTS}[lab.phones]\n\"+96265000401\" = \"busy\"\n"),
-    )
-    .unwrap();
-    let lab = start_lab(&lab_config, &data.join("lab"));
-    let config = dir.path().join("raqib.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n\
-             max_calls_per_number_per_day = 2\n",
-            lab.sip
-        ),
-    )
-    .unwrap();
+    let (_lab, config, data) = peers::lab_with_phones(
+        dir.path(),
+        &[("+96265000401", "busy")],
+        "max_calls_per_number_per_day = 2\n",
+    );
     let csv = dir.path().join("c.csv");
     std::fs::write(
         &csv,

@@ -220,26 +220,7 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
 #[test]
 fn writes_need_an_auditor_and_sessions_guard_the_dashboard() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let lab_config = dir.path().join("lab.toml");
-    std::fs::write(
-        &lab_config,
-        format!(
-            "{}[lab.phones]\n\"+96265000101\" = \"human\"\n",
-            peers::LAB_PORTS
-        ),
-    )
-    .unwrap();
-    let lab = peers::start_lab(&lab_config, &data.join("lab"));
-    let config = dir.path().join("raqib.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n",
-            lab.sip
-        ),
-    )
-    .unwrap();
+    let (_lab, config, data) = peers::lab_with_phones(dir.path(), &[("+96265000101", "human")], "");
     let csv = dir.path().join("c.csv");
     std::fs::write(
         &csv,

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
-use peers::{json_lines, raqib, start_lab, LAB_PORTS};
+use peers::{json_lines, raqib};
 use raqib::probe::web::cdp::{Browser, Event};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -177,25 +177,11 @@ async fn the_dashboard_in_both_languages_with_probe_now_and_labels() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let lab_config = dir.path().join("lab.toml");
-    std::fs::write(
-        &lab_config,
-        format!(
-            "{LAB_PORTS}[lab.phones]\n\"+96265000301\" = \"human\"\n\"+96265000302\" = \"busy\"\n"
-        ),
-    )
-    .unwrap();
-    let lab = start_lab(&lab_config, &data.join("lab"));
-    let config = dir.path().join("raqib.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n",
-            lab.sip
-        ),
-    )
-    .unwrap();
+    let (lab, config, data) = peers::lab_with_phones(
+        dir.path(),
+        &[("+96265000301", "human"), ("+96265000302", "busy")],
+        "",
+    );
     let csv = dir.path().join("c.csv");
     std::fs::write(
         &csv,

@@ -7,7 +7,7 @@ mod peers;
 
 use std::path::Path;
 
-use peers::{json_lines, raqib_env, start_lab, LAB_PORTS};
+use peers::{json_lines, raqib_env};
 use serde_json::Value;
 
 fn postgres() -> Option<String> {
@@ -18,25 +18,11 @@ fn postgres() -> Option<String> {
 fn store_migrate_moves_a_units_history_to_postgres() {
     let Some(url) = postgres() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let lab_config = dir.path().join("lab.toml");
-    std::fs::write(
-        &lab_config,
-        format!(
-            "{LAB_PORTS}[lab.phones]\n\"+96265000501\" = \"human\"\n\"+96265000502\" = \"busy\"\n"
-        ),
-    )
-    .unwrap();
-    let lab = start_lab(&lab_config, &data.join("lab"));
-    let config = dir.path().join("raqib.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n",
-            lab.sip
-        ),
-    )
-    .unwrap();
+    let (lab, config, data) = peers::lab_with_phones(
+        dir.path(),
+        &[("+96265000501", "human"), ("+96265000502", "busy")],
+        "",
+    );
     let csv = dir.path().join("c.csv");
     std::fs::write(
         &csv,

@@ -24,25 +24,36 @@ pub enum LoadError {
 pub async fn labels(store: &Store) -> Result<HashMap<i64, Label>, LoadError> {
     let mut out = HashMap::new();
     for l in store.labels().await? {
-        let answer_type: AnswerType = serde_json::from_value(serde_json::Value::String(
-            l.answer_type.clone(),
-        ))
-        .map_err(|_| LoadError::Label {
-            id: l.id,
-            answer_type: l.answer_type.clone(),
-        })?;
-        out.insert(
-            l.result_id,
-            Label {
-                answer_type,
-                time_to_person_secs: l.time_to_person_secs,
-                reason: l.reason,
-                by: l.by,
-                at: l.at,
-            },
-        );
+        out.insert(l.result_id, label_from(l)?);
     }
     Ok(out)
+}
+
+/// The label in force for one result, reading only its labels.
+pub async fn label_of(store: &Store, result_id: i64) -> Result<Option<Label>, LoadError> {
+    store
+        .labels_of(result_id)
+        .await?
+        .pop()
+        .map(label_from)
+        .transpose()
+}
+
+fn label_from(l: crate::store::StoredLabel) -> Result<Label, LoadError> {
+    let answer_type: AnswerType =
+        serde_json::from_value(serde_json::Value::String(l.answer_type.clone())).map_err(|_| {
+            LoadError::Label {
+                id: l.id,
+                answer_type: l.answer_type.clone(),
+            }
+        })?;
+    Ok(Label {
+        answer_type,
+        time_to_person_secs: l.time_to_person_secs,
+        reason: l.reason,
+        by: l.by,
+        at: l.at,
+    })
 }
 
 /// Every centre's scores for `period`.
@@ -151,8 +162,8 @@ pub async fn label_call(
             },
         )
         .await?;
-    let labels = labels(store).await?;
-    let scored = super::score_result(&r, labels.get(&req.result_id), k)?;
+    let label = label_of(store, req.result_id).await?;
+    let scored = super::score_result(&r, label.as_ref(), k)?;
     Ok(Labelled {
         label: id,
         result: req.result_id,

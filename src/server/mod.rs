@@ -467,11 +467,11 @@ async fn result(app: &App, id: &str) -> Answer {
         .map_err(internal)?
         .ok_or_else(|| not_found(format!("no result {id}")))?;
     let history: Vec<_> = app.store.labels_of(id).await.map_err(internal)?;
-    let in_force = crate::score::load::labels(&app.store)
+    let in_force = crate::score::load::label_of(&app.store, id)
         .await
         .map_err(internal)?;
     let s =
-        crate::score::score_result(&r, in_force.get(&id), &app.config.scoring).map_err(internal)?;
+        crate::score::score_result(&r, in_force.as_ref(), &app.config.scoring).map_err(internal)?;
     let mut v = r.to_json();
     v["labels"] = serde_json::to_value(history).map_err(internal)?;
     v["scoring"] = json!({"counts": s.excluded.is_none(), "excluded": s.excluded,

@@ -393,3 +393,30 @@ pub fn postgres_url(what: &str) -> Option<String> {
         }
     }
 }
+
+/// A lab with `phones` (number → behaviour) and a raqib config that dials it (numbers under
+/// +962 allowed), in `dir`: (lab, config path, data directory).
+pub fn lab_with_phones(
+    dir: &Path,
+    phones: &[(&str, &str)],
+    extra_config: &str,
+) -> (Lab, std::path::PathBuf, std::path::PathBuf) {
+    let data = dir.join("data");
+    let lab_config = dir.join("lab.toml");
+    let mut text = format!("{LAB_PORTS}[lab.phones]\n");
+    for (n, b) in phones {
+        text += &format!("\"{n}\" = \"{b}\"\n");
+    }
+    std::fs::write(&lab_config, text).unwrap();
+    let lab = start_lab(&lab_config, &data.join("lab"));
+    let config = dir.join("raqib.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trunk]\nuri_template = \"sip:{{number}}@{}\"\n[guard]\nallow_prefixes = [\"+962\"]\n{extra_config}",
+            lab.sip
+        ),
+    )
+    .unwrap();
+    (lab, config, data)
+}
