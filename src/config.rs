@@ -380,6 +380,10 @@ pub struct TrunkConfig {
     pub register_expires: u32,
     /// Calls in progress at once through this trunk.
     pub max_channels: usize,
+    /// The trunk's country calling code (`962`): a national number (`06 500 0131`) in a
+    /// target is read in it. Unset: a national number is dialled only when it is one of the
+    /// registry's numbers.
+    pub country_code: Option<String>,
 }
 
 impl Default for TrunkConfig {
@@ -396,6 +400,7 @@ impl Default for TrunkConfig {
             register: false,
             register_expires: 600,
             max_channels: 8,
+            country_code: None,
         }
     }
 }
@@ -1230,6 +1235,18 @@ impl Config {
                 return Err(refuse(
                     "guard.allow_prefixes",
                     format!("'{p}' is not an E.164 prefix like +962"),
+                ));
+            }
+        }
+        if let Some(cc) = &self.trunk.country_code {
+            if cc.is_empty()
+                || cc.len() > 3
+                || cc.starts_with('0')
+                || !cc.chars().all(|c| c.is_ascii_digit())
+            {
+                return Err(refuse(
+                    "trunk.country_code",
+                    format!("'{cc}' is not a country calling code like 962 (1 to 3 digits, no +)"),
                 ));
             }
         }

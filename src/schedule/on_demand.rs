@@ -9,8 +9,8 @@ use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
 use crate::probe::web::audit::{AuditError, Auditor};
 use crate::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
 use crate::probe::ProbeError;
-use crate::registry::{self, Centre};
-use crate::schedule::guard::DiallingGuard;
+use crate::registry::Centre;
+use crate::schedule::guard::{dial_number, DialNumber, DiallingGuard};
 use crate::schedule::sweep::Done;
 use crate::store::{Store, StoreError};
 
@@ -68,46 +68,48 @@ pub async fn call(
             .find(|c| c.phones.iter().any(|p| p == number))
     };
     let probe = CallProbe::new(config, store.evidence_dir()).await?;
-    // (target, time zone for the daily cap, the centre it belongs to)
-    let mut targets: Vec<(CallTarget, Tz, Option<Centre>)> = Vec::new();
-    if target.starts_with('+') {
-        registry::check_e164(target).map_err(bad)?;
-        let c = owner(target);
-        targets.push((
-            CallTarget {
-                uri: probe.uri_for(target),
-                number: Some(target.to_string()),
-                centre: c.map(|c| c.id.clone()),
-                unlisted: c.is_none(),
-            },
-            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
-            c.cloned(),
-        ));
-    } else if target.starts_with("sip:") || target.starts_with("sips:") {
-        let user = crate::probe::call::sip::message::uri_user(target).unwrap_or("");
-        let number = registry::check_e164(user).is_ok().then(|| user.to_string());
+    let registry_numbers: Vec<String> = centres.iter().flat_map(|c| c.phones.clone()).collect();
+    let country_code = config.trunk.country_code.as_deref();
+    // (target, time zone for the daily cap, the centre it belongs to, why it is never dialled)
+    let mut targets: Vec<(CallTarget, Tz, Option<Centre>, Option<String>)> = Vec::new();
+    let scheme = target
+        .split_once(':')
+        .map(|(s, _)| s.to_ascii_lowercase())
+        .unwrap_or_default();
+    if scheme == "sips" || scheme == "tel" || target.to_ascii_lowercase().contains("transport=tls")
+    {
+        return Err(bad(format!(
+            "'{target}': raqib places calls over sip: on UDP or TCP only; SIP over TLS \
+             (sips:, transport=tls) is not supported yet, and a tel: number is given as +CC…"
+        )));
+    }
+    if scheme == "sip" {
+        // The scheme is case-insensitive (RFC 3261 §19.1.4): one spelling from here on.
+        let uri = format!("sip:{}", &target[4..]);
+        let user = crate::probe::call::sip::message::uri_user(&uri).unwrap_or("");
+        let (number, refuse) = match dial_number(user, &registry_numbers, country_code) {
+            DialNumber::E164(n) => (Some(n), None),
+            DialNumber::NotANumber if req.unlisted => (None, None),
+            DialNumber::NotANumber => {
+                return Err(bad(format!(
+                    "'{target}' is not a number of the registry: add --unlisted to call it"
+                )))
+            }
+            DialNumber::Unclear(why) => (None, Some(why)),
+        };
         let c = number.as_deref().and_then(owner);
-        if number.is_none() && !req.unlisted {
-            return Err(bad(format!(
-                "'{target}' is not a number of the registry: add --unlisted to call it"
-            )));
-        }
         targets.push((
             CallTarget {
-                uri: target.to_string(),
+                uri,
                 number,
                 centre: c.map(|c| c.id.clone()),
                 unlisted: c.is_none(),
             },
             c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
             c.cloned(),
+            refuse,
         ));
-    } else {
-        let c = store.centre(target).await?.ok_or_else(|| {
-            bad(format!(
-                "'{target}' is neither a number, a sip: URI nor a known centre id"
-            ))
-        })?;
+    } else if let Some(c) = store.centre(target).await? {
         if c.phones.is_empty() {
             return Err(bad(format!("centre '{target}' has no phone number")));
         }
@@ -121,8 +123,31 @@ pub async fn call(
                 },
                 c.tz(),
                 Some(c.clone()),
+                None,
             ));
         }
+    } else {
+        let n = match dial_number(target, &registry_numbers, country_code) {
+            DialNumber::E164(n) => n,
+            DialNumber::Unclear(why) => return Err(bad(why)),
+            DialNumber::NotANumber => {
+                return Err(bad(format!(
+                    "'{target}' is neither a number, a sip: URI nor a known centre id"
+                )))
+            }
+        };
+        let c = owner(&n);
+        targets.push((
+            CallTarget {
+                uri: probe.uri_for(&n),
+                number: Some(n.clone()),
+                centre: c.map(|c| c.id.clone()),
+                unlisted: c.is_none(),
+            },
+            c.map(|c| c.tz()).unwrap_or(chrono_tz::UTC),
+            c.cloned(),
+            None,
+        ));
     }
     // Registration only once the request is known to be sound.
     if config.trunk.register {
@@ -143,9 +168,10 @@ pub async fn call(
     .map_err(bad)?;
     let guard = DiallingGuard::new(&config.guard, store);
     let mut ids = Vec::with_capacity(targets.len());
-    for (t, tz, centre) in &targets {
-        let mut result = match &t.number {
-            Some(n) => match guard
+    for (t, tz, centre, refuse) in &targets {
+        let mut result = match (&t.number, refuse) {
+            (_, Some(why)) => probe.refused(t, why.clone(), &policy),
+            (Some(n), None) => match guard
                 .admit(n, centre.is_some(), req.unlisted, *tz, chrono::Utc::now())
                 .await?
             {
@@ -153,7 +179,7 @@ pub async fn call(
                 Err(why) => probe.refused(t, why, &policy),
             },
             // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
-            None => probe.call(t, &opts).await,
+            (None, None) => probe.call(t, &opts).await,
         };
         result.mark_hours(centre.as_ref());
         let done = Done::call(&result);
