@@ -285,12 +285,22 @@ pub struct ContactConfig {
 }
 
 impl ContactConfig {
-    /// `email:ADDRESS` or `webhook:URL`: how deliveries name the contact.
+    /// `email:ADDRESS` or `webhook:` and the URL without its secret: how deliveries and
+    /// messages name the contact (stored, printed and logged, so never the whole URL).
     pub fn target(&self) -> String {
         match (&self.email, &self.webhook) {
             (Some(e), _) => format!("email:{e}"),
-            (None, Some(w)) => format!("webhook:{w}"),
+            (None, Some(w)) => format!("webhook:{}", crate::redact::webhook(w)),
             (None, None) => "nowhere".into(),
+        }
+    }
+
+    /// How deliveries stored before webhook URLs were redacted named this contact, so that
+    /// a delivery still due after an upgrade finds its contact.
+    pub fn legacy_target(&self) -> Option<String> {
+        match (&self.email, &self.webhook) {
+            (None, Some(w)) => Some(format!("webhook:{w}")),
+            _ => None,
         }
     }
 }
@@ -991,7 +1001,10 @@ impl Config {
                     return no("email", "an email contact needs [alerts.smtp]")
                 }
                 (None, Some(w)) if !(w.starts_with("http://") || w.starts_with("https://")) => {
-                    return no("webhook", &format!("'{w}' is not an http(s) URL"))
+                    return no(
+                        "webhook",
+                        "not an http(s) URL (it must start with http:// or https://)",
+                    )
                 }
                 _ => {}
             }

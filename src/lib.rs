@@ -9,6 +9,7 @@ pub mod bench;
 pub mod config;
 pub mod lab;
 pub mod probe;
+pub mod redact;
 pub mod registry;
 pub mod report;
 pub mod rng;

@@ -678,10 +678,26 @@ fn main() -> ExitCode {
                             | sweep::SweepError::Alerts(_)
                     )
                 );
-            eprintln!("raqib: {e:#}");
+            eprintln!("raqib: {}", message_of(&e));
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
+}
+
+/// The error and its causes, each said once: many errors already name their source in
+/// their own text (`{path}: {source}`), and the chain would repeat it.
+fn message_of(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 struct Ctx {
@@ -935,6 +951,8 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             let store = ctx.store().await?;
+            raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
+                .map_err(bad)?;
             if let Some(addr) = listen {
                 let bound = raqib::server::start(addr, ctx.config.clone(), store.clone()).await?;
                 eprintln!("serve: dashboard and API on http://{bound}");
@@ -964,6 +982,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let p = period.period()?;
             let store = ctx.store().await?;
+            scoring_cmd::check_agency(&store, period.agency.as_deref()).await?;
             let r = raqib::report::build(
                 &store,
                 &ctx.config.scoring,

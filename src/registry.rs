@@ -255,9 +255,15 @@ pub fn check_e164(n: &str) -> Result<(), String> {
 }
 
 fn check_website(u: &str) -> Result<(), String> {
-    let url = url::Url::parse(u).map_err(|e| format!("'{u}' is not a URL: {e}"))?;
+    let shown = crate::redact::url(u);
+    let url = url::Url::parse(u).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("'{u}' is not an http(s) URL with a host"));
+        return Err(format!("'{shown}' is not an http(s) URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "'{shown}': a website with a user name or password is refused (it would be stored)"
+        ));
     }
     Ok(())
 }
@@ -333,8 +339,78 @@ pub fn read_csv(path: &Path) -> Result<Vec<Centre>, RegistryError> {
     parse_csv(&bytes, &path.display().to_string())
 }
 
+/// The longest a field may be, in characters: names and agencies are a line of text, the
+/// lists (phones, websites, tags) a handful of entries. A registry row is shown on every page
+/// and API answer that names its centre, so a runaway cell would be served again and again.
+fn max_chars(column: &str) -> usize {
+    match column {
+        "name_ar" | "name_en" | "agency" | "agency_ar" | "region" => 200,
+        "timezone" => 64,
+        "hours" => 300,
+        _ => 2000,
+    }
+}
+
+/// A field's length and characters: no control characters (NUL, escapes, tabs) in any cell
+/// but the line breaks a quoted field may hold, and no more than [`max_chars`].
+fn check_field(column: &str, value: &str) -> Option<String> {
+    let control = |c: &char| c.is_control() && !matches!(c, '\n' | '\r');
+    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| control(c)) {
+        return Some(format!(
+            "{column} has a control character (U+{:04X}) at character {}",
+            c as u32,
+            at + 1
+        ));
+    }
+    let n = value.chars().count();
+    let max = max_chars(column);
+    (n > max).then(|| format!("{column} is {n} characters long (at most {max})"))
+}
+
+/// Entries a list cell (phones, websites, tags) may hold.
+const MAX_LIST: usize = 20;
+
+/// Whether `bytes` are UTF-16 text: by byte-order mark, or, without one, by the zero byte in
+/// every other position that ASCII text in UTF-16 has.
+fn utf16(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\xFF\xFE") {
+        return Some("UTF-16 (little-endian, with a byte-order mark)");
+    }
+    if bytes.starts_with(b"\xFE\xFF") {
+        return Some("UTF-16 (big-endian, with a byte-order mark)");
+    }
+    let head = &bytes[..bytes.len().min(512) & !1];
+    if head.len() < 8 {
+        return None;
+    }
+    let zeros = |offset: usize| {
+        head.iter()
+            .skip(offset)
+            .step_by(2)
+            .filter(|b| **b == 0)
+            .count()
+    };
+    let pairs = head.len() / 2;
+    if zeros(1) * 10 >= pairs * 9 && zeros(0) * 10 < pairs {
+        Some("UTF-16 (little-endian, without a byte-order mark)")
+    } else if zeros(0) * 10 >= pairs * 9 && zeros(1) * 10 < pairs {
+        Some("UTF-16 (big-endian, without a byte-order mark)")
+    } else {
+        None
+    }
+}
+
 /// Parses and checks every row; any problem refuses the whole file.
 pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError> {
+    if let Some(which) = utf16(bytes) {
+        return Err(RegistryError::Header {
+            path: path.to_string(),
+            message: format!(
+                "the file is {which}, not UTF-8: save it as \"CSV UTF-8\" (or convert it with \
+                 iconv -f UTF-16 -t UTF-8)"
+            ),
+        });
+    }
     // Spreadsheets save UTF-8 with a byte-order mark.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
@@ -424,6 +500,11 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 .unwrap_or("")
                 .to_string()
         };
+        for (name, value) in headers.iter().zip(record.iter()) {
+            if let Some(e) = check_field(name, value) {
+                problems.push(e);
+            }
+        }
         let id = field("id");
         if let Err(e) = check_id(&id) {
             problems.push(e);
@@ -466,6 +547,18 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
             problems.push("neither phones nor websites: nothing to audit".into());
         }
         let tags = split_list(&field("tags"));
+        for (name, list) in [
+            ("phones", &phones),
+            ("websites", &websites),
+            ("tags", &tags),
+        ] {
+            if list.len() > MAX_LIST {
+                problems.push(format!(
+                    "{name} has {} entries (at most {MAX_LIST})",
+                    list.len()
+                ));
+            }
+        }
         for t in &tags {
             if t.chars().any(|c| c.is_whitespace() || c == ',') {
                 problems.push(format!(

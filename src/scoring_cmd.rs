@@ -27,12 +27,44 @@ pub async fn period_scores(
     select: &Select,
     k: &ScoringConfig,
 ) -> Result<Vec<CentreScores>> {
+    check_agency(store, select.agency.as_deref()).await?;
     let mut all = raqib::score::load::period_scores(store, period, k).await?;
     all.retain(|c| {
         select.agency.as_ref().is_none_or(|a| &c.agency == a)
             && select.centre.as_ref().is_none_or(|id| &c.centre == id)
     });
     Ok(all)
+}
+
+/// An agency filter must name an agency of the registry: a typo would otherwise print an
+/// empty list that reads as "no centre is flagged".
+pub async fn check_agency(store: &Store, agency: Option<&str>) -> Result<()> {
+    let Some(agency) = agency else {
+        return Ok(());
+    };
+    let mut known: Vec<String> = store
+        .centres()
+        .await?
+        .into_iter()
+        .map(|c| c.agency)
+        .collect();
+    known.sort();
+    known.dedup();
+    if known.iter().any(|a| a == agency) {
+        return Ok(());
+    }
+    Err(crate::bad(if known.is_empty() {
+        format!("no agency '{agency}': the registry is empty (raqib centres import FILE.csv)")
+    } else {
+        format!(
+            "no agency '{agency}' in the registry; known agencies: {}",
+            known
+                .iter()
+                .map(|a| format!("'{a}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }))
 }
 
 fn est(e: &Option<Estimate>) -> String {

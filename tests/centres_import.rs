@@ -202,3 +202,99 @@ fn a_missing_file_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/centres.csv"));
 }
+
+#[test]
+fn a_missing_file_names_its_cause_once() {
+    let data = tempfile::tempdir().unwrap();
+    let out = raqib(
+        data.path(),
+        &["centres", "import", "/nonexistent/centres.csv"],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+const HEADER: &str = "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n";
+
+/// Imports `csv`; asserts exit 2, that nothing was imported, and returns the message.
+fn refused(csv: &[u8]) -> String {
+    let data = tempfile::tempdir().unwrap();
+    let file = data.path().join("c.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = raqib(data.path(), &["centres", "import", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        listed(data.path()).is_empty(),
+        "nothing may be imported: {err}"
+    );
+    assert!(err.len() < 4096, "the message must not echo a runaway cell");
+    err
+}
+
+#[test]
+fn hostile_cells_are_refused_by_row_and_column() {
+    let good = "a,مركز,A,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n";
+    let huge = format!(
+        "{HEADER}{good}b,{},B,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n",
+        "م".repeat(5_000_000)
+    );
+    let err = refused(huge.as_bytes());
+    assert!(
+        err.contains("row 3") && err.contains("name_ar is 5000000 characters long"),
+        "{err}"
+    );
+
+    let nul =
+        format!("{HEADER}{good}b,مر\0كز,B,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n");
+    let err = refused(nul.as_bytes());
+    assert!(
+        err.contains("row 3") && err.contains("name_ar has a control character (U+0000)"),
+        "{err}"
+    );
+
+    let escape = format!(
+        "{HEADER}{good}b,مركز,\"B\x1b[31m\",G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n"
+    );
+    assert!(refused(escape.as_bytes()).contains("name_en has a control character (U+001B)"));
+
+    let phones = (0..25)
+        .map(|i| format!("+962650001{i:02}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let many = format!("{HEADER}b,مركز,B,G,R,Asia/Amman,Sun-Thu 08:00-15:00,{phones},\n");
+    assert!(refused(many.as_bytes()).contains("phones has 25 entries (at most 20)"));
+
+    let creds = format!(
+        "{HEADER}b,مركز,B,G,R,Asia/Amman,Sun-Thu 08:00-15:00,,http://user:pw@example.invalid/\n"
+    );
+    let err = refused(creds.as_bytes());
+    assert!(
+        err.contains("user name or password") && !err.contains("pw@"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_utf16_file_says_it_is_utf16() {
+    let text = format!("{HEADER}a,مركز,A,G,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n");
+    let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+    for (bytes, says) in [
+        (
+            le.clone(),
+            "UTF-16 (little-endian, without a byte-order mark)",
+        ),
+        (be, "UTF-16 (big-endian, without a byte-order mark)"),
+        (
+            [&[0xFF, 0xFE][..], &le].concat(),
+            "UTF-16 (little-endian, with a byte-order mark)",
+        ),
+    ] {
+        let err = refused(&bytes);
+        assert!(
+            err.contains(says) && !err.contains("missing column"),
+            "{err}"
+        );
+    }
+}

@@ -93,20 +93,12 @@ fn every_number_form_passes_the_prefixes_and_the_daily_cap() {
         &[("+96265000131", "busy")],
         "max_calls_per_number_per_day = 3\n",
     );
-    let csv = dir.path().join("c.csv");
-    std::fs::write(
-        &csv,
-        "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
-         jo-a,مركز,A,G,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000131,\n",
-    )
-    .unwrap();
-    assert!(raqib(
+    peers::import_centres(
         &config,
         &data,
-        &["centres", "import", csv.to_str().unwrap()]
-    )
-    .status
-    .success());
+        "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
+         jo-a,مركز,A,G,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000131,\n",
+    );
     let counter = Counter::start();
     let at = |user: &str| format!("sip:{user}@127.0.0.1:{}", counter.port);
 

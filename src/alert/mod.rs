@@ -385,11 +385,10 @@ pub async fn deliver_due(
 ) -> Result<Delivered, AlertError> {
     let mut done = Delivered::default();
     for (d, _kind, payload) in store.due_deliveries(now).await? {
-        let contact = config
-            .alerts
-            .contact
-            .iter()
-            .find(|c| c.target() == d.contact);
+        let contact =
+            config.alerts.contact.iter().find(|c| {
+                c.target() == d.contact || c.legacy_target().as_ref() == Some(&d.contact)
+            });
         let outcome = match (contact, serde_json::from_value::<Payload>(payload)) {
             (None, _) => Err("the contact is no longer in the config".to_string()),
             (_, Err(e)) => Err(format!("unreadable alert: {e}")),

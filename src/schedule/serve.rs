@@ -63,6 +63,52 @@ pub fn holidays_of(config: &Config, centre: &Centre) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// Every agency, region and tag a `[[schedule]]` names must exist in `centres` (when there
+/// are any): a misspelt one would make a sweep of nothing, silently, every time it fires.
+pub fn check_selectors(schedules: &[ScheduleConfig], centres: &[Centre]) -> Result<(), String> {
+    if centres.is_empty() {
+        return Ok(());
+    }
+    let known = |of: fn(&Centre) -> Vec<&str>| {
+        let mut v: Vec<&str> = centres.iter().flat_map(of).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let agencies = known(|c| vec![c.agency.as_str()]);
+    let regions = known(|c| vec![c.region.as_str()]);
+    let tags = known(|c| c.tags.iter().map(String::as_str).collect());
+    let list = |v: &[&str]| {
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.iter()
+                .map(|x| format!("'{x}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    for s in schedules {
+        let unknown = |what: &str, name: &str, known: &[&str]| {
+            format!(
+                "[[schedule]] '{}': no {what} '{name}' in the registry; known {what}s: {}",
+                s.name,
+                list(known)
+            )
+        };
+        if let Some(a) = s.agency.as_deref().filter(|a| !agencies.contains(a)) {
+            return Err(unknown("agency", a, &agencies));
+        }
+        if let Some(r) = s.region.as_deref().filter(|r| !regions.contains(r)) {
+            return Err(unknown("region", r, &regions));
+        }
+        if let Some(t) = s.tags.iter().find(|t| !tags.contains(&t.as_str())) {
+            return Err(unknown("tag", t, &tags));
+        }
+    }
+    Ok(())
+}
+
 fn selects(s: &ScheduleConfig, c: &Centre) -> bool {
     glob_match(&s.centres, &c.id)
         && s.agency.as_ref().is_none_or(|a| a == &c.agency)

@@ -420,3 +420,16 @@ pub fn lab_with_phones(
     .unwrap();
     (lab, config, data)
 }
+
+/// Writes `csv` next to the data directory and imports it; panics with raqib's message if
+/// the import fails.
+pub fn import_centres(config: &Path, data: &Path, csv: &str) {
+    let file = data.with_extension("centres.csv");
+    std::fs::write(&file, csv).unwrap();
+    let out = raqib(config, data, &["centres", "import", file.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

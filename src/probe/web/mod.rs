@@ -150,9 +150,18 @@ impl WebTarget {
 
 /// Parses a user's URL: http or https with a host.
 pub fn parse_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("'{s}' is not a URL: {e}"))?;
+    let shown = crate::redact::url(s);
+    let url = Url::parse(s).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("'{s}' is not an http(s) URL with a host"));
+        return Err(format!("'{shown}' is not an http(s) URL with a host"));
+    }
+    // A citizen's first visit has no credentials, and a result stores its URL: such a URL
+    // would put a password into the store, the reports and the dashboard.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "'{shown}': a URL with a user name or password is refused (raqib checks a site as a \
+             citizen sees it, and would store the URL with the result)"
+        ));
     }
     Ok(url)
 }
