@@ -289,7 +289,11 @@ pub fn render(r: &Report, lang: Lang) -> String {
             band_word(c.phone_band, lang),
             flag_word(c.flag, lang),
             num(c.web_score),
-            num(c.overall),
+            if c.overall.is_some() {
+                num(c.overall)
+            } else {
+                esc(&super::unscored_words(&c.unscored, lang))
+            },
             trend_word(c.phone_trend, lang),
             c.phone_change
                 .map_or(String::new(), |v| ltr(&format!("{v:+.1}"))),

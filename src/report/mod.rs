@@ -117,6 +117,10 @@ pub struct CentreRow {
     pub list: Option<&'static str>,
     pub phone_trend: Option<Trend>,
     pub phone_change: Option<f64>,
+    /// Place in the league table; `null` for a centre without an overall index.
+    pub rank: Option<u32>,
+    /// Why the centre has no overall index (each channel short of data).
+    pub unscored: Vec<score::Missing>,
 }
 
 fn add_band(b: &mut BandCounts, band: Option<Band>) {
@@ -245,8 +249,14 @@ pub async fn build(
             list: c.list,
             phone_trend,
             phone_change: t.and_then(|t| t.phone.change).map(|e| e.value),
+            rank: c.rank,
+            unscored: c.unscored.clone(),
         });
     }
+    // The league table's order: ranked centres by place, then the unscored ones by id.
+    centres.sort_by(|a, b| {
+        (a.rank.is_none(), a.rank, &a.centre).cmp(&(b.rank.is_none(), b.rank, &b.centre))
+    });
     let agencies = agencies
         .into_values()
         .map(|(mut row, scores)| {
@@ -265,6 +275,34 @@ pub async fn build(
         agencies,
         flagged,
         centres,
+    })
+}
+
+/// Why a centre has no overall index, in words: "phone: 3 of 5 calls needed".
+pub fn unscored_words(m: &[score::Missing], lang: Lang) -> String {
+    let parts: Vec<String> = m
+        .iter()
+        .map(|m| {
+            let why = match (m.reason, lang) {
+                ("no_calls", Lang::En) => "no calls placed".to_string(),
+                ("no_calls", Lang::Ar) => "لم تُجرَ مكالمات".to_string(),
+                ("no_calls_in_hours", Lang::En) => "no calls in opening hours".to_string(),
+                ("no_calls_in_hours", Lang::Ar) => "لا مكالمات في ساعات العمل".to_string(),
+                ("too_few_calls", Lang::En) => {
+                    format!("{} of {} calls needed", m.valid, m.needed)
+                }
+                ("too_few_calls", Lang::Ar) => {
+                    format!("{} من {} مكالمات مطلوبة", m.valid, m.needed)
+                }
+                (_, Lang::En) => "no website check".to_string(),
+                (_, Lang::Ar) => "لا فحص للموقع".to_string(),
+            };
+            format!("{}: {why}", word(lang, m.channel))
+        })
+        .collect();
+    parts.join(match lang {
+        Lang::En => "; ",
+        Lang::Ar => "؛ ",
     })
 }
 

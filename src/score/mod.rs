@@ -33,6 +33,10 @@ pub struct ScoredResult {
     pub excluded: Option<Excluded>,
     pub call: Option<CallScore>,
     pub web: Option<WebCheckScore>,
+    /// The call reached "not in service" (404, 410, 484, 604), counted or not: a dead number
+    /// is a critical flag whatever the opening hours.
+    #[serde(skip)]
+    pub not_in_service: bool,
     #[serde(skip)]
     pub number: Option<String>,
     #[serde(skip)]
@@ -67,6 +71,7 @@ pub fn score_result(
         excluded: None,
         call: None,
         web: None,
+        not_in_service: false,
         number: None,
         target: r.target.clone(),
     };
@@ -74,6 +79,7 @@ pub fn score_result(
         "phone" => {
             let c: CallResult = serde_json::from_value(r.data.clone()).map_err(bad)?;
             out.number = c.number.clone();
+            out.not_in_service = c.outcome == crate::probe::call::CallOutcome::NotInService;
             match rules::call_validity(&c) {
                 Ok(()) => out.call = Some(rules::call_score(&c, label, k)),
                 Err(why) => out.excluded = Some(why),
@@ -308,13 +314,29 @@ pub struct CentreScores {
     pub period: String,
     pub phone: PhoneScores,
     pub web: WebScores,
-    /// 0.6 phone + 0.4 web (or the one channel scored).
+    /// 0.6 phone + 0.4 web, only when both channels have enough valid data (SCORING.md §4).
     pub overall: Option<f64>,
     pub band: Option<Band>,
     /// `gold` or `silver`.
     pub list: Option<&'static str>,
     pub flag: FlagClass,
     pub critical: Vec<Critical>,
+    /// Place in the league table of the period: scored centres only (by overall, then phone).
+    pub rank: Option<u32>,
+    /// Why there is no overall index: each channel short of data, and how short.
+    pub unscored: Vec<Missing>,
+}
+
+/// A channel without enough valid data for the overall index, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Missing {
+    /// `phone` or `web`.
+    pub channel: &'static str,
+    /// `no_calls` (none placed), `no_calls_in_hours` (every call fell outside the centre's
+    /// hours), `too_few_calls` (`valid` of `needed`), `no_web_checks`.
+    pub reason: &'static str,
+    pub valid: u64,
+    pub needed: u64,
 }
 
 fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConfig) -> PhoneScores {
@@ -417,7 +439,7 @@ fn criticals(rs: &[&ScoredResult], k: &ScoringConfig) -> Vec<Critical> {
     let mut out = Vec::new();
     let mut dead: BTreeMap<String, Vec<i64>> = BTreeMap::new();
     for r in rs {
-        if r.call.as_ref().is_some_and(|c| c.not_in_service) {
+        if r.not_in_service {
             let number = r.number.clone().unwrap_or_else(|| r.target.clone());
             dead.entry(number).or_default().push(r.id);
         }
@@ -510,6 +532,8 @@ pub fn centre_scores(
                 list: None,
                 flag: FlagClass::InsufficientData,
                 critical: criticals(&rs, k),
+                rank: None,
+                unscored: Vec::new(),
             }
         })
         .collect();
@@ -517,7 +541,31 @@ pub fn centre_scores(
     for c in &mut out {
         finish(c, k);
     }
+    rank(&mut out);
     out
+}
+
+/// The league table's places: scored centres only, by overall index then phone score (ties
+/// share nothing: the centre id settles them, so the order is stable).
+fn rank(all: &mut [CentreScores]) {
+    let mut order: Vec<usize> = (0..all.len())
+        .filter(|&i| all[i].overall.is_some())
+        .collect();
+    let key = |c: &CentreScores| {
+        (
+            c.overall.unwrap_or(f64::MIN),
+            c.phone.score.map_or(f64::MIN, |e| e.value),
+        )
+    };
+    order.sort_by(|&a, &b| {
+        let (ka, kb) = (key(&all[a]), key(&all[b]));
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(all[a].centre.cmp(&all[b].centre))
+    });
+    for (place, i) in order.into_iter().enumerate() {
+        all[i].rank = Some(place as u32 + 1);
+    }
 }
 
 /// Centres without a site of their own take their agency's web score (SCORING.md §3): the
@@ -563,12 +611,36 @@ fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringC
 
 fn finish(c: &mut CentreScores, k: &ScoringConfig) {
     let (p, w) = (c.phone.score, c.web.score);
+    c.unscored.clear();
+    if c.phone.valid_calls < c.phone.min_calls || p.is_none() {
+        let outside = c.phone.excluded.get(&Excluded::OutsideHours).copied();
+        let placed = c.phone.valid_calls + c.phone.excluded.values().sum::<u64>();
+        c.unscored.push(Missing {
+            channel: "phone",
+            reason: match (c.phone.valid_calls, outside) {
+                (0, _) if placed == 0 => "no_calls",
+                (0, Some(n)) if n > 0 => "no_calls_in_hours",
+                _ => "too_few_calls",
+            },
+            valid: c.phone.valid_calls,
+            needed: c.phone.min_calls,
+        });
+    }
+    if w.is_none() {
+        c.unscored.push(Missing {
+            channel: "web",
+            reason: "no_web_checks",
+            valid: c.web.valid_checks,
+            needed: 1,
+        });
+    }
+    // The index exists only when both channels stand on enough data: one channel alone would
+    // rank a centre whose phone was never tested beside one whose phone was.
     c.overall = match (p, w) {
-        (Some(p), Some(w)) => Some(round1(
+        (Some(p), Some(w)) if c.unscored.is_empty() => Some(round1(
             k.overall_weights[0] * p.value + k.overall_weights[1] * w.value,
         )),
-        (Some(x), None) | (None, Some(x)) => Some(x.value),
-        (None, None) => None,
+        _ => None,
     };
     c.band = c.overall.map(|o| band(o, k));
     c.flag = match p {
@@ -582,6 +654,7 @@ fn finish(c: &mut CentreScores, k: &ScoringConfig) {
     // bounds too, the phone's data sufficient, and no critical flag open.
     let clears = |cut: f64| {
         c.critical.is_empty()
+            && c.overall.is_some()
             && c.flag == FlagClass::Clear
             && [p, w]
                 .iter()
@@ -754,6 +827,7 @@ mod tests {
                 note: None,
             }),
             web: None,
+            not_in_service: outcome == "not_in_service",
             number: Some("+96265000101".into()),
             target: "sip:x".into(),
         }
@@ -780,6 +854,7 @@ mod tests {
                 performance: lcp.map(|l| 100.0 * rules::linear_down(l, 2500.0, 4000.0)),
                 accessibility: a11y,
             }),
+            not_in_service: false,
             number: None,
             target: "https://site.example/".into(),
         }
@@ -863,6 +938,90 @@ mod tests {
         assert_eq!(kinds, ["number_not_in_service", "site_down"]);
         assert_eq!(out[0].critical[1].results, [2, 3]);
         assert!(out[0].critical[1].detail.contains("24.5 h"));
+    }
+
+    /// A call outside the centre's hours, as stored: excluded, and scored no further.
+    fn outside_hours(id: i64, centre: &str, outcome: &str) -> ScoredResult {
+        ScoredResult {
+            excluded: Some(Excluded::OutsideHours),
+            call: None,
+            ..call(id, centre, 0.0, false, outcome)
+        }
+    }
+
+    #[test]
+    fn a_dead_number_is_critical_whatever_the_hours() {
+        let centres = [centre("c", "Ag", &["https://site.example/"])];
+        let rs = vec![
+            outside_hours(1, "c", "not_in_service"),
+            check(2, "c", "2026-11-02T00:00:00.000Z", true, None, None),
+        ];
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        assert_eq!(out[0].critical[0].kind, "number_not_in_service");
+        assert_eq!(out[0].critical[0].results, [1]);
+        // The web score alone makes no overall, band or list: the phone is unscored, and why.
+        assert_eq!(out[0].web.score.unwrap().value, 100.0);
+        assert_eq!(
+            (out[0].overall, out[0].band, out[0].list, out[0].rank),
+            (None, None, None, None)
+        );
+        assert_eq!(
+            out[0].unscored,
+            [Missing {
+                channel: "phone",
+                reason: "no_calls_in_hours",
+                valid: 0,
+                needed: 5
+            }]
+        );
+    }
+
+    #[test]
+    fn the_overall_index_needs_both_channels_and_the_league_ranks_scored_centres_only() {
+        let site = ["https://site.example/"];
+        let centres = [
+            centre("a", "Ag", &site),
+            centre("b", "Ag", &site),
+            centre("c", "Ag", &site),
+            centre("d", "Ag", &site),
+        ];
+        let mut rs = Vec::new();
+        rs.push(check(1, "a", "2026-11-02T00:00:00.000Z", true, None, None));
+        // a: 5 calls at 55 (flagged), b: 5 at 90, c: 3 at 100 (too few), d: no web check.
+        rs.extend((10..15).map(|i| call(i, "a", 55.0, true, "answered")));
+        rs.extend((20..25).map(|i| call(i, "b", 90.0, true, "answered")));
+        rs.extend((30..33).map(|i| call(i, "c", 100.0, true, "answered")));
+        rs.extend((40..45).map(|i| call(i, "d", 90.0, true, "answered")));
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        // Only a's own site was checked; b, c, d have sites of their own, unchecked.
+        assert_eq!(out[0].overall, Some(round1(0.6 * 55.0 + 0.4 * 100.0)));
+        assert_eq!(out[0].rank, Some(1));
+        assert_eq!(out[1].overall, None);
+        assert_eq!(
+            out[1].unscored,
+            [Missing {
+                channel: "web",
+                reason: "no_web_checks",
+                valid: 0,
+                needed: 1
+            }]
+        );
+        assert_eq!(
+            out[2].unscored[0],
+            Missing {
+                channel: "phone",
+                reason: "too_few_calls",
+                valid: 3,
+                needed: 5
+            }
+        );
+        assert!(out[1..]
+            .iter()
+            .all(|c| c.rank.is_none() && c.band.is_none()));
+        // With web checks for b, b ranks above the flagged a.
+        rs.push(check(2, "b", "2026-11-02T00:00:00.000Z", true, None, None));
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        assert_eq!((out[1].rank, out[0].rank), (Some(1), Some(2)));
     }
 
     #[test]

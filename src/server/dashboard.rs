@@ -52,6 +52,12 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("bands", "Phone bands", "فئات محور الهاتف"),
     ("agencies", "Agencies", "الجهات"),
     ("league", "League table", "ترتيب المراكز"),
+    (
+        "unranked",
+        "Not ranked: not enough data this period",
+        "خارج الترتيب: بيانات غير كافية في هذه الفترة",
+    ),
+    ("why_unranked", "Why", "السبب"),
     ("trends", "Trends", "الاتجاهات"),
     ("centre", "Centre", "المركز"),
     ("agency", "Agency", "الجهة"),
@@ -656,14 +662,10 @@ async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
         );
     }
     h += "</table></section>";
-    // League table: best phone score first, unscored last.
-    let mut rows: Vec<&crate::report::CentreRow> = r.centres.iter().collect();
-    rows.sort_by(|a, b| {
-        b.phone_score
-            .unwrap_or(-1.0)
-            .total_cmp(&a.phone_score.unwrap_or(-1.0))
-            .then(a.centre.cmp(&b.centre))
-    });
+    // League table: the ranked centres in their places (the report's order); the unscored
+    // ones apart, below, each with its reason.
+    let rows: Vec<&crate::report::CentreRow> =
+        r.centres.iter().filter(|c| c.rank.is_some()).collect();
     let _ = write!(
         h,
         "<section id=\"league\"><h2>{}</h2><table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th>\
@@ -678,7 +680,7 @@ async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
         w(lang, "overall"),
         w(lang, "trend")
     );
-    for (i, c) in rows.iter().enumerate() {
+    for c in &rows {
         let flagged = matches!(
             c.flag,
             crate::score::FlagClass::Confirmed | crate::score::FlagClass::Provisional
@@ -686,7 +688,7 @@ async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
-            i + 1,
+            c.rank.unwrap_or_default(),
             centre_link(&c.centre, &r.period, name_of(lang, &c.name_ar, &c.name_en)),
             esc(&c.agency),
             ltr(&num(c.phone_score)),
@@ -700,7 +702,30 @@ async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
             c.phone_change.map_or(String::new(), |d| ltr(&format!("{d:+.1}"))),
         );
     }
-    h += "</table></section>";
+    h += "</table>";
+    let unranked: Vec<&crate::report::CentreRow> =
+        r.centres.iter().filter(|c| c.rank.is_none()).collect();
+    if !unranked.is_empty() {
+        let _ = write!(
+            h,
+            "<h3 id=\"unranked\">{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            w(lang, "unranked"),
+            w(lang, "centre"),
+            w(lang, "agency"),
+            w(lang, "why_unranked")
+        );
+        for c in unranked {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                centre_link(&c.centre, &r.period, name_of(lang, &c.name_ar, &c.name_en)),
+                esc(&c.agency),
+                esc(&crate::report::unscored_words(&c.unscored, lang))
+            );
+        }
+        h += "</table>";
+    }
+    h += "</section>";
     Ok((w(lang, "overview").to_string(), h))
 }
 
