@@ -272,7 +272,7 @@ impl CallProbe {
                 "REGISTER is sent over UDP only".into(),
             ));
         };
-        let call_id = format!("{:016x}@raqib-register", fastrand::u64(..));
+        let call_id = format!("{}@raqib-register", sip::random::token());
         let mut cseq = 0;
         let first = register::register(&self.settings, udp, &call_id, &mut cseq, expires).await;
         if first.ok && refresh {

@@ -16,6 +16,7 @@ use super::audio;
 use super::media::{self, Media};
 use super::sip::digest;
 use super::sip::message::{addr_uri, uri_host_port, Message};
+use super::sip::random::{branch as new_branch, token};
 use super::sip::sdp;
 use super::sip::transport::{Incoming, Link, UdpEndpoint};
 use super::{quality, CallOptions, CallOutcome, CallResult, CallTarget, RtpSummary, Settings};
@@ -65,10 +66,6 @@ impl Trace {
             ms(at.saturating_duration_since(self.t0))
         );
     }
-}
-
-fn token() -> String {
-    format!("{:016x}", fastrand::u64(..))
 }
 
 /// The call's state, with the instants taken at its transitions.
@@ -406,7 +403,7 @@ async fn dial(
     let mut auth_tried = false;
     let mut nc = 0u32;
     loop {
-        let branch = format!("z9hG4bK{}", token());
+        let branch = new_branch();
         let cseq = call.cseq;
         let mut invite = call.request("INVITE", &request_uri, &branch, cseq, &call.to.clone());
         invite
@@ -726,7 +723,7 @@ fn in_dialog(
 ) -> Option<(SocketAddr, Message)> {
     let (remote_target, routes, dest) = dialog_route(call, ok, fallback_uri);
     let to = ok.header("to")?.to_string();
-    let branch = format!("z9hG4bK{}", token());
+    let branch = new_branch();
     let mut m = call.request(method, &remote_target, &branch, cseq, &to);
     for r in routes {
         m.push("route", r);
