@@ -455,3 +455,117 @@ fn the_guard_decides_what_is_dialled() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Runs `raqib probe call --json ARGS` to its end; its one result and the CPU time (user +
+/// system, every thread) the process used, from the kernel's accounting of the reaped child.
+// The child is reaped by wait4 below (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn call_cpu(e: &Env, config: &Path, args: &[&str]) -> (Value, Duration) {
+    use std::io::Read;
+    let mut child = Command::new(peers::BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(&e.data)
+        .args(["probe", "call", "--json"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?}: {status}"
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (v, cpu)
+}
+
+fn hostile_port(mode: &str) -> (peers::Proc, String) {
+    let mut cmd = Command::new("python3");
+    cmd.arg("tests/peers/hostile_uas.py").arg(mode);
+    let (peer, line) = peers::spawn_ready(cmd, "ready", Duration::from_secs(10));
+    (peer, line.split_whitespace().nth(1).unwrap().to_string())
+}
+
+/// A peer that answers every INVITE only with datagrams the call cannot use (no Via, another
+/// Call-ID, bytes that do not parse) once made a call burn a core until timer B. The ring
+/// timeout (1 s) ends before timer B (64 × 50 ms = 3.2 s), the window where it spun.
+///
+/// Start-up cost is measured, not guessed: the same binary placing a call that ends at once
+/// (a TCP trunk whose port refuses the connection) pays for the process, the config, the
+/// store and one stored result. What a call to the hostile peer costs beyond that, and what a
+/// call to a peer that never answers costs beyond it, must each stay under 50 ms.
+#[test]
+fn a_peer_that_sends_only_unusable_datagrams_costs_no_cpu() {
+    let e = env("[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let tcp_config = e.dir.path().join("tcp.toml");
+    std::fs::write(
+        &tcp_config,
+        "[trunk]\ntransport = \"tcp\"\n[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n",
+    )
+    .unwrap();
+    let refused = format!("sip:x@127.0.0.1:{closed_port}");
+    let startup = (0..2)
+        .map(|_| {
+            let (r, cpu) = call_cpu(&e, &tcp_config, &[&refused, "--unlisted"]);
+            assert_eq!(r["outcome"], "unreachable", "{r:#}");
+            assert!(f(&r["timings_ms"]["total"]) < 500.0, "{r:#}");
+            cpu
+        })
+        .max()
+        .unwrap();
+
+    let (_hostile, port) = hostile_port("unusable");
+    let target = format!("sip:x@127.0.0.1:{port}");
+    let (r, hostile_cpu) = call_cpu(
+        &e,
+        &e.config,
+        &[&target, "--unlisted", "--ring-timeout", "1"],
+    );
+    assert_eq!(r["outcome"], "failed", "{r:#}");
+    assert!(r["detail"].as_str().unwrap().contains("malformed"), "{r:#}");
+    assert!(
+        f(&r["timings_ms"]["total"]) >= 3200.0,
+        "timer B ended the call: {r:#}"
+    );
+
+    let (_silent, port) = hostile_port("silent");
+    let target = format!("sip:x@127.0.0.1:{port}");
+    let (r, silent_cpu) = call_cpu(
+        &e,
+        &e.config,
+        &[&target, "--unlisted", "--ring-timeout", "1"],
+    );
+    assert_eq!(r["outcome"], "unreachable", "{r:#}");
+    assert!(f(&r["timings_ms"]["total"]) >= 3200.0, "{r:#}");
+
+    eprintln!(
+        "CPU: start-up {startup:?}, hostile peer {hostile_cpu:?}, silent peer {silent_cpu:?}"
+    );
+    let budget = Duration::from_millis(50);
+    assert!(
+        hostile_cpu.saturating_sub(startup) < budget,
+        "hostile peer: {hostile_cpu:?} of CPU, start-up {startup:?}"
+    );
+    assert!(
+        silent_cpu.saturating_sub(startup) < budget,
+        "silent peer: {silent_cpu:?} of CPU, start-up {startup:?}"
+    );
+}

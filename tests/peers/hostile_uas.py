@@ -3,7 +3,7 @@
 
 usage: hostile_uas.py MODE   (prints 'ready PORT' once bound on 127.0.0.1)
 modes: garbage, weird_codes, no_to_tag, huge_header, absurd_length, flood_180,
-       retransmit_200, bye_midcall
+       retransmit_200, bye_midcall, unusable, silent
 """
 import re
 import socket
@@ -72,6 +72,18 @@ while True:
         for _ in range(500):
             sock.sendto(response(msg, 180, "Ringing"), peer)
         sock.sendto(response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp"), peer)
+    elif mode == "unusable":
+        # Only datagrams the call cannot use, a burst for every INVITE (retransmissions
+        # too), for as long as the caller keeps trying: a response without a Via, one for
+        # another Call-ID, and bytes that do not parse.
+        no_via = re.sub(rb"Via: [^\r]*\r\n", b"", response(msg, 180, "Ringing"), count=1)
+        other = response(msg, 180, "Ringing").replace(
+            ("Call-ID: " + header(msg, "Call-ID|i")).encode(), b"Call-ID: not-yours@hostile", 1)
+        for _ in range(20):
+            for d in (no_via, other, b"\x00\xffnot SIP at all\r\n\r\n" + bytes(range(256))):
+                sock.sendto(d, peer)
+    elif mode == "silent":
+        pass
     elif mode == "retransmit_200":
         ok = response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp")
         for _ in range(3):

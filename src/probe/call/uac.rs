@@ -538,14 +538,18 @@ async fn invite_transaction(
     let mut cancel_deadline: Option<Instant> = None;
     let mut last_provisional: Option<Message> = None;
     loop {
-        let mut deadline = if responded {
-            ring_deadline
-        } else {
-            timer_b.min(ring_deadline)
+        // Every armed timer is a wake-up. The ring timeout is armed until it has done its
+        // work: once it passes with no provisional response it can do nothing (no CANCEL
+        // before a 1xx, RFC 3261 §9.1) and is disarmed until one arrives; left armed, a
+        // deadline in the past woke this loop at once, over and over, for a core's worth of
+        // CPU until timer B.
+        let ring_armed = cancel.is_none() && (responded || Instant::now() < ring_deadline);
+        let mut deadline = match (cancel.is_some(), cancel_deadline) {
+            (true, Some(d)) => d,
+            _ if responded => ring_deadline,
+            _ if ring_armed => timer_b.min(ring_deadline),
+            _ => timer_b,
         };
-        if cancel.is_some() {
-            deadline = cancel_deadline.unwrap_or(deadline);
-        }
         if let Some((at, _)) = retransmit {
             deadline = deadline.min(at);
         }
