@@ -316,6 +316,8 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
         "absurd_length",
         "flood_180",
         "retransmit_200",
+        "two_via_200",
+        "wrong_branch_200",
     ];
     let results: Vec<(&str, Value)> = std::thread::scope(|s| {
         let hs: Vec<_> = modes
@@ -332,6 +334,8 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
             "huge_header" => ("busy", Some(486)),
             "absurd_length" => ("failed", Some(503)),
             "flood_180" | "retransmit_200" => ("answered", Some(200)),
+            // The 200 is not this INVITE's (RFC 3261 §8.1.3.3, §17.1.3): the 486 after it is.
+            "two_via_200" | "wrong_branch_200" => ("busy", Some(486)),
             _ => unreachable!(),
         };
         assert_eq!(r["outcome"], outcome, "{mode}: {r:#}");
@@ -344,6 +348,14 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
             "absurd_length" => assert!(trace.contains("malformed, ignored")),
             "flood_180" => assert!(trace.contains("further messages not kept")),
             "retransmit_200" => assert!(trace.contains("200 OK retransmitted: ACK sent again")),
+            "two_via_200" => {
+                assert!(trace.contains("discarded: 2 Via"), "{trace}");
+                assert!(r["timings_ms"]["answer"].is_null(), "{r:#}");
+            }
+            "wrong_branch_200" => {
+                assert!(trace.contains("discarded: branch"), "{trace}");
+                assert!(r["timings_ms"]["answer"].is_null(), "{r:#}");
+            }
             _ => {}
         }
     }

@@ -97,9 +97,13 @@ pub(super) async fn register(
             let wait = next.min(give_up);
             if let Ok(Some(i)) = tokio::time::timeout_at(wait.into(), rx.recv()).await {
                 if let Ok(r) = i.parsed {
+                    // Only this transaction's response: one Via (RFC 3261 §8.1.3.3), our
+                    // branch (§17.1.3), our CSeq.
                     if r.cseq()
                         .is_some_and(|(n, meth)| n == *cseq && meth == "REGISTER")
                         && r.status().is_some_and(|st| st >= 200)
+                        && r.header_values("via").len() == 1
+                        && r.top_branch().as_deref() == Some(branch.as_str())
                     {
                         fin = Some(r);
                     }

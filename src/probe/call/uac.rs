@@ -93,6 +93,9 @@ struct Call<'a> {
     trace: Trace,
     state: State,
     malformed: usize,
+    /// Responses that parsed but belong to no transaction of this call: more than one Via
+    /// (RFC 3261 §8.1.3.3) or another branch (§17.1.3).
+    discarded: usize,
     /// When the first INVITE left: the origin of every timing but `total`.
     first_invite: Option<Instant>,
 }
@@ -145,6 +148,16 @@ impl Call<'_> {
             self.trace
                 .add(incoming.at, "received from", incoming.from, &incoming.raw);
             match incoming.parsed {
+                Ok(m) if m.status().is_some() && m.header_values("via").len() != 1 => {
+                    // A response with other than one Via was not sent to us (RFC 3261
+                    // §8.1.3.3): it may be a proxy's misrouted or forged reply.
+                    self.discarded += 1;
+                    let n = m.header_values("via").len();
+                    self.trace.note(
+                        incoming.at,
+                        &format!("discarded: {n} Via headers in a response"),
+                    );
+                }
                 Ok(m) => return Some((m, incoming.at, incoming.from)),
                 Err(e) => {
                     self.malformed += 1;
@@ -282,6 +295,7 @@ pub(super) async fn place(
         },
         state: State::Dialing,
         malformed: 0,
+        discarded: 0,
         first_invite: None,
     };
     let offer = sdp::offer(media.local, fastrand::u64(1..1 << 40));
@@ -421,7 +435,15 @@ async fn dial(
                 if let Some(u) = &call.udp {
                     call.malformed += u.junk_since(call.next_hop, t0);
                 }
-                result.detail = Some(if call.malformed > 0 {
+                let unusable = call.malformed + call.discarded;
+                result.detail = Some(if call.discarded > 0 {
+                    format!(
+                        "only replies that cannot be used within {} ms: {} malformed, {} not for this INVITE",
+                        ms(call.s.t1 * 64),
+                        call.malformed,
+                        call.discarded
+                    )
+                } else if call.malformed > 0 {
                     format!(
                         "only malformed replies ({}) within {} ms",
                         call.malformed,
@@ -430,7 +452,7 @@ async fn dial(
                 } else {
                     format!("no response within {} ms (timer B)", ms(call.s.t1 * 64))
                 });
-                return if call.malformed > 0 {
+                return if unusable > 0 {
                     CallOutcome::Failed
                 } else {
                     CallOutcome::Unreachable
@@ -627,6 +649,17 @@ async fn invite_transaction(
         match m.cseq() {
             Some((n, "INVITE")) if n == cseq => {}
             _ => continue, // a response to our CANCEL, or a stray one
+        }
+        if m.top_branch().as_deref() != Some(branch.as_str()) {
+            // Not this transaction's (RFC 3261 §17.1.3): a 2xx with another branch is no
+            // answer to this INVITE, whatever its CSeq says.
+            call.discarded += 1;
+            let theirs = m.top_branch().unwrap_or_default();
+            call.trace.note(
+                at,
+                &format!("discarded: branch {theirs:?} is not this INVITE's"),
+            );
+            continue;
         }
         responded = true;
         retransmit = None;
