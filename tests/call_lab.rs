@@ -581,3 +581,247 @@ fn a_peer_that_sends_only_unusable_datagrams_costs_no_cpu() {
         "silent peer: {silent_cpu:?} of CPU, start-up {startup:?}"
     );
 }
+
+/// A SIP peer on one port over both UDP and TCP: counts UDP datagrams and TCP connections,
+/// keeps the INVITEs it got (with the transport they came by), and answers each INVITE 486
+/// so the call ends at once.
+struct CountingPeer {
+    port: u16,
+    udp: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tcp: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    invites: std::sync::Arc<std::sync::Mutex<Vec<(&'static str, String)>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for CountingPeer {
+    fn drop(&mut self) {
+        // The UDP thread notices within its read timeout; the TCP one stays blocked in
+        // accept until the test binary exits, holding nothing another test needs.
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn busy_reply(invite: &str) -> String {
+    let mut out = String::from("SIP/2.0 486 Busy Here\r\n");
+    for line in invite.split("\r\n") {
+        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "from" | "call-id" | "cseq" => out += &format!("{line}\r\n"),
+            "to" => out += &format!("{line};tag=busy\r\n"),
+            _ => {}
+        }
+    }
+    out + "Content-Length: 0\r\n\r\n"
+}
+
+fn counting_peer() -> CountingPeer {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    // One port free for both: UDP first, then TCP on the same number.
+    let (udp, tcp) = loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if let Ok(t) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break (u, t);
+        }
+    };
+    let peer = CountingPeer {
+        port: udp.local_addr().unwrap().port(),
+        udp: Arc::new(AtomicUsize::new(0)),
+        tcp: Arc::new(AtomicUsize::new(0)),
+        invites: Arc::new(Mutex::new(Vec::new())),
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    udp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let (count, invites, stop) = (peer.udp.clone(), peer.invites.clone(), peer.stop.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65_536];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                count.fetch_add(1, Ordering::SeqCst);
+                let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                if text.starts_with("INVITE ") {
+                    let _ = udp.send_to(busy_reply(&text).as_bytes(), from);
+                    invites.lock().unwrap().push(("udp", text));
+                }
+            }
+        }
+    });
+    let (count, invites) = (peer.tcp.clone(), peer.invites.clone());
+    std::thread::spawn(move || {
+        for stream in tcp.incoming() {
+            let Ok(mut s) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let invites = invites.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 16_384];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        return; // raqib closed the connection: the call is over
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let head = text[..end + 4].to_string();
+                        if head.starts_with("INVITE ") {
+                            let _ = s.write_all(busy_reply(&head).as_bytes());
+                            invites.lock().unwrap().push(("tcp", head));
+                        }
+                        // Bodies (the SDP) and the ACK need no answer here.
+                        got.clear();
+                    }
+                }
+            });
+        }
+    });
+    peer
+}
+
+/// `;transport=` in the Request-URI decides the call's transport over the trunk's default;
+/// `sips:` and `transport=tls` are refused before anything is sent (raqib has no TLS yet).
+/// Call-ID, From tag and branch each carry 128 random bits (RFC 3261 §19.3).
+#[test]
+fn the_uri_chooses_the_transport_and_sips_is_never_sent_in_clear() {
+    use std::sync::atomic::Ordering;
+    let e = env("[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n");
+    let peer = counting_peer();
+    let p = peer.port;
+    let invites = |by: &str| -> Vec<String> {
+        let all = peer.invites.lock().unwrap();
+        all.iter()
+            .filter(|(t, _)| *t == by)
+            .map(|(_, i)| i.clone())
+            .collect()
+    };
+
+    // The trunk says UDP; the URI says TCP: the INVITE goes down a TCP connection.
+    let r = call(
+        &e.config,
+        &e.data,
+        &[
+            &format!("sip:uas@127.0.0.1:{p};transport=tcp"),
+            "--unlisted",
+        ],
+    );
+    assert_eq!(
+        (r["outcome"].as_str(), r["sip_status"].as_u64()),
+        (Some("busy"), Some(486)),
+        "{r:#}"
+    );
+    assert_eq!(
+        peer.udp.load(Ordering::SeqCst),
+        0,
+        "no datagram for transport=tcp"
+    );
+    assert_eq!(peer.tcp.load(Ordering::SeqCst), 1);
+    let by_tcp = invites("tcp");
+    assert!(by_tcp[0].contains("\r\nVia: SIP/2.0/TCP "), "{}", by_tcp[0]);
+
+    // sips: and transport=tls: refused, nothing sent, no connection opened. The command
+    // layer may refuse sips: as bad input (exit 2) before the call probe sees it; either
+    // way no byte leaves in clear.
+    for uri in [
+        format!("sips:uas@127.0.0.1:{p}"),
+        format!("sip:uas@127.0.0.1:{p};transport=tls"),
+    ] {
+        let out = raqib(
+            &e.config,
+            &e.data,
+            &["probe", "call", "--json", &uri, "--unlisted"],
+        );
+        match out.status.code() {
+            Some(2) => {}
+            Some(0) => {
+                let r = &peers::json_lines(&out)[0];
+                assert_eq!(r["outcome"], "error", "{uri}: {r:#}");
+                assert!(
+                    r["detail"].as_str().unwrap().contains("TLS"),
+                    "{uri}: {r:#}"
+                );
+            }
+            other => panic!(
+                "{uri}: exit {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+        assert_eq!(
+            peer.udp.load(Ordering::SeqCst),
+            0,
+            "{uri}: a datagram was sent"
+        );
+        assert_eq!(
+            peer.tcp.load(Ordering::SeqCst),
+            1,
+            "{uri}: a connection was opened"
+        );
+    }
+
+    // The trunk says TCP; the URI says UDP: datagrams, no connection.
+    let tcp_trunk = e.dir.path().join("tcp.toml");
+    std::fs::write(
+        &tcp_trunk,
+        "[trunk]\ntransport = \"tcp\"\n[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n",
+    )
+    .unwrap();
+    let r = call(
+        &tcp_trunk,
+        &e.data,
+        &[
+            &format!("sip:uas@127.0.0.1:{p};transport=udp"),
+            "--unlisted",
+        ],
+    );
+    assert_eq!(
+        (r["outcome"].as_str(), r["sip_status"].as_u64()),
+        (Some("busy"), Some(486)),
+        "{r:#}"
+    );
+    assert!(
+        peer.udp.load(Ordering::SeqCst) >= 2,
+        "INVITE and ACK as datagrams"
+    );
+    assert_eq!(peer.tcp.load(Ordering::SeqCst), 1, "no second connection");
+    let by_udp = invites("udp");
+    assert!(by_udp[0].contains("\r\nVia: SIP/2.0/UDP "), "{}", by_udp[0]);
+
+    // 128 random bits each: 32 hex digits, never repeated between the two calls.
+    let ids = |inv: &str| -> Vec<String> {
+        let header = |name: &str| {
+            inv.split("\r\n")
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {inv}"))
+                .to_string()
+        };
+        let call_id = header("Call-ID: ");
+        let tag = header("From: ").split(";tag=").nth(1).unwrap().to_string();
+        let via = header("Via: ");
+        let branch = via
+            .split(";branch=")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap();
+        vec![
+            call_id.split('@').next().unwrap().to_string(),
+            tag,
+            branch
+                .strip_prefix("z9hG4bK")
+                .expect("the magic cookie")
+                .to_string(),
+        ]
+    };
+    let (a, b) = (ids(&by_tcp[0]), ids(&by_udp[0]));
+    for (x, y) in a.iter().zip(&b) {
+        for v in [x, y] {
+            assert!(
+                v.len() >= 32 && v.bytes().all(|c| c.is_ascii_hexdigit()),
+                "not 128 random bits: {v:?}"
+            );
+        }
+        assert_ne!(x, y);
+    }
+}
