@@ -522,9 +522,9 @@ mod tests {
         assert_eq!(r.tag("to").as_deref(), Some("uas1"));
         assert_eq!(r.top_branch().as_deref(), Some("z9hG4bK1"));
     }
-    /// The valid messages of RFC 4475 §3.1.1 (all but 3.1.1.7 `longreq` and 3.1.1.11
-    /// `mpart01`, whose bytes are long or binary): each parses, with the fields the RFC
-    /// says it has.
+    /// The valid messages of RFC 4475 §3.1.1 (all but 3.1.1.11 `mpart01`, whose body is
+    /// binary): each parses, with the fields the RFC says it has. Long runs in 3.1.1.7 are
+    /// built with `repeat`, which keeps the lines' shape rather than every byte.
     #[test]
     fn rfc4475_valid_messages_parse() {
         let sdp = |ip: &str| {
@@ -669,6 +669,58 @@ mod tests {
              l: 0\r\n\r\n";
         let m = Message::parse(lwsdisp.as_bytes()).unwrap();
         assert_eq!(m.tag("from").as_deref(), Some("323"));
+
+        // 3.1.1.7 longreq: long values everywhere and 34 Vias under every spelling of the name.
+        let lon = |n: usize| "long".repeat(n);
+        let mut longreq = format!(
+            "INVITE sip:user@example.com SIP/2.0\r\n\
+             To: \"I have a user name of {} proportion\" <sip:user@example.com:6000;unknownparam1=very{}value;longparamname{}=shortvalue;very{}ParameterNameWithNoValue>\r\n\
+             F: sip:{}@example.net;tag=12982{}424;unknownheaderparamname{}=unknowheaderparamvalue{};unknownValuelessparamname{}\r\n\
+             Call-ID: longreq.one{}longcallid\r\n\
+             CSeq: 3882340 INVITE\r\n\
+             Unknown-{}-Name:unknown-{}-value;unknown-{}-parameter-name =unknown-{}-parameter-value\r\n",
+            "extreme ".repeat(10).trim_end(),
+            lon(20),
+            "name".repeat(25),
+            lon(24),
+            "amazinglylongcallername".repeat(5),
+            "98298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298",
+            "name".repeat(20),
+            "value".repeat(15),
+            "paramname".repeat(10),
+            "really".repeat(20),
+            "Long".repeat(20),
+            lon(20),
+            lon(20),
+            lon(20),
+        );
+        let spellings = [
+            "Via", "v", "V", "Via", "ViA", "VIa", "VIA", "via", "viA", "vIa", "vIA", "V ", "v ",
+            "V  ", "v  ", "Via ", "Via  ",
+        ];
+        for (i, name) in spellings.iter().enumerate() {
+            longreq += &format!("{name}: SIP/2.0/TCP sip{}.example.com\r\n", 33 - i);
+        }
+        for n in (1..=16).rev() {
+            longreq += &format!("Via: SIP/2.0/TCP sip{n}.example.com\r\n");
+        }
+        longreq += &format!(
+            "Via: SIP/2.0/TCP host.example.com;received=192.0.2.5;branch=very{}branchvalue\r\n\
+             Max-Forwards: 70\r\n\
+             Contact: <sip:{}@host5.example.net>\r\n\
+             Content-Type: application/sdp\r\n\
+             l: 150\r\n\r\n",
+            lon(50),
+            "amazinglylongcallername".repeat(5)
+        );
+        longreq += &sdp("192.0.2.1");
+        let m = Message::parse(longreq.as_bytes()).unwrap();
+        let vias = m.header_values("via");
+        assert_eq!(vias.len(), 34);
+        assert_eq!(vias[0], "SIP/2.0/TCP sip33.example.com");
+        assert!(m.top_branch().is_none());
+        assert_eq!(m.cseq(), Some((3882340, "INVITE")));
+        assert_eq!(m.body.len(), 150);
 
         // 3.1.1.8 dblreq: a second request after Content-Length 0 in the same datagram is
         // not part of the first.
