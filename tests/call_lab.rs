@@ -316,6 +316,8 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
         "absurd_length",
         "flood_180",
         "retransmit_200",
+        "two_via_200",
+        "wrong_branch_200",
     ];
     let results: Vec<(&str, Value)> = std::thread::scope(|s| {
         let hs: Vec<_> = modes
@@ -332,6 +334,8 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
             "huge_header" => ("busy", Some(486)),
             "absurd_length" => ("failed", Some(503)),
             "flood_180" | "retransmit_200" => ("answered", Some(200)),
+            // The 200 is not this INVITE's (RFC 3261 §8.1.3.3, §17.1.3): the 486 after it is.
+            "two_via_200" | "wrong_branch_200" => ("busy", Some(486)),
             _ => unreachable!(),
         };
         assert_eq!(r["outcome"], outcome, "{mode}: {r:#}");
@@ -344,6 +348,14 @@ fn a_hostile_peer_is_classified_and_never_crashes_raqib() {
             "absurd_length" => assert!(trace.contains("malformed, ignored")),
             "flood_180" => assert!(trace.contains("further messages not kept")),
             "retransmit_200" => assert!(trace.contains("200 OK retransmitted: ACK sent again")),
+            "two_via_200" => {
+                assert!(trace.contains("discarded: 2 Via"), "{trace}");
+                assert!(r["timings_ms"]["answer"].is_null(), "{r:#}");
+            }
+            "wrong_branch_200" => {
+                assert!(trace.contains("discarded: branch"), "{trace}");
+                assert!(r["timings_ms"]["answer"].is_null(), "{r:#}");
+            }
             _ => {}
         }
     }
@@ -454,4 +466,362 @@ fn the_guard_decides_what_is_dialled() {
         &["probe", "call", &format!("sip:answer-1@{}", lab.sip)],
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Runs `raqib probe call --json ARGS` to its end; its one result and the CPU time (user +
+/// system, every thread) the process used, from the kernel's accounting of the reaped child.
+// The child is reaped by wait4 below (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
+fn call_cpu(e: &Env, config: &Path, args: &[&str]) -> (Value, Duration) {
+    use std::io::Read;
+    let mut child = Command::new(peers::BIN)
+        .arg("--config")
+        .arg(config)
+        .arg("--data-dir")
+        .arg(&e.data)
+        .args(["probe", "call", "--json"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?}: {status}"
+    );
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    let cpu = tv(usage.ru_utime) + tv(usage.ru_stime);
+    let v: Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"));
+    (v, cpu)
+}
+
+fn hostile_port(mode: &str) -> (peers::Proc, String) {
+    let mut cmd = Command::new("python3");
+    cmd.arg("tests/peers/hostile_uas.py").arg(mode);
+    let (peer, line) = peers::spawn_ready(cmd, "ready", Duration::from_secs(10));
+    (peer, line.split_whitespace().nth(1).unwrap().to_string())
+}
+
+/// A peer that answers every INVITE only with datagrams the call cannot use (no Via, another
+/// Call-ID, bytes that do not parse) once made a call burn a core until timer B. The ring
+/// timeout (1 s) ends before timer B (64 × 50 ms = 3.2 s), the window where it spun.
+///
+/// Start-up cost is measured, not guessed: the same binary placing a call that ends at once
+/// (a TCP trunk whose port refuses the connection) pays for the process, the config, the
+/// store and one stored result. What a call to the hostile peer costs beyond that, and what a
+/// call to a peer that never answers costs beyond it, must each stay under 50 ms.
+#[test]
+fn a_peer_that_sends_only_unusable_datagrams_costs_no_cpu() {
+    let e = env("[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let tcp_config = e.dir.path().join("tcp.toml");
+    std::fs::write(
+        &tcp_config,
+        "[trunk]\ntransport = \"tcp\"\n[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n",
+    )
+    .unwrap();
+    let refused = format!("sip:x@127.0.0.1:{closed_port}");
+    let startup = (0..2)
+        .map(|_| {
+            let (r, cpu) = call_cpu(&e, &tcp_config, &[&refused, "--unlisted"]);
+            assert_eq!(r["outcome"], "unreachable", "{r:#}");
+            assert!(f(&r["timings_ms"]["total"]) < 500.0, "{r:#}");
+            cpu
+        })
+        .max()
+        .unwrap();
+
+    let (_hostile, port) = hostile_port("unusable");
+    let target = format!("sip:x@127.0.0.1:{port}");
+    let (r, hostile_cpu) = call_cpu(
+        &e,
+        &e.config,
+        &[&target, "--unlisted", "--ring-timeout", "1"],
+    );
+    assert_eq!(r["outcome"], "failed", "{r:#}");
+    assert!(r["detail"].as_str().unwrap().contains("malformed"), "{r:#}");
+    assert!(
+        f(&r["timings_ms"]["total"]) >= 3200.0,
+        "timer B ended the call: {r:#}"
+    );
+
+    let (_silent, port) = hostile_port("silent");
+    let target = format!("sip:x@127.0.0.1:{port}");
+    let (r, silent_cpu) = call_cpu(
+        &e,
+        &e.config,
+        &[&target, "--unlisted", "--ring-timeout", "1"],
+    );
+    assert_eq!(r["outcome"], "unreachable", "{r:#}");
+    assert!(f(&r["timings_ms"]["total"]) >= 3200.0, "{r:#}");
+
+    eprintln!(
+        "CPU: start-up {startup:?}, hostile peer {hostile_cpu:?}, silent peer {silent_cpu:?}"
+    );
+    let budget = Duration::from_millis(50);
+    assert!(
+        hostile_cpu.saturating_sub(startup) < budget,
+        "hostile peer: {hostile_cpu:?} of CPU, start-up {startup:?}"
+    );
+    assert!(
+        silent_cpu.saturating_sub(startup) < budget,
+        "silent peer: {silent_cpu:?} of CPU, start-up {startup:?}"
+    );
+}
+
+/// A SIP peer on one port over both UDP and TCP: counts UDP datagrams and TCP connections,
+/// keeps the INVITEs it got (with the transport they came by), and answers each INVITE 486
+/// so the call ends at once.
+struct CountingPeer {
+    port: u16,
+    udp: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    tcp: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    invites: std::sync::Arc<std::sync::Mutex<Vec<(&'static str, String)>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for CountingPeer {
+    fn drop(&mut self) {
+        // The UDP thread notices within its read timeout; the TCP one stays blocked in
+        // accept until the test binary exits, holding nothing another test needs.
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn busy_reply(invite: &str) -> String {
+    let mut out = String::from("SIP/2.0 486 Busy Here\r\n");
+    for line in invite.split("\r\n") {
+        let name = line.split(':').next().unwrap_or("").to_ascii_lowercase();
+        match name.as_str() {
+            "via" | "from" | "call-id" | "cseq" => out += &format!("{line}\r\n"),
+            "to" => out += &format!("{line};tag=busy\r\n"),
+            _ => {}
+        }
+    }
+    out + "Content-Length: 0\r\n\r\n"
+}
+
+fn counting_peer() -> CountingPeer {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    // One port free for both: UDP first, then TCP on the same number.
+    let (udp, tcp) = loop {
+        let u = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = u.local_addr().unwrap().port();
+        if let Ok(t) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+            break (u, t);
+        }
+    };
+    let peer = CountingPeer {
+        port: udp.local_addr().unwrap().port(),
+        udp: Arc::new(AtomicUsize::new(0)),
+        tcp: Arc::new(AtomicUsize::new(0)),
+        invites: Arc::new(Mutex::new(Vec::new())),
+        stop: Arc::new(AtomicBool::new(false)),
+    };
+    udp.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let (count, invites, stop) = (peer.udp.clone(), peer.invites.clone(), peer.stop.clone());
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 65_536];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok((n, from)) = udp.recv_from(&mut buf) {
+                count.fetch_add(1, Ordering::SeqCst);
+                let text = String::from_utf8_lossy(&buf[..n]).to_string();
+                if text.starts_with("INVITE ") {
+                    let _ = udp.send_to(busy_reply(&text).as_bytes(), from);
+                    invites.lock().unwrap().push(("udp", text));
+                }
+            }
+        }
+    });
+    let (count, invites) = (peer.tcp.clone(), peer.invites.clone());
+    std::thread::spawn(move || {
+        for stream in tcp.incoming() {
+            let Ok(mut s) = stream else { continue };
+            count.fetch_add(1, Ordering::SeqCst);
+            let invites = invites.clone();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 16_384];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        return; // raqib closed the connection: the call is over
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let head = text[..end + 4].to_string();
+                        if head.starts_with("INVITE ") {
+                            let _ = s.write_all(busy_reply(&head).as_bytes());
+                            invites.lock().unwrap().push(("tcp", head));
+                        }
+                        // Bodies (the SDP) and the ACK need no answer here.
+                        got.clear();
+                    }
+                }
+            });
+        }
+    });
+    peer
+}
+
+/// `;transport=` in the Request-URI decides the call's transport over the trunk's default;
+/// `sips:` and `transport=tls` are refused before anything is sent (raqib has no TLS yet).
+/// Call-ID, From tag and branch each carry 128 random bits (RFC 3261 §19.3).
+#[test]
+fn the_uri_chooses_the_transport_and_sips_is_never_sent_in_clear() {
+    use std::sync::atomic::Ordering;
+    let e = env("[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n");
+    let peer = counting_peer();
+    let p = peer.port;
+    let invites = |by: &str| -> Vec<String> {
+        let all = peer.invites.lock().unwrap();
+        all.iter()
+            .filter(|(t, _)| *t == by)
+            .map(|(_, i)| i.clone())
+            .collect()
+    };
+
+    // The trunk says UDP; the URI says TCP: the INVITE goes down a TCP connection.
+    let r = call(
+        &e.config,
+        &e.data,
+        &[
+            &format!("sip:uas@127.0.0.1:{p};transport=tcp"),
+            "--unlisted",
+        ],
+    );
+    assert_eq!(
+        (r["outcome"].as_str(), r["sip_status"].as_u64()),
+        (Some("busy"), Some(486)),
+        "{r:#}"
+    );
+    assert_eq!(
+        peer.udp.load(Ordering::SeqCst),
+        0,
+        "no datagram for transport=tcp"
+    );
+    assert_eq!(peer.tcp.load(Ordering::SeqCst), 1);
+    let by_tcp = invites("tcp");
+    assert!(by_tcp[0].contains("\r\nVia: SIP/2.0/TCP "), "{}", by_tcp[0]);
+
+    // sips: and transport=tls: refused, nothing sent, no connection opened. The command
+    // layer may refuse sips: as bad input (exit 2) before the call probe sees it; either
+    // way no byte leaves in clear.
+    for uri in [
+        format!("sips:uas@127.0.0.1:{p}"),
+        format!("sip:uas@127.0.0.1:{p};transport=tls"),
+    ] {
+        let out = raqib(
+            &e.config,
+            &e.data,
+            &["probe", "call", "--json", &uri, "--unlisted"],
+        );
+        match out.status.code() {
+            Some(2) => {}
+            Some(0) => {
+                let r = &peers::json_lines(&out)[0];
+                assert_eq!(r["outcome"], "error", "{uri}: {r:#}");
+                assert!(
+                    r["detail"].as_str().unwrap().contains("TLS"),
+                    "{uri}: {r:#}"
+                );
+            }
+            other => panic!(
+                "{uri}: exit {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+        assert_eq!(
+            peer.udp.load(Ordering::SeqCst),
+            0,
+            "{uri}: a datagram was sent"
+        );
+        assert_eq!(
+            peer.tcp.load(Ordering::SeqCst),
+            1,
+            "{uri}: a connection was opened"
+        );
+    }
+
+    // The trunk says TCP; the URI says UDP: datagrams, no connection.
+    let tcp_trunk = e.dir.path().join("tcp.toml");
+    std::fs::write(
+        &tcp_trunk,
+        "[trunk]\ntransport = \"tcp\"\n[call]\ntimer_t1_ms = 50\nafter_answer = \"hangup\"\n",
+    )
+    .unwrap();
+    let r = call(
+        &tcp_trunk,
+        &e.data,
+        &[
+            &format!("sip:uas@127.0.0.1:{p};transport=udp"),
+            "--unlisted",
+        ],
+    );
+    assert_eq!(
+        (r["outcome"].as_str(), r["sip_status"].as_u64()),
+        (Some("busy"), Some(486)),
+        "{r:#}"
+    );
+    assert!(
+        peer.udp.load(Ordering::SeqCst) >= 2,
+        "INVITE and ACK as datagrams"
+    );
+    assert_eq!(peer.tcp.load(Ordering::SeqCst), 1, "no second connection");
+    let by_udp = invites("udp");
+    assert!(by_udp[0].contains("\r\nVia: SIP/2.0/UDP "), "{}", by_udp[0]);
+
+    // 128 random bits each: 32 hex digits, never repeated between the two calls.
+    let ids = |inv: &str| -> Vec<String> {
+        let header = |name: &str| {
+            inv.split("\r\n")
+                .find_map(|l| l.strip_prefix(name))
+                .unwrap_or_else(|| panic!("no {name} in {inv}"))
+                .to_string()
+        };
+        let call_id = header("Call-ID: ");
+        let tag = header("From: ").split(";tag=").nth(1).unwrap().to_string();
+        let via = header("Via: ");
+        let branch = via
+            .split(";branch=")
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap();
+        vec![
+            call_id.split('@').next().unwrap().to_string(),
+            tag,
+            branch
+                .strip_prefix("z9hG4bK")
+                .expect("the magic cookie")
+                .to_string(),
+        ]
+    };
+    let (a, b) = (ids(&by_tcp[0]), ids(&by_udp[0]));
+    for (x, y) in a.iter().zip(&b) {
+        for v in [x, y] {
+            assert!(
+                v.len() >= 32 && v.bytes().all(|c| c.is_ascii_hexdigit()),
+                "not 128 random bits: {v:?}"
+            );
+        }
+        assert_ne!(x, y);
+    }
 }

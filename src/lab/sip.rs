@@ -299,7 +299,7 @@ async fn uas(
         ep,
         peer: first.from,
         invite,
-        to_tag: format!("{:08x}", fastrand::u32(..)),
+        to_tag: crate::probe::call::sip::random::token(),
         last: None,
     };
     let sdp_answer = answer_sdp(rtp_local, codec);
@@ -479,9 +479,9 @@ async fn uas(
                     bye.push(
                         "via",
                         format!(
-                            "SIP/2.0/UDP {};branch=z9hG4bK{:x}",
+                            "SIP/2.0/UDP {};branch={}",
                             uas.ep.local_addr(),
-                            fastrand::u64(..)
+                            crate::probe::call::sip::random::branch()
                         ),
                     )
                     .push("max-forwards", "70")

@@ -3,7 +3,7 @@
 
 usage: hostile_uas.py MODE   (prints 'ready PORT' once bound on 127.0.0.1)
 modes: garbage, weird_codes, no_to_tag, huge_header, absurd_length, flood_180,
-       retransmit_200, bye_midcall
+       retransmit_200, bye_midcall, two_via_200, wrong_branch_200, unusable, silent
 """
 import re
 import socket
@@ -72,6 +72,31 @@ while True:
         for _ in range(500):
             sock.sendto(response(msg, 180, "Ringing"), peer)
         sock.sendto(response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp"), peer)
+    elif mode in ("two_via_200", "wrong_branch_200"):
+        # A 200 that is no answer to this INVITE (RFC 3261 §8.1.3.3, §17.1.3), then a
+        # genuine final response: the call must end on the 486, never on the 200.
+        via = header(msg, "Via|v")
+        if mode == "two_via_200":
+            via += ", SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKextra"
+        else:
+            via = re.sub(r"branch=[^;,\s]+", "branch=z9hG4bKnotyours", via)
+        ok = response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp")
+        ok = ok.replace(("Via: " + header(msg, "Via|v")).encode(), ("Via: " + via).encode(), 1)
+        sock.sendto(ok, peer)
+        time.sleep(0.05)
+        sock.sendto(response(msg, 486, "Busy Here"), peer)
+    elif mode == "unusable":
+        # Only datagrams the call cannot use, a burst for every INVITE (retransmissions
+        # too), for as long as the caller keeps trying: a response without a Via, one for
+        # another Call-ID, and bytes that do not parse.
+        no_via = re.sub(rb"Via: [^\r]*\r\n", b"", response(msg, 180, "Ringing"), count=1)
+        other = response(msg, 180, "Ringing").replace(
+            ("Call-ID: " + header(msg, "Call-ID|i")).encode(), b"Call-ID: not-yours@hostile", 1)
+        for _ in range(20):
+            for d in (no_via, other, b"\x00\xffnot SIP at all\r\n\r\n" + bytes(range(256))):
+                sock.sendto(d, peer)
+    elif mode == "silent":
+        pass
     elif mode == "retransmit_200":
         ok = response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp")
         for _ in range(3):

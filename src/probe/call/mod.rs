@@ -200,7 +200,9 @@ pub(crate) struct Settings {
 #[derive(Clone)]
 pub struct CallProbe {
     settings: Arc<Settings>,
-    udp: Option<UdpEndpoint>,
+    /// The trunk's UDP socket: bound at start for a UDP trunk, else on the first call whose
+    /// Request-URI asks for `transport=udp`.
+    udp: Arc<tokio::sync::OnceCell<UdpEndpoint>>,
 }
 
 impl CallProbe {
@@ -229,16 +231,17 @@ impl CallProbe {
                 .unwrap_or_else(|| "probes/calls/notice.wav".into()),
             message,
         })?;
-        let udp =
-            match trunk.transport {
-                Transport::Udp => Some(UdpEndpoint::bind(trunk.bind).await.map_err(|source| {
-                    ProbeError::Bind {
+        let udp = match trunk.transport {
+            Transport::Udp => {
+                tokio::sync::OnceCell::new_with(Some(UdpEndpoint::bind(trunk.bind).await.map_err(
+                    |source| ProbeError::Bind {
                         addr: trunk.bind,
                         source,
-                    }
-                })?),
-                Transport::Tcp => None,
-            };
+                    },
+                )?))
+            }
+            Transport::Tcp => tokio::sync::OnceCell::new(),
+        };
         Ok(CallProbe {
             settings: Arc::new(Settings {
                 uri_template: trunk.uri_template.clone(),
@@ -256,7 +259,7 @@ impl CallProbe {
                 notice,
                 evidence_dir: evidence_dir.to_path_buf(),
             }),
-            udp,
+            udp: Arc::new(udp),
         })
     }
 
@@ -267,12 +270,12 @@ impl CallProbe {
         expires: u32,
         refresh: bool,
     ) -> Result<register::Registration, ProbeError> {
-        let Some(udp) = &self.udp else {
+        let Some(udp) = self.udp.get() else {
             return Err(ProbeError::Register(
                 "REGISTER is sent over UDP only".into(),
             ));
         };
-        let call_id = format!("{:016x}@raqib-register", fastrand::u64(..));
+        let call_id = format!("{}@raqib-register", sip::random::token());
         let mut cseq = 0;
         let first = register::register(&self.settings, udp, &call_id, &mut cseq, expires).await;
         if first.ok && refresh {
@@ -303,7 +306,7 @@ impl CallProbe {
     /// Places one call. A centre that does not answer is a result; so is raqib's own failure
     /// (outcome `error`), which never counts against a centre.
     pub async fn call(&self, target: &CallTarget, opts: &CallOptions) -> CallResult {
-        uac::place(&self.settings, self.udp.as_ref(), target, opts).await
+        uac::place(&self.settings, &self.udp, target, opts).await
     }
 
     /// A stored result for a number the guard refused: it was never dialled.

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::sip::digest;
 use super::sip::message::{param, uri_host_port, Message};
 use super::sip::transport::UdpEndpoint;
+use super::sip::{digest, random};
 use super::Settings;
 
 #[derive(Debug, Clone, Serialize)]
@@ -65,11 +65,11 @@ pub(super) async fn register(
     reg.registrar = dest.to_string();
     let mut rx = udp.join(call_id);
     let local = udp.local_addr();
-    let from_tag = format!("{:08x}", fastrand::u32(..));
+    let from_tag = random::token();
     let mut auth: Option<(String, String)> = None;
     for _attempt in 0..2 {
         *cseq += 1;
-        let branch = format!("z9hG4bK{:016x}", fastrand::u64(..));
+        let branch = random::branch();
         let mut m = Message::request("REGISTER", &uri);
         m.push("via", format!("SIP/2.0/UDP {local};branch={branch};rport"))
             .push("max-forwards", "70")
@@ -97,9 +97,13 @@ pub(super) async fn register(
             let wait = next.min(give_up);
             if let Ok(Some(i)) = tokio::time::timeout_at(wait.into(), rx.recv()).await {
                 if let Ok(r) = i.parsed {
+                    // Only this transaction's response: one Via (RFC 3261 §8.1.3.3), our
+                    // branch (§17.1.3), our CSeq.
                     if r.cseq()
                         .is_some_and(|(n, meth)| n == *cseq && meth == "REGISTER")
                         && r.status().is_some_and(|st| st >= 200)
+                        && r.header_values("via").len() == 1
+                        && r.top_branch().as_deref() == Some(branch.as_str())
                     {
                         fin = Some(r);
                     }
@@ -124,15 +128,8 @@ pub(super) async fn register(
             };
             let challenge = r.header(header).and_then(digest::parse_challenge);
             if let (Some(c), Some(user), Some(pw)) = (challenge, &s.username, &s.password) {
-                let value = digest::authorization(
-                    &c,
-                    user,
-                    pw,
-                    "REGISTER",
-                    &uri,
-                    1,
-                    &format!("{:x}", fastrand::u64(..)),
-                );
+                let value =
+                    digest::authorization(&c, user, pw, "REGISTER", &uri, 1, &random::token());
                 let name = if status == 401 {
                     "authorization"
                 } else {

@@ -16,6 +16,7 @@ use super::audio;
 use super::media::{self, Media};
 use super::sip::digest;
 use super::sip::message::{addr_uri, uri_host_port, Message};
+use super::sip::random::{branch as new_branch, token};
 use super::sip::sdp;
 use super::sip::transport::{Incoming, Link, UdpEndpoint};
 use super::{quality, CallOptions, CallOutcome, CallResult, CallTarget, RtpSummary, Settings};
@@ -67,10 +68,6 @@ impl Trace {
     }
 }
 
-fn token() -> String {
-    format!("{:016x}", fastrand::u64(..))
-}
-
 /// The call's state, with the instants taken at its transitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -96,6 +93,9 @@ struct Call<'a> {
     trace: Trace,
     state: State,
     malformed: usize,
+    /// Responses that parsed but belong to no transaction of this call: more than one Via
+    /// (RFC 3261 §8.1.3.3) or another branch (§17.1.3).
+    discarded: usize,
     /// When the first INVITE left: the origin of every timing but `total`.
     first_invite: Option<Instant>,
 }
@@ -148,6 +148,16 @@ impl Call<'_> {
             self.trace
                 .add(incoming.at, "received from", incoming.from, &incoming.raw);
             match incoming.parsed {
+                Ok(m) if m.status().is_some() && m.header_values("via").len() != 1 => {
+                    // A response with other than one Via was not sent to us (RFC 3261
+                    // §8.1.3.3): it may be a proxy's misrouted or forged reply.
+                    self.discarded += 1;
+                    let n = m.header_values("via").len();
+                    self.trace.note(
+                        incoming.at,
+                        &format!("discarded: {n} Via headers in a response"),
+                    );
+                }
                 Ok(m) => return Some((m, incoming.at, incoming.from)),
                 Err(e) => {
                     self.malformed += 1;
@@ -189,7 +199,7 @@ impl Call<'_> {
 /// Places one call and always returns a result.
 pub(super) async fn place(
     s: &Settings,
-    udp: Option<&UdpEndpoint>,
+    udp: &tokio::sync::OnceCell<UdpEndpoint>,
     target: &CallTarget,
     opts: &CallOptions,
 ) -> CallResult {
@@ -206,6 +216,12 @@ pub(super) async fn place(
         r.detail = Some(detail);
         r.timings_ms.total = ms(t0.elapsed());
         r
+    };
+
+    // Before any look-up or socket: a URI that asks for TLS is never sent in clear.
+    let transport = match uri_transport(&target.uri, s.transport) {
+        Ok(t) => t,
+        Err(why) => return fail(result, why),
     };
 
     // Where the INVITE goes: the outbound proxy, else the Request-URI's host.
@@ -233,8 +249,12 @@ pub(super) async fn place(
         Ok(m) => m,
         Err(e) => return fail(result, format!("cannot open an RTP socket: {e}")),
     };
-    let (link, rx, udp_owned) = match (s.transport, udp) {
-        (Transport::Udp, Some(u)) => {
+    let (link, rx, udp_owned) = match transport {
+        Transport::Udp => {
+            let u = match udp.get_or_try_init(|| UdpEndpoint::bind(s.bind)).await {
+                Ok(u) => u,
+                Err(e) => return fail(result, format!("cannot bind UDP on {}: {e}", s.bind)),
+            };
             let rx = u.join(&call_id);
             (
                 Link::Udp {
@@ -245,7 +265,7 @@ pub(super) async fn place(
                 Some(u.clone()),
             )
         }
-        _ => {
+        Transport::Tcp => {
             let (tx, rx) = mpsc::unbounded_channel();
             match Link::connect_tcp(next_hop, tx).await {
                 Ok(l) => (l, rx, None),
@@ -285,6 +305,7 @@ pub(super) async fn place(
         },
         state: State::Dialing,
         malformed: 0,
+        discarded: 0,
         first_invite: None,
     };
     let offer = sdp::offer(media.local, fastrand::u64(1..1 << 40));
@@ -356,6 +377,37 @@ pub(super) async fn place(
     result
 }
 
+/// The transport a Request-URI asks for (its `transport` parameter), else the trunk's.
+/// `sips:` and `transport=tls` are refused: raqib speaks no TLS yet, and sending such a
+/// request over UDP or TCP would put in clear what the caller asked to protect.
+fn uri_transport(uri: &str, trunk: Transport) -> Result<Transport, String> {
+    let lower = uri.to_ascii_lowercase();
+    if lower.starts_with("sips:") {
+        return Err(format!(
+            "'{uri}' asks for TLS (sips:), which raqib does not speak yet: not dialled"
+        ));
+    }
+    let rest = lower.strip_prefix("sip:").unwrap_or(&lower);
+    // Parameters follow the host; the user part may itself hold a ';' (RFC 4475 §3.1.1.9).
+    let host_part = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    let host_part = host_part.split('?').next().unwrap_or("");
+    let asked = host_part.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim() == "transport").then(|| v.trim().to_string())
+    });
+    match asked.as_deref() {
+        None => Ok(trunk),
+        Some("udp") => Ok(Transport::Udp),
+        Some("tcp") => Ok(Transport::Tcp),
+        Some("tls") => Err(format!(
+            "'{uri}' asks for TLS (transport=tls), which raqib does not speak yet: not dialled"
+        )),
+        Some(other) => Err(format!(
+            "'{uri}' asks for transport={other}; raqib speaks udp and tcp: not dialled"
+        )),
+    }
+}
+
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
@@ -406,7 +458,7 @@ async fn dial(
     let mut auth_tried = false;
     let mut nc = 0u32;
     loop {
-        let branch = format!("z9hG4bK{}", token());
+        let branch = new_branch();
         let cseq = call.cseq;
         let mut invite = call.request("INVITE", &request_uri, &branch, cseq, &call.to.clone());
         invite
@@ -424,7 +476,15 @@ async fn dial(
                 if let Some(u) = &call.udp {
                     call.malformed += u.junk_since(call.next_hop, t0);
                 }
-                result.detail = Some(if call.malformed > 0 {
+                let unusable = call.malformed + call.discarded;
+                result.detail = Some(if call.discarded > 0 {
+                    format!(
+                        "only replies that cannot be used within {} ms: {} malformed, {} not for this INVITE",
+                        ms(call.s.t1 * 64),
+                        call.malformed,
+                        call.discarded
+                    )
+                } else if call.malformed > 0 {
                     format!(
                         "only malformed replies ({}) within {} ms",
                         call.malformed,
@@ -433,7 +493,7 @@ async fn dial(
                 } else {
                     format!("no response within {} ms (timer B)", ms(call.s.t1 * 64))
                 });
-                return if call.malformed > 0 {
+                return if unusable > 0 {
                     CallOutcome::Failed
                 } else {
                     CallOutcome::Unreachable
@@ -455,8 +515,19 @@ async fn dial(
                 result.sip_status = Some(status);
                 result.sip_reason = m.reason().map(String::from);
                 if status / 100 == 3 && (result.redirects.len() as u32) < call.s.max_redirects {
-                    if let Some(c) = m.header_values("contact").first() {
-                        request_uri = addr_uri(c);
+                    let next = m.header_values("contact").first().map(|c| addr_uri(c));
+                    // The link is open already: follow only where it may carry the request
+                    // (never a sips: or transport=tls target in clear).
+                    let current = if call.link.reliable() {
+                        Transport::Tcp
+                    } else {
+                        Transport::Udp
+                    };
+                    let same_link = next
+                        .as_deref()
+                        .is_some_and(|u| uri_transport(u, current) == Ok(current));
+                    if let (Some(next), true) = (next, same_link) {
+                        request_uri = next;
                         result.redirects.push(request_uri.clone());
                         call.cseq += 1;
                         continue;
@@ -541,14 +612,18 @@ async fn invite_transaction(
     let mut cancel_deadline: Option<Instant> = None;
     let mut last_provisional: Option<Message> = None;
     loop {
-        let mut deadline = if responded {
-            ring_deadline
-        } else {
-            timer_b.min(ring_deadline)
+        // Every armed timer is a wake-up. The ring timeout is armed until it has done its
+        // work: once it passes with no provisional response it can do nothing (no CANCEL
+        // before a 1xx, RFC 3261 §9.1) and is disarmed until one arrives; left armed, a
+        // deadline in the past woke this loop at once, over and over, for a core's worth of
+        // CPU until timer B.
+        let ring_armed = cancel.is_none() && (responded || Instant::now() < ring_deadline);
+        let mut deadline = match (cancel.is_some(), cancel_deadline) {
+            (true, Some(d)) => d,
+            _ if responded => ring_deadline,
+            _ if ring_armed => timer_b.min(ring_deadline),
+            _ => timer_b,
         };
-        if cancel.is_some() {
-            deadline = cancel_deadline.unwrap_or(deadline);
-        }
         if let Some((at, _)) = retransmit {
             deadline = deadline.min(at);
         }
@@ -626,6 +701,17 @@ async fn invite_transaction(
         match m.cseq() {
             Some((n, "INVITE")) if n == cseq => {}
             _ => continue, // a response to our CANCEL, or a stray one
+        }
+        if m.top_branch().as_deref() != Some(branch.as_str()) {
+            // Not this transaction's (RFC 3261 §17.1.3): a 2xx with another branch is no
+            // answer to this INVITE, whatever its CSeq says.
+            call.discarded += 1;
+            let theirs = m.top_branch().unwrap_or_default();
+            call.trace.note(
+                at,
+                &format!("discarded: branch {theirs:?} is not this INVITE's"),
+            );
+            continue;
         }
         responded = true;
         retransmit = None;
@@ -726,7 +812,7 @@ fn in_dialog(
 ) -> Option<(SocketAddr, Message)> {
     let (remote_target, routes, dest) = dialog_route(call, ok, fallback_uri);
     let to = ok.header("to")?.to_string();
-    let branch = format!("z9hG4bK{}", token());
+    let branch = new_branch();
     let mut m = call.request(method, &remote_target, &branch, cseq, &to);
     for r in routes {
         m.push("route", r);
@@ -966,6 +1052,79 @@ mod tests {
             (699, Busy),
         ] {
             assert_eq!(CallOutcome::of_status(s), o, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_uri_chooses_the_transport() {
+        use Transport::*;
+        for (uri, trunk, want) in [
+            ("sip:a@h", Udp, Ok(Udp)),
+            ("sip:a@h", Tcp, Ok(Tcp)),
+            ("sip:a@h:5070;transport=tcp", Udp, Ok(Tcp)),
+            ("sip:a@h;lr;TRANSPORT=TCP", Udp, Ok(Tcp)),
+            ("sip:a@h;transport=udp", Tcp, Ok(Udp)),
+            (
+                "sip:a@h;transport=udp?subject=x;transport=tcp",
+                Tcp,
+                Ok(Udp),
+            ),
+            // RFC 4475 §3.1.1.9: the ';' is the user's, not a parameter.
+            ("sip:user;transport=tcp@h", Udp, Ok(Udp)),
+        ] {
+            assert_eq!(uri_transport(uri, trunk), want, "{uri}");
+        }
+        for uri in [
+            "sips:a@h",
+            "SIPS:a@h",
+            "sip:a@h;transport=tls",
+            "sip:a@h;transport=sctp",
+        ] {
+            assert!(uri_transport(uri, Udp).is_err(), "{uri}");
+        }
+    }
+
+    /// Defence in depth: whatever the command layer lets through, the UAC itself never sends
+    /// a request that asked for TLS, on either transport.
+    #[tokio::test]
+    async fn a_uri_that_asks_for_tls_is_refused_before_any_packet() {
+        let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        udp.set_nonblocking(true).unwrap();
+        let port = udp.local_addr().unwrap().port();
+        let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).ok();
+        if let Some(t) = &tcp {
+            t.set_nonblocking(true).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let opts =
+            CallOptions::new(Duration::from_secs(2), AfterAnswer::Hangup, dir.path()).unwrap();
+        for transport in [Transport::Udp, Transport::Tcp] {
+            let mut config = crate::config::Config::default();
+            config.trunk.transport = transport;
+            let probe = super::super::CallProbe::new(&config, dir.path())
+                .await
+                .unwrap();
+            for uri in [
+                format!("sips:uas@127.0.0.1:{port}"),
+                format!("sip:uas@127.0.0.1:{port};transport=tls"),
+            ] {
+                let target = CallTarget {
+                    uri: uri.clone(),
+                    number: None,
+                    centre: None,
+                    unlisted: true,
+                };
+                let r = probe.call(&target, &opts).await;
+                assert_eq!(r.outcome, CallOutcome::Error, "{uri}");
+                assert!(r.detail.as_deref().unwrap().contains("TLS"), "{uri}");
+                assert!(r.sip_trace.is_none(), "{uri}: nothing to trace");
+            }
+        }
+        // Sends on loopback are complete when send returns: anything sent is queued here now.
+        let mut buf = [0u8; 2048];
+        assert!(udp.recv_from(&mut buf).is_err(), "a datagram was sent");
+        if let Some(t) = tcp {
+            assert!(t.accept().is_err(), "a connection was opened");
         }
     }
 

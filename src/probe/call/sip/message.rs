@@ -321,13 +321,19 @@ fn parse_start(line: &str) -> Result<StartLine, ParseError> {
     else {
         return Err(bad());
     };
-    if method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()) || uri.is_empty() {
+    if method.is_empty() || !method.bytes().all(is_token_char) || uri.is_empty() {
         return Err(bad());
     }
     Ok(StartLine::Request {
         method: method.into(),
         uri: uri.into(),
     })
+}
+
+/// RFC 3261 §25.1: `token = 1*(alphanum / "-" / "." / "!" / "%" / "*" / "_" / "+" / "`" /
+/// "'" / "~")`; a method is a token, and methods are case-sensitive (`bye` is not `BYE`).
+fn is_token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b)
 }
 
 /// Splits a header value at commas outside quotes and angle brackets.
@@ -515,5 +521,318 @@ mod tests {
         assert_eq!(r.status(), Some(180));
         assert_eq!(r.tag("to").as_deref(), Some("uas1"));
         assert_eq!(r.top_branch().as_deref(), Some("z9hG4bK1"));
+    }
+    /// The valid messages of RFC 4475 §3.1.1 (all but 3.1.1.11 `mpart01`, whose body is
+    /// binary): each parses, with the fields the RFC says it has. Long runs in 3.1.1.7 are
+    /// built with `repeat`, which keeps the lines' shape rather than every byte.
+    #[test]
+    fn rfc4475_valid_messages_parse() {
+        let sdp = |ip: &str| {
+            format!(
+                "v=0\r\no=mhandley 29739 7272939 IN IP4 {ip}\r\ns=-\r\nc=IN IP4 {ip}\r\nt=0 0\r\n\
+                 m=audio 49217 RTP/AVP 0 12\r\nm=video 3227 RTP/AVP 31\r\na=rtpmap:31 LPC\r\n"
+            )
+        };
+        // 3.1.1.1 wsinv: a short tortuous INVITE.
+        let wsinv = [
+            "INVITE sip:vivekg@chair-dnrc.example.com;unknownparam SIP/2.0",
+            "TO :",
+            " sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n",
+            "from   : \"J Rosenberg \\\\\\\"\"       <sip:jdrosen@example.com>",
+            "  ;",
+            "  tag = 98asjd8",
+            "MaX-fOrWaRdS: 0068",
+            "Call-ID: wsinv.ndaksdj@192.0.2.1",
+            "Content-Length   : 150",
+            "cseq: 0009",
+            "  INVITE",
+            "Via  : SIP  /   2.0",
+            " /UDP",
+            "    192.0.2.2;branch=390skdjuw",
+            "s :",
+            "NewFangledHeader:   newfangled value",
+            " continued newfangled value",
+            "UnknownHeaderWithUnusualValue: ;;,,;;,;",
+            "Content-Type: application/sdp",
+            "Route:",
+            " <sip:services.example.com;lr;unknownwith=value;unknown-no-value>",
+            "v:  SIP  / 2.0  / TCP     spindle.example.com   ;",
+            "  branch  =   z9hG4bK9ikj8  ,",
+            " SIP  /    2.0   / UDP  192.168.255.111   ; branch=",
+            " z9hG4bK30239",
+            "m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =",
+            "      newvalue ;",
+            "  secondparam ; q = 0.33",
+            "",
+            "",
+        ]
+        .join("\r\n")
+            + &sdp("192.0.2.3");
+        let m = Message::parse(wsinv.as_bytes()).unwrap();
+        assert_eq!(m.method(), Some("INVITE"));
+        assert_eq!(m.cseq(), Some((9, "INVITE")));
+        assert_eq!(m.call_id(), "wsinv.ndaksdj@192.0.2.1");
+        assert_eq!(m.header_values("via").len(), 3);
+        assert_eq!(m.top_branch().as_deref(), Some("390skdjuw"));
+        assert_eq!(m.tag("to").as_deref(), Some("1918181833n"));
+        assert_eq!(m.body.len(), 150);
+
+        // 3.1.1.2 intmeth: every token character in the method, odd bytes everywhere else.
+        let method = "!interesting-Method0123456789_*+`.%indeed'~";
+        let mut intmeth = format!(
+            "{method} sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*:&it+has=1,weird!*pas$wo~d_too.(doesn't-it)@example.com SIP/2.0\r\n\
+             Via: SIP/2.0/TCP host1.example.com;branch=z9hG4bK-.!%66*_+`'~\r\n"
+        )
+        .into_bytes();
+        intmeth.extend_from_slice(
+            b"To: \"BEL:\\\x07 NUL:\\\x00 DEL:\\\x7F\" <sip:1_unusual.URI~(to-be!sure)&isn't+it$/crazy?,/;;*@example.com>\r\n",
+        );
+        intmeth.extend_from_slice(
+            format!(
+                "From: token1~` token2'+_ token3*%!.- <sip:mundane@example.com>;fromParam''~+*_!.-%=\"работающий\";tag=_token~1'+`*%!-.\r\n\
+                 Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}}{{\r\n\
+                 CSeq: 139122385 {method}\r\n\
+                 Max-Forwards: 255\r\n\
+                 extensionHeader-!.%*+_`'~:\u{feff}大停電\r\n\
+                 Content-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        let m = Message::parse(&intmeth).unwrap();
+        assert_eq!(m.method(), Some(method));
+        assert_eq!(m.cseq(), Some((139122385, method)));
+        assert_eq!(m.top_branch().as_deref(), Some("z9hG4bK-.!%66*_+`'~"));
+        assert_eq!(m.tag("from").as_deref(), Some("_token~1'+`*%!-."));
+        let again = Message::parse(&m.to_bytes()).unwrap();
+        assert_eq!(again.method(), Some(method));
+
+        // 3.1.1.3 esc01: escapes in URIs, a compact Content-Type, a folded Contact.
+        let esc01 = "INVITE sip:sips%3Auser%40example.com@example.net SIP/2.0\r\n\
+             To: sip:%75se%72@example.com\r\n\
+             From: <sip:I%20have%20spaces@example.net>;tag=938\r\n\
+             Max-Forwards: 87\r\n\
+             i: esc01.239409asdfakjkn23onasd0-3234\r\n\
+             CSeq: 234234 INVITE\r\n\
+             Via: SIP/2.0/UDP host5.example.net;branch=z9hG4bKkdjuw\r\n\
+             C: application/sdp\r\n\
+             Contact:\r\n  <sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31>\r\n\
+             Content-Length: 150\r\n\r\n"
+            .to_string()
+            + &sdp("192.0.2.1");
+        let m = Message::parse(esc01.as_bytes()).unwrap();
+        assert_eq!(m.call_id(), "esc01.239409asdfakjkn23onasd0-3234");
+        assert_eq!(m.header("content-type"), Some("application/sdp"));
+        assert_eq!(
+            addr_uri(m.header("contact").unwrap()),
+            "sip:cal%6Cer@host5.example.net;%6C%72;n%61me=v%61lue%25%34%31"
+        );
+
+        // 3.1.1.4 escnull: %00 in URIs.
+        let escnull = "REGISTER sip:example.com SIP/2.0\r\n\
+             To: sip:null-%00-null@example.com\r\n\
+             From: sip:null-%00-null@example.com;tag=839923423\r\n\
+             Max-Forwards: 70\r\n\
+             Call-ID: escnull.39203ndfvkjdasfkq3w4otrq0adsfdfnavd\r\n\
+             CSeq: 14398234 REGISTER\r\n\
+             Via: SIP/2.0/UDP host5.example.com;branch=z9hG4bKkdjuw\r\n\
+             Contact: <sip:%00@host5.example.com>\r\n\
+             Contact: <sip:%00%00@host5.example.com>\r\n\
+             L:0\r\n\r\n";
+        let m = Message::parse(escnull.as_bytes()).unwrap();
+        assert_eq!(m.header_values("contact").len(), 2);
+
+        // 3.1.1.5 esc02: % in a method is no escape; C%6Fntact is not Contact.
+        let esc02 = "RE%47IST%45R sip:registrar.example.com SIP/2.0\r\n\
+             To: \"%Z%45\" <sip:resource@example.com>\r\n\
+             From: \"%Z%45\" <sip:resource@example.com>;tag=f232jadfj23\r\n\
+             Call-ID: esc02.asdfnqwo34rq23i34jrjasdcnl23nrlknsdf\r\n\
+             Via: SIP/2.0/TCP host.example.com;branch=z9hG4bK209%fzsnel234\r\n\
+             CSeq: 29344 RE%47IST%45R\r\n\
+             Max-Forwards: 70\r\n\
+             Contact: <sip:alias1@host1.example.com>\r\n\
+             C%6Fntact: <sip:alias2@host2.example.com>\r\n\
+             Contact: <sip:alias3@host3.example.com>\r\n\
+             l: 0\r\n\r\n";
+        let m = Message::parse(esc02.as_bytes()).unwrap();
+        assert_eq!(m.method(), Some("RE%47IST%45R"));
+        assert_eq!(m.cseq(), Some((29344, "RE%47IST%45R")));
+        assert_eq!(m.header_values("contact").len(), 2);
+
+        // 3.1.1.6 lwsdisp: no space between display name and <.
+        let lwsdisp = "OPTIONS sip:user@example.com SIP/2.0\r\n\
+             To: sip:user@example.com\r\n\
+             From: caller<sip:caller@example.com>;tag=323\r\n\
+             Max-Forwards: 70\r\n\
+             Call-ID: lwsdisp.1234abcd@funky.example.com\r\n\
+             CSeq: 60 OPTIONS\r\n\
+             Via: SIP/2.0/UDP funky.example.com;branch=z9hG4bKkdjuw\r\n\
+             l: 0\r\n\r\n";
+        let m = Message::parse(lwsdisp.as_bytes()).unwrap();
+        assert_eq!(m.tag("from").as_deref(), Some("323"));
+
+        // 3.1.1.7 longreq: long values everywhere and 34 Vias under every spelling of the name.
+        let lon = |n: usize| "long".repeat(n);
+        let mut longreq = format!(
+            "INVITE sip:user@example.com SIP/2.0\r\n\
+             To: \"I have a user name of {} proportion\" <sip:user@example.com:6000;unknownparam1=very{}value;longparamname{}=shortvalue;very{}ParameterNameWithNoValue>\r\n\
+             F: sip:{}@example.net;tag=12982{}424;unknownheaderparamname{}=unknowheaderparamvalue{};unknownValuelessparamname{}\r\n\
+             Call-ID: longreq.one{}longcallid\r\n\
+             CSeq: 3882340 INVITE\r\n\
+             Unknown-{}-Name:unknown-{}-value;unknown-{}-parameter-name =unknown-{}-parameter-value\r\n",
+            "extreme ".repeat(10).trim_end(),
+            lon(20),
+            "name".repeat(25),
+            lon(24),
+            "amazinglylongcallername".repeat(5),
+            "98298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298298",
+            "name".repeat(20),
+            "value".repeat(15),
+            "paramname".repeat(10),
+            "really".repeat(20),
+            "Long".repeat(20),
+            lon(20),
+            lon(20),
+            lon(20),
+        );
+        let spellings = [
+            "Via", "v", "V", "Via", "ViA", "VIa", "VIA", "via", "viA", "vIa", "vIA", "V ", "v ",
+            "V  ", "v  ", "Via ", "Via  ",
+        ];
+        for (i, name) in spellings.iter().enumerate() {
+            longreq += &format!("{name}: SIP/2.0/TCP sip{}.example.com\r\n", 33 - i);
+        }
+        for n in (1..=16).rev() {
+            longreq += &format!("Via: SIP/2.0/TCP sip{n}.example.com\r\n");
+        }
+        longreq += &format!(
+            "Via: SIP/2.0/TCP host.example.com;received=192.0.2.5;branch=very{}branchvalue\r\n\
+             Max-Forwards: 70\r\n\
+             Contact: <sip:{}@host5.example.net>\r\n\
+             Content-Type: application/sdp\r\n\
+             l: 150\r\n\r\n",
+            lon(50),
+            "amazinglylongcallername".repeat(5)
+        );
+        longreq += &sdp("192.0.2.1");
+        let m = Message::parse(longreq.as_bytes()).unwrap();
+        let vias = m.header_values("via");
+        assert_eq!(vias.len(), 34);
+        assert_eq!(vias[0], "SIP/2.0/TCP sip33.example.com");
+        assert!(m.top_branch().is_none());
+        assert_eq!(m.cseq(), Some((3882340, "INVITE")));
+        assert_eq!(m.body.len(), 150);
+
+        // 3.1.1.8 dblreq: a second request after Content-Length 0 in the same datagram is
+        // not part of the first.
+        let dblreq = "REGISTER sip:example.com SIP/2.0\r\n\
+             To: sip:j.user@example.com\r\n\
+             From: sip:j.user@example.com;tag=43251j3j324\r\n\
+             Max-Forwards: 8\r\n\
+             I: dblreq.0ha0isndaksdj99sdfafnl3lk233412\r\n\
+             Contact: sip:j.user@host.example.com\r\n\
+             CSeq: 8 REGISTER\r\n\
+             Via: SIP/2.0/UDP 192.0.2.125;branch=z9hG4bKkdjuw23492\r\n\
+             Content-Length: 0\r\n\r\n\
+             INVITE sip:joe@example.com SIP/2.0\r\n\
+             t: sip:joe@example.com\r\n\
+             From: sip:caller@example.net;tag=141334\r\n\
+             Max-Forwards: 8\r\n\
+             Call-ID: dblreq.0ha0isnda977644900765@192.0.2.15\r\n\
+             CSeq: 8 INVITE\r\n\
+             Via: SIP/2.0/UDP 192.0.2.15;branch=z9hG4bKkdjuw380234\r\n\
+             Content-Type: application/sdp\r\n\
+             Content-Length: 150\r\n\r\n"
+            .to_string()
+            + &sdp("192.0.2.15").replace("m=video", "m =video");
+        let m = Message::parse(dblreq.as_bytes()).unwrap();
+        assert_eq!(m.method(), Some("REGISTER"));
+        assert_eq!(m.call_id(), "dblreq.0ha0isndaksdj99sdfafnl3lk233412");
+        assert!(m.body.is_empty());
+
+        // 3.1.1.9 semiuri: a ; in the user part, a folded Accept.
+        let semiuri = "OPTIONS sip:user;par=u%40example.net@example.com SIP/2.0\r\n\
+             To: sip:j_user@example.com\r\n\
+             From: sip:caller@example.org;tag=33242\r\n\
+             Max-Forwards: 3\r\n\
+             Call-ID: semiuri.0ha0isndaksdj\r\n\
+             CSeq: 8 OPTIONS\r\n\
+             Accept: application/sdp, application/pkcs7-mime,\r\n  multipart/mixed, multipart/signed,\r\n  message/sip, message/sipfrag\r\n\
+             Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKkdjuw\r\n\
+             l: 0\r\n\r\n";
+        let m = Message::parse(semiuri.as_bytes()).unwrap();
+        assert_eq!(m.header_values("accept").len(), 6);
+
+        // 3.1.1.10 transports: five Vias, some of unknown transports.
+        let transports = "OPTIONS sip:user@example.com SIP/2.0\r\n\
+             To: sip:user@example.com\r\n\
+             From: <sip:caller@example.com>;tag=323\r\n\
+             Max-Forwards: 70\r\n\
+             Call-ID:  transports.kijh4akdnaqjkwendsasfdj\r\n\
+             Accept: application/sdp\r\n\
+             CSeq: 60 OPTIONS\r\n\
+             Via: SIP/2.0/UDP t1.example.com;branch=z9hG4bKkdjuw\r\n\
+             Via: SIP/2.0/SCTP t2.example.com;branch=z9hG4bKklasjdhf\r\n\
+             Via: SIP/2.0/TLS t3.example.com;branch=z9hG4bK2980unddj\r\n\
+             Via: SIP/2.0/UNKNOWN t4.example.com;branch=z9hG4bKasd0f3en\r\n\
+             Via: SIP/2.0/TCP t5.example.com;branch=z9hG4bK0a9idfnee\r\n\
+             l: 0\r\n\r\n";
+        let m = Message::parse(transports.as_bytes()).unwrap();
+        assert_eq!(m.header_values("via").len(), 5);
+        assert_eq!(m.top_branch().as_deref(), Some("z9hG4bKkdjuw"));
+
+        // 3.1.1.12 unreason: a reason phrase of UTF-8 and odd characters.
+        let unreason = "SIP/2.0 200 = 2**3 * 5**2 но сто девяносто девять - простое\r\n\
+             Via: SIP/2.0/UDP 192.0.2.198;branch=z9hG4bK1324923\r\n\
+             Call-ID: unreason.1234ksdfak3j2erwedfsASdf\r\n\
+             CSeq: 35 INVITE\r\n\
+             From: sip:user@example.com;tag=11141343\r\n\
+             To: sip:user@example.edu;tag=2229\r\n\
+             Content-Length: 154\r\n\
+             Content-Type: application/sdp\r\n\
+             Contact: <sip:user@host198.example.com>\r\n\r\n"
+            .to_string()
+            + &sdp("192.0.2.198");
+        let m = Message::parse(unreason.as_bytes()).unwrap();
+        assert_eq!(m.status(), Some(200));
+        assert_eq!(
+            m.reason(),
+            Some("= 2**3 * 5**2 но сто девяносто девять - простое")
+        );
+        assert_eq!(m.body.len(), 154);
+
+        // 3.1.1.13 noreason: an empty reason phrase.
+        let noreason = "SIP/2.0 100 \r\n\
+             Via: SIP/2.0/UDP 192.0.2.105;branch=z9hG4bK2398ndaoe\r\n\
+             Call-ID: noreason.asndj203insdf99223ndf\r\n\
+             CSeq: 35 INVITE\r\n\
+             From: <sip:user@example.com>;tag=39ansfi3\r\n\
+             To: <sip:user@example.edu>;tag=902jndnke3\r\n\
+             Content-Length: 0\r\n\
+             Contact: <sip:user@host105.example.com>\r\n\r\n";
+        let m = Message::parse(noreason.as_bytes()).unwrap();
+        assert_eq!((m.status(), m.reason()), (Some(100), Some("")));
+    }
+
+    #[test]
+    fn methods_are_rfc3261_tokens() {
+        for ok in [
+            "INVITE",
+            "RE%47IST%45R",
+            "!interesting-Method0123456789_*+`.%indeed'~",
+            "bye",
+        ] {
+            assert!(
+                matches!(parse_start(&format!("{ok} sip:a@b SIP/2.0")), Ok(StartLine::Request { method, .. }) if method == ok),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "INV(ITE", "INV\"ITE", "INVITE:", "INV/ITE", "INVITÉ", "INV@ITE", "",
+        ] {
+            assert!(
+                parse_start(&format!("{bad} sip:a@b SIP/2.0")).is_err(),
+                "{bad:?}"
+            );
+        }
     }
 }
