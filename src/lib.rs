@@ -17,3 +17,4 @@ pub mod schedule;
 pub mod score;
 pub mod server;
 pub mod store;
+pub mod verdict;

@@ -116,6 +116,10 @@ enum Command {
     /// Users of the API and their tokens (roles viewer, auditor, admin)
     #[command(subcommand)]
     Users(UsersCmd),
+    /// The stored verdicts (score, interval, band, flag, rank, trend, case per centre and
+    /// period) that every surface reads
+    #[command(subcommand)]
+    Verdicts(VerdictsCmd),
     /// Past and running sweeps, newest first, with their progress
     Sweeps {
         /// At most this many
@@ -420,6 +424,25 @@ cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable 
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
 
 #[derive(Subcommand)]
+enum VerdictsCmd {
+    /// Rebuild verdicts from the stored results and labels. They are kept fresh on their own
+    /// (a new result or label refreshes its centre on the next read; a registry import or a
+    /// change of [scoring] rebuilds a period when it is next read): this is for a repair or
+    /// after restoring a backup. Without --period or --all: this month.
+    Refresh {
+        /// One period (2026-11, 2026-Q4, 2026-W47, 2026, FROM..TO)
+        #[arg(long, value_name = "PERIOD", conflicts_with = "all")]
+        period: Option<String>,
+        /// Every stored period, and every month and quarter that holds results
+        #[arg(long)]
+        all: bool,
+        /// One JSON object per period
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
 enum StoreCmd {
     /// Copy every table (ids kept) from one store into another, empty one, in one
     /// transaction, and compare the counts: e.g. --from sqlite://data/raqib.sqlite --to
@@ -604,6 +627,25 @@ enum BenchCmd {
         /// Jobs an agent claims at once
         #[arg(long, default_value_t = 8)]
         batch: i64,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored verdicts at a ministry's scale: a store of CENTRES × 3 numbers × MONTHS of
+    /// calls and a daily check per site (the global --store; with `{data_dir}` a fresh
+    /// PostgreSQL database; else SQLite in a temporary directory), then the time to rebuild
+    /// every period, to read a period (in process, /api/scores, the dashboard overview,
+    /// /metrics over HTTP), to refresh after one new result, and the memory held
+    Verdicts {
+        /// Centres in the registry
+        #[arg(long, default_value_t = 452)]
+        centres: usize,
+        /// Months of results, ending with this one
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// Calls per number per month
+        #[arg(long, default_value_t = 21)]
+        calls: usize,
         /// Print the figures as JSON
         #[arg(long)]
         json: bool,
@@ -985,7 +1027,7 @@ async fn run(cli: Cli) -> Result<()> {
             scoring_cmd::check_agency(&store, period.agency.as_deref()).await?;
             let r = raqib::report::build(
                 &store,
-                &ctx.config.scoring,
+                &ctx.config,
                 &p,
                 period.agency.as_deref(),
                 Utc::now(),
@@ -1046,6 +1088,36 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Some(AlertsCmd::Test { json }) => alerts_cmd::test(&ctx.config, json).await?,
         },
+        Command::Verdicts(VerdictsCmd::Refresh { period, all, json }) => {
+            let store = ctx.store().await?;
+            let verdicts = raqib::verdict::Verdicts::new(&store, &ctx.config);
+            let periods = match (period, all) {
+                (Some(p), _) => vec![Period::parse(&p).map_err(|e| bad(e.to_string()))?],
+                (None, true) => verdicts.all_periods().await?,
+                (None, false) => vec![Period::month_of(Utc::now())],
+            };
+            let started = std::time::Instant::now();
+            for p in &periods {
+                let t = std::time::Instant::now();
+                let centres = verdicts.rebuild(p).await?;
+                let secs = t.elapsed().as_secs_f64();
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"period": p.label, "centres": centres, "seconds": secs})
+                    );
+                } else {
+                    println!("{:<22} {centres:>5} centres  {secs:>7.2} s", p.label);
+                }
+            }
+            if !json && periods.len() > 1 {
+                println!(
+                    "{} periods rebuilt in {:.1} s",
+                    periods.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
+        }
         Command::Store(StoreCmd::Migrate { from, to, json }) => {
             use raqib::store::{migrate, redact, StoreUrl};
             let source = StoreUrl::parse(&from).map_err(|e| bad(format!("--from {e}")))?;
@@ -1137,22 +1209,22 @@ async fn run(cli: Cli) -> Result<()> {
             json,
         } => {
             let p = period.period()?;
-            let k = &ctx.config.scoring;
             let store = ctx.store().await?;
             if let Some(id) = &centre {
                 if store.centre(id).await?.is_none() {
                     return Err(bad(format!("no centre '{id}' in the registry")));
                 }
             }
-            let all = scoring_cmd::period_scores(&store, &p, &period.select(centre), k).await?;
+            let all =
+                scoring_cmd::period_scores(&store, &p, &period.select(centre), &ctx.config).await?;
             scoring_cmd::print_scores(&all, channel.map(|c| c.as_str()), json);
         }
         Command::Flags { period, json } => {
             let p = period.period()?;
             let k = &ctx.config.scoring;
             let store = ctx.store().await?;
-            let all = scoring_cmd::period_scores(&store, &p, &period.select(None), k).await?;
-            raqib::score::cases::sync(&store, &all, &p, k, Utc::now()).await?;
+            let all =
+                scoring_cmd::period_scores(&store, &p, &period.select(None), &ctx.config).await?;
             let list = scoring_cmd::flagged(&all, k);
             scoring_cmd::print_flags(&list, &p, k, json);
         }
@@ -1169,17 +1241,18 @@ async fn run(cli: Cli) -> Result<()> {
             let k = &ctx.config.scoring;
             let store = ctx.store().await?;
             let select = period.select(None);
-            let after = scoring_cmd::period_scores(&store, &p, &select, k).await?;
-            let before = scoring_cmd::period_scores(&store, &q, &select, k).await?;
+            let after = scoring_cmd::period_scores(&store, &p, &select, &ctx.config).await?;
+            let before = scoring_cmd::period_scores(&store, &q, &select, &ctx.config).await?;
             let (rows, agencies) = scoring_cmd::trends(&after, &before, k);
             scoring_cmd::print_trends(&rows, &agencies, json);
         }
         Command::Cases { period, json } => {
+            // The verdict of the period is brought up to date (cases open and close there);
+            // then the cases are listed as stored.
             let p = period.period()?;
-            let k = &ctx.config.scoring;
             let store = ctx.store().await?;
-            let all = scoring_cmd::period_scores(&store, &p, &period.select(None), k).await?;
-            scoring_cmd::cases_cmd(&store, &all, &p, k, json).await?;
+            scoring_cmd::period_scores(&store, &p, &period.select(None), &ctx.config).await?;
+            scoring_cmd::cases_cmd(&store, json).await?;
         }
         Command::Label {
             result_id,
@@ -1351,6 +1424,53 @@ async fn run(cli: Cli) -> Result<()> {
                     .map(|(k, v)| format!("{k} {v:.0}"))
                     .collect();
                 println!("  page phases, mean ms: {}", phases.join(" · "));
+            }
+        }
+        Command::Bench(BenchCmd::Verdicts {
+            centres,
+            months,
+            calls,
+            json,
+        }) => {
+            if !(1..=10_000).contains(&centres) || !(1..=36).contains(&months) || calls > 1000 {
+                return Err(bad("--centres 1–10000, --months 1–36, --calls 0–1000"));
+            }
+            let b = raqib::verdict::bench::run(ctx.store_url.as_deref(), centres, months, calls)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "verdicts on {}: {} centres, {} months, {} results (loaded in {:.1} s)\n\
+                     rebuild every period ({}): {:.1} s\n\
+                     read a month:      p50 {:.1} ms  p99 {:.1} ms (in process)\n\
+                     report/overview:   p50 {:.1} ms  p99 {:.1} ms (in process)\n\
+                     GET /api/scores:   p50 {:.1} ms  p99 {:.1} ms\n\
+                     GET / (overview):  p50 {:.1} ms  p99 {:.1} ms\n\
+                     GET /metrics:      p50 {:.1} ms  p99 {:.1} ms\n\
+                     refresh after one new result: p50 {:.1} ms  p99 {:.1} ms\n\
+                     resident memory: {:.0} MB",
+                    b.store,
+                    b.centres,
+                    b.months,
+                    b.results,
+                    b.load_s,
+                    b.periods_rebuilt,
+                    b.rebuild_all_s,
+                    b.read_p50_ms,
+                    b.read_p99_ms,
+                    b.report_p50_ms,
+                    b.report_p99_ms,
+                    b.api_scores_p50_ms,
+                    b.api_scores_p99_ms,
+                    b.overview_p50_ms,
+                    b.overview_p99_ms,
+                    b.metrics_p50_ms,
+                    b.metrics_p99_ms,
+                    b.refresh_one_p50_ms,
+                    b.refresh_one_p99_ms,
+                    b.rss_mb
+                );
             }
         }
         Command::Bench(BenchCmd::Agents {

@@ -5,12 +5,13 @@ use anyhow::Result;
 use chrono::Utc;
 use serde_json::json;
 
-use raqib::config::ScoringConfig;
+use raqib::config::{Config, ScoringConfig};
 use raqib::score::cases::{self, CaseStatus};
 use raqib::score::period::Period;
 use raqib::score::stats::Estimate;
 use raqib::score::{self, CentreScores, FlagClass};
 use raqib::store::Store;
+use raqib::verdict::Verdicts;
 
 /// Which centres a command looks at.
 pub struct Select {
@@ -20,15 +21,15 @@ pub struct Select {
 
 pub use raqib::score::load::labels;
 
-/// Every centre's scores for `period`, of the selected centres.
+/// Every centre's stored verdict for `period`, of the selected centres.
 pub async fn period_scores(
     store: &Store,
     period: &Period,
     select: &Select,
-    k: &ScoringConfig,
+    config: &Config,
 ) -> Result<Vec<CentreScores>> {
     check_agency(store, select.agency.as_deref()).await?;
-    let mut all = raqib::score::load::period_scores(store, period, k).await?;
+    let mut all = Verdicts::new(store, config).scores(period).await?;
     all.retain(|c| {
         select.agency.as_ref().is_none_or(|a| &c.agency == a)
             && select.centre.as_ref().is_none_or(|id| &c.centre == id)
@@ -130,7 +131,7 @@ pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
             opt(c.overall),
             c.band
                 .map_or("-".into(), |b| format!("{b:?}").to_lowercase()),
-            c.list.unwrap_or("-"),
+            c.list.as_deref().unwrap_or("-"),
             flag_word(c.flag),
             if c.critical.is_empty() {
                 ""
@@ -279,15 +280,9 @@ pub fn print_trends(rows: &[serde_json::Value], agencies: &serde_json::Value, js
 }
 
 /// Syncs the cases with `period`'s flags, then prints every case.
-pub async fn cases_cmd(
-    store: &Store,
-    all: &[CentreScores],
-    period: &Period,
-    k: &ScoringConfig,
-    json: bool,
-) -> Result<()> {
+/// The follow-up cases as the verdict step keeps them: this command only reads.
+pub async fn cases_cmd(store: &Store, json: bool) -> Result<()> {
     let now = Utc::now();
-    let synced = cases::sync(store, all, period, k, now).await?;
     let list = store.cases().await?;
     if json {
         for c in &list {
@@ -297,12 +292,6 @@ pub async fn cases_cmd(
         }
         return Ok(());
     }
-    println!(
-        "cases: {} opened, {} closed by {}",
-        synced.opened.len(),
-        synced.closed.len(),
-        period.label
-    );
     println!(
         "{:>4} {:<24} {:<12} {:<10} {:>6} {:<10} {:<10} closed by",
         "id", "centre", "class", "period", "score", "due", "status"

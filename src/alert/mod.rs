@@ -29,6 +29,8 @@ pub enum AlertError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Load(#[from] LoadError),
+    #[error(transparent)]
+    Verdict(#[from] crate::verdict::VerdictError),
     #[error("alert set-up: {0}")]
     Setup(String),
 }
@@ -77,8 +79,9 @@ fn case_ref(c: &Case) -> CaseRef {
     }
 }
 
-/// Syncs cases with `period`'s flags, then stores the alerts they call for: flags (new,
-/// worse or of another class), escalations of overdue cases, resolutions of closed ones.
+/// Reads `period`'s stored verdicts (the verdict step opens and closes the cases), then
+/// stores the alerts they call for: flags (new, worse or of another class), escalations of
+/// overdue cases, resolutions of closed ones.
 pub async fn evaluate(
     store: &Store,
     config: &Config,
@@ -86,8 +89,9 @@ pub async fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<Evaluated, AlertError> {
     let k = &config.scoring;
-    let scores = load::period_scores(store, period, k).await?;
-    cases::sync(store, &scores, period, k, now).await?;
+    let scores = crate::verdict::Verdicts::new(store, config)
+        .scores(period)
+        .await?;
     let centres = store.centres().await?;
     let labels = load::labels(store).await?;
     let mut done = Evaluated {
@@ -137,9 +141,9 @@ pub async fn evaluate(
                 critical: s
                     .critical
                     .iter()
-                    .filter(|x| critical_channel(x.kind) == channel)
+                    .filter(|x| critical_channel(&x.kind) == channel)
                     .map(|x| CriticalRef {
-                        kind: x.kind.into(),
+                        kind: x.kind.clone(),
                         detail: x.detail.clone(),
                         results: x.results.clone(),
                     })
@@ -221,7 +225,7 @@ fn news(last: Option<&(Option<String>, Option<f64>)>, class: &str, value: Option
 /// critical flag on the channel it concerns.
 fn flag_classes(s: &CentreScores) -> Vec<(&'static str, &'static str)> {
     let mut out = Vec::new();
-    let critical_on = |ch: &str| s.critical.iter().any(|x| critical_channel(x.kind) == ch);
+    let critical_on = |ch: &str| s.critical.iter().any(|x| critical_channel(&x.kind) == ch);
     match s.flag {
         FlagClass::Confirmed => out.push(("phone", "confirmed")),
         FlagClass::Provisional => out.push(("phone", "provisional")),

@@ -11,16 +11,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::ScoringConfig;
-use crate::score::load::{self, LoadError};
+use crate::config::Config;
 use crate::score::period::Period;
 use crate::score::{self, Band, CentreScores, CentreTrend, FlagClass, Trend};
 use crate::store::{Store, StoreError};
+use crate::verdict::{Verdict, VerdictError, Verdicts};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error(transparent)]
-    Load(#[from] LoadError),
+    Verdict(#[from] VerdictError),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("writing the CSV: {0}")]
@@ -114,7 +114,7 @@ pub struct CentreRow {
     pub web_band: Option<Band>,
     pub overall: Option<f64>,
     pub band: Option<Band>,
-    pub list: Option<&'static str>,
+    pub list: Option<String>,
     pub phone_trend: Option<Trend>,
     pub phone_change: Option<f64>,
     /// Place in the league table; `null` for a centre without an overall index.
@@ -132,24 +132,29 @@ fn add_band(b: &mut BandCounts, band: Option<Band>) {
     }
 }
 
-/// Builds the report of `period` (against the period before it), for one agency or all.
+/// Builds the report of `period` (against the period before it), for one agency or all,
+/// from the stored verdicts.
 pub async fn build(
     store: &Store,
-    k: &ScoringConfig,
+    config: &Config,
     period: &Period,
     agency: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Report, ReportError> {
-    let keep = |all: Vec<CentreScores>| -> Vec<CentreScores> {
-        all.into_iter()
-            .filter(|c| agency.is_none_or(|a| a == c.agency))
-            .collect()
-    };
+    let k = &config.scoring;
     let before_period = period.previous();
-    let after = keep(load::period_scores(store, period, k).await?);
-    let before = keep(load::period_scores(store, &before_period, k).await?);
-    let trends: Vec<CentreTrend> = score::centre_trends(&after, &before, k);
-    let trend_of = |id: &str| trends.iter().find(|t| t.centre == id);
+    let verdicts: Vec<Verdict> = Verdicts::new(store, config)
+        .read(period)
+        .await?
+        .into_iter()
+        .filter(|v| agency.is_none_or(|a| a == v.scores.agency))
+        .collect();
+    let trends: BTreeMap<String, CentreTrend> = verdicts
+        .iter()
+        .filter_map(|v| Some((v.scores.centre.clone(), v.trend.clone()?)))
+        .collect();
+    let after: Vec<CentreScores> = verdicts.into_iter().map(|v| v.scores).collect();
+    let trend_of = |id: &str| trends.get(id);
     let start = crate::probe::utc_millis::format(&period.start());
     // Cases as stored: a report never opens or closes one.
     let cases = store.cases().await?;
@@ -246,7 +251,7 @@ pub async fn build(
             web_band: c.web.band,
             overall: c.overall,
             band: c.band,
-            list: c.list,
+            list: c.list.clone(),
             phone_trend,
             phone_change: t.and_then(|t| t.phone.change).map(|e| e.value),
             rank: c.rank,
@@ -283,7 +288,7 @@ pub fn unscored_words(m: &[score::Missing], lang: Lang) -> String {
     let parts: Vec<String> = m
         .iter()
         .map(|m| {
-            let why = match (m.reason, lang) {
+            let why = match (m.reason.as_str(), lang) {
                 ("no_calls", Lang::En) => "no calls placed".to_string(),
                 ("no_calls", Lang::Ar) => "لم تُجرَ مكالمات".to_string(),
                 ("no_calls_in_hours", Lang::En) => "no calls in opening hours".to_string(),
@@ -297,7 +302,11 @@ pub fn unscored_words(m: &[score::Missing], lang: Lang) -> String {
                 (_, Lang::En) => "no website check".to_string(),
                 (_, Lang::Ar) => "لا فحص للموقع".to_string(),
             };
-            format!("{}: {why}", word(lang, m.channel))
+            let channel = match lang {
+                Lang::En => m.channel.as_str(),
+                Lang::Ar => crate::arabic::term(&m.channel),
+            };
+            format!("{channel}: {why}")
         })
         .collect();
     parts.join(match lang {
@@ -306,7 +315,7 @@ pub fn unscored_words(m: &[score::Missing], lang: Lang) -> String {
     })
 }
 
-pub(crate) fn word(lang: Lang, en: &'static str) -> &'static str {
+pub(crate) fn word(lang: Lang, en: &str) -> &str {
     match lang {
         Lang::En => en,
         Lang::Ar => crate::arabic::term(en),
@@ -438,7 +447,9 @@ pub fn csv(r: &Report, lang: Lang) -> Result<Vec<u8>, ReportError> {
                 band_word(c.web_band, lang),
                 num(c.overall),
                 band_word(c.band, lang),
-                c.list.map_or(String::new(), |l| word(lang, l).to_string()),
+                c.list
+                    .as_deref()
+                    .map_or(String::new(), |l| word(lang, l).to_string()),
                 trend_word(c.phone_trend, lang),
                 c.phone_change.map_or(String::new(), |v| format!("{v:+.1}")),
             ])

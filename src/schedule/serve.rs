@@ -498,7 +498,10 @@ impl Server {
     async fn provisional(&self, centres: &[Centre]) -> std::collections::HashSet<String> {
         let quarter = crate::score::period::Period::quarter_of(self.clock.now());
         let k = &self.config.scoring;
-        match crate::score::load::period_scores(&self.store, &quarter, k).await {
+        match crate::verdict::Verdicts::new(&self.store, &self.config)
+            .scores(&quarter)
+            .await
+        {
             Ok(scores) => scores
                 .into_iter()
                 .filter(|s| s.flag == crate::score::FlagClass::Provisional)

@@ -29,6 +29,22 @@ pub async fn labels(store: &Store) -> Result<HashMap<i64, Label>, LoadError> {
     Ok(out)
 }
 
+/// The labels in force for one centre's results of `period`.
+pub async fn labels_of_centre(
+    store: &Store,
+    centre: &str,
+    period: &Period,
+) -> Result<HashMap<i64, Label>, LoadError> {
+    let mut out = HashMap::new();
+    for l in store
+        .labels_of_centre(centre, period.start(), period.end())
+        .await?
+    {
+        out.insert(l.result_id, label_from(l)?);
+    }
+    Ok(out)
+}
+
 /// The label in force for one result, reading only its labels.
 pub async fn label_of(store: &Store, result_id: i64) -> Result<Option<Label>, LoadError> {
     store

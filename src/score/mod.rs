@@ -10,7 +10,7 @@ pub mod stats;
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ScoringConfig;
 use crate::probe::call::CallResult;
@@ -57,11 +57,6 @@ pub fn score_result(
     label: Option<&Label>,
     k: &ScoringConfig,
 ) -> Result<ScoredResult, ScoreError> {
-    let bad = |e: serde_json::Error| ScoreError {
-        id: r.id,
-        channel: r.channel.clone(),
-        message: e.to_string(),
-    };
     let mut out = ScoredResult {
         id: r.id,
         centre: r.centre_id.clone(),
@@ -77,7 +72,10 @@ pub fn score_result(
     };
     match r.channel.as_str() {
         "phone" => {
-            let c: CallResult = serde_json::from_value(r.data.clone()).map_err(bad)?;
+            let Ok(c) = serde_json::from_value::<CallResult>(r.data.clone()) else {
+                out.excluded = Some(Excluded::Unreadable);
+                return Ok(out);
+            };
             out.number = c.number.clone();
             out.not_in_service = c.outcome == crate::probe::call::CallOutcome::NotInService;
             match rules::call_validity(&c) {
@@ -86,7 +84,10 @@ pub fn score_result(
             }
         }
         _ => {
-            let w: WebResult = serde_json::from_value(r.data.clone()).map_err(bad)?;
+            let Ok(w) = serde_json::from_value::<WebResult>(r.data.clone()) else {
+                out.excluded = Some(Excluded::Unreadable);
+                return Ok(out);
+            };
             match rules::web_validity(&w) {
                 Ok(()) => out.web = Some(rules::web_check_score(&w, k)),
                 Err(why) => out.excluded = Some(why),
@@ -96,7 +97,7 @@ pub fn score_result(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     Excellent,
@@ -115,7 +116,7 @@ pub fn band(score: f64, k: &ScoringConfig) -> Band {
 }
 
 /// The threshold rule's classes (SCORING.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagClass {
     Confirmed,
@@ -124,17 +125,17 @@ pub enum FlagClass {
     Clear,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Critical {
     /// `number_not_in_service` or `site_down`.
-    pub kind: &'static str,
+    pub kind: String,
     pub detail: String,
     /// The results that show it.
     pub results: Vec<i64>,
 }
 
 /// What a channel's score is computed from: resampled as a whole by the bootstrap.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub enum Sample {
     #[default]
     Empty,
@@ -268,7 +269,7 @@ fn rate(k_: u64, n: u64, k: &ScoringConfig) -> Option<Estimate> {
     })
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PhoneScores {
     pub valid_calls: u64,
     /// Calls that do not count, by reason.
@@ -282,14 +283,14 @@ pub struct PhoneScores {
     pub ring_no_answer: Option<Estimate>,
     pub mean_time_to_person_secs: Option<Estimate>,
     /// Mean points per component over the valid calls (`null` where never measured).
-    pub components: BTreeMap<&'static str, Option<f64>>,
+    pub components: BTreeMap<String, Option<f64>>,
     /// Valid calls needed in this period to flag or clear.
     pub min_calls: u64,
     #[serde(skip)]
     pub sample: Sample,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebScores {
     pub valid_checks: u64,
     pub excluded: BTreeMap<Excluded, u64>,
@@ -305,7 +306,7 @@ pub struct WebScores {
     pub sample: Sample,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CentreScores {
     pub centre: String,
     pub name_ar: String,
@@ -318,7 +319,7 @@ pub struct CentreScores {
     pub overall: Option<f64>,
     pub band: Option<Band>,
     /// `gold` or `silver`.
-    pub list: Option<&'static str>,
+    pub list: Option<String>,
     pub flag: FlagClass,
     pub critical: Vec<Critical>,
     /// Place in the league table of the period: scored centres only (by overall, then phone).
@@ -328,13 +329,13 @@ pub struct CentreScores {
 }
 
 /// A channel without enough valid data for the overall index, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Missing {
     /// `phone` or `web`.
-    pub channel: &'static str,
+    pub channel: String,
     /// `no_calls` (none placed), `no_calls_in_hours` (every call fell outside the centre's
     /// hours), `too_few_calls` (`valid` of `needed`), `no_web_checks`.
-    pub reason: &'static str,
+    pub reason: String,
     pub valid: u64,
     pub needed: u64,
 }
@@ -369,7 +370,10 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
             .iter()
             .filter_map(|c| c.components.iter().find(|x| x.name == name)?.points)
             .collect();
-        components.insert(name, (!pts.is_empty()).then(|| round1(stats::mean(&pts))));
+        components.insert(
+            name.to_string(),
+            (!pts.is_empty()).then(|| round1(stats::mean(&pts))),
+        );
     }
     let score = sample.estimate(&format!("{key}/phone"), k);
     PhoneScores {
@@ -446,7 +450,7 @@ fn criticals(rs: &[&ScoredResult], k: &ScoringConfig) -> Vec<Critical> {
     }
     for (number, ids) in dead {
         out.push(Critical {
-            kind: "number_not_in_service",
+            kind: "number_not_in_service".into(),
             detail: format!("{number} is not in service ({} calls)", ids.len()),
             results: ids,
         });
@@ -484,7 +488,7 @@ fn criticals(rs: &[&ScoredResult], k: &ScoringConfig) -> Vec<Critical> {
         close(&mut run, last);
         if let Some((hours, ids)) = worst {
             out.push(Critical {
-                kind: "site_down",
+                kind: "site_down".into(),
                 detail: format!("{site} was down for {hours:.1} h"),
                 results: ids,
             });
@@ -547,7 +551,7 @@ pub fn centre_scores(
 
 /// The league table's places: scored centres only, by overall index then phone score (ties
 /// share nothing: the centre id settles them, so the order is stable).
-fn rank(all: &mut [CentreScores]) {
+pub fn rank(all: &mut [CentreScores]) {
     let mut order: Vec<usize> = (0..all.len())
         .filter(|&i| all[i].overall.is_some())
         .collect();
@@ -568,13 +572,21 @@ fn rank(all: &mut [CentreScores]) {
     }
 }
 
-/// Centres without a site of their own take their agency's web score (SCORING.md §3): the
-/// checks of all the agency's sites pooled.
-fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringConfig) {
-    // Per agency: its sites' checks' goodness, performance and accessibility scores.
-    type Pool = (Vec<bool>, Vec<f64>, Vec<f64>);
-    let mut pooled: BTreeMap<String, Pool> = BTreeMap::new();
-    for c in out.iter() {
+/// An agency's own sites' checks pooled: what its centres without a site inherit.
+#[derive(Debug, Clone, Default)]
+pub struct WebPool {
+    pub good: Vec<bool>,
+    pub performance: Vec<f64>,
+    pub accessibility: Vec<f64>,
+}
+
+/// The web pools of every agency, from the centres' own web samples (inherited ones left out).
+pub fn web_pools<'a>(all: impl IntoIterator<Item = &'a CentreScores>) -> BTreeMap<String, WebPool> {
+    let mut pooled: BTreeMap<String, WebPool> = BTreeMap::new();
+    for c in all {
+        if c.web.inherited_from.is_some() {
+            continue;
+        }
         if let Sample::Web {
             good,
             performance,
@@ -582,54 +594,74 @@ fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringC
         } = &c.web.sample
         {
             let e = pooled.entry(c.agency.clone()).or_default();
-            e.0.extend(good);
-            e.1.extend(performance);
-            e.2.extend(accessibility);
+            e.good.extend(good);
+            e.performance.extend(performance);
+            e.accessibility.extend(accessibility);
         }
     }
+    pooled
+}
+
+/// Whether `c` takes its agency's web score: no site of its own and no check of its own.
+pub fn inherits_web(c: &CentreScores, centre: &Centre) -> bool {
+    centre.websites.is_empty() && c.web.valid_checks == 0
+}
+
+/// Gives `c` its agency's pooled web score (SCORING.md §3), or none when the pool is empty.
+pub fn inherit_web(c: &mut CentreScores, pool: Option<&WebPool>, k: &ScoringConfig) {
+    let Some(pool) = pool.filter(|p| !p.good.is_empty()) else {
+        c.web.score = None;
+        c.web.band = None;
+        c.web.inherited_from = None;
+        c.web.sample = Sample::Empty;
+        return;
+    };
+    let sample = Sample::Web {
+        good: pool.good.clone(),
+        performance: pool.performance.clone(),
+        accessibility: pool.accessibility.clone(),
+    };
+    c.web.score = sample.estimate(&format!("agency/{}/web", c.agency), k);
+    c.web.band = c.web.score.map(|s| band(s.value, k));
+    c.web.inherited_from = Some(c.agency.clone());
+    c.web.sample = sample;
+}
+
+/// Centres without a site of their own take their agency's web score (SCORING.md §3): the
+/// checks of all the agency's sites pooled.
+fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringConfig) {
+    let pooled = web_pools(out.iter());
     for (c, centre) in out.iter_mut().zip(centres) {
-        if !centre.websites.is_empty() || c.web.valid_checks > 0 {
-            continue;
+        if inherits_web(c, centre) {
+            let pool = pooled.get(&c.agency).cloned();
+            inherit_web(c, pool.as_ref(), k);
         }
-        let Some((good, performance, accessibility)) = pooled.get(&c.agency) else {
-            continue;
-        };
-        if good.is_empty() {
-            continue;
-        }
-        let sample = Sample::Web {
-            good: good.clone(),
-            performance: performance.clone(),
-            accessibility: accessibility.clone(),
-        };
-        c.web.score = sample.estimate(&format!("agency/{}/web", c.agency), k);
-        c.web.band = c.web.score.map(|s| band(s.value, k));
-        c.web.inherited_from = Some(c.agency.clone());
-        c.web.sample = sample;
     }
 }
 
-fn finish(c: &mut CentreScores, k: &ScoringConfig) {
+/// The centre's overall index, band, flag class, list and reasons, from its channels' scores.
+pub fn finish(c: &mut CentreScores, k: &ScoringConfig) {
     let (p, w) = (c.phone.score, c.web.score);
     c.unscored.clear();
     if c.phone.valid_calls < c.phone.min_calls || p.is_none() {
         let outside = c.phone.excluded.get(&Excluded::OutsideHours).copied();
         let placed = c.phone.valid_calls + c.phone.excluded.values().sum::<u64>();
         c.unscored.push(Missing {
-            channel: "phone",
+            channel: "phone".into(),
             reason: match (c.phone.valid_calls, outside) {
                 (0, _) if placed == 0 => "no_calls",
                 (0, Some(n)) if n > 0 => "no_calls_in_hours",
                 _ => "too_few_calls",
-            },
+            }
+            .into(),
             valid: c.phone.valid_calls,
             needed: c.phone.min_calls,
         });
     }
     if w.is_none() {
         c.unscored.push(Missing {
-            channel: "web",
-            reason: "no_web_checks",
+            channel: "web".into(),
+            reason: "no_web_checks".into(),
             valid: c.web.valid_checks,
             needed: 1,
         });
@@ -664,15 +696,15 @@ fn finish(c: &mut CentreScores, k: &ScoringConfig) {
             && w.is_some()
     };
     c.list = if clears(k.gold) {
-        Some("gold")
+        Some("gold".into())
     } else if clears(k.silver) {
-        Some("silver")
+        Some("silver".into())
     } else {
         None
     };
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Trend {
     Improved,
@@ -680,7 +712,7 @@ pub enum Trend {
     Unchanged,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ChannelTrend {
     pub before: Option<f64>,
     pub after: Option<f64>,
@@ -723,7 +755,7 @@ pub fn flagged<'a>(all: &'a [CentreScores], k: &ScoringConfig) -> Vec<&'a Centre
 }
 
 /// One centre's trends between two periods, phone and web.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CentreTrend {
     pub centre: String,
     pub agency: String,
@@ -934,7 +966,7 @@ mod tests {
             check(6, "c", "2026-11-04T02:00:00.000Z", true, None, None),
         ];
         let out = centre_scores(&centres, &rs, &month(), &k());
-        let kinds: Vec<&str> = out[0].critical.iter().map(|c| c.kind).collect();
+        let kinds: Vec<&str> = out[0].critical.iter().map(|c| c.kind.as_str()).collect();
         assert_eq!(kinds, ["number_not_in_service", "site_down"]);
         assert_eq!(out[0].critical[1].results, [2, 3]);
         assert!(out[0].critical[1].detail.contains("24.5 h"));
@@ -962,14 +994,19 @@ mod tests {
         // The web score alone makes no overall, band or list: the phone is unscored, and why.
         assert_eq!(out[0].web.score.unwrap().value, 100.0);
         assert_eq!(
-            (out[0].overall, out[0].band, out[0].list, out[0].rank),
+            (
+                out[0].overall,
+                out[0].band,
+                out[0].list.clone(),
+                out[0].rank
+            ),
             (None, None, None, None)
         );
         assert_eq!(
             out[0].unscored,
             [Missing {
-                channel: "phone",
-                reason: "no_calls_in_hours",
+                channel: "phone".into(),
+                reason: "no_calls_in_hours".into(),
                 valid: 0,
                 needed: 5
             }]
@@ -1000,8 +1037,8 @@ mod tests {
         assert_eq!(
             out[1].unscored,
             [Missing {
-                channel: "web",
-                reason: "no_web_checks",
+                channel: "web".into(),
+                reason: "no_web_checks".into(),
                 valid: 0,
                 needed: 1
             }]
@@ -1009,8 +1046,8 @@ mod tests {
         assert_eq!(
             out[2].unscored[0],
             Missing {
-                channel: "phone",
-                reason: "too_few_calls",
+                channel: "phone".into(),
+                reason: "too_few_calls".into(),
                 valid: 3,
                 needed: 5
             }

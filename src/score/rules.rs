@@ -10,7 +10,9 @@ use crate::probe::web::audit::PageOutcome;
 use crate::probe::web::{WebOutcome, WebResult};
 
 /// Why a result does not count against its centre.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Excluded {
     /// raqib could not run the probe (local error, no socket).
@@ -21,6 +23,9 @@ pub enum Excluded {
     GuardRefused,
     /// The centre was closed when the call was placed.
     OutsideHours,
+    /// The stored result cannot be read as a call or web result (damaged, or written by
+    /// another version): counted apart so that one bad row never hides a period's verdicts.
+    Unreadable,
 }
 
 /// Full marks at or below `full`, zero at or above `zero`, linear between.

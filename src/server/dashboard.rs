@@ -522,7 +522,7 @@ async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
     let agency = param(req, "agency").filter(|a| !a.is_empty());
     let r = crate::report::build(
         &app.store,
-        &app.config.scoring,
+        &app.config,
         &period,
         agency.as_deref(),
         chrono::Utc::now(),

@@ -317,10 +317,11 @@ impl Exporter {
         Ok(())
     }
 
-    async fn scores(&self) -> Result<Scores, crate::score::load::LoadError> {
+    async fn scores(&self) -> Result<Scores, crate::verdict::VerdictError> {
         let period = Period::month_of(chrono::Utc::now());
-        let all =
-            crate::score::load::period_scores(&self.store, &period, &self.config.scoring).await?;
+        let all = crate::verdict::Verdicts::new(&self.store, &self.config)
+            .scores(&period)
+            .await?;
         let mut out = Vec::new();
         for c in all {
             if let Some(s) = &c.phone.score {

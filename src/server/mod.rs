@@ -7,11 +7,10 @@ pub mod auth;
 mod dashboard;
 pub mod metrics;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -65,44 +64,23 @@ impl Role {
 pub(crate) struct App {
     config: Config,
     store: Store,
-    /// Period scores by period label, kept a little while: a dashboard page scores several
-    /// periods and scoring reads every result of each.
-    scores: tokio::sync::Mutex<HashMap<String, CachedScores>>,
     /// On-demand probes running at once (each holds a call or a browser).
     probes: tokio::sync::Semaphore,
 }
 
-/// A period's scores and when they were computed.
-type CachedScores = (Instant, Arc<Vec<CentreScores>>);
-
-/// How long a period's scores are reused before they are computed again.
-const SCORES_FRESH: Duration = Duration::from_secs(30);
 /// On-demand probes at once; one more is refused with 429 rather than queued.
 const PROBES_AT_ONCE: usize = 2;
 /// The largest request body read (forms and JSON).
 const MAX_BODY: usize = 64 * 1024;
 
 impl App {
-    /// `period`'s scores, from the cache while fresh.
+    /// `period`'s stored verdicts (brought up to date first by the verdict step).
     async fn period_scores(&self, period: &Period) -> Result<Arc<Vec<CentreScores>>, String> {
-        let mut cache = self.scores.lock().await;
-        if let Some((at, all)) = cache.get(&period.label) {
-            if at.elapsed() < SCORES_FRESH {
-                return Ok(all.clone());
-            }
-        }
-        let all = Arc::new(
-            crate::score::load::period_scores(&self.store, period, &self.config.scoring)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
-        cache.insert(period.label.clone(), (Instant::now(), all.clone()));
-        Ok(all)
-    }
-
-    /// New results or labels change scores: recompute on the next read.
-    async fn forget_scores(&self) {
-        self.scores.lock().await.clear();
+        crate::verdict::Verdicts::new(&self.store, &self.config)
+            .scores(period)
+            .await
+            .map(Arc::new)
+            .map_err(|e| e.to_string())
     }
 }
 
@@ -115,7 +93,6 @@ pub async fn start(
     let app = Arc::new(App {
         config,
         store,
-        scores: Default::default(),
         probes: tokio::sync::Semaphore::new(PROBES_AT_ONCE),
     });
     listen(addr, app, |app, req| async move { handle(&app, req).await }).await
@@ -612,7 +589,6 @@ pub(crate) async fn label(
         by: who.name.clone(),
     };
     let done = label_call(&app.store, &app.config.scoring, &req).await;
-    app.forget_scores().await;
     match done {
         Ok(l) => Ok(l),
         Err(LabelError::Bad(m)) => Err(bad(m)),
@@ -690,7 +666,6 @@ pub(crate) async fn probe_now(
         }
         other => return Err(bad(format!("channel must be phone or web, not '{other}'"))),
     };
-    app.forget_scores().await;
     match done {
         Ok(ids) => Ok(ids),
         Err(OnDemandError::Bad(m)) => Err(bad(m)),

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod alerts;
 pub mod migrate;
 pub mod users;
+pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -525,6 +526,12 @@ impl Store {
                 counts.added += 1;
             }
         }
+        // A centre's agency, name or sites changed: every stored verdict is recomputed
+        // before it is read again.
+        sqlx::query("UPDATE verdict_periods SET stale = 1")
+            .execute(&mut *tx)
+            .await
+            .map_err(q("mark verdicts stale"))?;
         tx.commit().await.map_err(q("commit import"))?;
         Ok(counts)
     }
@@ -627,6 +634,31 @@ impl Store {
 
     /// Plans a scheduled sweep: the sweep row and all its jobs, in one transaction. `None`
     /// when a sweep for this schedule and fire time exists (another agent planned it).
+    /// Stores many results in one transaction without queueing verdict refreshes: for bulk
+    /// loads (a benchmark, an import) after which the periods are rebuilt whole.
+    pub async fn insert_results_unqueued(&self, rs: &[NewResult<'_>]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin results"))?;
+        for r in rs {
+            sqlx::query(
+                "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(r.channel)
+            .bind(r.centre_id)
+            .bind(r.target)
+            .bind(utc_millis::format(&r.started_at))
+            .bind(r.outcome)
+            .bind(r.reason)
+            .bind(r.sweep_id)
+            .bind(r.data.to_string())
+            .bind(r.agent)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("insert result"))?;
+        }
+        tx.commit().await.map_err(q("commit results"))
+    }
+
     pub async fn plan_sweep(
         &self,
         channel: &str,
@@ -847,6 +879,7 @@ impl Store {
 
     /// Keeps an auditor's label on a result; earlier labels stay as history.
     pub async fn add_label(&self, result_id: i64, l: &NewLabel<'_>) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin label"))?;
         let row = sqlx::query(
             "INSERT INTO labels (result_id, answer_type, time_to_person_secs, reason, labelled_by, labelled_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -857,10 +890,21 @@ impl Store {
         .bind(l.reason)
         .bind(l.by)
         .bind(now_text())
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await
         .map_err(q("insert label"))?;
-        row.try_get::<i64, _>(0).map_err(q("insert label"))
+        let id = row.try_get::<i64, _>(0).map_err(q("insert label"))?;
+        // The label changes its call's score: its centre's verdicts are refreshed.
+        sqlx::query(
+            "INSERT INTO verdict_dirty (centre, started_at)
+             SELECT centre_id, started_at FROM results WHERE id = $1 AND centre_id IS NOT NULL",
+        )
+        .bind(result_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(q("queue verdict refresh"))?;
+        tx.commit().await.map_err(q("commit label"))?;
+        Ok(id)
     }
 
     /// Every label, oldest first (the last one of a result is the one in force).
@@ -871,6 +915,28 @@ impl Store {
     /// The labels of one result, oldest first.
     pub async fn labels_of(&self, result: i64) -> Result<Vec<StoredLabel>, StoreError> {
         self.labels_where(Some(result)).await
+    }
+
+    /// The labels of one centre's results started in `[since, until)`, oldest first.
+    pub async fn labels_of_centre(
+        &self,
+        centre: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Result<Vec<StoredLabel>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT l.id, l.result_id, l.answer_type, l.time_to_person_secs, l.reason,
+                    l.labelled_by, l.labelled_at
+             FROM labels l JOIN results r ON r.id = l.result_id
+             WHERE r.centre_id = $1 AND r.started_at >= $2 AND r.started_at < $3 ORDER BY l.id",
+        )
+        .bind(centre)
+        .bind(utc_millis::format(&since))
+        .bind(utc_millis::format(&until))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list labels"))?;
+        rows.iter().map(label_from_row).collect()
     }
 
     async fn labels_where(&self, result: Option<i64>) -> Result<Vec<StoredLabel>, StoreError> {
@@ -889,19 +955,7 @@ impl Store {
             .fetch_all(&self.pool)
             .await
             .map_err(q("list labels"))?;
-        rows.iter()
-            .map(|r| {
-                Ok(StoredLabel {
-                    id: r.try_get(0).map_err(q("read label"))?,
-                    result_id: r.try_get(1).map_err(q("read label"))?,
-                    answer_type: r.try_get(2).map_err(q("read label"))?,
-                    time_to_person_secs: r.try_get(3).map_err(q("read label"))?,
-                    reason: r.try_get(4).map_err(q("read label"))?,
-                    by: r.try_get(5).map_err(q("read label"))?,
-                    at: r.try_get(6).map_err(q("read label"))?,
-                })
-            })
-            .collect()
+        rows.iter().map(label_from_row).collect()
     }
 
     /// One result by id.
@@ -1007,6 +1061,9 @@ async fn insert_result_in(
     .await
     .map_err(q("insert result"))?;
     let id = row.try_get::<i64, _>(0).map_err(q("insert result"))?;
+    if let Some(centre) = r.centre_id {
+        verdicts::mark_dirty_in(tx, centre, &utc_millis::format(&r.started_at)).await?;
+    }
     if let Some(sweep) = r.sweep_id {
         sqlx::query("UPDATE sweeps SET done = done + 1 WHERE id = $1")
             .bind(sweep)
@@ -1015,6 +1072,18 @@ async fn insert_result_in(
             .map_err(q("count sweep progress"))?;
     }
     Ok(id)
+}
+
+fn label_from_row(r: &sqlx::any::AnyRow) -> Result<StoredLabel, StoreError> {
+    Ok(StoredLabel {
+        id: r.try_get(0).map_err(q("read label"))?,
+        result_id: r.try_get(1).map_err(q("read label"))?,
+        answer_type: r.try_get(2).map_err(q("read label"))?,
+        time_to_person_secs: r.try_get(3).map_err(q("read label"))?,
+        reason: r.try_get(4).map_err(q("read label"))?,
+        by: r.try_get(5).map_err(q("read label"))?,
+        at: r.try_get(6).map_err(q("read label"))?,
+    })
 }
 
 fn sweep_from_row(r: &sqlx::any::AnyRow) -> Result<Sweep, StoreError> {

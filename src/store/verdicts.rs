@@ -1,0 +1,356 @@
+//! The stored verdicts: one row per centre and period, the periods they were computed for,
+//! and the queue of centres whose verdicts a new result or label has made old. The verdict
+//! step (`crate::verdict`) is their only writer; every surface reads them.
+
+use sqlx::Row;
+
+use super::{now_text, q, Store, StoreError};
+
+/// One centre's verdict for one period, as stored.
+#[derive(Debug, Clone)]
+pub struct VerdictRow {
+    pub period: String,
+    pub centre: String,
+    pub agency: String,
+    pub flag: String,
+    pub overall: Option<f64>,
+    pub phone_score: Option<f64>,
+    pub rank: Option<i64>,
+    /// The whole verdict as JSON (`crate::verdict::Stored`).
+    pub data: String,
+    pub computed_at: String,
+}
+
+/// A period whose verdicts are stored.
+#[derive(Debug, Clone)]
+pub struct VerdictPeriod {
+    pub period: String,
+    pub starts_at: String,
+    pub ends_at: String,
+    /// The `[scoring]` knobs the verdicts were computed with.
+    pub fingerprint: String,
+    /// The registry changed since: recompute before reading.
+    pub stale: bool,
+    pub computed_at: String,
+}
+
+/// A centre's place in its period's league table, and what it is ordered by.
+#[derive(Debug, Clone)]
+pub struct Place {
+    pub centre: String,
+    pub overall: Option<f64>,
+    pub phone_score: Option<f64>,
+    pub rank: Option<i64>,
+}
+
+/// A centre whose verdicts a result or label started at `started_at` has made old.
+#[derive(Debug, Clone)]
+pub struct Dirty {
+    pub id: i64,
+    pub centre: String,
+    pub started_at: String,
+}
+
+/// A SELECT of every verdict column, then `$rest` (kept a literal: no SQL is built at run time).
+macro_rules! select_verdicts {
+    ($rest:literal) => {
+        concat!(
+            "SELECT period, centre, agency, flag, overall, phone_score, rank, data, computed_at \
+             FROM verdicts ",
+            $rest
+        )
+    };
+}
+
+fn verdict_from_row(r: &sqlx::any::AnyRow) -> Result<VerdictRow, StoreError> {
+    let g = || q("read verdict");
+    Ok(VerdictRow {
+        period: r.try_get(0).map_err(g())?,
+        centre: r.try_get(1).map_err(g())?,
+        agency: r.try_get(2).map_err(g())?,
+        flag: r.try_get(3).map_err(g())?,
+        overall: r.try_get(4).map_err(g())?,
+        phone_score: r.try_get(5).map_err(g())?,
+        rank: r.try_get(6).map_err(g())?,
+        data: r.try_get(7).map_err(g())?,
+        computed_at: r.try_get(8).map_err(g())?,
+    })
+}
+
+fn period_from_row(r: &sqlx::any::AnyRow) -> Result<VerdictPeriod, StoreError> {
+    let g = || q("read verdict period");
+    Ok(VerdictPeriod {
+        period: r.try_get(0).map_err(g())?,
+        starts_at: r.try_get(1).map_err(g())?,
+        ends_at: r.try_get(2).map_err(g())?,
+        fingerprint: r.try_get(3).map_err(g())?,
+        stale: r.try_get::<i64, _>(4).map_err(g())? != 0,
+        computed_at: r.try_get(5).map_err(g())?,
+    })
+}
+
+async fn upsert_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    v: &VerdictRow,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO verdicts (period, centre, agency, flag, overall, phone_score, rank, data, computed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (period, centre) DO UPDATE SET agency = excluded.agency, flag = excluded.flag,
+           overall = excluded.overall, phone_score = excluded.phone_score, rank = excluded.rank,
+           data = excluded.data, computed_at = excluded.computed_at",
+    )
+    .bind(&v.period)
+    .bind(&v.centre)
+    .bind(&v.agency)
+    .bind(&v.flag)
+    .bind(v.overall)
+    .bind(v.phone_score)
+    .bind(v.rank)
+    .bind(&v.data)
+    .bind(&v.computed_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(q("store verdict"))?;
+    Ok(())
+}
+
+impl Store {
+    /// The stored period `label`, if its verdicts were ever computed.
+    pub async fn verdict_period(&self, label: &str) -> Result<Option<VerdictPeriod>, StoreError> {
+        let row = sqlx::query(
+            "SELECT period, starts_at, ends_at, fingerprint, stale, computed_at
+             FROM verdict_periods WHERE period = $1",
+        )
+        .bind(label)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(q("read verdict period"))?;
+        row.as_ref().map(period_from_row).transpose()
+    }
+
+    /// The stored periods that contain the instant `at` (RFC 3339 UTC text).
+    pub async fn verdict_periods_at(&self, at: &str) -> Result<Vec<VerdictPeriod>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT period, starts_at, ends_at, fingerprint, stale, computed_at
+             FROM verdict_periods WHERE starts_at <= $1 AND ends_at > $1 ORDER BY period",
+        )
+        .bind(at)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list verdict periods"))?;
+        rows.iter().map(period_from_row).collect()
+    }
+
+    /// Every verdict of `period`, by centre.
+    pub async fn verdicts(&self, period: &str) -> Result<Vec<VerdictRow>, StoreError> {
+        let rows = sqlx::query(select_verdicts!("WHERE period = $1 ORDER BY centre"))
+            .bind(period)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list verdicts"))?;
+        rows.iter().map(verdict_from_row).collect()
+    }
+
+    /// The verdicts of `period` for one agency's centres.
+    pub async fn agency_verdicts(
+        &self,
+        period: &str,
+        agency: &str,
+    ) -> Result<Vec<VerdictRow>, StoreError> {
+        let rows = sqlx::query(select_verdicts!(
+            "WHERE period = $1 AND agency = $2 ORDER BY centre"
+        ))
+        .bind(period)
+        .bind(agency)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list verdicts"))?;
+        rows.iter().map(verdict_from_row).collect()
+    }
+
+    /// One centre's verdict of `period`.
+    pub async fn verdict(
+        &self,
+        period: &str,
+        centre: &str,
+    ) -> Result<Option<VerdictRow>, StoreError> {
+        let row = sqlx::query(select_verdicts!("WHERE period = $1 AND centre = $2"))
+            .bind(period)
+            .bind(centre)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("read verdict"))?;
+        row.as_ref().map(verdict_from_row).transpose()
+    }
+
+    /// Replaces every verdict of `p.period` by `rows` and records the period, in one
+    /// transaction: a reader sees the old set or the new one, never half of each.
+    pub async fn replace_verdicts(
+        &self,
+        p: &VerdictPeriod,
+        rows: &[VerdictRow],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin verdicts"))?;
+        sqlx::query("DELETE FROM verdicts WHERE period = $1")
+            .bind(&p.period)
+            .execute(&mut *tx)
+            .await
+            .map_err(q("clear verdicts"))?;
+        for v in rows {
+            upsert_in(&mut tx, v).await?;
+        }
+        sqlx::query(
+            "INSERT INTO verdict_periods (period, starts_at, ends_at, fingerprint, stale, computed_at)
+             VALUES ($1, $2, $3, $4, 0, $5)
+             ON CONFLICT (period) DO UPDATE SET starts_at = excluded.starts_at,
+               ends_at = excluded.ends_at, fingerprint = excluded.fingerprint, stale = 0,
+               computed_at = excluded.computed_at",
+        )
+        .bind(&p.period)
+        .bind(&p.starts_at)
+        .bind(&p.ends_at)
+        .bind(&p.fingerprint)
+        .bind(&p.computed_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(q("record verdict period"))?;
+        tx.commit().await.map_err(q("commit verdicts"))
+    }
+
+    /// Writes some verdicts of one period (a centre's refresh and what it moved), in one
+    /// transaction.
+    pub async fn put_verdicts(&self, rows: &[VerdictRow]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin verdicts"))?;
+        for v in rows {
+            upsert_in(&mut tx, v).await?;
+        }
+        tx.commit().await.map_err(q("commit verdicts"))
+    }
+
+    /// Every stored period, by label.
+    pub async fn verdict_periods(&self) -> Result<Vec<VerdictPeriod>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT period, starts_at, ends_at, fingerprint, stale, computed_at
+             FROM verdict_periods ORDER BY starts_at, period",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list verdict periods"))?;
+        rows.iter().map(period_from_row).collect()
+    }
+
+    /// The first and last start of a result with a centre, if any.
+    pub async fn result_span(&self) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT MIN(started_at), MAX(started_at) FROM results WHERE centre_id IS NOT NULL",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(q("read result span"))?;
+        let first: Option<String> = row.try_get(0).map_err(q("read result span"))?;
+        let last: Option<String> = row.try_get(1).map_err(q("read result span"))?;
+        Ok(first.zip(last))
+    }
+
+    /// Every centre of `period` with what the league table orders by. Cheap: no verdict is
+    /// decoded.
+    pub async fn verdict_places(&self, period: &str) -> Result<Vec<Place>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT centre, overall, phone_score, rank FROM verdicts WHERE period = $1 ORDER BY centre",
+        )
+        .bind(period)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list verdict places"))?;
+        rows.iter()
+            .map(|r| {
+                let g = || q("read verdict place");
+                Ok(Place {
+                    centre: r.try_get(0).map_err(g())?,
+                    overall: r.try_get(1).map_err(g())?,
+                    phone_score: r.try_get(2).map_err(g())?,
+                    rank: r.try_get(3).map_err(g())?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sets the league-table places of some centres of `period`, in one transaction.
+    pub async fn set_verdict_ranks(
+        &self,
+        period: &str,
+        ranks: &[(String, Option<i64>)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(q("begin ranks"))?;
+        for (centre, rank) in ranks {
+            sqlx::query("UPDATE verdicts SET rank = $1 WHERE period = $2 AND centre = $3")
+                .bind(*rank)
+                .bind(period)
+                .bind(centre)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("set rank"))?;
+        }
+        tx.commit().await.map_err(q("commit ranks"))
+    }
+
+    /// The oldest `limit` entries of the refresh queue.
+    pub async fn dirty_verdicts(&self, limit: i64) -> Result<Vec<Dirty>, StoreError> {
+        let rows =
+            sqlx::query("SELECT id, centre, started_at FROM verdict_dirty ORDER BY id LIMIT $1")
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(q("read verdict queue"))?;
+        rows.iter()
+            .map(|r| {
+                let g = || q("read verdict queue");
+                Ok(Dirty {
+                    id: r.try_get(0).map_err(g())?,
+                    centre: r.try_get(1).map_err(g())?,
+                    started_at: r.try_get(2).map_err(g())?,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes the queue's entries up to `id`, once their refresh is stored.
+    pub async fn clear_dirty(&self, up_to: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM verdict_dirty WHERE id <= $1")
+            .bind(up_to)
+            .execute(&self.pool)
+            .await
+            .map_err(q("clear verdict queue"))?;
+        Ok(())
+    }
+
+    /// Whether any centre waits for a refresh.
+    pub async fn any_dirty(&self) -> Result<bool, StoreError> {
+        Ok(sqlx::query("SELECT 1 FROM verdict_dirty LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(q("read verdict queue"))?
+            .is_some())
+    }
+}
+
+/// Queues `centre` for a refresh in the transaction that stores its new result.
+pub(super) async fn mark_dirty_in(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    centre: &str,
+    started_at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO verdict_dirty (centre, started_at) VALUES ($1, $2)")
+        .bind(centre)
+        .bind(started_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("queue verdict refresh"))?;
+    Ok(())
+}
+
+/// When `computed_at` is worth recording: now, as every other stored time.
+pub fn stamp() -> String {
+    now_text()
+}

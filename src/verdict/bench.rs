@@ -1,0 +1,457 @@
+//! `raqib bench verdicts`: a store shaped like a ministry's year (centres × numbers × months
+//! of in-hours calls, a daily check per site), then the figures leadership's screens depend
+//! on: rebuilding every period, reading a period as the dashboard and API do (in process and
+//! over HTTP), `/metrics`, refreshing after one new result, and the process's memory.
+//! Printed, never asserted.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use serde::Serialize;
+
+use super::{VerdictError, Verdicts};
+use crate::config::Config;
+use crate::probe::call::audio::AnswerType;
+use crate::probe::call::{CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary};
+use crate::probe::web::{WebOutcome, WebResult, WebTimings};
+use crate::probe::Channel;
+use crate::registry::Centre;
+use crate::rng::SplitMix64;
+use crate::score::period::Period;
+use crate::store::{NewResult, Store, StoreError};
+
+#[derive(Debug, Serialize)]
+pub struct VerdictsBench {
+    pub store: String,
+    pub centres: usize,
+    pub months: u32,
+    pub results: usize,
+    pub load_s: f64,
+    pub periods_rebuilt: usize,
+    pub rebuild_all_s: f64,
+    /// `Verdicts::read` of the current month (what every surface starts from), in process.
+    pub read_p50_ms: f64,
+    pub read_p99_ms: f64,
+    /// The report the dashboard overview is drawn from, in process.
+    pub report_p50_ms: f64,
+    pub report_p99_ms: f64,
+    /// Over HTTP on loopback, through the real server.
+    pub api_scores_p50_ms: f64,
+    pub api_scores_p99_ms: f64,
+    pub overview_p50_ms: f64,
+    pub overview_p99_ms: f64,
+    pub metrics_p50_ms: f64,
+    pub metrics_p99_ms: f64,
+    /// One new result stored, then its centre's verdicts refreshed.
+    pub refresh_one_p50_ms: f64,
+    pub refresh_one_p99_ms: f64,
+    /// Resident memory of this process after all of the above.
+    pub rss_mb: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Verdict(#[from] VerdictError),
+    #[error(transparent)]
+    Report(#[from] crate::report::ReportError),
+    #[error("bench: {0}")]
+    Other(String),
+}
+
+fn percentile(mut xs: Vec<f64>, p: f64) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs[((xs.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// The bench's registry: `n` centres in 12 agencies, 3 numbers each, two in three with a site
+/// of their own (the rest inherit their agency's).
+fn centres(n: usize) -> Vec<Centre> {
+    let mut csv = String::from("id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n");
+    for i in 0..n {
+        let phones: Vec<String> = (0..3).map(|j| format!("+9626{i:04}{j:03}")).collect();
+        let site = if i % 3 == 2 {
+            String::new()
+        } else {
+            format!("https://c{i}.bench.invalid/")
+        };
+        csv += &format!(
+            "c{i:04},مركز {i},Centre {i},Agency {},Region {},UTC,Sun-Sat 00:00-24:00,{},{site}\n",
+            i % 12,
+            i % 5,
+            phones.join(";")
+        );
+    }
+    crate::registry::parse_csv(csv.as_bytes(), "bench").expect("the bench registry is valid")
+}
+
+fn call_result(
+    c: &Centre,
+    number: &str,
+    at: DateTime<Utc>,
+    rng: &mut SplitMix64,
+    quality: usize,
+) -> CallResult {
+    let mut r = CallResult::start(
+        &CallTarget {
+            uri: format!("sip:{number}@127.0.0.1"),
+            number: Some(number.to_string()),
+            centre: Some(c.id.clone()),
+            unlisted: false,
+        },
+        "notice".into(),
+    );
+    r.started_at = at;
+    r.in_hours = Some(true);
+    let roll = rng.below(100);
+    // A centre's quality (0–99) sets how often it answers and whom one reaches.
+    r.outcome = if roll < 40 + quality / 2 {
+        CallOutcome::Answered
+    } else if roll < 80 + quality / 5 {
+        CallOutcome::NoAnswer
+    } else {
+        CallOutcome::Busy
+    };
+    let ring = 2000.0 + rng.below(40_000) as f64;
+    r.timings_ms = CallTimings {
+        first_response: Some(20.0),
+        ringing: Some(40.0),
+        answer: (r.outcome == CallOutcome::Answered).then_some(ring),
+        first_audio: (r.outcome == CallOutcome::Answered).then_some(300.0),
+        total: ring + 8000.0,
+    };
+    if r.outcome == CallOutcome::Answered {
+        r.sip_status = Some(200);
+        r.answer_type = Some(match rng.below(100) {
+            x if x < quality => AnswerType::Human,
+            x if x < 90 => AnswerType::Ivr,
+            _ => AnswerType::Music,
+        });
+        r.answer_type_source = Some("heuristic".into());
+        r.rtp = Some(RtpSummary {
+            packets: 400,
+            lost: rng.below(4) as u64,
+            loss_pct: 0.5,
+            jitter_ms: 2.0,
+            mos: 4.2,
+        });
+    } else {
+        r.sip_status = Some(if r.outcome == CallOutcome::Busy {
+            486
+        } else {
+            487
+        });
+    }
+    r
+}
+
+fn web_result(c: &Centre, site: &str, at: DateTime<Utc>, rng: &mut SplitMix64) -> WebResult {
+    let up = rng.below(100) < 97;
+    WebResult {
+        channel: Channel::Web,
+        centre: Some(c.id.clone()),
+        target: site.to_string(),
+        started_at: at,
+        outcome: if up { WebOutcome::Up } else { WebOutcome::Down },
+        reason: None,
+        http_status: up.then_some(200),
+        timings_ms: WebTimings {
+            dns: Some(1.0),
+            connect: Some(2.0),
+            tls: Some(5.0),
+            ttfb: Some(80.0),
+            total: 120.0,
+        },
+        tls_days_left: Some(60),
+        redirects: Vec::new(),
+        body_bytes: Some(20_000),
+        warnings: Vec::new(),
+        detail: None,
+        browser: None,
+        a11y: None,
+        arabic: None,
+        pages: Vec::new(),
+    }
+}
+
+/// A result waiting in a batch for the store.
+struct Row {
+    channel: &'static str,
+    centre: String,
+    target: String,
+    at: DateTime<Utc>,
+    outcome: &'static str,
+    data: serde_json::Value,
+}
+
+/// Stores `batch` in one transaction and empties it.
+async fn flush(store: &Store, batch: &mut Vec<Row>) -> Result<(), StoreError> {
+    let rows = std::mem::take(batch);
+    let new: Vec<NewResult> = rows
+        .iter()
+        .map(|r| NewResult {
+            channel: r.channel,
+            centre_id: Some(&r.centre),
+            target: &r.target,
+            started_at: r.at,
+            outcome: r.outcome,
+            reason: None,
+            sweep_id: None,
+            data: &r.data,
+            agent: None,
+        })
+        .collect();
+    store.insert_results_unqueued(&new).await
+}
+
+/// One HTTP/1.1 GET on loopback; the time to the last byte.
+async fn get(addr: std::net::SocketAddr, path: &str, header: &str) -> Result<Duration, BenchError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = Instant::now();
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| BenchError::Other(e.to_string()))?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n{header}\r\n")
+            .as_bytes(),
+    )
+    .await
+    .map_err(|e| BenchError::Other(e.to_string()))?;
+    let mut body = Vec::new();
+    s.read_to_end(&mut body)
+        .await
+        .map_err(|e| BenchError::Other(e.to_string()))?;
+    if !body.starts_with(b"HTTP/1.1 200") {
+        return Err(BenchError::Other(format!(
+            "GET {path}: {}",
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+        )));
+    }
+    Ok(t.elapsed())
+}
+
+async fn timed<F, Fut>(n: usize, mut f: F) -> Result<(f64, f64), BenchError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Duration, BenchError>>,
+{
+    let mut xs = Vec::with_capacity(n);
+    for _ in 0..n {
+        xs.push(ms(f().await?));
+    }
+    Ok((percentile(xs.clone(), 0.5), percentile(xs, 0.99)))
+}
+
+/// Fills a fresh store (`url`, or SQLite in a temporary directory) with `months` months of
+/// results for `n` centres, then measures.
+pub async fn run(
+    url: Option<&str>,
+    n: usize,
+    months: u32,
+    calls_per_number: usize,
+) -> Result<VerdictsBench, BenchError> {
+    let dir = tempfile::tempdir().map_err(|e| BenchError::Other(e.to_string()))?;
+    let store = Store::open(dir.path(), url).await?;
+    let config = Config::default();
+    let registry = centres(n);
+    store.upsert_centres(&registry).await?;
+    let mut rng = SplitMix64::new(7);
+    let quality: Vec<usize> = (0..n).map(|_| rng.below(100)).collect();
+    let now = Utc::now();
+    let mut month = Period::month_of(now);
+    for _ in 1..months {
+        month = month.previous();
+    }
+    let t0 = Instant::now();
+    let mut results = 0;
+    let mut batch: Vec<Row> = Vec::new();
+    for m in 0..months {
+        let start = month.start();
+        let days = month.days().max(1) as usize;
+        let last = if m + 1 == months {
+            (now - start).num_days().max(1) as usize
+        } else {
+            days
+        };
+        for (i, c) in registry.iter().enumerate() {
+            for number in &c.phones {
+                for _ in 0..calls_per_number {
+                    let at = start
+                        + chrono::Duration::days(rng.below(last) as i64)
+                        + chrono::Duration::seconds(rng.below(86_400) as i64);
+                    let r = call_result(c, number, at, &mut rng, quality[i]);
+                    batch.push(Row {
+                        channel: "phone",
+                        centre: c.id.clone(),
+                        target: r.target.clone(),
+                        at,
+                        outcome: r.outcome.as_str(),
+                        data: serde_json::to_value(&r)
+                            .map_err(|e| BenchError::Other(e.to_string()))?,
+                    });
+                }
+            }
+            for site in &c.websites {
+                for d in 0..last {
+                    let at = start + chrono::Duration::days(d as i64) + chrono::Duration::hours(3);
+                    let w = web_result(c, site, at, &mut rng);
+                    batch.push(Row {
+                        channel: "web",
+                        centre: c.id.clone(),
+                        target: site.clone(),
+                        at,
+                        outcome: w.outcome.as_str(),
+                        data: serde_json::to_value(&w)
+                            .map_err(|e| BenchError::Other(e.to_string()))?,
+                    });
+                }
+            }
+            if batch.len() >= 5000 {
+                results += batch.len();
+                flush(&store, &mut batch).await?;
+            }
+        }
+        month = Period::parse(&next_month_label(&month))
+            .map_err(|e| BenchError::Other(e.to_string()))?;
+    }
+    results += batch.len();
+    flush(&store, &mut batch).await?;
+    let load_s = t0.elapsed().as_secs_f64();
+
+    let verdicts = Verdicts::new(&store, &config);
+    let t = Instant::now();
+    let periods = verdicts.all_periods().await?;
+    for p in &periods {
+        verdicts.rebuild(p).await?;
+    }
+    let rebuild_all_s = t.elapsed().as_secs_f64();
+    let this_month = Period::month_of(now);
+
+    let (read_p50_ms, read_p99_ms) = timed(30, || async {
+        let t = Instant::now();
+        verdicts.read(&this_month).await?;
+        Ok(t.elapsed())
+    })
+    .await?;
+    let (report_p50_ms, report_p99_ms) = timed(30, || async {
+        let t = Instant::now();
+        crate::report::build(&store, &config, &this_month, None, Utc::now()).await?;
+        Ok(t.elapsed())
+    })
+    .await?;
+
+    // The real server on loopback: a viewer's token for the API, a session for the dashboard.
+    store.add_user("bench", "viewer").await?;
+    let token =
+        crate::server::auth::new_secret("rq_").map_err(|e| BenchError::Other(e.to_string()))?;
+    store.add_token("bench", &token).await?;
+    let session =
+        crate::server::auth::new_secret("s_").map_err(|e| BenchError::Other(e.to_string()))?;
+    store
+        .add_session("bench", &session, now + chrono::Duration::hours(1))
+        .await?;
+    let addr = crate::server::start(
+        "127.0.0.1:0".parse().expect("an address"),
+        config.clone(),
+        store.clone(),
+    )
+    .await
+    .map_err(|e| BenchError::Other(e.to_string()))?;
+    let metrics = crate::server::metrics::start(
+        "127.0.0.1:0".parse().expect("an address"),
+        config.clone(),
+        store.clone(),
+    )
+    .await
+    .map_err(|e| BenchError::Other(e.to_string()))?;
+    let bearer = format!("Authorization: Bearer {token}\r\n");
+    let cookie = format!("Cookie: raqib_session={session}\r\n");
+    let (api_scores_p50_ms, api_scores_p99_ms) =
+        timed(50, || get(addr, "/api/scores?limit=500", &bearer)).await?;
+    let (overview_p50_ms, overview_p99_ms) = timed(50, || get(addr, "/", &cookie)).await?;
+    let (metrics_p50_ms, metrics_p99_ms) = timed(20, || get(metrics, "/metrics", "")).await?;
+
+    // One new result, then the refresh its read triggers.
+    let mut refresh = Vec::new();
+    for i in 0..20 {
+        let c = &registry[(i * 37) % registry.len()];
+        let r = call_result(
+            c,
+            &c.phones[0],
+            now - chrono::Duration::minutes(i as i64 + 1),
+            &mut rng,
+            50,
+        );
+        let data = serde_json::to_value(&r).map_err(|e| BenchError::Other(e.to_string()))?;
+        store
+            .insert_result(&NewResult {
+                channel: "phone",
+                centre_id: Some(&c.id),
+                target: &r.target,
+                started_at: r.started_at,
+                outcome: r.outcome.as_str(),
+                reason: None,
+                sweep_id: None,
+                data: &data,
+                agent: None,
+            })
+            .await?;
+        let t = Instant::now();
+        verdicts.catch_up().await?;
+        refresh.push(ms(t.elapsed()));
+    }
+    Ok(VerdictsBench {
+        store: if store.is_postgres() {
+            "postgres".into()
+        } else {
+            "sqlite".into()
+        },
+        centres: n,
+        months,
+        results,
+        load_s,
+        periods_rebuilt: periods.len(),
+        rebuild_all_s,
+        read_p50_ms,
+        read_p99_ms,
+        report_p50_ms,
+        report_p99_ms,
+        api_scores_p50_ms,
+        api_scores_p99_ms,
+        overview_p50_ms,
+        overview_p99_ms,
+        metrics_p50_ms,
+        metrics_p99_ms,
+        refresh_one_p50_ms: percentile(refresh.clone(), 0.5),
+        refresh_one_p99_ms: percentile(refresh, 0.99),
+        rss_mb: rss_mb(),
+    })
+}
+
+fn next_month_label(p: &Period) -> String {
+    let d = p.until;
+    Utc.with_ymd_and_hms(d.year(), d.month(), 1, 0, 0, 0)
+        .single()
+        .map(|t| t.format("%Y-%m").to_string())
+        .unwrap_or_default()
+}

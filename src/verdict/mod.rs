@@ -1,0 +1,486 @@
+//! The verdict step: between scoring and its readers. For each centre and period it computes
+//! once what leadership acts on — counts, components, score and interval, band, flag class,
+//! critical flags, gold/silver, rank, the change against the period before — stores it, and
+//! opens and closes the follow-up cases. The CLI, dashboard, API, report, alerts and
+//! `/metrics` read the stored rows; none of them scores raw results.
+//!
+//! Freshness: storing a result or a label queues its centre (`verdict_dirty`, in the same
+//! transaction); the next read, or the end of a job, refreshes just that centre in the stored
+//! periods that contain the result, its agency's inherited web scores, the period's ranks and
+//! the next period's trend. A period never computed, computed with other `[scoring]` knobs,
+//! or whose registry changed is rebuilt whole before it is read.
+
+pub mod bench;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{AlertPeriod, Config, ScoringConfig};
+use crate::score::period::{Kind, Period};
+use crate::score::{self, cases, load, CentreScores, CentreTrend, Sample};
+use crate::store::verdicts::{Place, VerdictPeriod, VerdictRow};
+use crate::store::{ResultFilter, Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum VerdictError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Load(#[from] load::LoadError),
+    #[error(transparent)]
+    Score(#[from] score::ScoreError),
+    #[error("stored verdict of {centre} for {period} is unreadable: {message}")]
+    Corrupt {
+        period: String,
+        centre: String,
+        message: String,
+    },
+}
+
+/// What `verdicts.data` holds: the scores with the samples the bootstrap and the agency web
+/// pools need, and the trend against the period before.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    scores: CentreScores,
+    phone_sample: Sample,
+    web_sample: Sample,
+    trend: Option<CentreTrend>,
+}
+
+/// A centre's verdict for a period, as every surface reads it.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub scores: CentreScores,
+    /// Against the period before (`null` when either has no score).
+    pub trend: Option<CentreTrend>,
+    /// When it was computed (RFC 3339 UTC).
+    pub computed_at: String,
+}
+
+/// Queue entries taken at a time by a catch-up.
+const QUEUE_BATCH: i64 = 2000;
+
+/// The verdict step over one store, with the knobs it computes with.
+pub struct Verdicts<'a> {
+    store: &'a Store,
+    k: &'a ScoringConfig,
+    /// The period kind whose flags open follow-up cases (the alerts' period).
+    cases_on: Kind,
+}
+
+/// The `[scoring]` knobs a stored verdict was computed with, as a short digest: verdicts
+/// computed with other knobs are rebuilt before they are read.
+fn fingerprint(k: &ScoringConfig) -> String {
+    let d = ring::digest::digest(&ring::digest::SHA256, format!("{k:?}").as_bytes());
+    d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn millis(t: &DateTime<Utc>) -> String {
+    crate::probe::utc_millis::format(t)
+}
+
+impl<'a> Verdicts<'a> {
+    pub fn new(store: &'a Store, config: &'a Config) -> Verdicts<'a> {
+        Verdicts {
+            store,
+            k: &config.scoring,
+            cases_on: match config.alerts.period {
+                AlertPeriod::Month => Kind::Month,
+                AlertPeriod::Quarter => Kind::Quarter,
+            },
+        }
+    }
+
+    /// Every centre's verdict for `period`, by centre id: refreshed first where a result or
+    /// label arrived since, rebuilt first where it was never computed or is stale.
+    pub async fn read(&self, period: &Period) -> Result<Vec<Verdict>, VerdictError> {
+        self.catch_up().await?;
+        self.ensure(period, true).await?;
+        let rows = self.store.verdicts(&period.label).await?;
+        rows.iter().map(decode).collect()
+    }
+
+    /// The scores of `read`, without the trends.
+    pub async fn scores(&self, period: &Period) -> Result<Vec<CentreScores>, VerdictError> {
+        Ok(self
+            .read(period)
+            .await?
+            .into_iter()
+            .map(|v| v.scores)
+            .collect())
+    }
+
+    /// Rebuilds `period` whole from results and labels (`raqib verdicts refresh`).
+    pub async fn rebuild(&self, period: &Period) -> Result<usize, VerdictError> {
+        self.catch_up().await?;
+        self.refresh_period(period, true).await
+    }
+
+    /// The periods `raqib verdicts refresh --all` rebuilds: every stored one, and every month
+    /// and quarter from the first result to the last.
+    pub async fn all_periods(&self) -> Result<Vec<Period>, VerdictError> {
+        let mut labels: BTreeSet<String> = self
+            .store
+            .verdict_periods()
+            .await?
+            .into_iter()
+            .map(|p| p.period)
+            .collect();
+        if let Some((first, last)) = self.store.result_span().await? {
+            let parse = |t: &str| DateTime::parse_from_rfc3339(t).map(|t| t.with_timezone(&Utc));
+            if let (Ok(first), Ok(last)) = (parse(&first), parse(&last)) {
+                let mut month = Period::month_of(last);
+                while month.end() > first {
+                    labels.insert(month.label.clone());
+                    labels.insert(Period::quarter_of(month.start()).label);
+                    month = month.previous();
+                }
+            }
+        }
+        let mut out: Vec<Period> = labels
+            .iter()
+            .filter_map(|l| Period::parse(l).ok())
+            .collect();
+        // Oldest first: each period's "before" is then already stored.
+        out.sort_by_key(|p| (p.from, p.until));
+        Ok(out)
+    }
+
+    /// Makes sure `period`'s stored verdicts exist and were computed with today's knobs and
+    /// registry (and, `with_trends`, against the period before).
+    async fn ensure(&self, period: &Period, with_trends: bool) -> Result<(), VerdictError> {
+        let want = self.fingerprint_for(with_trends);
+        match self.store.verdict_period(&period.label).await? {
+            Some(p)
+                if !p.stale
+                    && (p.fingerprint == want
+                        || (!with_trends && p.fingerprint == self.fingerprint_for(true))) =>
+            {
+                Ok(())
+            }
+            _ => self.refresh_period(period, with_trends).await.map(|_| ()),
+        }
+    }
+
+    /// A period stored without its trends (as the "period before" of another) carries a
+    /// fingerprint of its own, so that reading it directly computes them.
+    fn fingerprint_for(&self, with_trends: bool) -> String {
+        let f = fingerprint(self.k);
+        if with_trends {
+            f
+        } else {
+            format!("{f}-no-trends")
+        }
+    }
+
+    /// Computes and stores every centre's verdict of `period`: the one place results are
+    /// scored for the surfaces. Returns the number of centres.
+    async fn refresh_period(
+        &self,
+        period: &Period,
+        with_trends: bool,
+    ) -> Result<usize, VerdictError> {
+        let now = Utc::now();
+        let scores = load::period_scores(self.store, period, self.k).await?;
+        let trends: BTreeMap<String, CentreTrend> = if with_trends {
+            let before_period = period.previous();
+            Box::pin(self.ensure(&before_period, false)).await?;
+            let before: Vec<CentreScores> = self
+                .store
+                .verdicts(&before_period.label)
+                .await?
+                .iter()
+                .map(|r| decode(r).map(|v| v.scores))
+                .collect::<Result<_, _>>()?;
+            score::centre_trends(&scores, &before, self.k)
+                .into_iter()
+                .map(|t| (t.centre.clone(), t))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        if period.kind == self.cases_on {
+            cases::sync(self.store, &scores, period, self.k, now).await?;
+        }
+        let computed_at = millis(&now);
+        let rows: Vec<VerdictRow> = scores
+            .iter()
+            .map(|s| {
+                encode(
+                    &period.label,
+                    s,
+                    trends.get(&s.centre).cloned(),
+                    &computed_at,
+                )
+            })
+            .collect();
+        self.store
+            .replace_verdicts(
+                &VerdictPeriod {
+                    period: period.label.clone(),
+                    starts_at: millis(&period.start()),
+                    ends_at: millis(&period.end()),
+                    fingerprint: self.fingerprint_for(with_trends),
+                    stale: false,
+                    computed_at: computed_at.clone(),
+                },
+                &rows,
+            )
+            .await?;
+        Ok(rows.len())
+    }
+
+    /// Refreshes the centres queued by new results and labels, in the stored periods their
+    /// results fall in; the queue entries are removed once their refresh is stored.
+    pub async fn catch_up(&self) -> Result<usize, VerdictError> {
+        let mut refreshed = 0;
+        loop {
+            let queue = self.store.dirty_verdicts(QUEUE_BATCH).await?;
+            let Some(last) = queue.last().map(|d| d.id) else {
+                return Ok(refreshed);
+            };
+            // (period, centre) pairs, each refreshed once however many results it had.
+            let mut todo: BTreeSet<(String, String)> = BTreeSet::new();
+            let mut periods: BTreeMap<String, VerdictPeriod> = BTreeMap::new();
+            let mut seen_at: BTreeSet<(String, String)> = BTreeSet::new();
+            for d in &queue {
+                // Results of one centre often share a day: look the periods up once a day.
+                let day = d.started_at.get(..10).unwrap_or(&d.started_at).to_string();
+                if !seen_at.insert((d.centre.clone(), day)) {
+                    continue;
+                }
+                for p in self.store.verdict_periods_at(&d.started_at).await? {
+                    todo.insert((p.period.clone(), d.centre.clone()));
+                    periods.insert(p.period.clone(), p);
+                }
+            }
+            for (label, centre) in &todo {
+                if let Some(p) = periods.get(label) {
+                    if self.refresh_centre(p, centre).await? {
+                        refreshed += 1;
+                    }
+                }
+            }
+            self.store.clear_dirty(last).await?;
+        }
+    }
+
+    /// Recomputes one centre's verdict of the stored period `p` from its results, then what
+    /// it moves: its agency's inherited web scores, the period's ranks, its trend in the
+    /// period after, and its follow-up case. `false` when the period is to be rebuilt whole.
+    async fn refresh_centre(
+        &self,
+        p: &VerdictPeriod,
+        centre_id: &str,
+    ) -> Result<bool, VerdictError> {
+        let trends = p.fingerprint == self.fingerprint_for(true);
+        if p.stale || !(trends || p.fingerprint == self.fingerprint_for(false)) {
+            return Ok(false);
+        }
+        let Ok(period) = Period::parse(&p.period) else {
+            return Ok(false);
+        };
+        let Some(centre) = self.store.centre(centre_id).await? else {
+            return Ok(false);
+        };
+        let now = Utc::now();
+        let computed_at = millis(&now);
+        let results = self
+            .store
+            .results(&ResultFilter {
+                centre_id: Some(centre.id.clone()),
+                since: Some(period.start()),
+                until: Some(period.end()),
+                ..ResultFilter::default()
+            })
+            .await?;
+        let labels = load::labels_of_centre(self.store, &centre.id, &period).await?;
+        let scored = results
+            .iter()
+            .map(|r| score::score_result(r, labels.get(&r.id), self.k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut fresh =
+            score::centre_scores(std::slice::from_ref(&centre), &scored, &period, self.k)
+                .pop()
+                .expect("one centre in, one out");
+        let mut agency: Vec<Verdict> = self
+            .store
+            .agency_verdicts(&p.period, &centre.agency)
+            .await?
+            .iter()
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        agency.retain(|v| v.scores.centre != centre.id);
+        let mut pools = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]));
+        if score::inherits_web(&fresh, &centre) {
+            score::inherit_web(&mut fresh, pools.remove(&centre.agency).as_ref(), self.k);
+            score::finish(&mut fresh, self.k);
+        }
+        let mut changed = vec![fresh];
+        // A site of this centre's own changes what its agency's site-less centres inherit.
+        if !centre.websites.is_empty() || changed[0].web.valid_checks > 0 {
+            let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain(changed.iter()))
+                .remove(&centre.agency);
+            for v in agency
+                .iter_mut()
+                .filter(|v| v.scores.web.inherited_from.is_some())
+            {
+                score::inherit_web(&mut v.scores, pool.as_ref(), self.k);
+                score::finish(&mut v.scores, self.k);
+                changed.push(v.scores.clone());
+            }
+        }
+        let before = if trends {
+            self.store
+                .verdict(&period.previous().label, &centre.id)
+                .await?
+        } else {
+            None
+        };
+        let before = before.as_ref().map(decode).transpose()?;
+        let mut rows = Vec::with_capacity(changed.len());
+        for s in &changed {
+            let old = agency.iter().find(|v| v.scores.centre == s.centre);
+            let trend = if s.centre == centre.id {
+                match &before {
+                    Some(b) => score::centre_trends(
+                        std::slice::from_ref(s),
+                        std::slice::from_ref(&b.scores),
+                        self.k,
+                    )
+                    .pop(),
+                    None => None,
+                }
+            } else {
+                old.and_then(|v| v.trend.clone())
+            };
+            rows.push(encode(&p.period, s, trend, &computed_at));
+        }
+        self.store.put_verdicts(&rows).await?;
+        self.rerank(&p.period).await?;
+        self.retrend_after(p, &changed[0]).await?;
+        if period.kind == self.cases_on {
+            cases::sync(self.store, &changed[..1], &period, self.k, now).await?;
+        }
+        Ok(true)
+    }
+
+    /// The league table's places of `period` after a centre moved: scored centres only, by
+    /// overall index then phone score, as `score::rank` orders them. Only the rank column is
+    /// written; a verdict's own copy is overridden by it when read.
+    async fn rerank(&self, period: &str) -> Result<(), VerdictError> {
+        let places = self.store.verdict_places(period).await?;
+        let mut order: Vec<&Place> = places.iter().filter(|p| p.overall.is_some()).collect();
+        let key = |p: &Place| {
+            (
+                p.overall.unwrap_or(f64::MIN),
+                p.phone_score.unwrap_or(f64::MIN),
+            )
+        };
+        order.sort_by(|a, b| {
+            let (ka, kb) = (key(a), key(b));
+            kb.0.total_cmp(&ka.0)
+                .then(kb.1.total_cmp(&ka.1))
+                .then(a.centre.cmp(&b.centre))
+        });
+        let rank: BTreeMap<&str, i64> = order
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.centre.as_str(), i as i64 + 1))
+            .collect();
+        let moved: Vec<(String, Option<i64>)> = places
+            .iter()
+            .filter_map(|p| {
+                let new = rank.get(p.centre.as_str()).copied();
+                (new != p.rank).then(|| (p.centre.clone(), new))
+            })
+            .collect();
+        if !moved.is_empty() {
+            self.store.set_verdict_ranks(period, &moved).await?;
+        }
+        Ok(())
+    }
+
+    /// The trend of `s`'s centre in the stored period that follows `p`, if any.
+    async fn retrend_after(&self, p: &VerdictPeriod, s: &CentreScores) -> Result<(), VerdictError> {
+        let Ok(period) = Period::parse(&p.period) else {
+            return Ok(());
+        };
+        // Periods of the same kind whose "before" is `p`: the next month, quarter, week, year.
+        for next in self.store.verdict_periods_at(&p.ends_at).await? {
+            let Ok(n) = Period::parse(&next.period) else {
+                continue;
+            };
+            if n.previous() != period || next.fingerprint != self.fingerprint_for(true) {
+                continue;
+            }
+            let Some(row) = self.store.verdict(&next.period, &s.centre).await? else {
+                continue;
+            };
+            let mut v = decode(&row)?;
+            v.trend = score::centre_trends(
+                std::slice::from_ref(&v.scores),
+                std::slice::from_ref(s),
+                self.k,
+            )
+            .pop();
+            self.store
+                .put_verdicts(&[encode(
+                    &next.period,
+                    &v.scores,
+                    v.trend.clone(),
+                    &v.computed_at,
+                )])
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn encode(
+    period: &str,
+    s: &CentreScores,
+    trend: Option<CentreTrend>,
+    computed_at: &str,
+) -> VerdictRow {
+    let stored = Stored {
+        scores: s.clone(),
+        phone_sample: s.phone.sample.clone(),
+        web_sample: s.web.sample.clone(),
+        trend,
+    };
+    VerdictRow {
+        period: period.to_string(),
+        centre: s.centre.clone(),
+        agency: s.agency.clone(),
+        flag: serde_json::to_value(s.flag)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        overall: s.overall,
+        phone_score: s.phone.score.map(|e| e.value),
+        rank: s.rank.map(i64::from),
+        data: serde_json::to_string(&stored).expect("a verdict serialises"),
+        computed_at: computed_at.to_string(),
+    }
+}
+
+fn decode(row: &VerdictRow) -> Result<Verdict, VerdictError> {
+    let stored: Stored = serde_json::from_str(&row.data).map_err(|e| VerdictError::Corrupt {
+        period: row.period.clone(),
+        centre: row.centre.clone(),
+        message: e.to_string(),
+    })?;
+    let mut scores = stored.scores;
+    // The rank column is kept apart (a centre's move re-ranks others without rewriting them).
+    scores.rank = row.rank.and_then(|r| u32::try_from(r).ok());
+    scores.phone.sample = stored.phone_sample;
+    scores.web.sample = stored.web_sample;
+    Ok(Verdict {
+        scores,
+        trend: stored.trend,
+        computed_at: row.computed_at.clone(),
+    })
+}
