@@ -1003,11 +1003,10 @@ fn health_fails_when_the_data_directory_moves_or_goes() {
 }
 
 /// Item 12: cookies are `Secure` with `[server] secure_cookies`, or when a trusted proxy says
-/// the client came by HTTPS (the same header from anyone else is ignored); evidence is never
-/// cached; JSON says nosniff; only regular files are served from the evidence directory.
+/// the client came by HTTPS (the same header from anyone else is ignored).
 #[test]
-fn cookies_behind_tls_and_evidence_headers() {
-    let (dir, config, data, admin, _) = signed_up("[server]\ntrusted_proxies = [\"127.0.0.2\"]\n");
+fn cookies_are_secure_behind_tls() {
+    let (dir, config, data, _, _) = signed_up("[server]\ntrusted_proxies = [\"127.0.0.2\"]\n");
     let (serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
     let https = [("X-Forwarded-Proto", "https")];
     let cookies = |from: &str, headers: &[(&str, &str)]| -> Vec<String> {
@@ -1057,14 +1056,21 @@ fn cookies_behind_tls_and_evidence_headers() {
         !c.is_empty() && c.iter().all(|c| c.ends_with("; Secure")),
         "{head}"
     );
+}
 
+/// Item 12: evidence is never cached, JSON says nosniff, and only regular files are served
+/// from the evidence directory (a FIFO there is 404 at once, not a hang).
+#[test]
+fn evidence_is_never_cached_and_only_regular_files_are_served() {
+    let (dir, config, data, admin, _) = signed_up("");
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
     // Evidence: no-store; JSON: nosniff; a FIFO is 404 at once.
     let auth = format!("Bearer {admin}");
     let evidence = data.join("evidence");
     std::fs::write(evidence.join("trace.txt"), "INVITE").unwrap();
     let (status, head, _) = http_from(
         "127.0.0.1",
-        port2,
+        port,
         "GET",
         "/evidence/trace.txt",
         &[("Authorization", &auth)],
@@ -1075,7 +1081,7 @@ fn cookies_behind_tls_and_evidence_headers() {
     assert!(head.contains("cache-control: no-store"), "{head}");
     let (_, head, _) = http_from(
         "127.0.0.1",
-        port2,
+        port,
         "GET",
         "/api/users",
         &[("Authorization", &auth)],
@@ -1083,7 +1089,7 @@ fn cookies_behind_tls_and_evidence_headers() {
     )
     .unwrap();
     assert!(head.contains("x-content-type-options: nosniff"), "{head}");
-    let (_, head, _) = http_from("127.0.0.1", port2, "GET", "/healthz", &[], "").unwrap();
+    let (_, head, _) = http_from("127.0.0.1", port, "GET", "/healthz", &[], "").unwrap();
     assert!(head.contains("x-content-type-options: nosniff"), "{head}");
     let fifo = evidence.join("pipe.wav");
     assert!(Command::new("mkfifo")
@@ -1094,7 +1100,7 @@ fn cookies_behind_tls_and_evidence_headers() {
     let t0 = std::time::Instant::now();
     let answer = http_from(
         "127.0.0.1",
-        port2,
+        port,
         "GET",
         "/evidence/pipe.wav",
         &[("Authorization", &auth)],
@@ -1105,7 +1111,7 @@ fn cookies_behind_tls_and_evidence_headers() {
     std::os::unix::fs::symlink("/dev/zero", evidence.join("zero.txt")).unwrap();
     let answer = http_from(
         "127.0.0.1",
-        port2,
+        port,
         "GET",
         "/evidence/zero.txt",
         &[("Authorization", &auth)],
