@@ -282,6 +282,7 @@ where
     let cap = limits.max_connections;
     let slots = Arc::new(tokio::sync::Semaphore::new(cap));
     tokio::spawn(async move {
+        let (mut refused, mut last_refusal_log) = (0u64, None);
         loop {
             let Ok((stream, peer)) = listener.accept().await else {
                 // Out of descriptors: back off instead of spinning.
@@ -294,9 +295,14 @@ where
                     b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
                       Retry-After: 1\r\nContent-Length: 0\r\n\r\n",
                 );
-                log(format!(
-                    "{peer}: refused: {cap} connections are open (the cap)"
-                ));
+                // At most a line a second: a flood of connections is no flood of log lines.
+                refused += 1;
+                if last_refusal_log.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
+                    log(format!(
+                        "{peer}: refused ({refused} so far): {cap} connections are open (the cap)"
+                    ));
+                    last_refusal_log = Some(Instant::now());
+                }
                 continue;
             };
             let state = state.clone();

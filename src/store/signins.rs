@@ -6,6 +6,9 @@ use sqlx::Row;
 
 use super::{now_text, q, Store, StoreError};
 
+/// How long sign-in attempts are kept for admins to read.
+const KEEP_DAYS: i64 = 90;
+
 /// What became of a sign-in attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SigninOutcome {
@@ -60,6 +63,17 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(q("record sign-in"))?;
+        if outcome == SigninOutcome::Ok {
+            // Old attempts are swept where a sign-in succeeds (rarely, unlike failures).
+            let old = crate::probe::utc_millis::format(
+                &(chrono::Utc::now() - chrono::Duration::days(KEEP_DAYS)),
+            );
+            sqlx::query("DELETE FROM signin_attempts WHERE at < $1")
+                .bind(old)
+                .execute(&self.pool)
+                .await
+                .map_err(q("sweep sign-ins"))?;
+        }
         Ok(())
     }
 
