@@ -334,8 +334,8 @@ fn healthz(port: u16) -> (u16, serde_json::Value) {
 }
 
 /// Item 11 under `raqib serve` with a schedule: health reports the scheduler's heartbeat, and
-/// when the scheduler cannot renew its leases (another process holds the SQLite store's write
-/// lock) the heartbeat goes stale and health is 503 naming the scheduler; healthy again once
+/// when the scheduler cannot renew its leases (another process holds the lock they need) the
+/// heartbeat goes stale and health is 503 naming the scheduler; healthy again once
 /// the lock is gone.
 #[test]
 fn health_reports_a_stalled_scheduler() {
@@ -359,24 +359,42 @@ fn health_reports_a_stalled_scheduler() {
     });
     let (_, h) = healthz(port);
     assert_eq!(h["checks"]["scheduler"]["stale_after_secs"], 3.0, "{h}");
-    if std::env::var("RAQIB_STORE").is_ok_and(|u| u.starts_with("postgres")) {
-        eprintln!("SKIP: the stalled part needs the SQLite store's lock (PostgreSQL round)");
-        return;
-    }
-    let mut lock = peers::Proc(
-        Command::new("python3")
-            .arg("-c")
-            .arg(
-                "import sqlite3, sys\n\
-                 c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
-                 c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\n",
-            )
-            .arg(data.join("raqib.sqlite"))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
+    // Another process holds the lock the lease renewals need: SQLite's write lock, or on
+    // PostgreSQL the agents table's.
+    let mut lock = match std::env::var("RAQIB_STORE") {
+        Ok(url) if url.starts_with("postgres") => {
+            let mut p = peers::Proc(
+                Command::new("psql")
+                    .arg(raqib::store::resolved_url(&url, &data))
+                    .arg("-qtA")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("psql (postgresql-client) runs"),
+            );
+            use std::io::Write;
+            p.0.stdin
+                .as_mut()
+                .unwrap()
+                .write_all(b"BEGIN; LOCK TABLE agents IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
+                .unwrap();
+            p
+        }
+        _ => peers::Proc(
+            Command::new("python3")
+                .arg("-c")
+                .arg(
+                    "import sqlite3, sys\n\
+                     c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+                     c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\n",
+                )
+                .arg(data.join("raqib.sqlite"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ),
+    };
     let mut line = String::new();
     std::io::BufRead::read_line(
         &mut std::io::BufReader::new(lock.0.stdout.as_mut().unwrap()),
