@@ -1119,3 +1119,32 @@ fn evidence_is_never_cached_and_only_regular_files_are_served() {
     );
     assert_eq!(answer.map(|a| a.0), Some(404));
 }
+
+/// Item 9: guesses sent in parallel are counted like guesses one after another: of twelve at
+/// once for one user, only the allowance is checked, the rest are refused.
+#[test]
+fn parallel_guesses_are_counted_like_sequential_ones() {
+    let (dir, config, data, _, _) = signed_up(
+        "[server]\nsignin_user_failures = 3\nsignin_address_failures = 1000\n\
+         signin_delay_secs = 60\nsignin_max_delay_secs = 60\n",
+    );
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    let start = std::sync::Arc::new(std::sync::Barrier::new(12));
+    let guesses: Vec<_> = (0..12)
+        .map(|i| {
+            let start = start.clone();
+            std::thread::spawn(move || {
+                start.wait();
+                let password = format!("wrong password number {i}");
+                sign_in(port, "127.0.0.1", &[], "boss", &password, "/")
+                    .unwrap()
+                    .0
+            })
+        })
+        .collect();
+    let mut statuses: Vec<u16> = guesses.into_iter().map(|g| g.join().unwrap()).collect();
+    statuses.sort();
+    let mut expected = vec![401; 3];
+    expected.extend([429; 9]);
+    assert_eq!(statuses, expected);
+}

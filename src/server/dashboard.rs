@@ -425,6 +425,9 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
             esc(&e.to_string()),
         )
     };
+    // One check at a time per name and per address, from the gate until the outcome is stored.
+    let _name_turn = app.signins.turn(format!("name:{name}")).await;
+    let _address_turn = app.signins.turn(format!("address:{address}")).await;
     match super::signin::gate(app, &name, &address).await {
         Err(e) => return failed(e),
         Ok(super::signin::Gate::Open) => {}

@@ -79,6 +79,8 @@ pub(crate) struct App {
     probes: tokio::sync::Semaphore,
     /// The scheduler's heartbeat under `raqib serve`, checked by `/healthz`.
     heartbeat: Option<Arc<Heartbeat>>,
+    /// Sign-ins being checked, one at a time per user name and per address.
+    signins: signin::InFlight,
 }
 
 /// A period's scores and when they were computed.
@@ -132,6 +134,7 @@ pub async fn start(
         scores: Default::default(),
         probes: tokio::sync::Semaphore::new(PROBES_AT_ONCE),
         heartbeat,
+        signins: Default::default(),
     });
     listen(addr, &limits, app, |app, req| async move {
         let secure = secure_cookies(&app, &req);

@@ -6,14 +6,60 @@
 //! too. The user name's delay holds from every address (rotating addresses does not help a
 //! guesser), so a guesser can delay a real user — by at most the longest delay at a time.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use tokio::sync::OwnedMutexGuard;
 
 use super::App;
 use crate::config::ServerConfig;
 use crate::store::signins::Failures;
 use crate::store::StoreError;
+
+/// Sign-ins being checked, by user name and by address: an attempt waits for the one before
+/// it with the same name or address, so that guesses sent in parallel are counted like
+/// guesses one after another (else all of them pass the gate before any failure is stored).
+#[derive(Default)]
+pub(super) struct InFlight(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+/// The turn of one key, released (and forgotten when no one waits) on drop.
+pub(super) struct Turn<'a> {
+    set: &'a InFlight,
+    key: String,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl InFlight {
+    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Waits for the turn of `key` (take a user name's before an address's: one order, no
+    /// deadlock).
+    pub(super) async fn turn(&self, key: String) -> Turn<'_> {
+        let m = self.map().entry(key.clone()).or_default().clone();
+        Turn {
+            set: self,
+            key,
+            guard: Some(m.lock_owned().await),
+        }
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.guard.take());
+        let mut map = self.set.map();
+        if map
+            .get(&self.key)
+            .is_some_and(|m| Arc::strong_count(m) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
 
 /// Whether a sign-in may be checked now.
 #[derive(Debug, PartialEq)]
@@ -106,6 +152,18 @@ mod tests {
                 Some(60)
             )
         );
+    }
+
+    #[tokio::test]
+    async fn turns_wait_for_each_other_and_are_forgotten() {
+        let set = InFlight::default();
+        let first = set.turn("name:a".into()).await;
+        let other = set.turn("name:b".into()).await;
+        let waiting = tokio::time::timeout(Duration::from_millis(50), set.turn("name:a".into()));
+        assert!(waiting.await.is_err(), "a second turn of one key waits");
+        drop((first, other));
+        drop(set.turn("name:a".into()).await);
+        assert!(set.map().is_empty());
     }
 
     #[test]
