@@ -65,6 +65,8 @@ pub struct Config {
     pub scoring: ScoringConfig,
     /// How `raqib serve` runs its schedules.
     pub serve: ServeConfig,
+    /// The dashboard and API of `raqib serve --listen`: connection limits, sign-in limits, cookies.
+    pub server: ServerConfig,
     /// This process as an agent of a shared store.
     pub agent: AgentConfig,
     /// Sweeps `raqib serve` starts on their own (`[[schedule]]` entries).
@@ -342,6 +344,62 @@ impl Default for ServeConfig {
             grace_minutes: 60,
             call_margin_secs: 120,
             lease_secs: 60,
+        }
+    }
+}
+
+/// The HTTP server of `raqib serve --listen` (and `--metrics-listen`): how long a client may
+/// take, how much it may send, how many may connect, and how sign-in failures are slowed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// A request's head (request line and headers) must arrive within this many seconds of the
+    /// server starting to wait for it; this also closes a kept-alive connection that sends no
+    /// next request for this long.
+    pub header_read_timeout_secs: u64,
+    /// A request's body must arrive whole within this many seconds of its head.
+    pub body_timeout_secs: u64,
+    /// A connection with no request in progress and no byte moving either way for this many
+    /// seconds is closed (e.g. a client that stops reading its response).
+    pub idle_timeout_secs: u64,
+    /// The largest request body accepted, in bytes (forms and JSON); larger is refused with 413.
+    pub max_body_bytes: usize,
+    /// Connections open at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+    /// Mark every cookie `Secure` (raqib behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Addresses of reverse proxies whose `X-Forwarded-Proto: https` makes cookies `Secure` and
+    /// whose `X-Forwarded-For` names the client; from any other address these headers are
+    /// ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Failed sign-ins of one user name within the window before its sign-ins are delayed.
+    pub signin_user_failures: u32,
+    /// Failed sign-ins from one client address within the window before its sign-ins are
+    /// delayed (higher than per user: offices share an address).
+    pub signin_address_failures: u32,
+    /// How far back failed sign-ins count, in seconds.
+    pub signin_window_secs: u64,
+    /// The first delay once a limit is reached, in seconds; it doubles with each further failure.
+    pub signin_delay_secs: u64,
+    /// The longest delay, in seconds.
+    pub signin_max_delay_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            header_read_timeout_secs: 10,
+            body_timeout_secs: 30,
+            idle_timeout_secs: 60,
+            max_body_bytes: 64 * 1024,
+            max_connections: 256,
+            secure_cookies: false,
+            trusted_proxies: Vec::new(),
+            signin_user_failures: 5,
+            signin_address_failures: 20,
+            signin_window_secs: 900,
+            signin_delay_secs: 1,
+            signin_max_delay_secs: 900,
         }
     }
 }
@@ -1015,8 +1073,56 @@ impl Config {
         Ok(())
     }
 
+    fn validate_server(&self) -> Result<(), Refusal> {
+        let s = &self.server;
+        for (key, v) in [
+            (
+                "server.header_read_timeout_secs",
+                s.header_read_timeout_secs,
+            ),
+            ("server.body_timeout_secs", s.body_timeout_secs),
+            ("server.idle_timeout_secs", s.idle_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&v) {
+                return Err(refuse(key, format!("must be between 1 and 3600 (got {v})")));
+            }
+        }
+        if !(1024..=64 * 1024 * 1024).contains(&s.max_body_bytes) {
+            return Err(refuse(
+                "server.max_body_bytes",
+                format!(
+                    "must be between 1024 and 67108864 (got {})",
+                    s.max_body_bytes
+                ),
+            ));
+        }
+        if !(1..=100_000).contains(&s.max_connections) {
+            return Err(refuse(
+                "server.max_connections",
+                format!("must be between 1 and 100000 (got {})", s.max_connections),
+            ));
+        }
+        if s.signin_user_failures == 0 || s.signin_address_failures == 0 {
+            return Err(refuse(
+                "server.signin_user_failures",
+                "signin_user_failures and signin_address_failures must be at least 1",
+            ));
+        }
+        if s.signin_window_secs == 0
+            || s.signin_delay_secs == 0
+            || s.signin_max_delay_secs < s.signin_delay_secs
+        {
+            return Err(refuse(
+                "server.signin_delay_secs",
+                "signin_window_secs and signin_delay_secs must be at least 1, and signin_max_delay_secs at least signin_delay_secs",
+            ));
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), Refusal> {
         self.validate_scoring()?;
+        self.validate_server()?;
         if !(3..=3600).contains(&self.serve.lease_secs) {
             return Err(refuse(
                 "serve.lease_secs",

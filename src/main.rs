@@ -7,6 +7,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 mod alerts_cmd;
 mod scoring_cmd;
@@ -995,8 +996,15 @@ async fn run(cli: Cli) -> Result<()> {
             let store = ctx.store().await?;
             raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
                 .map_err(bad)?;
+            let heartbeat = Arc::new(raqib::schedule::serve::Heartbeat::new(&ctx.config));
             if let Some(addr) = listen {
-                let bound = raqib::server::start(addr, ctx.config.clone(), store.clone()).await?;
+                let bound = raqib::server::start(
+                    addr,
+                    ctx.config.clone(),
+                    store.clone(),
+                    Some(heartbeat.clone()),
+                )
+                .await?;
                 eprintln!("serve: dashboard and API on http://{bound}");
             }
             if let Some(addr) = metrics_listen {
@@ -1004,7 +1012,9 @@ async fn run(cli: Cli) -> Result<()> {
                     raqib::server::metrics::start(addr, ctx.config.clone(), store.clone()).await?;
                 eprintln!("serve: metrics on http://{bound}/metrics");
             }
-            let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store).await?;
+            let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store)
+                .await?
+                .with_heartbeat(heartbeat);
             let stop = async {
                 let mut term =
                     tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

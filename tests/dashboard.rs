@@ -440,3 +440,116 @@ async fn the_dashboard_in_both_languages_with_probe_now_and_labels() {
         "the viewer's refused probe placed no call"
     );
 }
+
+/// A site of someone else's on loopback: answers every request with a page saying so.
+fn other_site() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().map_while(Result::ok) {
+            use std::io::{Read, Write};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let page = "<!DOCTYPE html><title>other</title><h1 id=other>another site</h1>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    port
+}
+
+/// Item 6: a sign-in link whose `next` hides a second slash behind a tab (`/%09/host`, which
+/// Chromium reads as `//host`) lands on this site, in real Chromium; so does a form whose
+/// `next` field was changed to such a path.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_link_never_leads_to_another_site() {
+    if !peers::have("chromium", "chromium") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, "").unwrap();
+    ok(&raqib(
+        &config,
+        &data,
+        &["users", "add", "minister", "--role", "viewer"],
+    ));
+    assert_eq!(
+        peers::set_password(&config, &data, "minister", "viewer password 1"),
+        Some(0)
+    );
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    let base = format!("http://127.0.0.1:{port}");
+    let other = other_site();
+    let browser = Browser::launch(Path::new("/usr/bin/chromium"), &[])
+        .await
+        .unwrap();
+    let fill = "document.querySelector('[name=name]').value='minister';\
+                document.querySelector('[name=password]').value='viewer password 1';";
+    for (how, link, change) in [
+        (
+            "a link",
+            format!("{base}/login?next=/%09/127.0.0.1:{other}/"),
+            String::new(),
+        ),
+        (
+            "a changed form",
+            format!("{base}/login"),
+            format!("document.querySelector('[name=next]').value='/\\t/127.0.0.1:{other}/';"),
+        ),
+        (
+            "a newline",
+            format!("{base}/login"),
+            format!("document.querySelector('[name=next]').value='/\\n/127.0.0.1:{other}/';"),
+        ),
+    ] {
+        let ctx = browser
+            .call("Target.createBrowserContext", json!({}), None)
+            .await
+            .unwrap();
+        let mut tab = Tab::open(&browser, ctx["browserContextId"].as_str()).await;
+        tab.go(&link).await;
+        assert_eq!(tab.text("location.pathname").await, "/login", "{how}");
+        tab.eval(&format!(
+            "window.__csp = [];\
+             document.addEventListener('securitypolicyviolation', \
+               e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));\
+             {fill}{change}setTimeout(() => document.querySelector('#sign-in').click(), 0); true"
+        ))
+        .await;
+        // Where the browser lands: polled (a page on another site may never finish loading).
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let landed = loop {
+            let href = browser
+                .call(
+                    "Runtime.evaluate",
+                    json!({"expression": "document.readyState == 'complete' ? location.href : ''",
+                           "returnByValue": true}),
+                    Some(&tab.sid),
+                )
+                .await
+                .ok()
+                .and_then(|v| v["result"]["value"].as_str().map(String::from))
+                .unwrap_or_default();
+            if !href.is_empty() && !href.contains("/login") {
+                break href;
+            }
+            if std::time::Instant::now() > deadline {
+                let csp = tab.eval("JSON.stringify(window.__csp)").await;
+                panic!("{how}: still on {href:?} after 30 s; CSP violations: {csp}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(
+            landed,
+            format!("{base}/"),
+            "{how}: signed in and sent off the site"
+        );
+        assert_eq!(tab.eval("!!document.getElementById('other')").await, false);
+    }
+    browser.close(Duration::from_secs(2)).await;
+}

@@ -315,3 +315,115 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
     assert!(server.wait().unwrap().success());
     drop(lab);
 }
+
+/// `/healthz` of `raqib serve --listen`: (status, JSON body).
+fn healthz(port: u16) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).unwrap();
+    let status = raw[9..12].parse().unwrap();
+    let body = raw.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (
+        status,
+        serde_json::from_str(body.trim()).unwrap_or_default(),
+    )
+}
+
+/// Item 11 under `raqib serve` with a schedule: health reports the scheduler's heartbeat, and
+/// when the scheduler cannot renew its leases (another process holds the lock they need) the
+/// heartbeat goes stale and health is 503 naming the scheduler; healthy again once
+/// the lock is gone.
+#[test]
+fn health_reports_a_stalled_scheduler() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(
+        &config,
+        "[serve]\nlease_secs = 3\n[browser]\nenabled = false\n\
+         [[schedule]]\nname = \"yearly\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"web\"\n",
+    )
+    .unwrap();
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    // The first beat comes when the scheduler runs; then one a second (a third of the lease).
+    wait_for("a healthy scheduler", Duration::from_secs(20), || {
+        let (status, h) = healthz(port);
+        status == 200
+            && h["checks"]["scheduler"]["age_secs"]
+                .as_f64()
+                .is_some_and(|a| a < 3.0)
+    });
+    let (_, h) = healthz(port);
+    assert_eq!(h["checks"]["scheduler"]["stale_after_secs"], 3.0, "{h}");
+    // Another process holds the lock the lease renewals need: SQLite's write lock, or on
+    // PostgreSQL the agents table's.
+    let mut lock = match std::env::var("RAQIB_STORE") {
+        Ok(url) if url.starts_with("postgres") => {
+            let mut p = peers::Proc(
+                Command::new("psql")
+                    .arg(raqib::store::resolved_url(&url, &data))
+                    .arg("-qtA")
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .expect("psql (postgresql-client) runs"),
+            );
+            use std::io::Write;
+            p.0.stdin
+                .as_mut()
+                .unwrap()
+                .write_all(b"BEGIN; LOCK TABLE agents IN ACCESS EXCLUSIVE MODE; SELECT 'locked';\n")
+                .unwrap();
+            p
+        }
+        _ => peers::Proc(
+            Command::new("python3")
+                .arg("-c")
+                .arg(
+                    "import sqlite3, sys\n\
+                     c = sqlite3.connect(sys.argv[1], isolation_level=None)\n\
+                     c.execute('BEGIN EXCLUSIVE')\nprint('locked', flush=True)\nsys.stdin.read()\n",
+                )
+                .arg(data.join("raqib.sqlite"))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        ),
+    };
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(lock.0.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "locked");
+    let mut last = serde_json::Value::Null;
+    wait_for(
+        "the scheduler reported stalled",
+        Duration::from_secs(30),
+        || {
+            let (status, h) = healthz(port);
+            last = h.clone();
+            status == 503
+                && h["failing"]
+                    .as_array()
+                    .is_some_and(|f| f.iter().any(|p| p == "scheduler"))
+        },
+    );
+    assert!(
+        last["checks"]["scheduler"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("stalled"),
+        "{last}"
+    );
+    drop(lock);
+    wait_for("health again", Duration::from_secs(30), || {
+        healthz(port).0 == 200
+    });
+}

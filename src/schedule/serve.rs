@@ -205,6 +205,41 @@ impl Agent {
     }
 }
 
+/// When the scheduler last renewed its leases, for `/healthz` of `raqib serve --listen`: one
+/// process, so an atomic it shares with the HTTP server (a store row could not say anything
+/// when the store itself is what fails, and the store has its own check).
+#[derive(Debug)]
+pub struct Heartbeat {
+    /// Unix milliseconds of the last beat.
+    last: std::sync::atomic::AtomicI64,
+    /// A beat older than this means the scheduler stalled (its leases would lapse).
+    pub stale_after: std::time::Duration,
+}
+
+impl Heartbeat {
+    /// A heartbeat that counts as beaten now (start-up takes a while before the first beat).
+    pub fn new(config: &Config) -> Heartbeat {
+        let h = Heartbeat {
+            last: Default::default(),
+            stale_after: std::time::Duration::from_secs(config.serve.lease_secs),
+        };
+        h.beat();
+        h
+    }
+
+    pub fn beat(&self) {
+        self.last.store(
+            Utc::now().timestamp_millis(),
+            std::sync::atomic::Ordering::Relaxed,
+        );
+    }
+
+    /// The last beat, as Unix milliseconds.
+    pub fn last_millis(&self) -> i64 {
+        self.last.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
 pub struct Server {
     config: Config,
     store: Store,
@@ -216,6 +251,7 @@ pub struct Server {
     alerter: Option<Arc<crate::alert::Alerter>>,
     schedules: Vec<(ScheduleConfig, CronSchedule)>,
     kits: Arc<Kits>,
+    heartbeat: Option<Arc<Heartbeat>>,
 }
 
 impl Server {
@@ -274,7 +310,14 @@ impl Server {
             store,
             schedules,
             kits,
+            heartbeat: None,
         })
+    }
+
+    /// The same server beating `heartbeat` each time it renews its leases.
+    pub fn with_heartbeat(mut self, heartbeat: Arc<Heartbeat>) -> Server {
+        self.heartbeat = Some(heartbeat);
+        self
     }
 
     /// The same server reading time from `clock`.
@@ -530,18 +573,27 @@ impl Server {
         mut stop: watch::Receiver<bool>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let (store, clock, name) = (self.store.clone(), self.clock, self.agent.name.clone());
+        let beat = self.heartbeat.clone();
         let lease = Duration::seconds(self.config.serve.lease_secs as i64);
         let every = (lease / 3)
             .to_std()
             .unwrap_or(std::time::Duration::from_secs(1));
         async move {
+            if let Some(b) = &beat {
+                b.beat();
+            }
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(every) => {}
                     _ = stop.wait_for(|s| *s) => break,
                 }
-                if let Err(e) = store.heartbeat(&name, clock.now() + lease).await {
-                    log(format!("heartbeat: {e}"));
+                match store.heartbeat(&name, clock.now() + lease).await {
+                    Ok(()) => {
+                        if let Some(b) = &beat {
+                            b.beat();
+                        }
+                    }
+                    Err(e) => log(format!("heartbeat: {e}")),
                 }
             }
         }

@@ -85,6 +85,29 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
     .is_ok()
 }
 
+/// A hash of a password no one knows, checked when a user is unknown or has no password, so
+/// that such a sign-in takes as long as a wrong password of a real user (no timing tells which
+/// names exist).
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let secret = new_secret("dummy-").unwrap_or_else(|_| "dummy-password-unknowable".into());
+        hash_password(&secret).unwrap_or_default()
+    })
+}
+
+/// Whether `password` matches `stored`; without `stored` the dummy hash is checked (and
+/// `false` returned), taking the same time.
+pub fn verify_password_or_dummy(password: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(s) => verify_password(password, s),
+        None => {
+            let _ = verify_password(password, dummy_hash());
+            false
+        }
+    }
+}
+
 /// The form token that proves a POST came from a page of this session (not another site).
 pub fn csrf_of(session: &str) -> String {
     crate::store::users::token_hash(&format!("csrf:{session}"))
@@ -115,6 +138,14 @@ mod tests {
             hash_password("short"),
             Err(AuthError::ShortPassword)
         ));
+    }
+
+    #[test]
+    fn no_password_verifies_against_the_dummy() {
+        assert!(dummy_hash().starts_with("pbkdf2-sha256$600000$"));
+        assert!(!verify_password_or_dummy("anything at all", None));
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(verify_password_or_dummy("correct horse battery", Some(&h)));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::report::html::{bars, esc, ltr};
 use crate::report::{band_word, flag_word, num, trend_word, word, Lang};
 use crate::score::period::Period;
 use crate::score::CentreScores;
+use crate::store::signins::SigninOutcome;
 use crate::store::{ResultFilter, StoredResult};
 
 const LANG_COOKIE: &str = "raqib_lang";
@@ -37,6 +38,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "bad_login",
         "Unknown user or wrong password.",
         "مستخدم غير معروف أو كلمة مرور خاطئة.",
+    ),
+    (
+        "signin_delayed",
+        "Too many failed sign-ins: try again in a while.",
+        "محاولات دخول فاشلة كثيرة: حاول مرة أخرى بعد قليل.",
     ),
     ("period", "Period", "الفترة"),
     ("show", "Show", "عرض"),
@@ -195,6 +201,9 @@ fn html(status: StatusCode, lang: Lang, set_lang: bool, body: String) -> Reply {
 }
 
 fn redirect(to: &str, cookie: Option<String>) -> Reply {
+    // A target that is no valid header value goes home rather than failing the response.
+    let to = hyper::header::HeaderValue::from_str(to)
+        .unwrap_or(hyper::header::HeaderValue::from_static("/"));
     let mut r = Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header("location", to)
@@ -205,11 +214,26 @@ fn redirect(to: &str, cookie: Option<String>) -> Reply {
     r.body(Full::new(Bytes::new())).expect("a valid response")
 }
 
-/// Only a path of this site: never `//host` or `https://…` (an open redirect).
-fn local_path(next: Option<String>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => "/".into(),
+/// Only a path of this site, else `/`: printable ASCII starting with one `/`, and once
+/// percent-decoded still one `/` first, no backslash and no control character or space —
+/// browsers drop tabs and newlines from a URL (`/\t/evil.example` is `//evil.example`), and
+/// some read `\` as `/`.
+pub(super) fn local_path(next: Option<String>) -> String {
+    let Some(n) = next else { return "/".into() };
+    let decoded: String =
+        url::form_urlencoded::parse(format!("p={}", n.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default();
+    let same_site = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && !p.chars().any(|c| c.is_control() || c.is_whitespace())
+    };
+    match n.bytes().all(|b| b.is_ascii_graphic()) && same_site(&n) && same_site(&decoded) {
+        true => n,
+        false => "/".into(),
     }
 }
 
@@ -337,7 +361,8 @@ pub(super) fn to_login(req: &Request<Incoming>) -> Reply {
     )
 }
 
-fn login_page(lang: Lang, next: &str, failed: bool) -> String {
+/// The sign-in form, with the message of word `failed` above it when given.
+fn login_page(lang: Lang, next: &str, failed: Option<&str>) -> String {
     let body = format!(
         "<h1>{}</h1>{}<form method=\"post\" action=\"/login\">\
          <input type=\"hidden\" name=\"next\" value=\"{}\">\
@@ -345,10 +370,9 @@ fn login_page(lang: Lang, next: &str, failed: bool) -> String {
          <p><label>{} <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required></label></p>\
          <p><button id=\"sign-in\">{}</button></p></form>",
         w(lang, "sign_in"),
-        if failed {
-            format!("<p class=\"error\" id=\"login-error\">{}</p>", w(lang, "bad_login"))
-        } else {
-            String::new()
+        match failed {
+            Some(key) => format!("<p class=\"error\" id=\"login-error\">{}</p>", w(lang, key)),
+            None => String::new(),
         },
         esc(next),
         w(lang, "user"),
@@ -379,19 +403,63 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
             StatusCode::OK,
             lang,
             set_lang,
-            login_page(lang, &next, false),
+            login_page(lang, &next, None),
         );
     }
     if req.method() != Method::POST {
         return html(StatusCode::METHOD_NOT_ALLOWED, lang, false, String::new());
     }
-    let f = match super::body(req).await {
+    let address = super::client_ip(app, &req).map_or("unknown".into(), |a| a.to_string());
+    let f = match super::body(app, req).await {
         Ok(b) => form(&b),
         Err((s, m)) => return html(s, lang, false, esc(&m)),
     };
-    let name = field(&f, "name").unwrap_or("").trim().to_string();
+    // Names are short; a long one is kept (and counted) by its first 100 characters.
+    let name: String = field(&f, "name")
+        .unwrap_or("")
+        .trim()
+        .chars()
+        .take(100)
+        .collect();
     let password = field(&f, "password").unwrap_or("");
     let next = local_path(field(&f, "next").map(String::from));
+    let failed = |e: crate::store::StoreError| {
+        html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            lang,
+            false,
+            esc(&e.to_string()),
+        )
+    };
+    // One check at a time per name and per address, from the gate until the outcome is stored.
+    let _name_turn = app.signins.turn(format!("name:{name}")).await;
+    let _address_turn = app.signins.turn(format!("address:{address}")).await;
+    match super::signin::gate(app, &name, &address).await {
+        Err(e) => return failed(e),
+        Ok(super::signin::Gate::Open) => {}
+        Ok(super::signin::Gate::Delayed { retry_after, why }) => {
+            let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
+            super::log(format!(
+                "sign-in refused unchecked for {name:?} from {address}: {why}; retry after {secs} s"
+            ));
+            if let Err(e) = app
+                .store
+                .record_signin(&name, &address, SigninOutcome::Refused)
+                .await
+            {
+                return failed(e);
+            }
+            let mut r = html(
+                StatusCode::TOO_MANY_REQUESTS,
+                lang,
+                false,
+                login_page(lang, &next, Some("signin_delayed")),
+            );
+            r.headers_mut()
+                .insert(hyper::header::RETRY_AFTER, secs.into());
+            return r;
+        }
+    }
     let stored = match app.store.password_of(&name).await {
         Ok(s) => s,
         Err(e) => {
@@ -403,22 +471,29 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
             )
         }
     };
-    // PBKDF2 takes a while by design: off the async workers.
+    // PBKDF2 takes a while by design: off the async workers. An unknown user costs the same
+    // (a dummy hash), so the time of an answer does not tell which names exist.
     let password = password.to_string();
-    let good = match stored {
-        Some((hash, _)) => {
-            tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .unwrap_or(false)
-        }
-        None => false,
+    let hash = stored.map(|(hash, _)| hash);
+    let good = tokio::task::spawn_blocking(move || {
+        auth::verify_password_or_dummy(&password, hash.as_deref())
+    })
+    .await
+    .unwrap_or(false);
+    let outcome = match good {
+        true => SigninOutcome::Ok,
+        false => SigninOutcome::Failed,
     };
+    if let Err(e) = app.store.record_signin(&name, &address, outcome).await {
+        return failed(e);
+    }
     if !good {
+        super::log(format!("sign-in failed for {name:?} from {address}"));
         return html(
             StatusCode::UNAUTHORIZED,
             lang,
             false,
-            login_page(lang, &next, true),
+            login_page(lang, &next, Some("bad_login")),
         );
     }
     let secret = match auth::new_secret("s_") {
@@ -1330,7 +1405,7 @@ async fn post(
             ),
         )
     };
-    let f = match super::body(req).await {
+    let f = match super::body(app, req).await {
         Ok(b) => form(&b),
         Err((s, m)) => return fail(s, m),
     };

@@ -102,6 +102,7 @@ pub async fn start(
     config: Config,
     store: Store,
 ) -> Result<SocketAddr, ServerError> {
+    let limits = config.server.clone();
     let exporter = Arc::new(Exporter {
         config,
         store,
@@ -114,7 +115,7 @@ pub async fn start(
             scores: None,
         }),
     });
-    super::listen(addr, exporter, |exporter, req| async move {
+    super::listen(addr, &limits, exporter, |exporter, req| async move {
         handle(&exporter, req).await
     })
     .await

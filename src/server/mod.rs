@@ -6,21 +6,28 @@
 pub mod auth;
 mod dashboard;
 pub mod metrics;
+mod signin;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
+use futures::FutureExt;
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
-use crate::config::Config;
+use crate::config::{Config, ServerConfig};
+use crate::schedule::serve::Heartbeat;
 use crate::score::period::Period;
 use crate::score::CentreScores;
 use crate::store::{ResultFilter, Store};
@@ -66,12 +73,16 @@ pub(crate) struct App {
     store: Store,
     /// On-demand probes running at once (each holds a call or a browser).
     probes: tokio::sync::Semaphore,
+    /// The scheduler's heartbeat under `raqib serve`, checked by `/healthz`.
+    heartbeat: Option<Arc<Heartbeat>>,
+    /// Sign-ins being checked, one at a time per user name and per address.
+    signins: signin::InFlight,
 }
 
 /// On-demand probes at once; one more is refused with 429 rather than queued.
 const PROBES_AT_ONCE: usize = 2;
-/// The largest request body read (forms and JSON).
-const MAX_BODY: usize = 64 * 1024;
+/// How long a health check of one part may take before it counts as failing.
+const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl App {
     /// `period`'s stored verdicts (brought up to date first by the verdict step).
@@ -89,19 +100,149 @@ pub async fn start(
     addr: SocketAddr,
     config: Config,
     store: Store,
+    heartbeat: Option<Arc<Heartbeat>>,
 ) -> Result<SocketAddr, ServerError> {
+    let limits = config.server.clone();
+    // The dummy hash an unknown user's password is checked against, made before the first
+    // sign-in so that it costs no more than a known user's.
+    tokio::task::spawn_blocking(auth::dummy_hash);
     let app = Arc::new(App {
         config,
         store,
         probes: tokio::sync::Semaphore::new(PROBES_AT_ONCE),
+        heartbeat,
+        signins: Default::default(),
     });
-    listen(addr, app, |app, req| async move { handle(&app, req).await }).await
+    listen(addr, &limits, app, |app, req| async move {
+        let secure = secure_cookies(&app, &req);
+        let mut reply = handle(&app, req).await;
+        if secure {
+            mark_cookies_secure(&mut reply);
+        }
+        reply
+    })
+    .await
+}
+
+/// The peer address of a request's connection (set by `listen`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub SocketAddr);
+
+/// A connection's last byte moved and its requests in progress, for the idle timeout.
+struct Activity {
+    since: Instant,
+    /// Milliseconds after `since` of the last byte read or written.
+    last: AtomicU64,
+    busy: AtomicUsize,
+}
+
+impl Activity {
+    fn touch(&self) {
+        self.last
+            .store(self.since.elapsed().as_millis() as u64, Ordering::Relaxed);
+    }
+}
+
+/// A request in progress on a connection, counted until dropped.
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn new(a: &Arc<Activity>) -> Busy {
+        a.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(a.clone())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.touch();
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A socket that notes each byte moved in its `Activity`.
+struct Watched<T> {
+    io: T,
+    activity: Arc<Activity>,
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Watched<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.io).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
+            self.activity.touch();
+        }
+        r
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write(cx, buf);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let r = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+/// Resolves once `activity` has had no request in progress and no byte moved for `idle`.
+async fn idle_for(activity: &Activity, idle: Duration) {
+    loop {
+        let last = Duration::from_millis(activity.last.load(Ordering::Relaxed));
+        let quiet = activity.since.elapsed().saturating_sub(last);
+        if quiet >= idle && activity.busy.load(Ordering::Relaxed) == 0 {
+            return;
+        }
+        tokio::time::sleep(idle.saturating_sub(quiet).max(Duration::from_millis(100))).await;
+    }
 }
 
 /// Binds `addr` and answers HTTP/1.1 with `handler` in the background (the dashboard and API
 /// here, `/metrics` on its own address); returns the bound address.
+///
+/// Every connection is limited as `limits` says: hyper's own timer closes one whose request
+/// head does not arrive in time (slow headers, a silent new connection, a kept-alive one with
+/// no next request); the idle watch closes one where nothing moves while no request is in
+/// progress (a client that stops reading); beyond `max_connections` a new one is answered 503
+/// and closed. Bodies are limited where they are read (`body`). A handler that panics answers
+/// 500 and leaves the server running.
 pub(crate) async fn listen<S, F, Fut>(
     addr: SocketAddr,
+    limits: &ServerConfig,
     state: Arc<S>,
     handler: F,
 ) -> Result<SocketAddr, ServerError>
@@ -116,26 +257,142 @@ where
     let local = listener
         .local_addr()
         .map_err(|source| ServerError::Bind { addr, source })?;
+    let header_timeout = Duration::from_secs(limits.header_read_timeout_secs);
+    let idle = Duration::from_secs(limits.idle_timeout_secs);
+    let cap = limits.max_connections;
+    let slots = Arc::new(tokio::sync::Semaphore::new(cap));
     tokio::spawn(async move {
+        let (mut refused, mut last_refusal_log) = (0u64, None);
         loop {
-            let Ok((stream, _)) = listener.accept().await else {
+            let Ok((stream, peer)) = listener.accept().await else {
                 // Out of descriptors: back off instead of spinning.
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                // Full: say so if the socket takes it at once, and close.
+                let _ = stream.try_write(
+                    b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\
+                      Retry-After: 1\r\nContent-Length: 0\r\n\r\n",
+                );
+                // At most a line a second: a flood of connections is no flood of log lines.
+                refused += 1;
+                if last_refusal_log.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
+                    log(format!(
+                        "{peer}: refused ({refused} so far): {cap} connections are open (the cap)"
+                    ));
+                    last_refusal_log = Some(Instant::now());
+                }
+                continue;
+            };
             let state = state.clone();
             tokio::spawn(async move {
-                let svc = service_fn(move |req| {
-                    let state = state.clone();
-                    async move { Ok::<_, Infallible>(handler(state, req).await) }
+                let activity = Arc::new(Activity {
+                    since: Instant::now(),
+                    last: AtomicU64::new(0),
+                    busy: AtomicUsize::new(0),
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                let io = Watched {
+                    io: stream,
+                    activity: activity.clone(),
+                };
+                let svc = {
+                    let activity = activity.clone();
+                    service_fn(move |mut req: Request<Incoming>| {
+                        let state = state.clone();
+                        let busy = Busy::new(&activity);
+                        req.extensions_mut().insert(Peer(peer));
+                        async move {
+                            let path = req.uri().path().to_string();
+                            let answer = std::panic::AssertUnwindSafe(handler(state, req))
+                                .catch_unwind()
+                                .await
+                                .unwrap_or_else(|_| {
+                                    log(format!("{peer}: the handler of {path} panicked"));
+                                    error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+                                });
+                            drop(busy);
+                            Ok::<_, Infallible>(answer)
+                        }
+                    })
+                };
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(header_timeout)
+                    .serve_connection(TokioIo::new(io), svc);
+                tokio::select! {
+                    _ = conn => {}
+                    _ = idle_for(&activity, idle) => {
+                        log(format!("{peer}: closed, idle for {} s", idle.as_secs()));
+                    }
+                }
+                drop(slot);
             });
         }
     });
     Ok(local)
+}
+
+/// One line per event on stderr, with its time.
+pub(crate) fn log(msg: impl AsRef<str>) {
+    eprintln!(
+        "{} server: {}",
+        crate::probe::utc_millis::format(&chrono::Utc::now()),
+        msg.as_ref()
+    );
+}
+
+/// The client's address: the connection's peer, or, when the peer is a trusted proxy, the
+/// last address its `X-Forwarded-For` names.
+pub(crate) fn client_ip(app: &App, req: &Request<Incoming>) -> Option<IpAddr> {
+    let peer = req.extensions().get::<Peer>()?.0.ip();
+    if !app.config.server.trusted_proxies.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back();
+    Some(forwarded.unwrap_or(peer))
+}
+
+/// Whether cookies are marked `Secure`: always with `[server] secure_cookies`, else when a
+/// trusted proxy says the client spoke HTTPS to it.
+fn secure_cookies(app: &App, req: &Request<Incoming>) -> bool {
+    if app.config.server.secure_cookies {
+        return true;
+    }
+    let Some(Peer(peer)) = req.extensions().get::<Peer>() else {
+        return false;
+    };
+    app.config.server.trusted_proxies.contains(&peer.ip())
+        && req
+            .headers()
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"))
+}
+
+/// Adds `Secure` to every `Set-Cookie` of `reply`.
+fn mark_cookies_secure(reply: &mut Reply) {
+    use hyper::header::{HeaderValue, SET_COOKIE};
+    let cookies: Vec<HeaderValue> = reply
+        .headers_mut()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| {
+            let text = v.to_str().ok()?;
+            HeaderValue::from_str(&format!("{text}; Secure")).ok()
+        })
+        .collect();
+    reply.headers_mut().remove(SET_COOKIE);
+    for c in cookies {
+        reply.headers_mut().append(SET_COOKIE, c);
+    }
 }
 
 pub(crate) type Reply = Response<Full<Bytes>>;
@@ -146,7 +403,8 @@ fn reply(status: StatusCode, body: Value) -> Reply {
     let mut r = Response::builder()
         .status(status)
         .header("content-type", "application/json; charset=utf-8")
-        .header("cache-control", "no-store");
+        .header("cache-control", "no-store")
+        .header("x-content-type-options", "nosniff");
     if status == StatusCode::UNAUTHORIZED {
         r = r.header("www-authenticate", "Bearer realm=\"raqib\"");
     }
@@ -165,19 +423,41 @@ pub(crate) fn param(req: &Request<Incoming>, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// The request body, at most `MAX_BODY` bytes.
-pub(crate) async fn body(req: Request<Incoming>) -> Result<Bytes, (StatusCode, String)> {
+/// The request body: at most `[server] max_body_bytes`, whole within `body_timeout_secs`.
+pub(crate) async fn body(app: &App, req: Request<Incoming>) -> Result<Bytes, (StatusCode, String)> {
     use http_body_util::BodyExt;
-    http_body_util::Limited::new(req.into_body(), MAX_BODY)
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .map_err(|e| {
-            (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!("the request body could not be read (at most {MAX_BODY} bytes): {e}"),
-            )
-        })
+    let max = app.config.server.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is larger than {max} bytes"),
+        )
+    };
+    if declared.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
+    }
+    let within = Duration::from_secs(app.config.server.body_timeout_secs);
+    let read = http_body_util::Limited::new(req.into_body(), max).collect();
+    match tokio::time::timeout(within, read).await {
+        Err(_) => Err((
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                within.as_secs()
+            ),
+        )),
+        Ok(Ok(b)) => Ok(b.to_bytes()),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Ok(Err(e)) => Err((
+            StatusCode::BAD_REQUEST,
+            format!("the request body could not be read: {e}"),
+        )),
+    }
 }
 
 /// A signed-in user: by an API token or a dashboard session.
@@ -234,7 +514,7 @@ async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, Str
 async fn handle(app: &App, req: Request<Incoming>) -> Reply {
     let path = req.uri().path().to_string();
     if path == "/healthz" {
-        return reply(StatusCode::OK, json!({"status": "ok"}));
+        return health(app).await;
     }
     if path == "/login" {
         return dashboard::login(app, req).await;
@@ -319,6 +599,10 @@ async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
         },
         ("GET", "/api/users") => match need(Role::Admin) {
             Ok(()) => users(app).await,
+            Err(e) => Err(e),
+        },
+        ("GET", "/api/signins") => match need(Role::Admin) {
+            Ok(()) => signins(app, &req).await,
             Err(e) => Err(e),
         },
         (_, p) if openapi()["paths"].get(p).is_some() => Err((
@@ -548,15 +832,16 @@ struct LabelBody {
 }
 
 async fn json_body<T: serde::de::DeserializeOwned>(
+    app: &App,
     req: Request<Incoming>,
 ) -> Result<T, (StatusCode, String)> {
-    let bytes = body(req).await?;
+    let bytes = body(app, req).await?;
     serde_json::from_slice(&bytes).map_err(|e| bad(format!("the JSON body: {e}")))
 }
 
 /// Labels a call as the signed-in auditor; 201 with the label and the call's new score.
 async fn add_label(app: &App, who: &Who, req: Request<Incoming>) -> Answer {
-    let b: LabelBody = json_body(req).await?;
+    let b: LabelBody = json_body(app, req).await?;
     let labelled = label(
         app,
         who,
@@ -611,7 +896,7 @@ struct ProbeBody {
 
 /// Probes now and answers with the stored results (a call takes as long as the call).
 async fn probe(app: &App, req: Request<Incoming>) -> Answer {
-    let b: ProbeBody = json_body(req).await?;
+    let b: ProbeBody = json_body(app, req).await?;
     let ids = probe_now(
         app,
         &b.channel,
@@ -678,6 +963,89 @@ async fn users(app: &App) -> Answer {
     ok(json!({"items": list, "total": list.len()}))
 }
 
+/// Sign-in attempts newest first (`limit`, default 100): failures, refusals while delayed,
+/// successes, each with the name typed and the client address.
+async fn signins(app: &App, req: &Request<Incoming>) -> Answer {
+    let limit = num_param(req, "limit", 100, 1000)?.max(1);
+    let list = app.store.signin_attempts(limit).await.map_err(internal)?;
+    ok(json!({"items": list, "total": list.len()}))
+}
+
+/// `/healthz`: 200 when the store takes a read and a write, the evidence directory a file and
+/// (under `raqib serve`) the scheduler's heartbeat is fresh; 503 naming what fails.
+async fn health(app: &App) -> Reply {
+    let mut checks = serde_json::Map::new();
+    let store = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_tables()).await;
+    checks.insert(
+        "store".into(),
+        match store {
+            Ok(Ok(())) => json!({"ok": true}),
+            Ok(Err(e)) => json!({"ok": false, "error": e.to_string()}),
+            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+        },
+    );
+    let evidence = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_evidence_dir()).await;
+    checks.insert(
+        "evidence".into(),
+        match evidence {
+            Ok(Ok(())) => json!({"ok": true}),
+            Ok(Err(e)) => json!({
+                "ok": false,
+                "error": format!("{}: {e}", app.store.evidence_dir().display())
+            }),
+            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+        },
+    );
+    if let Some(h) = &app.heartbeat {
+        checks.insert(
+            "scheduler".into(),
+            scheduler_check(
+                h.last_millis(),
+                chrono::Utc::now().timestamp_millis(),
+                h.stale_after,
+            ),
+        );
+    }
+    let failing: Vec<&String> = checks
+        .iter()
+        .filter(|(_, c)| c["ok"] != true)
+        .map(|(k, _)| k)
+        .collect();
+    let status = match failing.is_empty() {
+        true => StatusCode::OK,
+        false => {
+            log(format!(
+                "health: failing {failing:?}: {}",
+                Value::Object(checks.clone())
+            ));
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    };
+    reply(
+        status,
+        json!({
+            "status": if failing.is_empty() { "ok" } else { "failing" },
+            "failing": failing,
+            "checks": checks,
+        }),
+    )
+}
+
+/// The scheduler's part of health: its last beat at `last_ms`, seen at `now_ms`.
+fn scheduler_check(last_ms: i64, now_ms: i64, stale_after: Duration) -> Value {
+    let age = (now_ms - last_ms).max(0) as f64 / 1000.0;
+    let last = chrono::DateTime::from_timestamp_millis(last_ms)
+        .map(|t| crate::probe::utc_millis::format(&t))
+        .unwrap_or_default();
+    let ok = age <= stale_after.as_secs_f64();
+    let mut v = json!({"ok": ok, "last_beat": last, "age_secs": age,
+        "stale_after_secs": stale_after.as_secs_f64()});
+    if !ok {
+        v["error"] = format!("no heartbeat for {age:.0} s: the scheduler stalled").into();
+    }
+    v
+}
+
 /// The URL path an evidence file is served at, if it lies in the store's evidence directory.
 pub(crate) fn evidence_url(store: &Store, stored: &str) -> Option<String> {
     let p = std::path::Path::new(stored);
@@ -718,6 +1086,11 @@ async fn evidence(app: &App, rel: &str) -> Reply {
         Ok(f) if f.starts_with(&root) => f,
         _ => return error(StatusCode::NOT_FOUND, "no such evidence"),
     };
+    // Only regular files: opening a FIFO or a device would wait on it (or read forever).
+    match tokio::fs::metadata(&full).await {
+        Ok(m) if m.is_file() => {}
+        _ => return error(StatusCode::NOT_FOUND, "no such evidence"),
+    }
     let bytes = match tokio::fs::read(&full).await {
         Ok(b) => b,
         Err(_) => return error(StatusCode::NOT_FOUND, "no such evidence"),
@@ -730,7 +1103,8 @@ async fn evidence(app: &App, rel: &str) -> Reply {
     };
     Response::builder()
         .header("content-type", kind)
-        .header("cache-control", "private, max-age=3600")
+        // Recordings and screenshots of a signed-in session: kept by no cache, shared or not.
+        .header("cache-control", "no-store")
         .header("x-content-type-options", "nosniff")
         .body(Full::new(Bytes::from(bytes)))
         .expect("a valid response")
@@ -762,5 +1136,18 @@ mod tests {
         served.sort();
         served.dedup();
         assert_eq!(documented, served);
+    }
+
+    #[test]
+    fn a_stale_heartbeat_fails_health() {
+        let stale = std::time::Duration::from_secs(60);
+        let fresh = super::scheduler_check(1_000_000, 1_030_000, stale);
+        assert_eq!(
+            (fresh["ok"].as_bool(), fresh["age_secs"].as_f64()),
+            (Some(true), Some(30.0))
+        );
+        let old = super::scheduler_check(1_000_000, 1_061_000, stale);
+        assert_eq!(old["ok"], false);
+        assert!(old["error"].as_str().unwrap().contains("stalled"), "{old}");
     }
 }

@@ -175,6 +175,16 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
         ],
     ),
     (
+        "signin_attempts",
+        &[
+            ("id", Int),
+            ("at", Text),
+            ("name", Text),
+            ("address", Text),
+            ("outcome", Text),
+        ],
+    ),
+    (
         "agents",
         &[
             ("name", Text),

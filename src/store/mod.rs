@@ -8,7 +8,9 @@
 
 pub mod agents;
 pub mod alerts;
+pub mod health;
 pub mod migrate;
+pub mod signins;
 pub mod users;
 pub mod verdicts;
 
@@ -58,6 +60,8 @@ pub enum StoreError {
     },
     #[error("stored row is unreadable ({what}): {message}")]
     Corrupt { what: &'static str, message: String },
+    #[error("the store file {path} is no longer where it was opened: {message}")]
+    FileGone { path: String, message: String },
 }
 
 fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -254,6 +258,9 @@ pub struct Store {
     pool: AnyPool,
     evidence_dir: PathBuf,
     postgres: bool,
+    /// The SQLite file's path and its (device, inode) when opened: a renamed or deleted file
+    /// keeps taking writes through the open handle, so health compares the path with them.
+    sqlite_file: Option<(PathBuf, (u64, u64))>,
 }
 
 /// An exclusive lock on `DIR/raqib.lock`, held until dropped.
@@ -466,10 +473,15 @@ impl Store {
             // sqlx holds an advisory lock while it migrates: agents starting together wait.
             sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         }
+        let sqlite_file = url
+            .strip_prefix("sqlite://")
+            .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
+            .and_then(|p| health::file_id(&p).ok().map(|id| (p, id)));
         Ok(Store {
             pool,
             evidence_dir,
             postgres: !url.starts_with("sqlite:"),
+            sqlite_file,
         })
     }
 

@@ -374,6 +374,7 @@ pub async fn run(
         "127.0.0.1:0".parse().expect("an address"),
         config.clone(),
         store.clone(),
+        None,
     )
     .await
     .map_err(|e| BenchError::Other(e.to_string()))?;

@@ -119,13 +119,21 @@ impl Browser {
         {
             use std::os::fd::AsRawFd;
             let (r, w) = (to_browser_r.as_raw_fd(), from_browser_w.as_raw_fd());
-            // SAFETY: only async-signal-safe dup2 between fork and exec; dup2 clears
-            // O_CLOEXEC on the copies, so exactly fds 3 and 4 reach the browser.
+            // SAFETY: only async-signal-safe fcntl, dup2 and close between fork and exec; dup2
+            // clears O_CLOEXEC on the copies, so exactly fds 3 and 4 reach the browser. Each
+            // end is first copied above 4: when one of them is itself fd 3 or 4 (descriptors
+            // are reused when tests launch browsers at once), `dup2(r, 3)` would overwrite it.
             unsafe {
                 cmd.pre_exec(move || {
-                    if libc::dup2(r, 3) < 0 || libc::dup2(w, 4) < 0 {
+                    let (r2, w2) = (
+                        libc::fcntl(r, libc::F_DUPFD, 10),
+                        libc::fcntl(w, libc::F_DUPFD, 10),
+                    );
+                    if r2 < 0 || w2 < 0 || libc::dup2(r2, 3) < 0 || libc::dup2(w2, 4) < 0 {
                         return Err(std::io::Error::last_os_error());
                     }
+                    libc::close(r2);
+                    libc::close(w2);
                     Ok(())
                 });
             }
