@@ -935,23 +935,18 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let store = ctx.store().await?;
             let results = store.results(&filter).await?;
-            let labels = scoring_cmd::labels(&store).await?;
-            let mut scoring = Vec::with_capacity(results.len());
-            for r in &results {
-                let label = labels.get(&r.id);
-                let s = raqib::score::score_result(r, label, &ctx.config.scoring)?;
-                scoring.push(serde_json::json!({
-                    "counts": s.excluded.is_none(),
-                    "excluded": s.excluded,
-                    "call": s.call,
-                    "web": s.web,
-                    "label": label,
-                }));
-            }
+            let scoring =
+                raqib::verdict::result_scoring(&store, &ctx.config.scoring, &results).await?;
             if json {
-                for (r, s) in results.iter().zip(scoring) {
+                for (r, s) in results.iter().zip(&scoring) {
                     let mut v = r.to_json();
-                    v["scoring"] = s;
+                    v["scoring"] = serde_json::json!({
+                        "counts": s.counts,
+                        "excluded": s.excluded,
+                        "call": s.call,
+                        "web": s.web,
+                        "label": s.label,
+                    });
                     println!("{v}");
                 }
             } else {
@@ -1674,14 +1669,13 @@ fn fmt_ms(v: Option<f64>) -> String {
 }
 
 fn print_web_result(id: i64, r: &WebResult) {
-    let data = serde_json::to_value(r).unwrap_or_default();
     println!("{}  (result {id})", r.target);
     println!(
         "  outcome    {}{}",
-        data["outcome"].as_str().unwrap_or_default(),
-        data["reason"]
-            .as_str()
-            .map(|x| format!(" ({x})"))
+        r.outcome.as_str(),
+        r.reason
+            .as_ref()
+            .map(|x| format!(" ({})", raqib::probe::code_of(x)))
             .unwrap_or_default()
     );
     if let Some(d) = &r.detail {
@@ -1715,10 +1709,9 @@ fn print_browser_audit(r: &WebResult) {
     let Some(b) = &r.browser else {
         return;
     };
-    let data = serde_json::to_value(b).unwrap_or_default();
     println!(
         "  browser    {}{}",
-        data["outcome"].as_str().unwrap_or_default(),
+        raqib::probe::code_of(&b.outcome),
         b.detail
             .as_ref()
             .map(|d| format!(": {d}"))
@@ -1786,11 +1779,10 @@ fn print_browser_audit(r: &WebResult) {
         );
     }
     for p in r.pages.iter().skip(1) {
-        let data = serde_json::to_value(p).unwrap_or_default();
         println!(
             "  page {}  {} · a11y {}",
             p.url,
-            data["outcome"].as_str().unwrap_or_default(),
+            raqib::probe::code_of(&p.outcome),
             p.a11y
                 .as_ref()
                 .map(|a| format!("{:.1}", a.score))
@@ -1962,7 +1954,10 @@ fn print_sweeps(sweeps: &[raqib::store::Sweep], json: bool) -> Result<()> {
     Ok(())
 }
 
-fn print_results(results: &[raqib::store::StoredResult], scoring: &[serde_json::Value]) {
+fn print_results(
+    results: &[raqib::store::StoredResult],
+    scoring: &[raqib::verdict::ResultScoring],
+) {
     if results.is_empty() {
         println!("no results match");
         return;
@@ -1972,16 +1967,16 @@ fn print_results(results: &[raqib::store::StoredResult], scoring: &[serde_json::
         "id", "started_at", "chan", "centre", "outcome", "reason", "total", "score"
     );
     for (r, s) in results.iter().zip(scoring) {
-        let total = r.data["timings_ms"]["total"].as_f64();
+        let total = match &r.probe {
+            raqib::store::Probe::Call(c) => Some(c.timings_ms.total),
+            raqib::store::Probe::Web(w) => Some(w.timings_ms.total),
+            raqib::store::Probe::Unreadable => None,
+        };
         // A call's score, a check's availability verdict, or why it does not count.
-        let score = match (
-            &s["excluded"],
-            s["call"]["score"].as_f64(),
-            &s["web"]["good"],
-        ) {
-            (serde_json::Value::String(why), _, _) => format!("({why})"),
-            (_, Some(x), _) => format!("{x:.1}"),
-            (_, _, serde_json::Value::Bool(g)) => if *g { "good" } else { "bad" }.to_string(),
+        let score = match (&s.excluded, &s.call, &s.web) {
+            (Some(why), _, _) => format!("({})", raqib::probe::code_of(why)),
+            (_, Some(c), _) => format!("{:.1}", c.score),
+            (_, _, Some(w)) => if w.good { "good" } else { "bad" }.to_string(),
             _ => "-".into(),
         };
         println!(

@@ -19,8 +19,6 @@ pub struct Select {
     pub centre: Option<String>,
 }
 
-pub use raqib::score::load::labels;
-
 /// Every centre's stored verdict for `period`, of the selected centres.
 pub async fn period_scores(
     store: &Store,

@@ -16,9 +16,9 @@ use serde::Serialize;
 use crate::config::{Config, ContactConfig};
 use crate::registry::Centre;
 use crate::score::cases::{self, CaseStatus};
-use crate::score::load::{self, LoadError};
+use crate::score::load::LoadError;
 use crate::score::period::Period;
-use crate::score::{self, CentreScores, FlagClass};
+use crate::score::{CentreScores, FlagClass};
 use crate::store::alerts::NewAlert;
 use crate::store::{Case, ResultFilter, Store, StoreError};
 use message::{CaseRef, CentreRef, CriticalRef, Interval, Payload, Previous, WorstCall};
@@ -93,7 +93,6 @@ pub async fn evaluate(
         .scores(period)
         .await?;
     let centres = store.centres().await?;
-    let labels = load::labels(store).await?;
     let mut done = Evaluated {
         period: period.label.clone(),
         ..Evaluated::default()
@@ -120,7 +119,7 @@ pub async fn evaluate(
                 continue;
             }
             let worst_calls = if channel == "phone" {
-                worst_calls(store, config, &labels, &s.centre, period).await?
+                worst_calls(store, config, &s.centre, period).await?
             } else {
                 Vec::new()
             };
@@ -281,7 +280,6 @@ async fn store_alert(
 async fn worst_calls(
     store: &Store,
     config: &Config,
-    labels: &std::collections::HashMap<i64, crate::score::rules::Label>,
     centre: &str,
     period: &Period,
 ) -> Result<Vec<WorstCall>, AlertError> {
@@ -295,24 +293,23 @@ async fn worst_calls(
         })
         .await?;
     let mut calls = Vec::new();
-    for r in &results {
-        let scored =
-            score::score_result(r, labels.get(&r.id), &config.scoring).map_err(LoadError::from)?;
-        let (None, Some(call)) = (&scored.excluded, &scored.call) else {
+    let scoring = crate::verdict::result_scoring(store, &config.scoring, &results).await?;
+    for (r, scored) in results.iter().zip(&scoring) {
+        let (Some(c), true, Some(call)) = (r.probe.call(), scored.counts, &scored.call) else {
             continue;
         };
-        let secs = |key: &str| r.data["timings_ms"][key].as_f64().map(|ms| ms / 1000.0);
+        let secs = |ms: Option<f64>| ms.map(|ms| ms / 1000.0);
         let evidence = match &config.alerts.evidence_url {
             Some(u) => Some(u.replace("{id}", &r.id.to_string())),
-            None => r.data["recording"].as_str().map(str::to_string),
+            None => c.recording.clone(),
         };
         calls.push(WorstCall {
             id: r.id,
-            number: r.data["number"].as_str().map(str::to_string),
-            started_at: r.data["started_at"].as_str().unwrap_or_default().into(),
-            outcome: r.data["outcome"].as_str().unwrap_or_default().into(),
-            ring_secs: secs("ringing"),
-            answer_secs: secs("answer"),
+            number: c.number.clone(),
+            started_at: crate::probe::utc_millis::format(&c.started_at),
+            outcome: c.outcome.as_str().into(),
+            ring_secs: secs(c.timings_ms.ringing),
+            answer_secs: secs(c.timings_ms.answer),
             score: call.score,
             evidence,
         });

@@ -82,6 +82,15 @@ pub mod utc_millis {
 }
 
 /// Milliseconds with microsecond resolution, as results report durations.
+/// The stored code of a value (an outcome, a reason: how serde writes it), for printing.
+pub fn code_of<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
 pub fn ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }

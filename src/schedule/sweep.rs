@@ -88,7 +88,7 @@ impl Done {
         let data = serde_json::to_value(r).unwrap_or_default();
         Done {
             outcome: r.outcome.as_str(),
-            reason: data["reason"].as_str().map(String::from),
+            reason: r.reason.as_ref().map(crate::probe::code_of),
             data,
             channel: Channel::Web,
             centre: r.centre.clone(),

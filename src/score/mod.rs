@@ -13,10 +13,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::config::ScoringConfig;
-use crate::probe::call::CallResult;
-use crate::probe::web::WebResult;
 use crate::registry::Centre;
-use crate::store::StoredResult;
+use crate::store::{Probe, StoredResult};
 use period::Period;
 use rules::{CallScore, Excluded, Label, WebCheckScore};
 use stats::{Estimate, SplitMix64};
@@ -70,29 +68,20 @@ pub fn score_result(
         number: None,
         target: r.target.clone(),
     };
-    match r.channel.as_str() {
-        "phone" => {
-            let Ok(c) = serde_json::from_value::<CallResult>(r.data.clone()) else {
-                out.excluded = Some(Excluded::Unreadable);
-                return Ok(out);
-            };
+    match &r.probe {
+        Probe::Call(c) => {
             out.number = c.number.clone();
             out.not_in_service = c.outcome == crate::probe::call::CallOutcome::NotInService;
-            match rules::call_validity(&c) {
-                Ok(()) => out.call = Some(rules::call_score(&c, label, k)),
+            match rules::call_validity(c) {
+                Ok(()) => out.call = Some(rules::call_score(c, label, k)),
                 Err(why) => out.excluded = Some(why),
             }
         }
-        _ => {
-            let Ok(w) = serde_json::from_value::<WebResult>(r.data.clone()) else {
-                out.excluded = Some(Excluded::Unreadable);
-                return Ok(out);
-            };
-            match rules::web_validity(&w) {
-                Ok(()) => out.web = Some(rules::web_check_score(&w, k)),
-                Err(why) => out.excluded = Some(why),
-            }
-        }
+        Probe::Web(w) => match rules::web_validity(w) {
+            Ok(()) => out.web = Some(rules::web_check_score(w, k)),
+            Err(why) => out.excluded = Some(why),
+        },
+        Probe::Unreadable => out.excluded = Some(Excluded::Unreadable),
     }
     Ok(out)
 }

@@ -874,10 +874,9 @@ fn history_chart(
 
 /// A call's timeline: a bar from dialling to hang-up with its moments marked, and the
 /// moments in words under it.
-fn call_timeline(data: &Value, lang: Lang) -> String {
-    let t = &data["timings_ms"];
-    let total = t["total"].as_f64().unwrap_or(0.0).max(1.0);
-    let answer = t["answer"].as_f64();
+fn call_timeline(t: &crate::probe::call::CallTimings, lang: Lang) -> String {
+    let total = t.total.max(1.0);
+    let answer = t.answer;
     let (wd, ht) = (300.0, 20.0);
     let rtl = lang == Lang::Ar;
     let x = |ms: f64| {
@@ -896,12 +895,12 @@ fn call_timeline(data: &Value, lang: Lang) -> String {
     let mut words = Vec::new();
     // `first_audio` counts from the answer; the others from the first INVITE.
     let moments = [
-        ("first_response", t["first_response"].as_f64(), "#777"),
-        ("ringing", t["ringing"].as_f64(), "#f9a825"),
+        ("first_response", t.first_response, "#777"),
+        ("ringing", t.ringing, "#f9a825"),
         ("answer", answer, "#2e7d32"),
         (
             "first_audio",
-            answer.zip(t["first_audio"].as_f64()).map(|(a, f)| a + f),
+            answer.zip(t.first_audio).map(|(a, f)| a + f),
             "#0b4f6c",
         ),
         ("end", Some(total), "#222"),
@@ -1103,7 +1102,10 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
             ],
         );
         for r in &calls {
-            let player = match r.data["recording"].as_str() {
+            let Some(call) = r.probe.call() else {
+                continue;
+            };
+            let player = match call.recording.as_deref() {
                 Some(p) => super::evidence_url(&app.store, p).map_or(String::new(), |u| {
                     format!(
                         "<audio controls preload=\"none\" src=\"{}\"></audio>",
@@ -1117,12 +1119,12 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
                 "<tr class=\"call\"><td><a href=\"/results/{id}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{player}</td></tr>",
                 ltr(&format!("#{}", r.id)),
                 ltr(&r.started_at),
-                ltr(r.data["number"].as_str().unwrap_or(&r.target)),
+                ltr(call.number.as_deref().unwrap_or(&r.target)),
                 outcome_word(lang, &r.outcome),
-                r.data["answer_type"]
-                    .as_str()
-                    .map_or(String::new(), |a| outcome_word(lang, a)),
-                call_timeline(&r.data, lang),
+                call.answer_type
+                    .as_ref()
+                    .map_or(String::new(), |a| outcome_word(lang, &crate::probe::code_of(a))),
+                call_timeline(&call.timings_ms, lang),
                 id = r.id,
             );
         }
@@ -1200,9 +1202,9 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
 
 /// One web audit as a table row: outcome, time, a11y score, violations and the screenshot.
 fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
-    let d = &r.data;
-    let shot = d["browser"]["screenshot"]
-        .as_str()
+    let web = r.probe.web();
+    let shot = web
+        .and_then(|w| w.browser.as_ref()?.screenshot.as_deref())
         .and_then(|p| super::evidence_url(&app.store, p))
         .map_or(String::new(), |u| {
             format!(
@@ -1211,18 +1213,12 @@ fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
                 u = esc(&u)
             )
         });
-    let violations: Vec<String> = d["a11y"]["violations"]
-        .as_array()
-        .map(|vs| {
-            vs.iter()
-                .map(|v| {
-                    ltr(&format!(
-                        "{} ({}, {})",
-                        v["id"].as_str().unwrap_or("?"),
-                        v["impact"].as_str().unwrap_or("-"),
-                        v["nodes"].as_u64().unwrap_or(0)
-                    ))
-                })
+    let a11y = web.and_then(|w| w.a11y.as_ref());
+    let violations: Vec<String> = a11y
+        .map(|a| {
+            a.violations
+                .iter()
+                .map(|v| ltr(&format!("{} ({}, {})", v.id, v.impact, v.nodes)))
                 .collect()
         })
         .unwrap_or_default();
@@ -1233,8 +1229,8 @@ fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
         ltr(&r.started_at),
         ltr(&r.target),
         outcome_word(lang, &r.outcome),
-        ltr(&num(d["timings_ms"]["total"].as_f64())),
-        ltr(&num(d["a11y"]["score"].as_f64())),
+        ltr(&num(web.map(|w| w.timings_ms.total))),
+        ltr(&num(a11y.map(|a| a.score))),
         violations.join("<br>"),
     )
 }
@@ -1254,7 +1250,12 @@ async fn result(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
                 format!("{} #{id}", w(lang, "not_found")),
             )
         })?;
-    let d = &r.data;
+    let call = r.probe.call();
+    let detail = match &r.probe {
+        crate::store::Probe::Call(c) => c.detail.as_deref(),
+        crate::store::Probe::Web(w) => w.detail.as_deref(),
+        crate::store::Probe::Unreadable => None,
+    };
     let title = format!("{} #{id}", w(lang, "result"));
     let mut h = format!(
         "<h1>{} {}</h1><table>",
@@ -1277,18 +1278,19 @@ async fn result(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
             ltr(&r.outcome)
         ),
     );
-    if let Some(detail) = d["detail"].as_str() {
+    if let Some(detail) = detail {
         row("detail", esc(detail));
     }
-    if r.channel == "phone" {
+    if let Some(call) = call {
         let _ = write!(
             h,
             "<tr><th>{}</th><td>{}</td></tr>",
             w(lang, "timeline"),
-            call_timeline(d, lang)
+            call_timeline(&call.timings_ms, lang)
         );
-        if let Some(u) = d["recording"]
-            .as_str()
+        if let Some(u) = call
+            .recording
+            .as_deref()
             .and_then(|p| super::evidence_url(&app.store, p))
         {
             let _ = write!(
@@ -1304,7 +1306,7 @@ async fn result(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
     }
     h += "</table>";
     // The SIP trace as written.
-    if let Some(p) = d["sip_trace"].as_str() {
+    if let Some(p) = call.and_then(|c| c.sip_trace.as_deref()) {
         if let Some(f) = evidence_file(app, p).await {
             let text = tokio::fs::read(&f).await.unwrap_or_default();
             let cut = &text[..text.len().min(256 * 1024)];

@@ -25,7 +25,7 @@ use tokio::sync::Mutex;
 use super::ServerError;
 use crate::config::Config;
 use crate::score::period::Period;
-use crate::store::{ResultFilter, Store, StoredResult};
+use crate::store::{Probe, ResultFilter, Store, StoredResult};
 
 /// Probes run from a fraction of a second (an HTTP check) to minutes (an unanswered call).
 const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0];
@@ -342,8 +342,12 @@ fn count(tally: &mut Tally, r: &StoredResult) {
         .probes
         .entry((r.channel.clone(), r.outcome.clone()))
         .or_insert(0) += 1;
-    let timings = &r.data["timings_ms"];
-    if let Some(ms) = timings["total"].as_f64() {
+    let (total, answer) = match &r.probe {
+        Probe::Call(c) => (Some(c.timings_ms.total), c.timings_ms.answer),
+        Probe::Web(w) => (Some(w.timings_ms.total), None),
+        Probe::Unreadable => (None, None),
+    };
+    if let Some(ms) = total {
         tally
             .durations
             .entry(r.channel.clone())
@@ -351,7 +355,7 @@ fn count(tally: &mut Tally, r: &StoredResult) {
             .observe(ms / 1000.0);
     }
     if r.channel == "phone" && r.outcome == "answered" {
-        if let Some(ms) = timings["answer"].as_f64() {
+        if let Some(ms) = answer {
             tally.answer.observe(ms / 1000.0);
         }
     }
@@ -497,11 +501,31 @@ mod tests {
             outcome: outcome.into(),
             reason: None,
             sweep_id: None,
+            probe: Probe::decode(channel, &data),
             data,
             agent: None,
         };
-        let answered = serde_json::json!({"timings_ms": {"answer": 3200.0, "total": 9000.0}});
-        let busy = serde_json::json!({"timings_ms": {"answer": null, "total": 120.0}});
+        let call = |outcome: crate::probe::call::CallOutcome, answer: Option<f64>, total: f64| {
+            let mut c = crate::probe::call::CallResult::start(
+                &crate::probe::call::CallTarget {
+                    uri: "sip:x@127.0.0.1".into(),
+                    number: None,
+                    centre: None,
+                    unlisted: true,
+                },
+                "hangup".into(),
+            );
+            c.outcome = outcome;
+            c.timings_ms.answer = answer;
+            c.timings_ms.total = total;
+            serde_json::to_value(c).unwrap()
+        };
+        let answered = call(
+            crate::probe::call::CallOutcome::Answered,
+            Some(3200.0),
+            9000.0,
+        );
+        let busy = call(crate::probe::call::CallOutcome::Busy, None, 120.0);
         count(&mut tally, &result(1, "phone", "answered", answered));
         count(&mut tally, &result(2, "phone", "busy", busy));
         count(&mut tally, &result(3, "web", "up", serde_json::json!({})));

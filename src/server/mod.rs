@@ -728,14 +728,14 @@ async fn result(app: &App, id: &str) -> Answer {
         .map_err(internal)?
         .ok_or_else(|| not_found(format!("no result {id}")))?;
     let history: Vec<_> = app.store.labels_of(id).await.map_err(internal)?;
-    let in_force = crate::score::load::label_of(&app.store, id)
-        .await
-        .map_err(internal)?;
     let s =
-        crate::score::score_result(&r, in_force.as_ref(), &app.config.scoring).map_err(internal)?;
+        crate::verdict::result_scoring(&app.store, &app.config.scoring, std::slice::from_ref(&r))
+            .await
+            .map_err(internal)?
+            .remove(0);
     let mut v = r.to_json();
     v["labels"] = serde_json::to_value(history).map_err(internal)?;
-    v["scoring"] = json!({"counts": s.excluded.is_none(), "excluded": s.excluded,
+    v["scoring"] = json!({"counts": s.counts, "excluded": s.excluded,
         "call": s.call, "web": s.web});
     ok(v)
 }

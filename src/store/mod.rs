@@ -22,7 +22,9 @@ use serde::Serialize;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Row};
 
+use crate::probe::call::CallResult;
 use crate::probe::utc_millis;
+use crate::probe::web::WebResult;
 use crate::registry::Centre;
 
 #[derive(Debug, thiserror::Error)]
@@ -79,8 +81,48 @@ pub struct StoredResult {
     pub outcome: String,
     pub reason: Option<String>,
     pub sweep_id: Option<i64>,
+    /// The result's JSON as the probe wrote it (what `--json` prints).
     pub data: serde_json::Value,
     pub agent: Option<String>,
+    /// The same result decoded once, typed: readers use this, never `data` by key.
+    pub probe: Probe,
+}
+
+/// A stored result as its probe wrote it, decoded once when read from the store.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    Call(Box<CallResult>),
+    Web(Box<WebResult>),
+    /// Not readable as the channel's result (damaged, or written by another version).
+    Unreadable,
+}
+
+impl Probe {
+    /// Decodes `data` as `channel`'s result.
+    pub fn decode(channel: &str, data: &serde_json::Value) -> Probe {
+        match channel {
+            "phone" => serde_json::from_value::<CallResult>(data.clone())
+                .map(|c| Probe::Call(Box::new(c)))
+                .unwrap_or(Probe::Unreadable),
+            _ => serde_json::from_value::<WebResult>(data.clone())
+                .map(|w| Probe::Web(Box::new(w)))
+                .unwrap_or(Probe::Unreadable),
+        }
+    }
+
+    pub fn call(&self) -> Option<&CallResult> {
+        match self {
+            Probe::Call(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub fn web(&self) -> Option<&WebResult> {
+        match self {
+            Probe::Web(w) => Some(w),
+            _ => None,
+        }
+    }
 }
 
 impl StoredResult {
@@ -838,19 +880,23 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let data: String = r.try_get(8).map_err(q("read result"))?;
+                let data: serde_json::Value =
+                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                        what: "result data",
+                        message: e.to_string(),
+                    })?;
+                let channel: String = r.try_get(1).map_err(q("read result"))?;
                 Ok(StoredResult {
+                    probe: Probe::decode(&channel, &data),
                     id: r.try_get(0).map_err(q("read result"))?,
-                    channel: r.try_get(1).map_err(q("read result"))?,
+                    channel,
                     centre_id: r.try_get(2).map_err(q("read result"))?,
                     target: r.try_get(3).map_err(q("read result"))?,
                     started_at: r.try_get(4).map_err(q("read result"))?,
                     outcome: r.try_get(5).map_err(q("read result"))?,
                     reason: r.try_get(6).map_err(q("read result"))?,
                     sweep_id: r.try_get(7).map_err(q("read result"))?,
-                    data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
-                        what: "result data",
-                        message: e.to_string(),
-                    })?,
+                    data,
                     agent: r.try_get(9).map_err(q("read result"))?,
                 })
             })

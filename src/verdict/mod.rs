@@ -439,6 +439,51 @@ impl<'a> Verdicts<'a> {
     }
 }
 
+/// How one stored result counts, as shown beside it: in `raqib results`, on the result page
+/// and `/api/results/{id}`, and in an alert's worst calls.
+#[derive(Debug, Clone, Serialize)]
+pub struct ResultScoring {
+    pub id: i64,
+    /// Whether it counts against its centre.
+    pub counts: bool,
+    pub excluded: Option<score::rules::Excluded>,
+    pub call: Option<score::rules::CallScore>,
+    pub web: Option<score::rules::WebCheckScore>,
+    /// The auditor's label in force, if any.
+    pub label: Option<score::rules::Label>,
+}
+
+/// The scoring of each of `results` with the labels in force: the one place a single result
+/// is scored for display, as the verdict step scores it for the period.
+pub async fn result_scoring(
+    store: &Store,
+    k: &ScoringConfig,
+    results: &[crate::store::StoredResult],
+) -> Result<Vec<ResultScoring>, VerdictError> {
+    let labels = match results {
+        [one] => load::label_of(store, one.id)
+            .await?
+            .map(|l| std::iter::once((one.id, l)).collect())
+            .unwrap_or_default(),
+        _ => load::labels(store).await?,
+    };
+    results
+        .iter()
+        .map(|r| {
+            let label = labels.get(&r.id);
+            let s = score::score_result(r, label, k)?;
+            Ok(ResultScoring {
+                id: r.id,
+                counts: s.excluded.is_none(),
+                excluded: s.excluded,
+                call: s.call,
+                web: s.web,
+                label: label.cloned(),
+            })
+        })
+        .collect()
+}
+
 fn encode(
     period: &str,
     s: &CentreScores,
