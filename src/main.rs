@@ -645,7 +645,7 @@ enum BenchCmd {
         #[arg(long, default_value_t = 12)]
         months: u32,
         /// Calls per number per month
-        #[arg(long, default_value_t = 21)]
+        #[arg(long, default_value_t = 24)]
         calls: usize,
         /// Print the figures as JSON
         #[arg(long)]
@@ -1450,11 +1450,13 @@ async fn run(cli: Cli) -> Result<()> {
                      rebuild every period ({}): {:.1} s\n\
                      read a month:      p50 {:.1} ms  p99 {:.1} ms (in process)\n\
                      report/overview:   p50 {:.1} ms  p99 {:.1} ms (in process)\n\
+                     raqib serve, over loopback HTTP:\n\
                      GET /api/scores:   p50 {:.1} ms  p99 {:.1} ms\n\
                      GET / (overview):  p50 {:.1} ms  p99 {:.1} ms\n\
-                     GET /metrics:      p50 {:.1} ms  p99 {:.1} ms\n\
+                     GET /metrics:      p50 {:.1} ms  p99 {:.1} ms (first scrape {:.0} ms)\n\
+                     serve's memory after the views: {:.0} MB\n\
                      refresh after one new result: p50 {:.1} ms  p99 {:.1} ms\n\
-                     resident memory: {:.0} MB",
+                     this bench process's memory: {:.0} MB",
                     b.store,
                     b.centres,
                     b.months,
@@ -1472,6 +1474,8 @@ async fn run(cli: Cli) -> Result<()> {
                     b.overview_p99_ms,
                     b.metrics_p50_ms,
                     b.metrics_p99_ms,
+                    b.metrics_first_ms,
+                    b.serve_rss_mb,
                     b.refresh_one_p50_ms,
                     b.refresh_one_p99_ms,
                     b.rss_mb

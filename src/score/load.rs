@@ -72,24 +72,40 @@ fn label_from(l: crate::store::StoredLabel) -> Result<Label, LoadError> {
     })
 }
 
+/// Results read at a time when a whole period is scored.
+const RESULTS_PAGE: i64 = 5000;
+
 /// Every centre's scores for `period`.
 pub async fn period_scores(
     store: &Store,
     period: &Period,
     k: &ScoringConfig,
 ) -> Result<Vec<CentreScores>, LoadError> {
-    let results = store
-        .results(&ResultFilter {
-            since: Some(period.start()),
-            until: Some(period.end()),
-            ..ResultFilter::default()
-        })
-        .await?;
     let labels = labels(store).await?;
-    let scored: Vec<ScoredResult> = results
-        .iter()
-        .map(|r| super::score_result(r, labels.get(&r.id), k))
-        .collect::<Result<_, _>>()?;
+    // A page at a time: a quarter of a ministry is hundreds of thousands of results, and only
+    // their small scored form is kept.
+    let mut scored: Vec<ScoredResult> = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .results(&ResultFilter {
+                since: Some(period.start()),
+                until: Some(period.end()),
+                after_id: Some(after),
+                limit: Some(RESULTS_PAGE),
+                ..ResultFilter::default()
+            })
+            .await?;
+        for r in &page {
+            scored.push(super::score_result(r, labels.get(&r.id), k)?);
+        }
+        match page.last() {
+            Some(r) if page.len() as i64 == RESULTS_PAGE => after = r.id,
+            _ => break,
+        }
+    }
+    // Id order is not time order (several agents): the methodology reads in time order.
+    scored.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
     let centres = store.centres().await?;
     Ok(super::centre_scores(&centres, &scored, period, k))
 }

@@ -124,7 +124,7 @@ pub struct Critical {
 }
 
 /// What a channel's score is computed from: resampled as a whole by the bootstrap.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub enum Sample {
     #[default]
     Empty,
@@ -596,34 +596,54 @@ pub fn inherits_web(c: &CentreScores, centre: &Centre) -> bool {
     centre.websites.is_empty() && c.web.valid_checks == 0
 }
 
-/// Gives `c` its agency's pooled web score (SCORING.md §3), or none when the pool is empty.
-pub fn inherit_web(c: &mut CentreScores, pool: Option<&WebPool>, k: &ScoringConfig) {
-    let Some(pool) = pool.filter(|p| !p.good.is_empty()) else {
+/// An agency's pooled web score with its sample, as each of its site-less centres takes it.
+#[derive(Debug, Clone)]
+pub struct PooledWeb {
+    pub score: Option<Estimate>,
+    pub sample: Sample,
+}
+
+/// The pooled score of `agency`'s sites (its bootstrap keyed by the agency, so every centre
+/// that inherits it shows the same figures): computed once per agency, not once per centre.
+pub fn pooled_web(agency: &str, pool: Option<&WebPool>, k: &ScoringConfig) -> Option<PooledWeb> {
+    let pool = pool.filter(|p| !p.good.is_empty())?;
+    let sample = Sample::Web {
+        good: pool.good.clone(),
+        performance: pool.performance.clone(),
+        accessibility: pool.accessibility.clone(),
+    };
+    Some(PooledWeb {
+        score: sample.estimate(&format!("agency/{agency}/web"), k),
+        sample,
+    })
+}
+
+/// Gives `c` its agency's pooled web score (SCORING.md §3), or none when there is none.
+pub fn inherit_web(c: &mut CentreScores, pooled: Option<&PooledWeb>, k: &ScoringConfig) {
+    let Some(p) = pooled else {
         c.web.score = None;
         c.web.band = None;
         c.web.inherited_from = None;
         c.web.sample = Sample::Empty;
         return;
     };
-    let sample = Sample::Web {
-        good: pool.good.clone(),
-        performance: pool.performance.clone(),
-        accessibility: pool.accessibility.clone(),
-    };
-    c.web.score = sample.estimate(&format!("agency/{}/web", c.agency), k);
-    c.web.band = c.web.score.map(|s| band(s.value, k));
+    c.web.score = p.score;
+    c.web.band = p.score.map(|s| band(s.value, k));
     c.web.inherited_from = Some(c.agency.clone());
-    c.web.sample = sample;
+    c.web.sample = p.sample.clone();
 }
 
 /// Centres without a site of their own take their agency's web score (SCORING.md §3): the
 /// checks of all the agency's sites pooled.
 fn inherit_agency_web(out: &mut [CentreScores], centres: &[Centre], k: &ScoringConfig) {
-    let pooled = web_pools(out.iter());
+    let pools = web_pools(out.iter());
+    let mut pooled: BTreeMap<String, Option<PooledWeb>> = BTreeMap::new();
     for (c, centre) in out.iter_mut().zip(centres) {
         if inherits_web(c, centre) {
-            let pool = pooled.get(&c.agency).cloned();
-            inherit_web(c, pool.as_ref(), k);
+            let p = pooled
+                .entry(c.agency.clone())
+                .or_insert_with(|| pooled_web(&c.agency, pools.get(&c.agency), k));
+            inherit_web(c, p.as_ref(), k);
         }
     }
 }

@@ -25,14 +25,15 @@ use tokio::sync::Mutex;
 use super::ServerError;
 use crate::config::Config;
 use crate::score::period::Period;
-use crate::store::{Probe, ResultFilter, Store, StoredResult};
+use crate::store::ResultTiming;
+use crate::store::Store;
 
 /// Probes run from a fraction of a second (an HTTP check) to minutes (an unanswered call).
 const DURATION_BUCKETS: &[f64] = &[0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0];
 /// Seconds from dialling to answer.
 const ANSWER_BUCKETS: &[f64] = &[1.0, 2.0, 3.0, 5.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0];
 /// Results read per query while catching up.
-const PAGE: i64 = 1000;
+const PAGE: i64 = 5000;
 /// How far the counting cursor trails the greatest result id seen: more than the writes any
 /// number of agents can have in flight at once.
 const TRAIL: i64 = 500;
@@ -115,6 +116,15 @@ pub async fn start(
             scores: None,
         }),
     });
+    // Count what the store holds now, before the first scrape asks: after a restart that
+    // reads every result once, which would otherwise time the first scrape out.
+    {
+        let exporter = exporter.clone();
+        tokio::spawn(async move {
+            let mut tally = exporter.tally.lock().await;
+            let _ = exporter.catch_up(&mut tally).await;
+        });
+    }
     super::listen(addr, &limits, exporter, |exporter, req| async move {
         handle(&exporter, req).await
     })
@@ -290,14 +300,7 @@ impl Exporter {
     async fn catch_up(&self, tally: &mut Tally) -> Result<(), crate::store::StoreError> {
         let mut from = tally.cursor;
         loop {
-            let page = self
-                .store
-                .results(&ResultFilter {
-                    after_id: Some(from),
-                    limit: Some(PAGE),
-                    ..ResultFilter::default()
-                })
-                .await?;
+            let page = self.store.result_timings(from, PAGE).await?;
             for r in &page {
                 if tally.seen.insert(r.id) {
                     count(tally, r);
@@ -337,17 +340,17 @@ impl Exporter {
 }
 
 /// Adds one stored result to the tally.
-fn count(tally: &mut Tally, r: &StoredResult) {
+fn count(tally: &mut Tally, r: &ResultTiming) {
     *tally
         .probes
         .entry((r.channel.clone(), r.outcome.clone()))
         .or_insert(0) += 1;
-    let (total, answer) = match &r.probe {
-        Probe::Call(c) => (Some(c.timings_ms.total), c.timings_ms.answer),
-        Probe::Web(w) => (Some(w.timings_ms.total), None),
-        Probe::Unreadable => (None, None),
+    let answer = if r.channel == "phone" {
+        r.answer_ms
+    } else {
+        None
     };
-    if let Some(ms) = total {
+    if let Some(ms) = r.total_ms {
         tally
             .durations
             .entry(r.channel.clone())
@@ -492,43 +495,19 @@ mod tests {
             answer: Histogram::new(ANSWER_BUCKETS),
             scores: None,
         };
-        let result = |id, channel: &str, outcome: &str, data| StoredResult {
+        let result = |id, channel: &str, outcome: &str, total, answer| ResultTiming {
             id,
             channel: channel.into(),
-            centre_id: None,
-            target: "t".into(),
-            started_at: "2026-01-01T00:00:00.000Z".into(),
             outcome: outcome.into(),
-            reason: None,
-            sweep_id: None,
-            probe: Probe::decode(channel, &data),
-            data,
-            agent: None,
+            total_ms: total,
+            answer_ms: answer,
         };
-        let call = |outcome: crate::probe::call::CallOutcome, answer: Option<f64>, total: f64| {
-            let mut c = crate::probe::call::CallResult::start(
-                &crate::probe::call::CallTarget {
-                    uri: "sip:x@127.0.0.1".into(),
-                    number: None,
-                    centre: None,
-                    unlisted: true,
-                },
-                "hangup".into(),
-            );
-            c.outcome = outcome;
-            c.timings_ms.answer = answer;
-            c.timings_ms.total = total;
-            serde_json::to_value(c).unwrap()
-        };
-        let answered = call(
-            crate::probe::call::CallOutcome::Answered,
-            Some(3200.0),
-            9000.0,
+        count(
+            &mut tally,
+            &result(1, "phone", "answered", Some(9000.0), Some(3200.0)),
         );
-        let busy = call(crate::probe::call::CallOutcome::Busy, None, 120.0);
-        count(&mut tally, &result(1, "phone", "answered", answered));
-        count(&mut tally, &result(2, "phone", "busy", busy));
-        count(&mut tally, &result(3, "web", "up", serde_json::json!({})));
+        count(&mut tally, &result(2, "phone", "busy", Some(120.0), None));
+        count(&mut tally, &result(3, "web", "up", None, None));
         assert_eq!(tally.probes[&("phone".into(), "answered".into())], 1);
         assert_eq!(tally.probes[&("web".into(), "up".into())], 1);
         assert_eq!(tally.answer.count(), 1);

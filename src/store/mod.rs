@@ -1132,6 +1132,61 @@ async fn insert_result_in(
     Ok(id)
 }
 
+/// What `/metrics` counts of a result, read without decoding its JSON in Rust.
+#[derive(Debug, Clone)]
+pub struct ResultTiming {
+    pub id: i64,
+    pub channel: String,
+    pub outcome: String,
+    /// `timings_ms.total` and `timings_ms.answer`, as stored.
+    pub total_ms: Option<f64>,
+    pub answer_ms: Option<f64>,
+}
+
+impl Store {
+    /// Up to `limit` results with an id above `after`, in id order, with their timings taken
+    /// out of the stored JSON by the database (a scrape after a restart reads every result).
+    pub async fn result_timings(
+        &self,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<ResultTiming>, StoreError> {
+        let query = if self.is_postgres() {
+            sqlx::query(
+                "SELECT id, channel, outcome,
+                        CAST(CAST(data AS json) #>> '{timings_ms,total}' AS DOUBLE PRECISION),
+                        CAST(CAST(data AS json) #>> '{timings_ms,answer}' AS DOUBLE PRECISION)
+                 FROM results WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+        } else {
+            sqlx::query(
+                "SELECT id, channel, outcome,
+                        CAST(json_extract(data, '$.timings_ms.total') AS REAL),
+                        CAST(json_extract(data, '$.timings_ms.answer') AS REAL)
+                 FROM results WHERE id > $1 ORDER BY id LIMIT $2",
+            )
+        };
+        let rows = query
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list result timings"))?;
+        rows.iter()
+            .map(|r| {
+                let g = || q("read result timings");
+                Ok(ResultTiming {
+                    id: r.try_get(0).map_err(g())?,
+                    channel: r.try_get(1).map_err(g())?,
+                    outcome: r.try_get(2).map_err(g())?,
+                    total_ms: r.try_get(3).map_err(g())?,
+                    answer_ms: r.try_get(4).map_err(g())?,
+                })
+            })
+            .collect()
+    }
+}
+
 fn label_from_row(r: &sqlx::any::AnyRow) -> Result<StoredLabel, StoreError> {
     Ok(StoredLabel {
         id: r.try_get(0).map_err(q("read label"))?,

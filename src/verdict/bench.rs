@@ -35,17 +35,21 @@ pub struct VerdictsBench {
     /// The report the dashboard overview is drawn from, in process.
     pub report_p50_ms: f64,
     pub report_p99_ms: f64,
-    /// Over HTTP on loopback, through the real server.
+    /// Over HTTP on loopback, against `raqib serve` run as its own process.
     pub api_scores_p50_ms: f64,
     pub api_scores_p99_ms: f64,
     pub overview_p50_ms: f64,
     pub overview_p99_ms: f64,
     pub metrics_p50_ms: f64,
     pub metrics_p99_ms: f64,
+    /// The first scrape after serve started (it may wait for the initial count).
+    pub metrics_first_ms: f64,
     /// One new result stored, then its centre's verdicts refreshed.
     pub refresh_one_p50_ms: f64,
     pub refresh_one_p99_ms: f64,
-    /// Resident memory of this process after all of the above.
+    /// Resident memory of the `raqib serve` process after its views.
+    pub serve_rss_mb: f64,
+    /// Resident memory of the bench process (it loaded and rebuilt everything).
     pub rss_mb: f64,
 }
 
@@ -73,8 +77,12 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
+/// Resident memory of process `pid`, in MB (0 when unknown).
+fn rss_mb_of(pid: Option<u32>) -> f64 {
+    let Some(pid) = pid else {
+        return 0.0;
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -370,27 +378,26 @@ pub async fn run(
     store
         .add_session("bench", &session, now + chrono::Duration::hours(1))
         .await?;
-    let addr = crate::server::start(
-        "127.0.0.1:0".parse().expect("an address"),
-        config.clone(),
-        store.clone(),
-        None,
-    )
-    .await
-    .map_err(|e| BenchError::Other(e.to_string()))?;
-    let metrics = crate::server::metrics::start(
-        "127.0.0.1:0".parse().expect("an address"),
-        config.clone(),
-        store.clone(),
-    )
-    .await
-    .map_err(|e| BenchError::Other(e.to_string()))?;
+    // `raqib serve` as its own process on this store, as an operator runs it.
+    let config_file = dir.path().join("bench.toml");
+    std::fs::write(&config_file, "").map_err(|e| BenchError::Other(e.to_string()))?;
+    let (mut serve, addr, metrics) = spawn_serve(&config_file, dir.path(), url).await?;
     let bearer = format!("Authorization: Bearer {token}\r\n");
     let cookie = format!("Cookie: raqib_session={session}\r\n");
+    let t = Instant::now();
+    get(metrics, "/metrics", "").await?;
+    let metrics_first_ms = ms(t.elapsed());
     let (api_scores_p50_ms, api_scores_p99_ms) =
-        timed(50, || get(addr, "/api/scores?limit=500", &bearer)).await?;
-    let (overview_p50_ms, overview_p99_ms) = timed(50, || get(addr, "/", &cookie)).await?;
-    let (metrics_p50_ms, metrics_p99_ms) = timed(20, || get(metrics, "/metrics", "")).await?;
+        timed(100, || get(addr, "/api/scores?limit=500", &bearer)).await?;
+    let (overview_p50_ms, overview_p99_ms) = timed(100, || get(addr, "/", &cookie)).await?;
+    let (metrics_p50_ms, metrics_p99_ms) = timed(50, || get(metrics, "/metrics", "")).await?;
+    // A day of views: a few hundred more pages and API reads.
+    for _ in 0..100 {
+        get(addr, "/", &cookie).await?;
+        get(addr, "/api/scores?limit=500", &bearer).await?;
+        get(addr, "/api/flags", &bearer).await?;
+    }
+    let serve_rss_mb = rss_mb_of(serve.id());
 
     // One new result, then the refresh its read triggers.
     let mut refresh = Vec::new();
@@ -445,8 +452,77 @@ pub async fn run(
         metrics_p99_ms,
         refresh_one_p50_ms: percentile(refresh.clone(), 0.5),
         refresh_one_p99_ms: percentile(refresh, 0.99),
-        rss_mb: rss_mb(),
+        metrics_first_ms,
+        serve_rss_mb,
+        rss_mb: rss_mb_of(Some(std::process::id())),
     })
+    .inspect(|_| {
+        let _ = serve.start_kill();
+    })
+}
+
+/// Starts `raqib serve --listen … --metrics-listen …` on the bench's data directory and store
+/// and reads the two addresses it prints.
+async fn spawn_serve(
+    config: &std::path::Path,
+    data: &std::path::Path,
+    url: Option<&str>,
+) -> Result<
+    (
+        tokio::process::Child,
+        std::net::SocketAddr,
+        std::net::SocketAddr,
+    ),
+    BenchError,
+> {
+    use tokio::io::AsyncBufReadExt;
+    let other = |e: std::io::Error| BenchError::Other(format!("raqib serve: {e}"));
+    let exe = std::env::current_exe().map_err(other)?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.arg("--config").arg(config).arg("--data-dir").arg(data);
+    if let Some(u) = url {
+        cmd.arg("--store").arg(u);
+    }
+    cmd.args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--metrics-listen",
+        "127.0.0.1:0",
+    ])
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped())
+    .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(other)?;
+    let stderr = child.stderr.take().expect("piped");
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let (mut api, mut metrics) = (None, None);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while api.is_none() || metrics.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = tokio::time::timeout(left, lines.next_line())
+            .await
+            .map_err(|_| BenchError::Other("raqib serve did not start within 60 s".into()))?
+            .map_err(other)?
+            .ok_or_else(|| BenchError::Other("raqib serve ended at start".into()))?;
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|a| a.split(['/', ' ']).next())
+            .and_then(|a| a.parse().ok());
+        if line.contains("dashboard and API") {
+            api = addr;
+        } else if line.contains("metrics on") {
+            metrics = addr;
+        }
+    }
+    // Keep reading its log so that it never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok((
+        child,
+        api.expect("read above"),
+        metrics.expect("read above"),
+    ))
 }
 
 fn next_month_label(p: &Period) -> String {

@@ -59,6 +59,9 @@ pub struct Verdict {
     pub computed_at: String,
 }
 
+/// Whole-period builds in this process, one at a time.
+static REBUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Queue entries taken at a time by a catch-up.
 const QUEUE_BATCH: i64 = 2000;
 
@@ -97,7 +100,11 @@ impl<'a> Verdicts<'a> {
     /// label arrived since, rebuilt first where it was never computed or is stale.
     pub async fn read(&self, period: &Period) -> Result<Vec<Verdict>, VerdictError> {
         self.catch_up().await?;
-        self.ensure(period, true).await?;
+        {
+            // Readers arriving together at a period to build wait for one build.
+            let _one = REBUILDING.lock().await;
+            self.ensure(period, true).await?;
+        }
         let rows = self.store.verdicts(&period.label).await?;
         rows.iter().map(decode).collect()
     }
@@ -115,6 +122,7 @@ impl<'a> Verdicts<'a> {
     /// Rebuilds `period` whole from results and labels (`raqib verdicts refresh`).
     pub async fn rebuild(&self, period: &Period) -> Result<usize, VerdictError> {
         self.catch_up().await?;
+        let _one = REBUILDING.lock().await;
         self.refresh_period(period, true).await
     }
 
@@ -235,6 +243,11 @@ impl<'a> Verdicts<'a> {
     /// Refreshes the centres queued by new results and labels, in the stored periods their
     /// results fall in; the queue entries are removed once their refresh is stored.
     pub async fn catch_up(&self) -> Result<usize, VerdictError> {
+        // One catch-up at a time in this process: concurrent readers (a dashboard's requests)
+        // wait for it rather than refresh the same centres side by side. Other processes may
+        // refresh the same entries too; a refresh is idempotent.
+        static CATCHING_UP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+        let _one = CATCHING_UP.lock().await;
         let mut refreshed = 0;
         loop {
             let queue = self.store.dirty_verdicts(QUEUE_BATCH).await?;
@@ -312,24 +325,51 @@ impl<'a> Verdicts<'a> {
             .iter()
             .map(decode)
             .collect::<Result<_, _>>()?;
-        agency.retain(|v| v.scores.centre != centre.id);
-        let mut pools = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]));
-        if score::inherits_web(&fresh, &centre) {
-            score::inherit_web(&mut fresh, pools.remove(&centre.agency).as_ref(), self.k);
-            score::finish(&mut fresh, self.k);
-        }
-        let mut changed = vec![fresh];
-        // A site of this centre's own changes what its agency's site-less centres inherit.
-        if !centre.websites.is_empty() || changed[0].web.valid_checks > 0 {
-            let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain(changed.iter()))
+        let old = agency
+            .iter()
+            .position(|v| v.scores.centre == centre.id)
+            .map(|i| agency.remove(i));
+        let own_site = !score::inherits_web(&fresh, &centre);
+        // Most new results are calls: the web part, and with it the agency's pool and every
+        // inherited web score, is then as stored and its bootstraps need not run again.
+        let web_unchanged = old.as_ref().is_some_and(|o| {
+            !own_site
+                || (o.scores.web.inherited_from.is_none()
+                    && o.scores.web.sample == fresh.web.sample)
+        });
+        let mut changed = Vec::new();
+        if web_unchanged {
+            if let (false, Some(o)) = (own_site, &old) {
+                fresh.web = o.scores.web.clone();
+                score::finish(&mut fresh, self.k);
+            }
+            changed.push(fresh);
+        } else {
+            let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]))
                 .remove(&centre.agency);
-            for v in agency
-                .iter_mut()
-                .filter(|v| v.scores.web.inherited_from.is_some())
-            {
-                score::inherit_web(&mut v.scores, pool.as_ref(), self.k);
-                score::finish(&mut v.scores, self.k);
-                changed.push(v.scores.clone());
+            // The pool's estimate only when someone takes it: a bootstrap over every check of
+            // the agency's sites, computed once for all who inherit it.
+            let takers = !own_site || agency.iter().any(|v| v.scores.web.inherited_from.is_some());
+            let pooled = if takers {
+                score::pooled_web(&centre.agency, pool.as_ref(), self.k)
+            } else {
+                None
+            };
+            if !own_site {
+                score::inherit_web(&mut fresh, pooled.as_ref(), self.k);
+                score::finish(&mut fresh, self.k);
+            }
+            changed.push(fresh);
+            // A site of this centre's own changes what its agency's site-less centres inherit.
+            if own_site {
+                for v in agency
+                    .iter_mut()
+                    .filter(|v| v.scores.web.inherited_from.is_some())
+                {
+                    score::inherit_web(&mut v.scores, pooled.as_ref(), self.k);
+                    score::finish(&mut v.scores, self.k);
+                    changed.push(v.scores.clone());
+                }
             }
         }
         let before = if trends {
@@ -342,19 +382,40 @@ impl<'a> Verdicts<'a> {
         let before = before.as_ref().map(decode).transpose()?;
         let mut rows = Vec::with_capacity(changed.len());
         for s in &changed {
-            let old = agency.iter().find(|v| v.scores.centre == s.centre);
             let trend = if s.centre == centre.id {
-                match &before {
-                    Some(b) => score::centre_trends(
-                        std::slice::from_ref(s),
-                        std::slice::from_ref(&b.scores),
-                        self.k,
-                    )
-                    .pop(),
-                    None => None,
-                }
+                before.as_ref().map(|b| {
+                    let key = format!("{}/{}/{}", s.centre, b.scores.period, s.period);
+                    let old_web = old
+                        .as_ref()
+                        .and_then(|o| o.trend.as_ref())
+                        .filter(|_| web_unchanged)
+                        .map(|t| t.web.clone());
+                    CentreTrend {
+                        centre: s.centre.clone(),
+                        agency: s.agency.clone(),
+                        period: s.period.clone(),
+                        against: b.scores.period.clone(),
+                        phone: score::trend(
+                            &s.phone.sample,
+                            &b.scores.phone.sample,
+                            &format!("{key}/phone"),
+                            self.k,
+                        ),
+                        web: old_web.unwrap_or_else(|| {
+                            score::trend(
+                                &s.web.sample,
+                                &b.scores.web.sample,
+                                &format!("{key}/web"),
+                                self.k,
+                            )
+                        }),
+                    }
+                })
             } else {
-                old.and_then(|v| v.trend.clone())
+                agency
+                    .iter()
+                    .find(|v| v.scores.centre == s.centre)
+                    .and_then(|v| v.trend.clone())
             };
             rows.push(encode(&p.period, s, trend, &computed_at));
         }
