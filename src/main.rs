@@ -1246,8 +1246,8 @@ async fn run(cli: Cli) -> Result<()> {
             let k = &ctx.config.scoring;
             let store = ctx.store().await?;
             let select = period.select(None);
-            let after = scoring_cmd::period_scores(&store, &p, &select, &ctx.config).await?;
-            let before = scoring_cmd::period_scores(&store, &q, &select, &ctx.config).await?;
+            let after = scoring_cmd::period_samples(&store, &p, &select, &ctx.config).await?;
+            let before = scoring_cmd::period_samples(&store, &q, &select, &ctx.config).await?;
             let (rows, agencies) = scoring_cmd::trends(&after, &before, k);
             scoring_cmd::print_trends(&rows, &agencies, json);
         }

@@ -26,8 +26,32 @@ pub async fn period_scores(
     select: &Select,
     config: &Config,
 ) -> Result<Vec<CentreScores>> {
+    period_scores_of(store, period, select, config, false).await
+}
+
+/// `period_scores` with the samples the bootstrap of a trend resamples.
+pub async fn period_samples(
+    store: &Store,
+    period: &Period,
+    select: &Select,
+    config: &Config,
+) -> Result<Vec<CentreScores>> {
+    period_scores_of(store, period, select, config, true).await
+}
+
+async fn period_scores_of(
+    store: &Store,
+    period: &Period,
+    select: &Select,
+    config: &Config,
+    samples: bool,
+) -> Result<Vec<CentreScores>> {
     check_agency(store, select.agency.as_deref()).await?;
-    let mut all = Verdicts::new(store, config).scores(period).await?;
+    let verdicts = Verdicts::new(store, config);
+    let mut all = match samples {
+        true => verdicts.scores_with_samples(period).await?,
+        false => verdicts.scores(period).await?,
+    };
     all.retain(|c| {
         select.agency.as_ref().is_none_or(|a| &c.agency == a)
             && select.centre.as_ref().is_none_or(|id| &c.centre == id)

@@ -1,7 +1,8 @@
 -- The verdict of each centre and period, computed once by the verdict step and read by every
 -- surface (CLI, dashboard, API, report, alerts, /metrics). `data` holds the whole verdict
--- (scores, intervals, flags, samples for trends and agency web pools); the columns beside it
--- are what readers filter and sort on.
+-- (scores, intervals, flags, trend); `samples` what the bootstrap resamples (read only to
+-- recompute trends and agency web pools); the columns beside them are what readers filter and
+-- sort on.
 CREATE TABLE verdicts (
     period       TEXT NOT NULL,
     centre       TEXT NOT NULL,
@@ -11,6 +12,7 @@ CREATE TABLE verdicts (
     phone_score  REAL,
     rank         BIGINT,
     data         TEXT NOT NULL,
+    samples      TEXT NOT NULL,   -- what the bootstrap resamples: read only to recompute
     computed_at  TEXT NOT NULL,
     PRIMARY KEY (period, centre)
 );

@@ -110,6 +110,18 @@ impl Probe {
         }
     }
 
+    /// Decodes the stored text of `channel`'s result (no JSON tree in between).
+    pub fn from_text(channel: &str, text: &str) -> Probe {
+        match channel {
+            "phone" => serde_json::from_str::<CallResult>(text)
+                .map(|c| Probe::Call(Box::new(c)))
+                .unwrap_or(Probe::Unreadable),
+            _ => serde_json::from_str::<WebResult>(text)
+                .map(|w| Probe::Web(Box::new(w)))
+                .unwrap_or(Probe::Unreadable),
+        }
+    }
+
     pub fn call(&self) -> Option<&CallResult> {
         match self {
             Probe::Call(c) => Some(c),
@@ -879,15 +891,15 @@ impl Store {
             .map_err(q("list results"))?;
         rows.iter()
             .map(|r| {
-                let data: String = r.try_get(8).map_err(q("read result"))?;
+                let text: String = r.try_get(8).map_err(q("read result"))?;
                 let data: serde_json::Value =
-                    serde_json::from_str(&data).map_err(|e| StoreError::Corrupt {
+                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
                         what: "result data",
                         message: e.to_string(),
                     })?;
                 let channel: String = r.try_get(1).map_err(q("read result"))?;
                 Ok(StoredResult {
-                    probe: Probe::decode(&channel, &data),
+                    probe: Probe::from_text(&channel, &text),
                     id: r.try_get(0).map_err(q("read result"))?,
                     channel,
                     centre_id: r.try_get(2).map_err(q("read result"))?,

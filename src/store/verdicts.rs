@@ -18,6 +18,8 @@ pub struct VerdictRow {
     pub rank: Option<i64>,
     /// The whole verdict as JSON (`crate::verdict::Stored`).
     pub data: String,
+    /// The channels' samples as JSON; `None` when read without them.
+    pub samples: Option<String>,
     pub computed_at: String,
 }
 
@@ -55,6 +57,17 @@ pub struct Dirty {
 macro_rules! select_verdicts {
     ($rest:literal) => {
         concat!(
+            "SELECT period, centre, agency, flag, overall, phone_score, rank, data, computed_at, \
+             samples FROM verdicts ",
+            $rest
+        )
+    };
+}
+
+/// The same without the samples, for readers that only show the verdicts.
+macro_rules! select_shown_verdicts {
+    ($rest:literal) => {
+        concat!(
             "SELECT period, centre, agency, flag, overall, phone_score, rank, data, computed_at \
              FROM verdicts ",
             $rest
@@ -74,6 +87,11 @@ fn verdict_from_row(r: &sqlx::any::AnyRow) -> Result<VerdictRow, StoreError> {
         rank: r.try_get(6).map_err(g())?,
         data: r.try_get(7).map_err(g())?,
         computed_at: r.try_get(8).map_err(g())?,
+        samples: if r.columns().len() > 9 {
+            Some(r.try_get(9).map_err(g())?)
+        } else {
+            None
+        },
     })
 }
 
@@ -94,11 +112,11 @@ async fn upsert_in(
     v: &VerdictRow,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO verdicts (period, centre, agency, flag, overall, phone_score, rank, data, computed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        "INSERT INTO verdicts (period, centre, agency, flag, overall, phone_score, rank, data, computed_at, samples)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (period, centre) DO UPDATE SET agency = excluded.agency, flag = excluded.flag,
            overall = excluded.overall, phone_score = excluded.phone_score, rank = excluded.rank,
-           data = excluded.data, computed_at = excluded.computed_at",
+           data = excluded.data, computed_at = excluded.computed_at, samples = excluded.samples",
     )
     .bind(&v.period)
     .bind(&v.centre)
@@ -109,6 +127,7 @@ async fn upsert_in(
     .bind(v.rank)
     .bind(&v.data)
     .bind(&v.computed_at)
+    .bind(v.samples.as_deref().unwrap_or("{}"))
     .execute(&mut **tx)
     .await
     .map_err(q("store verdict"))?;
@@ -142,8 +161,18 @@ impl Store {
         rows.iter().map(period_from_row).collect()
     }
 
-    /// Every verdict of `period`, by centre.
+    /// Every verdict of `period`, by centre, without the samples (what readers show).
     pub async fn verdicts(&self, period: &str) -> Result<Vec<VerdictRow>, StoreError> {
+        let rows = sqlx::query(select_shown_verdicts!("WHERE period = $1 ORDER BY centre"))
+            .bind(period)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list verdicts"))?;
+        rows.iter().map(verdict_from_row).collect()
+    }
+
+    /// Every verdict of `period`, by centre, with the samples (to recompute trends).
+    pub async fn verdicts_with_samples(&self, period: &str) -> Result<Vec<VerdictRow>, StoreError> {
         let rows = sqlx::query(select_verdicts!("WHERE period = $1 ORDER BY centre"))
             .bind(period)
             .fetch_all(&self.pool)

@@ -39,14 +39,19 @@ pub enum VerdictError {
     },
 }
 
-/// What `verdicts.data` holds: the scores with the samples the bootstrap and the agency web
-/// pools need, and the trend against the period before.
+/// What `verdicts.data` holds: the scores and the trend against the period before.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Stored {
     scores: CentreScores,
-    phone_sample: Sample,
-    web_sample: Sample,
     trend: Option<CentreTrend>,
+}
+
+/// What `verdicts.samples` holds: what the bootstrap and the agency web pools resample, read
+/// only to recompute (the bulk of a row, so readers that show verdicts leave it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Samples {
+    phone: Sample,
+    web: Sample,
 }
 
 /// A centre's verdict for a period, as every surface reads it.
@@ -117,6 +122,17 @@ impl<'a> Verdicts<'a> {
             .into_iter()
             .map(|v| v.scores)
             .collect())
+    }
+
+    /// The scores of `read` with the samples the bootstrap resamples: for trends against a
+    /// period other than the one before (`raqib trends --against`).
+    pub async fn scores_with_samples(
+        &self,
+        period: &Period,
+    ) -> Result<Vec<CentreScores>, VerdictError> {
+        self.read(period).await?;
+        let rows = self.store.verdicts_with_samples(&period.label).await?;
+        rows.iter().map(|r| decode(r).map(|v| v.scores)).collect()
     }
 
     /// Rebuilds `period` whole from results and labels (`raqib verdicts refresh`).
@@ -197,7 +213,7 @@ impl<'a> Verdicts<'a> {
             Box::pin(self.ensure(&before_period, false)).await?;
             let before: Vec<CentreScores> = self
                 .store
-                .verdicts(&before_period.label)
+                .verdicts_with_samples(&before_period.label)
                 .await?
                 .iter()
                 .map(|r| decode(r).map(|v| v.scores))
@@ -318,17 +334,13 @@ impl<'a> Verdicts<'a> {
             score::centre_scores(std::slice::from_ref(&centre), &scored, &period, self.k)
                 .pop()
                 .expect("one centre in, one out");
-        let mut agency: Vec<Verdict> = self
+        let old = self
             .store
-            .agency_verdicts(&p.period, &centre.agency)
+            .verdict(&p.period, &centre.id)
             .await?
-            .iter()
+            .as_ref()
             .map(decode)
-            .collect::<Result<_, _>>()?;
-        let old = agency
-            .iter()
-            .position(|v| v.scores.centre == centre.id)
-            .map(|i| agency.remove(i));
+            .transpose()?;
         let own_site = !score::inherits_web(&fresh, &centre);
         // Most new results are calls: the web part, and with it the agency's pool and every
         // inherited web score, is then as stored and its bootstraps need not run again.
@@ -338,6 +350,8 @@ impl<'a> Verdicts<'a> {
                     && o.scores.web.sample == fresh.web.sample)
         });
         let mut changed = Vec::new();
+        // The agency's other verdicts, read only when the web part moved.
+        let mut agency: Vec<Verdict> = Vec::new();
         if web_unchanged {
             if let (false, Some(o)) = (own_site, &old) {
                 fresh.web = o.scores.web.clone();
@@ -345,6 +359,14 @@ impl<'a> Verdicts<'a> {
             }
             changed.push(fresh);
         } else {
+            agency = self
+                .store
+                .agency_verdicts(&p.period, &centre.agency)
+                .await?
+                .iter()
+                .filter(|r| r.centre != centre.id)
+                .map(decode)
+                .collect::<Result<_, _>>()?;
             let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]))
                 .remove(&centre.agency);
             // The pool's estimate only when someone takes it: a bootstrap over every check of
@@ -551,10 +573,12 @@ fn encode(
     trend: Option<CentreTrend>,
     computed_at: &str,
 ) -> VerdictRow {
+    let samples = Samples {
+        phone: s.phone.sample.clone(),
+        web: s.web.sample.clone(),
+    };
     let stored = Stored {
         scores: s.clone(),
-        phone_sample: s.phone.sample.clone(),
-        web_sample: s.web.sample.clone(),
         trend,
     };
     VerdictRow {
@@ -569,21 +593,26 @@ fn encode(
         phone_score: s.phone.score.map(|e| e.value),
         rank: s.rank.map(i64::from),
         data: serde_json::to_string(&stored).expect("a verdict serialises"),
+        samples: Some(serde_json::to_string(&samples).expect("samples serialise")),
         computed_at: computed_at.to_string(),
     }
 }
 
 fn decode(row: &VerdictRow) -> Result<Verdict, VerdictError> {
-    let stored: Stored = serde_json::from_str(&row.data).map_err(|e| VerdictError::Corrupt {
+    let corrupt = |e: serde_json::Error| VerdictError::Corrupt {
         period: row.period.clone(),
         centre: row.centre.clone(),
         message: e.to_string(),
-    })?;
+    };
+    let stored: Stored = serde_json::from_str(&row.data).map_err(corrupt)?;
     let mut scores = stored.scores;
     // The rank column is kept apart (a centre's move re-ranks others without rewriting them).
     scores.rank = row.rank.and_then(|r| u32::try_from(r).ok());
-    scores.phone.sample = stored.phone_sample;
-    scores.web.sample = stored.web_sample;
+    if let Some(samples) = &row.samples {
+        let samples: Samples = serde_json::from_str(samples).map_err(corrupt)?;
+        scores.phone.sample = samples.phone;
+        scores.web.sample = samples.web;
+    }
     Ok(Verdict {
         scores,
         trend: stored.trend,
