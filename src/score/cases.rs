@@ -54,12 +54,7 @@ pub async fn sync(
     now: DateTime<Utc>,
 ) -> Result<Synced, StoreError> {
     let mut done = Synced::default();
-    let open: Vec<Case> = store
-        .cases()
-        .await?
-        .into_iter()
-        .filter(|c| c.closed_at.is_none())
-        .collect();
+    let open: Vec<Case> = store.open_cases().await?;
     let start = crate::probe::utc_millis::format(&period.start());
     for s in scores {
         let case = open

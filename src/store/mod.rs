@@ -1038,14 +1038,29 @@ impl Store {
     }
 
     pub async fn cases(&self) -> Result<Vec<Case>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
-                    closed_at, closed_by_period
-             FROM cases ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("list cases"))?;
+        self.cases_where(false).await
+    }
+
+    /// The cases not closed yet (a few per flagged centre, where all cases grow for years).
+    pub async fn open_cases(&self) -> Result<Vec<Case>, StoreError> {
+        self.cases_where(true).await
+    }
+
+    async fn cases_where(&self, open_only: bool) -> Result<Vec<Case>, StoreError> {
+        let query = if open_only {
+            sqlx::query(
+                "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
+                        closed_at, closed_by_period
+                 FROM cases WHERE closed_at IS NULL ORDER BY id",
+            )
+        } else {
+            sqlx::query(
+                "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
+                        closed_at, closed_by_period
+                 FROM cases ORDER BY id",
+            )
+        };
+        let rows = query.fetch_all(&self.pool).await.map_err(q("list cases"))?;
         rows.iter()
             .map(|r| {
                 let g = || q("read case");

@@ -285,12 +285,20 @@ impl<'a> Verdicts<'a> {
                     periods.insert(p.period.clone(), p);
                 }
             }
+            // A centre's periods (its month, quarter…) are refreshed side by side: they touch
+            // different rows.
+            let mut by_centre: BTreeMap<&str, Vec<&VerdictPeriod>> = BTreeMap::new();
             for (label, centre) in &todo {
                 if let Some(p) = periods.get(label) {
-                    if self.refresh_centre(p, centre).await? {
-                        refreshed += 1;
-                    }
+                    by_centre.entry(centre).or_default().push(p);
                 }
+            }
+            for (centre, ps) in by_centre {
+                let done = futures::future::try_join_all(
+                    ps.into_iter().map(|p| self.refresh_centre(p, centre)),
+                )
+                .await?;
+                refreshed += done.into_iter().filter(|d| *d).count();
             }
             self.store.clear_dirty(last).await?;
         }
