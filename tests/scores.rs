@@ -147,11 +147,14 @@ fn a_lab_sweep_lands_each_centre_in_its_class() {
         [("t-never", "confirmed"), ("t-sometimes", "provisional")]
     );
 
-    // The flags opened one case each, due at once here (follow_up_days = 0): overdue.
+    // The verdict step opened one case each for the month (cases follow the alerts' period,
+    // a month by default; a three-day window opens none), due at once here
+    // (follow_up_days = 0): overdue.
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
     let cases = json_lines(&raqib(
         &config,
         &data,
-        &["cases", "--period", &period, "--json"],
+        &["cases", "--period", &month, "--json"],
     ));
     let open: Vec<(&str, &str)> = cases
         .iter()
