@@ -294,7 +294,9 @@ pub async fn copy(
                         Value::Text(x) => query.bind(x),
                     };
                 }
+                // Not kept prepared: see "Nullable floats" in store/mod.rs.
                 query
+                    .persistent(false)
                     .execute(&mut *tx)
                     .await
                     .map_err(q("write a migrated row"))?;

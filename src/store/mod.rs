@@ -66,6 +66,12 @@ pub enum StoreError {
     FileGone { path: String, message: String },
 }
 
+// Nullable floats: a statement that binds a float that may be null runs unkept
+// (`.persistent(false)`). sqlx 0.9's `Any` driver declares a null double to PostgreSQL as a
+// 4-byte float, and a statement kept prepared from a null then refuses every 8-byte value after
+// it ("incorrect binary data format"). An unkept statement is prepared again with each call's
+// own types.
+
 fn q(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { what, source }
 }
@@ -960,6 +966,7 @@ impl Store {
         .bind(l.reason)
         .bind(l.by)
         .bind(now_text())
+        .persistent(false)
         .fetch_one(&mut *tx)
         .await
         .map_err(q("insert label"))?;
@@ -1096,6 +1103,7 @@ impl Store {
         .bind(c.score)
         .bind(utc_millis::format(&c.opened_at))
         .bind(utc_millis::format(&c.due_at))
+        .persistent(false)
         .execute(&self.pool)
         .await
         .map_err(q("open case"))?;

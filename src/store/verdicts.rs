@@ -128,6 +128,8 @@ async fn upsert_in(
     .bind(&v.data)
     .bind(&v.computed_at)
     .bind(v.samples.as_deref().unwrap_or("{}"))
+    // A nullable float: not kept prepared (see "Nullable floats" in store/mod.rs).
+    .persistent(false)
     .execute(&mut **tx)
     .await
     .map_err(q("store verdict"))?;
