@@ -162,6 +162,17 @@ pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
             },
         );
     }
+    let unscored: Vec<&CentreScores> = all.iter().filter(|c| !c.unscored.is_empty()).collect();
+    if !unscored.is_empty() {
+        println!("no overall index (not ranked):");
+        for c in unscored {
+            println!(
+                "  {:<24} {}",
+                c.centre,
+                raqib::report::unscored_words(&c.unscored, raqib::report::Lang::En)
+            );
+        }
+    }
     println!(
         "calls: valid (+ not counted: raqib or network faults, guard refusals, outside hours)\n\
          phone: mean call score [95 % bootstrap interval]; web: 0.4 availability + 0.3 LCP + \
