@@ -10,38 +10,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use peers::raqib;
+use peers::{http, json_of, raqib};
 use serde_json::Value;
-
-/// One HTTP/1.1 request: (status, head, body).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    write!(s, "{head}Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    let mut bytes = Vec::new();
-    s.read_to_end(&mut bytes).unwrap();
-    // Binary bodies (a recording) are read as text lossily: the tests look at their start.
-    let raw = String::from_utf8_lossy(&bytes);
-    let status = raw[9..12].parse().unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    (status, head.to_string(), body.to_string())
-}
-
-/// The JSON object of a body (chunked or not: the text between the outer braces).
-fn json_of(body: &str) -> Value {
-    let json = &body[body.find('{').unwrap_or(0)..=body.rfind('}').unwrap_or(0)];
-    serde_json::from_str(json).unwrap_or(Value::Null)
-}
 
 /// One request with an optional bearer token; (status, JSON body).
 fn call(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {

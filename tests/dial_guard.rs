@@ -6,7 +6,6 @@
 
 mod peers;
 
-use std::io::{Read, Write};
 use std::net::UdpSocket;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -68,21 +67,13 @@ fn refused(r: &Value, why: &str) {
 
 /// One HTTP/1.1 POST with a bearer token; (status, JSON body).
 fn post(port: u16, path: &str, token: &str, body: &str) -> (u16, Value) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    write!(
-        s,
-        "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut bytes = Vec::new();
-    s.read_to_end(&mut bytes).unwrap();
-    let raw = String::from_utf8_lossy(&bytes);
-    let status = raw[9..12].parse().unwrap();
-    let json = &raw[raw.find('{').unwrap_or(0)..=raw.rfind('}').unwrap_or(0)];
-    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+    let auth = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let (status, _, body) = peers::http(port, "POST", path, &headers, body);
+    (status, peers::json_of(&body))
 }
 
 #[test]

@@ -5,35 +5,9 @@
 
 mod peers;
 
-use std::io::{Read, Write};
-use std::time::Duration;
-
 use chrono::{Timelike, Utc};
-use peers::{json_lines, raqib};
+use peers::{http, json_lines, json_of, raqib};
 use serde_json::Value;
-
-/// One HTTP/1.1 request: (status, head, body).
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> (u16, String, String) {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n");
-    for (k, v) in headers {
-        head += &format!("{k}: {v}\r\n");
-    }
-    write!(s, "{head}Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-    let mut bytes = Vec::new();
-    s.read_to_end(&mut bytes).unwrap();
-    let raw = String::from_utf8_lossy(&bytes).to_string();
-    let status = raw[9..12].parse().unwrap();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    (status, head.to_string(), body.to_string())
-}
 
 fn ok(out: &std::process::Output) -> String {
     assert!(
@@ -207,8 +181,7 @@ fn every_surface_reads_the_same_stored_verdict() {
         "",
     );
     assert_eq!(status, 200, "{body}");
-    let api: Value =
-        serde_json::from_str(&body[body.find('{').unwrap()..=body.rfind('}').unwrap()]).unwrap();
+    let api = json_of(&body);
     let item = api["items"]
         .as_array()
         .unwrap()

@@ -298,7 +298,7 @@ impl Store {
             tx.rollback().await.map_err(q("roll back job"))?;
             return Ok(None);
         }
-        let id = insert_result_in(&mut tx, r).await?;
+        let id = insert_result_in(&mut tx, r, true).await?;
         sqlx::query("UPDATE sweep_jobs SET result_id = $1 WHERE id = $2")
             .bind(id)
             .bind(job)

@@ -699,7 +699,7 @@ impl Store {
     /// Stores one result (and counts it on its sweep) in its own transaction.
     pub async fn insert_result(&self, r: &NewResult<'_>) -> Result<i64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin result"))?;
-        let id = insert_result_in(&mut tx, r).await?;
+        let id = insert_result_in(&mut tx, r, true).await?;
         tx.commit().await.map_err(q("commit result"))?;
         Ok(id)
     }
@@ -711,22 +711,7 @@ impl Store {
     pub async fn insert_results_unqueued(&self, rs: &[NewResult<'_>]) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin results"))?;
         for r in rs {
-            sqlx::query(
-                "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(r.channel)
-            .bind(r.centre_id)
-            .bind(r.target)
-            .bind(utc_millis::format(&r.started_at))
-            .bind(r.outcome)
-            .bind(r.reason)
-            .bind(r.sweep_id)
-            .bind(r.data.to_string())
-            .bind(r.agent)
-            .execute(&mut *tx)
-            .await
-            .map_err(q("insert result"))?;
+            insert_result_in(&mut tx, r, false).await?;
         }
         tx.commit().await.map_err(q("commit results"))
     }
@@ -1133,9 +1118,11 @@ impl Store {
     }
 }
 
+/// Stores `r` in `tx`; `queue`: and queues its centre's verdicts for a refresh.
 async fn insert_result_in(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     r: &NewResult<'_>,
+    queue: bool,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
         "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent)
@@ -1154,7 +1141,7 @@ async fn insert_result_in(
     .await
     .map_err(q("insert result"))?;
     let id = row.try_get::<i64, _>(0).map_err(q("insert result"))?;
-    if let Some(centre) = r.centre_id {
+    if let (Some(centre), true) = (r.centre_id, queue) {
         verdicts::mark_dirty_in(tx, centre, &utc_millis::format(&r.started_at)).await?;
     }
     if let Some(sweep) = r.sweep_id {
