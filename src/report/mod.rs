@@ -337,15 +337,19 @@ pub(crate) fn band_word(b: Option<Band>, lang: Lang) -> String {
 }
 
 pub(crate) fn flag_word(f: FlagClass, lang: Lang) -> &'static str {
-    word(
-        lang,
-        match f {
-            FlagClass::Confirmed => "confirmed",
-            FlagClass::Provisional => "provisional",
-            FlagClass::InsufficientData => "insufficient_data",
-            FlagClass::Clear => "clear",
-        },
-    )
+    match (f, lang) {
+        // The stored code is `insufficient_data`; English readers get words, not the code.
+        (FlagClass::InsufficientData, Lang::En) => "insufficient data",
+        _ => word(
+            lang,
+            match f {
+                FlagClass::Confirmed => "confirmed",
+                FlagClass::Provisional => "provisional",
+                FlagClass::InsufficientData => "insufficient_data",
+                FlagClass::Clear => "clear",
+            },
+        ),
+    }
 }
 
 pub(crate) fn trend_word(t: Option<Trend>, lang: Lang) -> String {
