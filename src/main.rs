@@ -940,13 +940,7 @@ async fn run(cli: Cli) -> Result<()> {
             if json {
                 for (r, s) in results.iter().zip(&scoring) {
                     let mut v = r.to_json();
-                    v["scoring"] = serde_json::json!({
-                        "counts": s.counts,
-                        "excluded": s.excluded,
-                        "call": s.call,
-                        "web": s.web,
-                        "label": s.label,
-                    });
+                    v["scoring"] = serde_json::to_value(s)?;
                     println!("{v}");
                 }
             } else {

@@ -6,6 +6,8 @@
 
 mod peers;
 
+use peers::ok;
+
 use std::path::Path;
 
 use std::time::Duration;
@@ -15,15 +17,6 @@ use peers::{json_lines, raqib};
 use raqib::probe::web::cdp::{Browser, Event};
 use serde_json::{json, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 /// A page of the browser and its events.
 struct Tab<'a> {

@@ -4,6 +4,8 @@
 
 mod peers;
 
+use peers::ok;
+
 use std::path::Path;
 
 use chrono::{Datelike, Utc};
@@ -12,15 +14,6 @@ use serde_json::Value;
 
 fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
-}
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
 }
 
 #[test]

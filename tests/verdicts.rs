@@ -5,18 +5,11 @@
 
 mod peers;
 
+use peers::ok;
+
 use chrono::{Timelike, Utc};
 use peers::{http, json_lines, json_of, raqib};
 use serde_json::Value;
-
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
 
 /// (value, low, high) of a `{"value", "low", "high"}` estimate.
 fn triple(e: &Value) -> (f64, f64, f64) {

@@ -785,17 +785,28 @@ pub fn centre_trends(
         .iter()
         .filter_map(|a| {
             let b = before.iter().find(|b| b.centre == a.centre)?;
-            let key = format!("{}/{}/{}", a.centre, b.period, a.period);
-            Some(CentreTrend {
-                centre: a.centre.clone(),
-                agency: a.agency.clone(),
-                period: a.period.clone(),
-                against: b.period.clone(),
-                phone: trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k),
-                web: trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k),
-            })
+            Some(centre_trend(a, b, None, k))
         })
         .collect()
+}
+
+/// One centre's trends between `before` and `after`; `web`, when given, is its web trend
+/// already known (a refresh after a call leaves the web samples as they were).
+pub fn centre_trend(
+    a: &CentreScores,
+    b: &CentreScores,
+    web: Option<ChannelTrend>,
+    k: &ScoringConfig,
+) -> CentreTrend {
+    let key = format!("{}/{}/{}", a.centre, b.period, a.period);
+    CentreTrend {
+        centre: a.centre.clone(),
+        agency: a.agency.clone(),
+        period: a.period.clone(),
+        against: b.period.clone(),
+        phone: trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k),
+        web: web.unwrap_or_else(|| trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k)),
+    }
 }
 
 /// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in

@@ -1022,17 +1022,19 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
         p = p.previous();
     }
     months.reverse();
+    let verdicts = crate::verdict::Verdicts::new(&app.store, &app.config);
     for m in &months {
-        let all = app.period_scores(m).await.map_err(internal)?;
-        let s = all.iter().find(|s| s.centre == c.id);
+        let s = verdicts.one(m, &c.id).await.map_err(internal)?;
         history.push((
             m.label.clone(),
-            s.and_then(|s| s.phone.score.as_ref().map(|e| e.value)),
-            s.and_then(|s| s.web.score.as_ref().map(|e| e.value)),
+            s.as_ref()
+                .and_then(|s| s.phone.score.as_ref().map(|e| e.value)),
+            s.as_ref()
+                .and_then(|s| s.web.score.as_ref().map(|e| e.value)),
         ));
     }
-    let now_scores = app.period_scores(&period).await.map_err(internal)?;
-    let cs: Option<&CentreScores> = now_scores.iter().find(|s| s.centre == c.id);
+    let now_scores = verdicts.one(&period, &c.id).await.map_err(internal)?;
+    let cs: Option<&CentreScores> = now_scores.as_ref();
     let _ = write!(
         h,
         "<section id=\"scores\"><h2>{} {}</h2><table><tr><th></th><th>{}</th><th>{}</th><th>{}</th></tr>",

@@ -735,8 +735,7 @@ async fn result(app: &App, id: &str) -> Answer {
             .remove(0);
     let mut v = r.to_json();
     v["labels"] = serde_json::to_value(history).map_err(internal)?;
-    v["scoring"] = json!({"counts": s.counts, "excluded": s.excluded,
-        "call": s.call, "web": s.web});
+    v["scoring"] = serde_json::to_value(&s).map_err(internal)?;
     ok(v)
 }
 

@@ -104,18 +104,6 @@ pub enum Probe {
 }
 
 impl Probe {
-    /// Decodes `data` as `channel`'s result.
-    pub fn decode(channel: &str, data: &serde_json::Value) -> Probe {
-        match channel {
-            "phone" => serde_json::from_value::<CallResult>(data.clone())
-                .map(|c| Probe::Call(Box::new(c)))
-                .unwrap_or(Probe::Unreadable),
-            _ => serde_json::from_value::<WebResult>(data.clone())
-                .map(|w| Probe::Web(Box::new(w)))
-                .unwrap_or(Probe::Unreadable),
-        }
-    }
-
     /// Decodes the stored text of `channel`'s result (no JSON tree in between).
     pub fn from_text(channel: &str, text: &str) -> Probe {
         match channel {

@@ -381,7 +381,7 @@ pub async fn run(
     // `raqib serve` as its own process on this store, as an operator runs it.
     let config_file = dir.path().join("bench.toml");
     std::fs::write(&config_file, "").map_err(|e| BenchError::Other(e.to_string()))?;
-    let (mut serve, addr, metrics) = spawn_serve(&config_file, dir.path(), url).await?;
+    let (serve, addr, metrics) = spawn_serve(&config_file, dir.path(), url).await?;
     let bearer = format!("Authorization: Bearer {token}\r\n");
     let cookie = format!("Cookie: raqib_session={session}\r\n");
     let t = Instant::now();
@@ -455,9 +455,6 @@ pub async fn run(
         metrics_first_ms,
         serve_rss_mb,
         rss_mb: rss_mb_of(Some(std::process::id())),
-    })
-    .inspect(|_| {
-        let _ = serve.start_kill();
     })
 }
 

@@ -104,14 +104,31 @@ impl<'a> Verdicts<'a> {
     /// Every centre's verdict for `period`, by centre id: refreshed first where a result or
     /// label arrived since, rebuilt first where it was never computed or is stale.
     pub async fn read(&self, period: &Period) -> Result<Vec<Verdict>, VerdictError> {
-        self.catch_up().await?;
-        {
-            // Readers arriving together at a period to build wait for one build.
-            let _one = REBUILDING.lock().await;
-            self.ensure(period, true).await?;
-        }
+        self.bring_up_to_date(period).await?;
         let rows = self.store.verdicts(&period.label).await?;
         rows.iter().map(decode).collect()
+    }
+
+    /// One centre's verdict for `period` (a centre page reads six months of one centre, not
+    /// six months of every centre).
+    pub async fn one(
+        &self,
+        period: &Period,
+        centre: &str,
+    ) -> Result<Option<CentreScores>, VerdictError> {
+        self.bring_up_to_date(period).await?;
+        let row = self.store.verdict(&period.label, centre).await?;
+        row.as_ref()
+            .map(|r| decode(r).map(|v| v.scores))
+            .transpose()
+    }
+
+    /// Refreshes what the queue holds and builds `period` when it is missing or stale.
+    async fn bring_up_to_date(&self, period: &Period) -> Result<(), VerdictError> {
+        self.catch_up().await?;
+        // Readers arriving together at a period to build wait for one build.
+        let _one = REBUILDING.lock().await;
+        self.ensure(period, true).await
     }
 
     /// The scores of `read`, without the trends.
@@ -130,7 +147,7 @@ impl<'a> Verdicts<'a> {
         &self,
         period: &Period,
     ) -> Result<Vec<CentreScores>, VerdictError> {
-        self.read(period).await?;
+        self.bring_up_to_date(period).await?;
         let rows = self.store.verdicts_with_samples(&period.label).await?;
         rows.iter().map(|r| decode(r).map(|v| v.scores)).collect()
     }
@@ -414,32 +431,12 @@ impl<'a> Verdicts<'a> {
         for s in &changed {
             let trend = if s.centre == centre.id {
                 before.as_ref().map(|b| {
-                    let key = format!("{}/{}/{}", s.centre, b.scores.period, s.period);
                     let old_web = old
                         .as_ref()
                         .and_then(|o| o.trend.as_ref())
                         .filter(|_| web_unchanged)
                         .map(|t| t.web.clone());
-                    CentreTrend {
-                        centre: s.centre.clone(),
-                        agency: s.agency.clone(),
-                        period: s.period.clone(),
-                        against: b.scores.period.clone(),
-                        phone: score::trend(
-                            &s.phone.sample,
-                            &b.scores.phone.sample,
-                            &format!("{key}/phone"),
-                            self.k,
-                        ),
-                        web: old_web.unwrap_or_else(|| {
-                            score::trend(
-                                &s.web.sample,
-                                &b.scores.web.sample,
-                                &format!("{key}/web"),
-                                self.k,
-                            )
-                        }),
-                    }
+                    score::centre_trend(s, &b.scores, old_web, self.k)
                 })
             } else {
                 agency
@@ -511,12 +508,7 @@ impl<'a> Verdicts<'a> {
                 continue;
             };
             let mut v = decode(&row)?;
-            v.trend = score::centre_trends(
-                std::slice::from_ref(&v.scores),
-                std::slice::from_ref(s),
-                self.k,
-            )
-            .pop();
+            v.trend = Some(score::centre_trend(&v.scores, s, None, self.k));
             self.store
                 .put_verdicts(&[encode(
                     &next.period,
@@ -534,7 +526,6 @@ impl<'a> Verdicts<'a> {
 /// and `/api/results/{id}`, and in an alert's worst calls.
 #[derive(Debug, Clone, Serialize)]
 pub struct ResultScoring {
-    pub id: i64,
     /// Whether it counts against its centre.
     pub counts: bool,
     pub excluded: Option<score::rules::Excluded>,
@@ -564,7 +555,6 @@ pub async fn result_scoring(
             let label = labels.get(&r.id);
             let s = score::score_result(r, label, k)?;
             Ok(ResultScoring {
-                id: r.id,
                 counts: s.excluded.is_none(),
                 excluded: s.excluded,
                 call: s.call,

@@ -464,3 +464,13 @@ pub fn json_of(body: &str) -> Value {
     let json = &body[body.find('{').unwrap_or(0)..=body.rfind('}').unwrap_or(0)];
     serde_json::from_str(json).unwrap_or(Value::Null)
 }
+
+/// The standard output of a command that must have succeeded (else its stderr in the panic).
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
