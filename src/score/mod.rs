@@ -138,8 +138,11 @@ pub enum Sample {
     },
 }
 
-fn resample<T: Copy>(xs: &[T], rng: &mut SplitMix64) -> Vec<T> {
-    (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect()
+/// The mean of `xs.len()` draws from `xs` with replacement, summed in draw order (as
+/// `stats::mean` of the drawn sample would be) without building the sample.
+fn mean_of_draws(xs: &[f64], rng: &mut SplitMix64) -> Option<f64> {
+    let n = xs.len();
+    (n > 0).then(|| (0..n).map(|_| xs[rng.below(n)]).sum::<f64>() / n as f64)
 }
 
 impl Sample {
@@ -155,19 +158,23 @@ impl Sample {
         }
     }
 
-    fn resampled(&self, rng: &mut SplitMix64) -> Sample {
+    /// The value of one bootstrap resample (each list redrawn to its own length, in the order
+    /// good, performance, accessibility). Nothing is allocated: a refresh runs thousands.
+    fn resampled_value(&self, rng: &mut SplitMix64, k: &ScoringConfig) -> Option<f64> {
         match self {
-            Sample::Empty => Sample::Empty,
-            Sample::Phone(xs) => Sample::Phone(resample(xs, rng)),
+            Sample::Empty => None,
+            Sample::Phone(xs) => mean_of_draws(xs, rng),
             Sample::Web {
                 good,
                 performance,
                 accessibility,
-            } => Sample::Web {
-                good: resample(good, rng),
-                performance: resample(performance, rng),
-                accessibility: resample(accessibility, rng),
-            },
+            } => {
+                let n = good.len();
+                let goods = (0..n).filter(|_| good[rng.below(n)]).count();
+                let performance = mean_of_draws(performance, rng);
+                let accessibility = mean_of_draws(accessibility, rng);
+                web_value_of(goods, n, performance, accessibility, k)
+            }
         }
     }
 
@@ -176,7 +183,7 @@ impl Sample {
         let value = self.value(k)?;
         let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
         let vals: Vec<f64> = (0..k.bootstrap_resamples)
-            .filter_map(|_| self.resampled(&mut rng).value(k))
+            .filter_map(|_| self.resampled_value(&mut rng, k))
             .collect();
         Some(rounded(stats::percentile_interval(
             value,
@@ -191,8 +198,8 @@ impl Sample {
         let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
         let diffs: Vec<f64> = (0..k.bootstrap_resamples)
             .filter_map(|_| {
-                let a = self.resampled(&mut rng).value(k)?;
-                Some(a - before.resampled(&mut rng).value(k)?)
+                let a = self.resampled_value(&mut rng, k)?;
+                Some(a - before.resampled_value(&mut rng, k)?)
             })
             .collect();
         Some(rounded(stats::percentile_interval(
@@ -226,21 +233,29 @@ pub fn availability_score(good: u64, valid: u64, k: &ScoringConfig) -> Option<f6
 /// 0.4 availability + 0.3 performance + 0.3 accessibility; a part without data is left out
 /// and the rest rescaled (a site checked with `--no-browser` is scored on availability).
 fn web_value(good: &[bool], perf: &[f64], acc: &[f64], k: &ScoringConfig) -> Option<f64> {
-    let avail = availability_score(
-        good.iter().filter(|g| **g).count() as u64,
-        good.len() as u64,
+    let mean = |xs: &[f64]| (!xs.is_empty()).then(|| stats::mean(xs));
+    web_value_of(
+        good.iter().filter(|g| **g).count(),
+        good.len(),
+        mean(perf),
+        mean(acc),
         k,
-    )?;
+    )
+}
+
+/// `web_value` from the count of good checks among `valid` and the two audit means.
+fn web_value_of(
+    goods: usize,
+    valid: usize,
+    perf: Option<f64>,
+    acc: Option<f64>,
+    k: &ScoringConfig,
+) -> Option<f64> {
+    let avail = availability_score(goods as u64, valid as u64, k)?;
     let parts = [
         (k.web_weights[0], Some(avail)),
-        (
-            k.web_weights[1],
-            (!perf.is_empty()).then(|| stats::mean(perf)),
-        ),
-        (
-            k.web_weights[2],
-            (!acc.is_empty()).then(|| stats::mean(acc)),
-        ),
+        (k.web_weights[1], perf),
+        (k.web_weights[2], acc),
     ];
     let weight: f64 = parts.iter().filter(|p| p.1.is_some()).map(|p| p.0).sum();
     let sum: f64 = parts.iter().filter_map(|(w, v)| v.map(|v| w * v)).sum();
@@ -1138,6 +1153,40 @@ mod tests {
         assert!(a.value == 60.0 && a.low < 60.0 && a.high > 60.0, "{a:?}");
         let flat = Sample::Phone(vec![42.0; 8]).estimate("c/p", &k()).unwrap();
         assert_eq!((flat.low, flat.high), (42.0, 42.0));
+    }
+
+    /// The bootstrap draws without building each resample; its values must be those of the
+    /// resample built and valued, draw for draw, or stored intervals would move.
+    #[test]
+    fn a_resample_is_valued_as_if_it_were_built() {
+        fn built(xs: &[f64], rng: &mut SplitMix64) -> Vec<f64> {
+            (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect()
+        }
+        let mut data = SplitMix64::new(11);
+        for round in 0..300 {
+            let n = data.below(40);
+            let xs: Vec<f64> = (0..n).map(|_| data.below(1001) as f64 / 10.0).collect();
+            let good: Vec<bool> = (0..data.below(30)).map(|_| data.below(4) > 0).collect();
+            let perf: Vec<f64> = (0..data.below(5)).map(|_| data.below(101) as f64).collect();
+            let acc: Vec<f64> = (0..data.below(5)).map(|_| data.below(101) as f64).collect();
+            let web = Sample::Web {
+                good: good.clone(),
+                performance: perf.clone(),
+                accessibility: acc.clone(),
+            };
+            let (mut a, mut b) = (SplitMix64::new(round), SplitMix64::new(round));
+            for _ in 0..20 {
+                let phone = Sample::Phone(built(&xs, &mut a)).value(&k());
+                assert_eq!(
+                    Sample::Phone(xs.clone()).resampled_value(&mut b, &k()),
+                    phone
+                );
+                let goods: Vec<bool> = (0..good.len()).map(|_| good[a.below(good.len())]).collect();
+                let (p, c) = (built(&perf, &mut a), built(&acc, &mut a));
+                let whole = web_value(&goods, &p, &c, &k());
+                assert_eq!(web.resampled_value(&mut b, &k()), whole, "round {round}");
+            }
+        }
     }
 
     /// Property: adding a valid answered call never lowers the answer rate; scores and

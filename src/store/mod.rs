@@ -87,8 +87,9 @@ pub struct StoredResult {
     pub outcome: String,
     pub reason: Option<String>,
     pub sweep_id: Option<i64>,
-    /// The result's JSON as the probe wrote it (what `--json` prints).
-    pub data: serde_json::Value,
+    /// The result's JSON text as the probe wrote it (what `--json` prints), kept as text:
+    /// scoring reads `probe`, and only a listing needs the tree (`to_json`).
+    pub json: String,
     pub agent: Option<String>,
     /// The same result decoded once, typed: readers use this, never `data` by key.
     pub probe: Probe,
@@ -134,7 +135,10 @@ impl Probe {
 impl StoredResult {
     /// The result's JSON with `id` in front (and `sweep` when part of one).
     pub fn to_json(&self) -> serde_json::Value {
-        let mut out = with_id(self.id, self.data.clone());
+        // Text that is not JSON (a hand-edited row) is shown as it is, not hidden.
+        let data = serde_json::from_str(&self.json)
+            .unwrap_or_else(|_| serde_json::json!({ "unreadable": self.json }));
+        let mut out = with_id(self.id, data);
         if let (Some(s), serde_json::Value::Object(m)) = (self.sweep_id, &mut out) {
             m.insert("sweep".into(), s.into());
         }
@@ -870,15 +874,10 @@ impl Store {
             .map_err(q("list results"))?;
         rows.iter()
             .map(|r| {
-                let text: String = r.try_get(8).map_err(q("read result"))?;
-                let data: serde_json::Value =
-                    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-                        what: "result data",
-                        message: e.to_string(),
-                    })?;
+                let json: String = r.try_get(8).map_err(q("read result"))?;
                 let channel: String = r.try_get(1).map_err(q("read result"))?;
                 Ok(StoredResult {
-                    probe: Probe::from_text(&channel, &text),
+                    probe: Probe::from_text(&channel, &json),
                     id: r.try_get(0).map_err(q("read result"))?,
                     channel,
                     centre_id: r.try_get(2).map_err(q("read result"))?,
@@ -887,7 +886,7 @@ impl Store {
                     outcome: r.try_get(5).map_err(q("read result"))?,
                     reason: r.try_get(6).map_err(q("read result"))?,
                     sweep_id: r.try_get(7).map_err(q("read result"))?,
-                    data,
+                    json,
                     agent: r.try_get(9).map_err(q("read result"))?,
                 })
             })
