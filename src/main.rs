@@ -1449,7 +1449,8 @@ async fn run(cli: Cli) -> Result<()> {
                      GET / (overview):  p50 {:.1} ms  p99 {:.1} ms\n\
                      GET /metrics:      p50 {:.1} ms  p99 {:.1} ms (first scrape {:.0} ms)\n\
                      serve's memory after the views: {:.0} MB\n\
-                     refresh after one new result: p50 {:.1} ms  p99 {:.1} ms\n\
+                     refresh after one new result: p50 {:.1} ms  p99 {:.1} ms \
+                     ({})\n\
                      this bench process's memory: {:.0} MB",
                     b.store,
                     b.centres,
@@ -1472,6 +1473,11 @@ async fn run(cli: Cli) -> Result<()> {
                     b.serve_rss_mb,
                     b.refresh_one_p50_ms,
                     b.refresh_one_p99_ms,
+                    if b.refresh_differs.is_empty() {
+                        "the refreshed verdicts equal a rebuild".to_string()
+                    } else {
+                        format!("differs from a rebuild: {}", b.refresh_differs.join("; "))
+                    },
                     b.rss_mb
                 );
             }

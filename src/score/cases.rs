@@ -54,7 +54,11 @@ pub async fn sync(
     now: DateTime<Utc>,
 ) -> Result<Synced, StoreError> {
     let mut done = Synced::default();
-    let open: Vec<Case> = store.open_cases().await?;
+    // A refresh syncs one centre: its own open cases, not every centre's.
+    let open: Vec<Case> = match scores {
+        [one] => store.open_cases_of(&one.centre).await?,
+        _ => store.open_cases().await?,
+    };
     let start = crate::probe::utc_millis::format(&period.start());
     for s in scores {
         let case = open

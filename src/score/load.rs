@@ -3,6 +3,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use super::period::Period;
 use super::rules::Label;
 use super::{CentreScores, ScoreError, ScoredResult};
@@ -29,17 +31,15 @@ pub async fn labels(store: &Store) -> Result<HashMap<i64, Label>, LoadError> {
     Ok(out)
 }
 
-/// The labels in force for one centre's results of `period`.
+/// The labels in force for one centre's results started in `[since, until)`.
 pub async fn labels_of_centre(
     store: &Store,
     centre: &str,
-    period: &Period,
+    since: DateTime<Utc>,
+    until: DateTime<Utc>,
 ) -> Result<HashMap<i64, Label>, LoadError> {
     let mut out = HashMap::new();
-    for l in store
-        .labels_of_centre(centre, period.start(), period.end())
-        .await?
-    {
+    for l in store.labels_of_centre(centre, since, until).await? {
         out.insert(l.result_id, label_from(l)?);
     }
     Ok(out)

@@ -559,21 +559,29 @@ pub fn rank(all: &mut [CentreScores]) {
     let mut order: Vec<usize> = (0..all.len())
         .filter(|&i| all[i].overall.is_some())
         .collect();
-    let key = |c: &CentreScores| {
-        (
-            c.overall.unwrap_or(f64::MIN),
-            c.phone.score.map_or(f64::MIN, |e| e.value),
-        )
-    };
+    let key = |c: &CentreScores| (c.overall, c.phone.score.map(|e| e.value));
     order.sort_by(|&a, &b| {
-        let (ka, kb) = (key(&all[a]), key(&all[b]));
-        kb.0.total_cmp(&ka.0)
-            .then(kb.1.total_cmp(&ka.1))
-            .then(all[a].centre.cmp(&all[b].centre))
+        league_order(
+            (key(&all[a]), &all[a].centre),
+            (key(&all[b]), &all[b].centre),
+        )
     });
     for (place, i) in order.into_iter().enumerate() {
         all[i].rank = Some(place as u32 + 1);
     }
+}
+
+/// The league table's order of two centres by ((overall, phone score), id): the higher
+/// index first, then the higher phone score, then the id.
+pub fn league_order(
+    a: ((Option<f64>, Option<f64>), &str),
+    b: ((Option<f64>, Option<f64>), &str),
+) -> std::cmp::Ordering {
+    let key = |k: (Option<f64>, Option<f64>)| (k.0.unwrap_or(f64::MIN), k.1.unwrap_or(f64::MIN));
+    let (ka, kb) = (key(a.0), key(b.0));
+    kb.0.total_cmp(&ka.0)
+        .then(kb.1.total_cmp(&ka.1))
+        .then(a.1.cmp(b.1))
 }
 
 /// An agency's own sites' checks pooled: what its centres without a site inherit.

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{now_text, q, Store, StoreError};
+use super::{json_rows, now_text, q, Store, StoreError};
 
 /// One centre's verdict for one period, as stored.
 #[derive(Debug, Clone)]
@@ -150,19 +150,6 @@ impl Store {
         row.as_ref().map(period_from_row).transpose()
     }
 
-    /// The stored periods that contain the instant `at` (RFC 3339 UTC text).
-    pub async fn verdict_periods_at(&self, at: &str) -> Result<Vec<VerdictPeriod>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT period, starts_at, ends_at, fingerprint, stale, computed_at
-             FROM verdict_periods WHERE starts_at <= $1 AND ends_at > $1 ORDER BY period",
-        )
-        .bind(at)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("list verdict periods"))?;
-        rows.iter().map(period_from_row).collect()
-    }
-
     /// Every verdict of `period`, by centre, without the samples (what readers show).
     pub async fn verdicts(&self, period: &str) -> Result<Vec<VerdictRow>, StoreError> {
         let rows = sqlx::query(select_shown_verdicts!("WHERE period = $1 ORDER BY centre"))
@@ -215,6 +202,16 @@ impl Store {
         row.as_ref().map(verdict_from_row).transpose()
     }
 
+    /// One centre's verdicts of every stored period, with the samples.
+    pub async fn centre_verdicts(&self, centre: &str) -> Result<Vec<VerdictRow>, StoreError> {
+        let rows = sqlx::query(select_verdicts!("WHERE centre = $1 ORDER BY period"))
+            .bind(centre)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list a centre's verdicts"))?;
+        rows.iter().map(verdict_from_row).collect()
+    }
+
     /// Replaces every verdict of `p.period` by `rows` and records the period, in one
     /// transaction: a reader sees the old set or the new one, never half of each.
     pub async fn replace_verdicts(
@@ -249,12 +246,35 @@ impl Store {
         tx.commit().await.map_err(q("commit verdicts"))
     }
 
-    /// Writes some verdicts of one period (a centre's refresh and what it moved), in one
-    /// transaction.
-    pub async fn put_verdicts(&self, rows: &[VerdictRow]) -> Result<(), StoreError> {
+    /// Writes a centre's refresh in one transaction: its verdicts and what they moved
+    /// (`rows`, in order), the league places that changed (period, centre, rank), and, when
+    /// `queue_done` is given, the removal of the refresh queue up to that entry. One commit:
+    /// on a store that syncs each commit to disk, the refresh costs one sync.
+    pub async fn put_refresh(
+        &self,
+        rows: &[VerdictRow],
+        ranks: &[(String, String, Option<i64>)],
+        queue_done: Option<i64>,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin verdicts"))?;
         for v in rows {
             upsert_in(&mut tx, v).await?;
+        }
+        for (period, centre, rank) in ranks {
+            sqlx::query("UPDATE verdicts SET rank = $1 WHERE period = $2 AND centre = $3")
+                .bind(*rank)
+                .bind(period)
+                .bind(centre)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("set rank"))?;
+        }
+        if let Some(up_to) = queue_done {
+            sqlx::query("DELETE FROM verdict_dirty WHERE id <= $1")
+                .bind(up_to)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("clear verdict queue"))?;
         }
         tx.commit().await.map_err(q("commit verdicts"))
     }
@@ -287,43 +307,33 @@ impl Store {
     /// Every centre of `period` with what the league table orders by. Cheap: no verdict is
     /// decoded.
     pub async fn verdict_places(&self, period: &str) -> Result<Vec<Place>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT centre, overall, phone_score, rank FROM verdicts WHERE period = $1 ORDER BY centre",
-        )
-        .bind(period)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(q("list verdict places"))?;
-        rows.iter()
-            .map(|r| {
-                let g = || q("read verdict place");
-                Ok(Place {
-                    centre: r.try_get(0).map_err(g())?,
-                    overall: r.try_get(1).map_err(g())?,
-                    phone_score: r.try_get(2).map_err(g())?,
-                    rank: r.try_get(3).map_err(g())?,
-                })
+        // One row from the database (see "Rows as one JSON array" in store/mod.rs). The
+        // scores are stored rounded to a tenth, which JSON carries exactly.
+        let query = if self.postgres {
+            sqlx::query(
+                "SELECT CAST(json_agg(json_build_array(centre, overall, phone_score, rank)) AS TEXT)
+                 FROM verdicts WHERE period = $1",
+            )
+        } else {
+            sqlx::query(
+                "SELECT json_group_array(json_array(centre, overall, phone_score, rank))
+                 FROM verdicts WHERE period = $1",
+            )
+        };
+        type Columns = (String, Option<f64>, Option<f64>, Option<i64>);
+        let rows: Vec<Columns> =
+            json_rows(&self.pool, query.bind(period), "list verdict places").await?;
+        let mut out: Vec<Place> = rows
+            .into_iter()
+            .map(|(centre, overall, phone_score, rank)| Place {
+                centre,
+                overall,
+                phone_score,
+                rank,
             })
-            .collect()
-    }
-
-    /// Sets the league-table places of some centres of `period`, in one transaction.
-    pub async fn set_verdict_ranks(
-        &self,
-        period: &str,
-        ranks: &[(String, Option<i64>)],
-    ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(q("begin ranks"))?;
-        for (centre, rank) in ranks {
-            sqlx::query("UPDATE verdicts SET rank = $1 WHERE period = $2 AND centre = $3")
-                .bind(*rank)
-                .bind(period)
-                .bind(centre)
-                .execute(&mut *tx)
-                .await
-                .map_err(q("set rank"))?;
-        }
-        tx.commit().await.map_err(q("commit ranks"))
+            .collect();
+        out.sort_by(|a, b| a.centre.cmp(&b.centre));
+        Ok(out)
     }
 
     /// The oldest `limit` entries of the refresh queue.

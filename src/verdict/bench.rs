@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::Serialize;
 
-use super::{VerdictError, Verdicts};
+use super::{Samples, VerdictError, Verdicts};
 use crate::config::Config;
 use crate::probe::call::audio::AnswerType;
 use crate::probe::call::{CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary};
@@ -47,6 +47,8 @@ pub struct VerdictsBench {
     /// One new result stored, then its centre's verdicts refreshed.
     pub refresh_one_p50_ms: f64,
     pub refresh_one_p99_ms: f64,
+    /// Where the refreshed verdicts differ from the same periods rebuilt whole (empty: none).
+    pub refresh_differs: Vec<String>,
     /// Resident memory of the `raqib serve` process after its views.
     pub serve_rss_mb: f64,
     /// Resident memory of the bench process (it loaded and rebuilt everything).
@@ -105,7 +107,8 @@ fn centres(n: usize) -> Vec<Centre> {
         };
         csv += &format!(
             "c{i:04},مركز {i},Centre {i},Agency {},Region {},UTC,Sun-Sat 00:00-24:00,{},{site}\n",
-            i % 12,
+            // Eleven agencies: with every third centre site-less, each agency has both kinds.
+            i % 11,
             i % 5,
             phones.join(";")
         );
@@ -202,6 +205,155 @@ fn web_result(c: &Centre, site: &str, at: DateTime<Utc>, rng: &mut SplitMix64) -
     }
 }
 
+/// Stores `months` of results ending `now` for `registry`: `calls` in-hours calls per
+/// number and month (each centre with its own quality), a daily check per site. Unqueued:
+/// the periods are built whole after. Returns how many.
+async fn fill(
+    store: &Store,
+    registry: &[Centre],
+    months: u32,
+    calls: usize,
+    now: DateTime<Utc>,
+    rng: &mut SplitMix64,
+) -> Result<usize, BenchError> {
+    let quality: Vec<usize> = registry.iter().map(|_| rng.below(100)).collect();
+    let mut month = Period::month_of(now);
+    for _ in 1..months {
+        month = month.previous();
+    }
+    let mut results = 0;
+    let mut batch: Vec<Row> = Vec::new();
+    for m in 0..months {
+        let start = month.start();
+        let days = month.days().max(1) as usize;
+        let last = if m + 1 == months {
+            (now - start).num_days().max(1) as usize
+        } else {
+            days
+        };
+        for (i, c) in registry.iter().enumerate() {
+            for number in &c.phones {
+                for _ in 0..calls {
+                    let at = start
+                        + chrono::Duration::days(rng.below(last) as i64)
+                        + chrono::Duration::seconds(rng.below(86_400) as i64);
+                    let r = call_result(c, number, at, rng, quality[i]);
+                    batch.push(Row {
+                        channel: "phone",
+                        centre: c.id.clone(),
+                        target: r.target.clone(),
+                        at,
+                        outcome: r.outcome.as_str(),
+                        data: serde_json::to_value(&r)
+                            .map_err(|e| BenchError::Other(e.to_string()))?,
+                    });
+                }
+            }
+            for site in &c.websites {
+                for d in 0..last {
+                    let at = start + chrono::Duration::days(d as i64) + chrono::Duration::hours(3);
+                    let w = web_result(c, site, at, rng);
+                    batch.push(Row {
+                        channel: "web",
+                        centre: c.id.clone(),
+                        target: site.clone(),
+                        at,
+                        outcome: w.outcome.as_str(),
+                        data: serde_json::to_value(&w)
+                            .map_err(|e| BenchError::Other(e.to_string()))?,
+                    });
+                }
+            }
+            if batch.len() >= 5000 {
+                results += batch.len();
+                flush(store, &mut batch).await?;
+            }
+        }
+        month = Period::parse(&next_month_label(&month))
+            .map_err(|e| BenchError::Other(e.to_string()))?;
+    }
+    results += batch.len();
+    flush(store, &mut batch).await?;
+    Ok(results)
+}
+
+/// Stores one new call of `c`'s first number at `at`, queued for a refresh as a sweep's are;
+/// its id.
+async fn new_call(
+    store: &Store,
+    c: &Centre,
+    at: DateTime<Utc>,
+    rng: &mut SplitMix64,
+) -> Result<i64, BenchError> {
+    let r = call_result(c, &c.phones[0], at, rng, 50);
+    let data = serde_json::to_value(&r).map_err(|e| BenchError::Other(e.to_string()))?;
+    Ok(store
+        .insert_result(&NewResult {
+            channel: "phone",
+            centre_id: Some(&c.id),
+            target: &r.target,
+            started_at: r.started_at,
+            outcome: r.outcome.as_str(),
+            reason: None,
+            sweep_id: None,
+            data: &data,
+            agent: None,
+        })
+        .await?)
+}
+
+/// Every stored verdict of `periods` as readers decode it (rank from its column), without
+/// when it was computed: what a refresh and a rebuild must agree on.
+async fn snapshot(
+    store: &Store,
+    periods: &[Period],
+) -> Result<Vec<(String, String, serde_json::Value)>, BenchError> {
+    let mut out = Vec::new();
+    for p in periods {
+        for row in store.verdicts_with_samples(&p.label).await? {
+            let v = super::decode(&row)?;
+            let shown = serde_json::json!({
+                "scores": v.scores,
+                "samples": Samples { phone: v.scores.phone.sample.clone(), web: v.scores.web.sample.clone() },
+                "trend": v.trend,
+            });
+            out.push((row.period, row.centre, shown));
+        }
+    }
+    Ok(out)
+}
+
+/// The first verdicts where the refreshed store and a rebuild of it differ, if any.
+async fn refresh_against_rebuild(
+    store: &Store,
+    verdicts: &Verdicts<'_>,
+    periods: &[Period],
+) -> Result<Vec<String>, BenchError> {
+    verdicts.catch_up().await?;
+    let refreshed = snapshot(store, periods).await?;
+    for p in periods {
+        verdicts.rebuild(p).await?;
+    }
+    let rebuilt = snapshot(store, periods).await?;
+    let mut differ: Vec<String> = Vec::new();
+    if refreshed.len() != rebuilt.len() {
+        differ.push(format!(
+            "{} verdicts refreshed, {} rebuilt",
+            refreshed.len(),
+            rebuilt.len()
+        ));
+    }
+    for (a, b) in refreshed.iter().zip(&rebuilt) {
+        if a != b && differ.len() < 5 {
+            differ.push(format!(
+                "{} {}: refreshed {} rebuilt {}",
+                a.0, a.1, a.2, b.2
+            ));
+        }
+    }
+    Ok(differ)
+}
+
 /// A result waiting in a batch for the store.
 struct Row {
     channel: &'static str,
@@ -284,66 +436,9 @@ pub async fn run(
     let registry = centres(n);
     store.upsert_centres(&registry).await?;
     let mut rng = SplitMix64::new(7);
-    let quality: Vec<usize> = (0..n).map(|_| rng.below(100)).collect();
     let now = Utc::now();
-    let mut month = Period::month_of(now);
-    for _ in 1..months {
-        month = month.previous();
-    }
     let t0 = Instant::now();
-    let mut results = 0;
-    let mut batch: Vec<Row> = Vec::new();
-    for m in 0..months {
-        let start = month.start();
-        let days = month.days().max(1) as usize;
-        let last = if m + 1 == months {
-            (now - start).num_days().max(1) as usize
-        } else {
-            days
-        };
-        for (i, c) in registry.iter().enumerate() {
-            for number in &c.phones {
-                for _ in 0..calls_per_number {
-                    let at = start
-                        + chrono::Duration::days(rng.below(last) as i64)
-                        + chrono::Duration::seconds(rng.below(86_400) as i64);
-                    let r = call_result(c, number, at, &mut rng, quality[i]);
-                    batch.push(Row {
-                        channel: "phone",
-                        centre: c.id.clone(),
-                        target: r.target.clone(),
-                        at,
-                        outcome: r.outcome.as_str(),
-                        data: serde_json::to_value(&r)
-                            .map_err(|e| BenchError::Other(e.to_string()))?,
-                    });
-                }
-            }
-            for site in &c.websites {
-                for d in 0..last {
-                    let at = start + chrono::Duration::days(d as i64) + chrono::Duration::hours(3);
-                    let w = web_result(c, site, at, &mut rng);
-                    batch.push(Row {
-                        channel: "web",
-                        centre: c.id.clone(),
-                        target: site.clone(),
-                        at,
-                        outcome: w.outcome.as_str(),
-                        data: serde_json::to_value(&w)
-                            .map_err(|e| BenchError::Other(e.to_string()))?,
-                    });
-                }
-            }
-            if batch.len() >= 5000 {
-                results += batch.len();
-                flush(&store, &mut batch).await?;
-            }
-        }
-        month = Period::parse(&next_month_label(&month))
-            .map_err(|e| BenchError::Other(e.to_string()))?;
-    }
-    results += batch.len();
-    flush(&store, &mut batch).await?;
+    let results = fill(&store, &registry, months, calls_per_number, now, &mut rng).await?;
     let load_s = t0.elapsed().as_secs_f64();
 
     let verdicts = Verdicts::new(&store, &config);
@@ -403,31 +498,20 @@ pub async fn run(
     let mut refresh = Vec::new();
     for i in 0..20 {
         let c = &registry[(i * 37) % registry.len()];
-        let r = call_result(
+        new_call(
+            &store,
             c,
-            &c.phones[0],
             now - chrono::Duration::minutes(i as i64 + 1),
             &mut rng,
-            50,
-        );
-        let data = serde_json::to_value(&r).map_err(|e| BenchError::Other(e.to_string()))?;
-        store
-            .insert_result(&NewResult {
-                channel: "phone",
-                centre_id: Some(&c.id),
-                target: &r.target,
-                started_at: r.started_at,
-                outcome: r.outcome.as_str(),
-                reason: None,
-                sweep_id: None,
-                data: &data,
-                agent: None,
-            })
-            .await?;
+        )
+        .await?;
         let t = Instant::now();
         verdicts.catch_up().await?;
         refresh.push(ms(t.elapsed()));
     }
+    // What the refreshes stored, against the same periods rebuilt whole.
+    let touched = [Period::month_of(now), Period::quarter_of(now)];
+    let refresh_differs = refresh_against_rebuild(&store, &verdicts, &touched).await?;
     Ok(VerdictsBench {
         store: if store.is_postgres() {
             "postgres".into()
@@ -452,6 +536,7 @@ pub async fn run(
         metrics_p99_ms,
         refresh_one_p50_ms: percentile(refresh.clone(), 0.5),
         refresh_one_p99_ms: percentile(refresh, 0.99),
+        refresh_differs,
         metrics_first_ms,
         serve_rss_mb,
         rss_mb: rss_mb_of(Some(std::process::id())),
@@ -528,4 +613,84 @@ fn next_month_label(p: &Period) -> String {
         .single()
         .map(|t| t.format("%Y-%m").to_string())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Results arriving one by one, each refreshed on its own (calls and site checks, in two
+    /// months, with a label), leave the same verdicts as the periods rebuilt whole: ranks,
+    /// inherited web scores, trends and all.
+    #[tokio::test]
+    async fn refreshing_result_by_result_equals_a_rebuild() {
+        let dir = tempfile::tempdir().unwrap();
+        // The suite's PostgreSQL round sets RAQIB_STORE: the same test on that store.
+        let url = std::env::var("RAQIB_STORE").ok();
+        let store = Store::open(dir.path(), url.as_deref()).await.unwrap();
+        let config = Config::default();
+        // 24 centres in 11 agencies; every third has no site and inherits its agency's.
+        let registry = centres(24);
+        store.upsert_centres(&registry).await.unwrap();
+        let mut rng = SplitMix64::new(3);
+        let now = Utc::now();
+        fill(&store, &registry, 2, 6, now, &mut rng).await.unwrap();
+        let verdicts = Verdicts::new(&store, &config);
+        let periods = verdicts.all_periods().await.unwrap();
+        for p in &periods {
+            verdicts.rebuild(p).await.unwrap();
+        }
+        let this_month = Period::month_of(now);
+        let month_before = this_month.previous();
+        for i in 0..30usize {
+            let c = &registry[(i * 7) % registry.len()];
+            // Alternately this month and the one before (whose change moves this month's trend).
+            let at = if i % 2 == 0 {
+                now - chrono::Duration::minutes(i as i64 + 1)
+            } else {
+                month_before.start() + chrono::Duration::hours(i as i64 + 1)
+            };
+            let id = new_call(&store, c, at, &mut rng).await.unwrap();
+            if i == 4 {
+                store
+                    .add_label(
+                        id,
+                        &crate::store::NewLabel {
+                            answer_type: "human",
+                            time_to_person_secs: Some(9.0),
+                            reason: "heard a person",
+                            by: "test",
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+            // A site of its own down: the agency's site-less centres inherit the change.
+            if let (true, Some(site)) = (i % 5 == 0, c.websites.first()) {
+                let w = web_result(c, site, at, &mut rng);
+                let data = serde_json::to_value(&w).unwrap();
+                store
+                    .insert_result(&NewResult {
+                        channel: "web",
+                        centre_id: Some(&c.id),
+                        target: site,
+                        started_at: at,
+                        outcome: "down",
+                        reason: None,
+                        sweep_id: None,
+                        data: &data,
+                        agent: None,
+                    })
+                    .await
+                    .unwrap();
+            }
+            if i % 3 != 2 {
+                verdicts.catch_up().await.unwrap();
+            }
+        }
+        let differ = refresh_against_rebuild(&store, &verdicts, &periods)
+            .await
+            .unwrap();
+        assert!(differ.is_empty(), "{differ:#?}");
+    }
 }

@@ -21,7 +21,7 @@ use crate::config::{AlertPeriod, Config, ScoringConfig};
 use crate::score::period::{Kind, Period};
 use crate::score::{self, cases, load, CentreScores, CentreTrend, Sample};
 use crate::store::verdicts::{Place, VerdictPeriod, VerdictRow};
-use crate::store::{ResultFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerdictError {
@@ -283,243 +283,268 @@ impl<'a> Verdicts<'a> {
         let _one = CATCHING_UP.lock().await;
         let mut refreshed = 0;
         loop {
+            let t0 = std::time::Instant::now();
             let queue = self.store.dirty_verdicts(QUEUE_BATCH).await?;
+            eprintln!("Q queue {:?}", t0.elapsed());
             let Some(last) = queue.last().map(|d| d.id) else {
                 return Ok(refreshed);
             };
-            // (period, centre) pairs, each refreshed once however many results it had.
-            let mut todo: BTreeSet<(String, String)> = BTreeSet::new();
-            let mut periods: BTreeMap<String, VerdictPeriod> = BTreeMap::new();
-            let mut seen_at: BTreeSet<(String, String)> = BTreeSet::new();
+            // The stored periods are few (months, quarters): matched to each entry here.
+            let stored = self.store.verdict_periods().await?;
+            let mut todo: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
             for d in &queue {
-                // Results of one centre often share a day: look the periods up once a day.
-                let day = d.started_at.get(..10).unwrap_or(&d.started_at).to_string();
-                if !seen_at.insert((d.centre.clone(), day)) {
-                    continue;
-                }
-                for p in self.store.verdict_periods_at(&d.started_at).await? {
-                    todo.insert((p.period.clone(), d.centre.clone()));
-                    periods.insert(p.period.clone(), p);
+                let at = d.started_at.as_str();
+                for (i, p) in stored.iter().enumerate() {
+                    if p.starts_at.as_str() <= at && at < p.ends_at.as_str() {
+                        todo.entry(d.centre.as_str()).or_default().insert(i);
+                    }
                 }
             }
-            // A centre's periods (its month, quarter…) are refreshed side by side: they touch
-            // different rows.
-            let mut by_centre: BTreeMap<&str, Vec<&VerdictPeriod>> = BTreeMap::new();
-            for (label, centre) in &todo {
-                if let Some(p) = periods.get(label) {
-                    by_centre.entry(centre).or_default().push(p);
-                }
+            eprintln!("Q periods {:?}", t0.elapsed());
+            if todo.is_empty() {
+                self.store.clear_dirty(last).await?;
+                continue;
             }
-            for (centre, ps) in by_centre {
-                let done = futures::future::try_join_all(
-                    ps.into_iter().map(|p| self.refresh_centre(p, centre)),
-                )
-                .await?;
-                refreshed += done.into_iter().filter(|d| *d).count();
+            let centres = todo.len();
+            for (n, (centre, ps)) in todo.into_iter().enumerate() {
+                let ps: Vec<&VerdictPeriod> = ps.into_iter().map(|i| &stored[i]).collect();
+                // The queue goes with the last centre's writes: a crash before leaves it whole.
+                let done = (n + 1 == centres).then_some(last);
+                refreshed += self.refresh_centre(&stored, &ps, centre, done).await?;
             }
-            self.store.clear_dirty(last).await?;
         }
     }
 
-    /// Recomputes one centre's verdict of the stored period `p` from its results, then what
-    /// it moves: its agency's inherited web scores, the period's ranks, its trend in the
-    /// period after, and its follow-up case. `false` when the period is to be rebuilt whole.
+    /// Recomputes one centre's verdicts of the stored periods `ps` from its results (read once
+    /// for them all), then what they move: its agency's inherited web scores, the periods'
+    /// ranks, its trend in each period after, and its follow-up case; all written in one
+    /// transaction, with the queue's removal up to `queue_done`. Returns the periods refreshed;
+    /// one to be rebuilt whole (stale, other knobs) is left to its next read.
     async fn refresh_centre(
         &self,
-        p: &VerdictPeriod,
+        stored: &[VerdictPeriod],
+        ps: &[&VerdictPeriod],
         centre_id: &str,
-    ) -> Result<bool, VerdictError> {
-        let trends = p.fingerprint == self.fingerprint_for(true);
-        if p.stale || !(trends || p.fingerprint == self.fingerprint_for(false)) {
-            return Ok(false);
-        }
-        let Ok(period) = Period::parse(&p.period) else {
-            return Ok(false);
+        queue_done: Option<i64>,
+    ) -> Result<usize, VerdictError> {
+        let tt = std::time::Instant::now();
+        let with_trends = self.fingerprint_for(true);
+        let without = self.fingerprint_for(false);
+        let mut live: Vec<(&VerdictPeriod, Period, bool)> = ps
+            .iter()
+            .filter(|p| !p.stale && (p.fingerprint == with_trends || p.fingerprint == without))
+            .filter_map(|p| {
+                let period = Period::parse(&p.period).ok()?;
+                Some((*p, period, p.fingerprint == with_trends))
+            })
+            .collect();
+        // Oldest first: a refreshed period is then the "before" of the next one refreshed.
+        live.sort_by_key(|(_, period, _)| (period.from, period.until));
+        let centre = match self.store.centre(centre_id).await? {
+            Some(c) if !live.is_empty() => c,
+            _ => {
+                self.store.put_refresh(&[], &[], queue_done).await?;
+                return Ok(0);
+            }
         };
-        let Some(centre) = self.store.centre(centre_id).await? else {
-            return Ok(false);
-        };
-        let now = Utc::now();
-        let computed_at = millis(&now);
+        let since = live.iter().map(|l| l.1.start()).min().expect("one period");
+        eprintln!("T centre {:?}", tt.elapsed());
+        let until = live.iter().map(|l| l.1.end()).max().expect("one period");
         let results = self
             .store
-            .results(&ResultFilter {
-                centre_id: Some(centre.id.clone()),
-                since: Some(period.start()),
-                until: Some(period.end()),
-                ..ResultFilter::default()
-            })
+            .results_of_centre(&centre.id, since, until)
             .await?;
-        let labels = load::labels_of_centre(self.store, &centre.id, &period).await?;
+        eprintln!("T results {:?}", tt.elapsed());
+        let labels = load::labels_of_centre(self.store, &centre.id, since, until).await?;
+        eprintln!("T labels {:?}", tt.elapsed());
+        // In time order, as the results are: each period's part is a slice.
         let scored = results
             .iter()
             .map(|r| score::score_result(r, labels.get(&r.id), self.k))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut fresh =
-            score::centre_scores(std::slice::from_ref(&centre), &scored, &period, self.k)
-                .pop()
-                .expect("one centre in, one out");
-        let old = self
-            .store
-            .verdict(&p.period, &centre.id)
-            .await?
-            .as_ref()
-            .map(decode)
-            .transpose()?;
-        let own_site = !score::inherits_web(&fresh, &centre);
-        // Most new results are calls: the web part, and with it the agency's pool and every
-        // inherited web score, is then as stored and its bootstraps need not run again.
-        let web_unchanged = old.as_ref().is_some_and(|o| {
-            !own_site
-                || (o.scores.web.inherited_from.is_none()
-                    && o.scores.web.sample == fresh.web.sample)
-        });
-        let mut changed = Vec::new();
-        // The agency's other verdicts, read only when the web part moved.
-        let mut agency: Vec<Verdict> = Vec::new();
-        if web_unchanged {
-            if let (false, Some(o)) = (own_site, &old) {
-                fresh.web = o.scores.web.clone();
-                score::finish(&mut fresh, self.k);
-            }
-            changed.push(fresh);
-        } else {
-            agency = self
-                .store
-                .agency_verdicts(&p.period, &centre.agency)
-                .await?
-                .iter()
-                .filter(|r| r.centre != centre.id)
-                .map(decode)
-                .collect::<Result<_, _>>()?;
-            let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]))
-                .remove(&centre.agency);
-            // The pool's estimate only when someone takes it: a bootstrap over every check of
-            // the agency's sites, computed once for all who inherit it.
-            let takers = !own_site || agency.iter().any(|v| v.scores.web.inherited_from.is_some());
-            let pooled = if takers {
-                score::pooled_web(&centre.agency, pool.as_ref(), self.k)
+        eprintln!("T scored {:?}", tt.elapsed());
+        // The centre's stored verdicts of every period, kept current as periods are refreshed.
+        let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
+        for row in self.store.centre_verdicts(&centre.id).await? {
+            mine.insert(row.period.clone(), decode(&row)?);
+        }
+        eprintln!("T mine {:?}", tt.elapsed());
+        let now = Utc::now();
+        let computed_at = millis(&now);
+        let mut rows: Vec<VerdictRow> = Vec::new();
+        let mut ranks: Vec<(String, String, Option<i64>)> = Vec::new();
+        let mut cased: Vec<(Period, CentreScores)> = Vec::new();
+        for (p, period, trends) in &live {
+            let from = scored.partition_point(|r| r.started_at.as_str() < p.starts_at.as_str());
+            let to = scored.partition_point(|r| r.started_at.as_str() < p.ends_at.as_str());
+            let mut fresh = score::centre_scores(
+                std::slice::from_ref(&centre),
+                &scored[from..to],
+                period,
+                self.k,
+            )
+            .pop()
+            .expect("one centre in, one out");
+            eprintln!("T centre_scores {:?}", tt.elapsed());
+            let old = mine.get(&p.period).cloned();
+            let own_site = !score::inherits_web(&fresh, &centre);
+            // Most new results are calls: the web part, and with it the agency's pool and every
+            // inherited web score, is then as stored and its bootstraps need not run again.
+            let web_unchanged = old.as_ref().is_some_and(|o| {
+                !own_site
+                    || (o.scores.web.inherited_from.is_none()
+                        && o.scores.web.sample == fresh.web.sample)
+            });
+            // This centre first, then the agency's centres whose inherited web score moved.
+            let mut changed: Vec<(CentreScores, Option<CentreTrend>)> = Vec::new();
+            if web_unchanged {
+                if let (false, Some(o)) = (own_site, &old) {
+                    fresh.web = o.scores.web.clone();
+                    score::finish(&mut fresh, self.k);
+                }
+                changed.push((fresh, None));
             } else {
-                None
-            };
-            if !own_site {
-                score::inherit_web(&mut fresh, pooled.as_ref(), self.k);
-                score::finish(&mut fresh, self.k);
-            }
-            changed.push(fresh);
-            // A site of this centre's own changes what its agency's site-less centres inherit.
-            if own_site {
-                for v in agency
-                    .iter_mut()
-                    .filter(|v| v.scores.web.inherited_from.is_some())
-                {
-                    score::inherit_web(&mut v.scores, pooled.as_ref(), self.k);
-                    score::finish(&mut v.scores, self.k);
-                    changed.push(v.scores.clone());
+                let mut agency: Vec<Verdict> = self
+                    .store
+                    .agency_verdicts(&p.period, &centre.agency)
+                    .await?
+                    .iter()
+                    .filter(|r| r.centre != centre.id)
+                    .map(decode)
+                    .collect::<Result<_, _>>()?;
+                let pool = score::web_pools(agency.iter().map(|v| &v.scores).chain([&fresh]))
+                    .remove(&centre.agency);
+                // The pool's estimate only when someone takes it: a bootstrap over every check
+                // of the agency's sites, computed once for all who inherit it.
+                let takers =
+                    !own_site || agency.iter().any(|v| v.scores.web.inherited_from.is_some());
+                let pooled = if takers {
+                    score::pooled_web(&centre.agency, pool.as_ref(), self.k)
+                } else {
+                    None
+                };
+                if !own_site {
+                    score::inherit_web(&mut fresh, pooled.as_ref(), self.k);
+                    score::finish(&mut fresh, self.k);
+                }
+                changed.push((fresh, None));
+                // A site of this centre's own changes what its agency's site-less centres
+                // inherit.
+                if own_site {
+                    for v in agency
+                        .iter_mut()
+                        .filter(|v| v.scores.web.inherited_from.is_some())
+                    {
+                        score::inherit_web(&mut v.scores, pooled.as_ref(), self.k);
+                        score::finish(&mut v.scores, self.k);
+                        changed.push((v.scores.clone(), v.trend.clone()));
+                    }
                 }
             }
-        }
-        let before = if trends {
-            self.store
-                .verdict(&period.previous().label, &centre.id)
-                .await?
-        } else {
-            None
-        };
-        let before = before.as_ref().map(decode).transpose()?;
-        let mut rows = Vec::with_capacity(changed.len());
-        for s in &changed {
-            let trend = if s.centre == centre.id {
-                before.as_ref().map(|b| {
+            if *trends {
+                let before = mine.get(&period.previous().label);
+                changed[0].1 = before.map(|b| {
                     let old_web = old
                         .as_ref()
                         .and_then(|o| o.trend.as_ref())
                         .filter(|_| web_unchanged)
                         .map(|t| t.web.clone());
-                    score::centre_trend(s, &b.scores, old_web, self.k)
-                })
-            } else {
-                agency
-                    .iter()
-                    .find(|v| v.scores.centre == s.centre)
-                    .and_then(|v| v.trend.clone())
-            };
-            rows.push(encode(&p.period, s, trend, &computed_at));
-        }
-        self.store.put_verdicts(&rows).await?;
-        self.rerank(&p.period).await?;
-        self.retrend_after(p, &changed[0]).await?;
-        if period.kind == self.cases_on {
-            cases::sync(self.store, &changed[..1], &period, self.k, now).await?;
-        }
-        Ok(true)
-    }
-
-    /// The league table's places of `period` after a centre moved: scored centres only, by
-    /// overall index then phone score, as `score::rank` orders them. Only the rank column is
-    /// written; a verdict's own copy is overridden by it when read.
-    async fn rerank(&self, period: &str) -> Result<(), VerdictError> {
-        let places = self.store.verdict_places(period).await?;
-        let mut order: Vec<&Place> = places.iter().filter(|p| p.overall.is_some()).collect();
-        let key = |p: &Place| {
-            (
-                p.overall.unwrap_or(f64::MIN),
-                p.phone_score.unwrap_or(f64::MIN),
-            )
-        };
-        order.sort_by(|a, b| {
-            let (ka, kb) = (key(a), key(b));
-            kb.0.total_cmp(&ka.0)
-                .then(kb.1.total_cmp(&ka.1))
-                .then(a.centre.cmp(&b.centre))
-        });
-        let rank: BTreeMap<&str, i64> = order
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.centre.as_str(), i as i64 + 1))
-            .collect();
-        let moved: Vec<(String, Option<i64>)> = places
-            .iter()
-            .filter_map(|p| {
-                let new = rank.get(p.centre.as_str()).copied();
-                (new != p.rank).then(|| (p.centre.clone(), new))
-            })
-            .collect();
-        if !moved.is_empty() {
-            self.store.set_verdict_ranks(period, &moved).await?;
-        }
-        Ok(())
-    }
-
-    /// The trend of `s`'s centre in the stored period that follows `p`, if any.
-    async fn retrend_after(&self, p: &VerdictPeriod, s: &CentreScores) -> Result<(), VerdictError> {
-        let Ok(period) = Period::parse(&p.period) else {
-            return Ok(());
-        };
-        // Periods of the same kind whose "before" is `p`: the next month, quarter, week, year.
-        for next in self.store.verdict_periods_at(&p.ends_at).await? {
-            let Ok(n) = Period::parse(&next.period) else {
-                continue;
-            };
-            if n.previous() != period || next.fingerprint != self.fingerprint_for(true) {
-                continue;
+                    score::centre_trend(&changed[0].0, &b.scores, old_web, self.k)
+                });
             }
-            let Some(row) = self.store.verdict(&next.period, &s.centre).await? else {
-                continue;
-            };
-            let mut v = decode(&row)?;
-            v.trend = Some(score::centre_trend(&v.scores, s, None, self.k));
-            self.store
-                .put_verdicts(&[encode(
-                    &next.period,
-                    &v.scores,
-                    v.trend.clone(),
-                    &v.computed_at,
-                )])
-                .await?;
+            eprintln!("T trend {:?}", tt.elapsed());
+            let mut places = self.store.verdict_places(&p.period).await?;
+            for (s, _) in &changed {
+                match places.iter_mut().find(|x| x.centre == s.centre) {
+                    Some(x) => {
+                        x.overall = s.overall;
+                        x.phone_score = s.phone.score.map(|e| e.value);
+                    }
+                    None => places.push(Place {
+                        centre: s.centre.clone(),
+                        overall: s.overall,
+                        phone_score: s.phone.score.map(|e| e.value),
+                        rank: None,
+                    }),
+                }
+            }
+            eprintln!("T places {:?}", tt.elapsed());
+            let placed = league_places(&places);
+            for (s, _) in changed.iter_mut() {
+                s.rank = placed
+                    .get(s.centre.as_str())
+                    .and_then(|r| u32::try_from(*r).ok());
+            }
+            for x in &places {
+                let new = placed.get(x.centre.as_str()).copied();
+                if new != x.rank && !changed.iter().any(|(s, _)| s.centre == x.centre) {
+                    ranks.push((p.period.clone(), x.centre.clone(), new));
+                }
+            }
+            for (s, trend) in &changed {
+                rows.push(encode(&p.period, s, trend.clone(), &computed_at));
+            }
+            let (me, my_trend) = changed.swap_remove(0);
+            // Its trend in the period after, unless that one is refreshed here too (later, as
+            // the periods go oldest first).
+            for next in stored {
+                let Ok(n) = Period::parse(&next.period) else {
+                    continue;
+                };
+                if n.previous() != *period
+                    || next.fingerprint != with_trends
+                    || live.iter().any(|l| l.0.period == next.period)
+                {
+                    continue;
+                }
+                if let Some(v) = mine.get_mut(&next.period) {
+                    v.trend = Some(score::centre_trend(&v.scores, &me, None, self.k));
+                    rows.push(encode(
+                        &next.period,
+                        &v.scores,
+                        v.trend.clone(),
+                        &v.computed_at,
+                    ));
+                }
+            }
+            eprintln!("T end period {:?}", tt.elapsed());
+            if period.kind == self.cases_on {
+                cased.push((period.clone(), me.clone()));
+            }
+            mine.insert(
+                p.period.clone(),
+                Verdict {
+                    scores: me,
+                    trend: my_trend,
+                    computed_at: computed_at.clone(),
+                },
+            );
         }
-        Ok(())
+        self.store.put_refresh(&rows, &ranks, queue_done).await?;
+        eprintln!("T put {:?}", tt.elapsed());
+        for (period, s) in &cased {
+            cases::sync(self.store, std::slice::from_ref(s), period, self.k, now).await?;
+        }
+        eprintln!("T cases {:?}", tt.elapsed());
+        Ok(live.len())
     }
+}
+
+/// The league table's places: scored centres only, by overall index then phone score, as
+/// `score::rank` orders them.
+fn league_places(places: &[Place]) -> BTreeMap<&str, i64> {
+    let mut order: Vec<&Place> = places.iter().filter(|p| p.overall.is_some()).collect();
+    order.sort_by(|a, b| {
+        score::league_order(
+            ((a.overall, a.phone_score), &a.centre),
+            ((b.overall, b.phone_score), &b.centre),
+        )
+    });
+    order
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.centre.as_str(), i as i64 + 1))
+        .collect()
 }
 
 /// How one stored result counts, as shown beside it: in `raqib results`, on the result page
