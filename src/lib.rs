@@ -7,6 +7,7 @@ pub mod alert;
 pub mod arabic;
 pub mod bench;
 pub mod config;
+pub mod demo;
 pub mod lab;
 pub mod probe;
 pub mod redact;

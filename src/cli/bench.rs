@@ -2,10 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
-
-use raqib::probe::web::parse_url;
 
 use super::{bad, Ctx};
 
@@ -168,25 +166,7 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
             }
             let list = match urls {
                 None => Vec::new(),
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?;
-                    let mut list = Vec::new();
-                    for (i, line) in text.lines().enumerate() {
-                        let line = line.trim();
-                        if line.is_empty() || line.starts_with('#') {
-                            continue;
-                        }
-                        list.push(
-                            parse_url(line)
-                                .map_err(|e| bad(format!("{}:{}: {e}", path.display(), i + 1)))?,
-                        );
-                    }
-                    if list.is_empty() {
-                        return Err(bad(format!("{}: no URL", path.display())));
-                    }
-                    list
-                }
+                Some(path) => raqib::bench::read_urls(&path)?,
             };
             let b = raqib::bench::browser(&ctx.config, pages, tabs, list).await?;
             if json {

@@ -3,10 +3,8 @@
 use anyhow::Result;
 
 use raqib::lab::Lab;
-use raqib::probe::Channel;
 
 use super::print::print_summary;
-use super::sweep::run_sweep;
 use super::Ctx;
 
 #[derive(clap::Args)]
@@ -39,29 +37,20 @@ pub async fn demo(mut ctx: Ctx, args: DemoArgs) -> Result<()> {
     }
     let centres = ctx.sample_centres()?;
     let store = ctx.store().await?;
-    let counts = store.upsert_centres(&centres).await?;
-    let lab = Lab::start(&ctx.config.lab, &centres).await?;
-    if !json {
-        eprintln!(
-            "demo: {} sample centres in {} ({} added, {} updated); {}",
-            centres.len(),
-            ctx.data_dir.display(),
-            counts.added,
-            counts.updated,
-            lab.ready_line()
-        );
-    }
-    // The lab's centre that never answers would hold the demo for the full minute.
-    let mut demo = Ctx {
-        config: ctx.config.clone(),
-        data_dir: ctx.data_dir.clone(),
-        store_url: ctx.store_url.clone(),
-    };
-    demo.config.call.ring_timeout_secs = demo.config.call.ring_timeout_secs.min(15);
-    let phone = run_sweep(&demo, &store, Channel::Phone, &centres, "demo").await;
-    let web = run_sweep(&demo, &store, Channel::Web, &centres, "demo").await;
-    lab.stop();
-    let (phone, web) = (phone?, web?);
+    let raqib::demo::Demo { phone, web } =
+        raqib::demo::run(&ctx.config, &store, &centres, |counts, lab| {
+            if !json {
+                eprintln!(
+                    "demo: {} sample centres in {} ({} added, {} updated); {}",
+                    centres.len(),
+                    ctx.data_dir.display(),
+                    counts.added,
+                    counts.updated,
+                    lab.ready_line()
+                );
+            }
+        })
+        .await?;
     if json {
         println!("{}", serde_json::json!({"phone": phone, "web": web}));
     } else {

@@ -21,7 +21,9 @@ use anyhow::Result;
 use chrono::Utc;
 use clap::{Parser, Subcommand};
 
+use raqib::bench::BenchError;
 use raqib::config::{self, Config};
+use raqib::probe::ProbeError;
 use raqib::registry::{self, Centre};
 use raqib::schedule::sweep::SweepError;
 use raqib::score::period::Period;
@@ -172,19 +174,35 @@ pub fn is_bad_input(e: &anyhow::Error) -> bool {
             e.downcast_ref::<raqib::alert::AlertError>(),
             Some(raqib::alert::AlertError::Setup(_))
         )
+        || e.downcast_ref::<ProbeError>().is_some_and(probe_input)
+        || e.downcast_ref::<SweepError>().is_some_and(sweep_input)
+        || e.downcast_ref::<BenchError>().is_some_and(bench_input)
         || matches!(
-            e.downcast_ref::<raqib::probe::ProbeError>(),
-            Some(raqib::probe::ProbeError::Secret { .. } | raqib::probe::ProbeError::Notice { .. })
+            e.downcast_ref::<raqib::demo::DemoError>(),
+            Some(raqib::demo::DemoError::Sweep(s)) if sweep_input(s)
         )
-        || matches!(
-            e.downcast_ref::<SweepError>(),
-            Some(
-                SweepError::NoCentres(_)
-                    | SweepError::Script(_)
-                    | SweepError::Audit(_)
-                    | SweepError::Alerts(_)
-            )
-        )
+}
+
+fn probe_input(e: &ProbeError) -> bool {
+    matches!(e, ProbeError::Secret { .. } | ProbeError::Notice { .. })
+}
+
+fn bench_input(e: &BenchError) -> bool {
+    match e {
+        BenchError::BadUrl { .. } | BenchError::NoUrl { .. } | BenchError::Registry(_) => true,
+        BenchError::Probe(p) => probe_input(p),
+        _ => false,
+    }
+}
+
+fn sweep_input(e: &SweepError) -> bool {
+    matches!(
+        e,
+        SweepError::NoCentres(_)
+            | SweepError::Script(_)
+            | SweepError::Audit(_)
+            | SweepError::Alerts(_)
+    )
 }
 
 /// The error and its causes, each said once: many errors already name their source in

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::Utc;
 
 use super::{scores, Ctx, PeriodArgs};
@@ -69,31 +69,20 @@ pub async fn exec(ctx: &Ctx, args: ReportArgs) -> Result<()> {
         ReportLang::Ar => raqib::report::Lang::Ar,
         ReportLang::En => raqib::report::Lang::En,
     };
-    let bytes = match format {
-        ReportFormat::Html => raqib::report::html::render(&r, lang).into_bytes(),
-        ReportFormat::Pdf => {
-            let html = raqib::report::html::render(&r, lang);
-            raqib::report::pdf::print(&ctx.config.browser.path, &html).await?
-        }
-        ReportFormat::Json => {
-            let mut b = serde_json::to_vec_pretty(&r)?;
-            b.push(b'\n');
-            b
-        }
-        ReportFormat::Csv => raqib::report::csv(&r, lang)?,
+    let format = match format {
+        ReportFormat::Html => raqib::report::Format::Html,
+        ReportFormat::Pdf => raqib::report::Format::Pdf,
+        ReportFormat::Csv => raqib::report::Format::Csv,
+        ReportFormat::Json => raqib::report::Format::Json,
     };
+    let bytes = raqib::report::render(&r, format, lang, &ctx.config.browser.path).await?;
     match out {
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;
         }
         Some(path) => {
-            // Written beside the target and renamed: a reader never sees half a report.
-            let tmp = path.with_extension("partial");
-            std::fs::write(&tmp, &bytes)
-                .with_context(|| format!("cannot write {}", tmp.display()))?;
-            std::fs::rename(&tmp, &path)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            raqib::report::write(&path, &bytes)?;
             eprintln!(
                 "report {}: {} centres, {} flagged → {}",
                 r.period,

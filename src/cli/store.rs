@@ -1,7 +1,7 @@
 //! `raqib store migrate` and `raqib agents`: the store itself and the agents sharing it.
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use clap::Subcommand;
 
 use raqib::store::Store;
@@ -88,11 +88,7 @@ pub async fn agents(ctx: &Ctx, args: AgentsArgs) -> Result<()> {
     let lease = chrono::Duration::seconds(ctx.config.serve.lease_secs as i64);
     let now = Utc::now();
     for a in store.agents().await? {
-        let beat = DateTime::parse_from_rfc3339(&a.heartbeat_at)
-            .map(|t| t.with_timezone(&Utc))
-            .unwrap_or(now);
-        // Alive: a heartbeat within a lease (they come every third of one).
-        let alive = now - beat <= lease;
+        let alive = a.alive(now, lease);
         if json {
             let mut v = serde_json::to_value(&a)?;
             v["alive"] = alive.into();

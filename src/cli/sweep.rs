@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use raqib::probe::Channel;
 use raqib::registry::{self, Centre};
-use raqib::schedule::sweep::{self, ProgressStyle, SweepSummary};
-use raqib::store::{ResultFilter, Store};
+use raqib::schedule::sweep::{self, ProgressStyle};
+use raqib::store::ResultFilter;
 
 use super::print::{print_results, print_summary, print_sweeps};
 use super::{bad, Ctx};
@@ -77,7 +77,15 @@ pub async fn sweep(mut ctx: Ctx, args: SweepArgs) -> Result<()> {
         .into_iter()
         .filter(|c| registry::glob_match(&centres, &c.id))
         .collect();
-    let summary = run_sweep(&ctx, &store, channel, &selected, &centres).await?;
+    let summary = sweep::run_channel(
+        &ctx.config,
+        &store,
+        channel,
+        &selected,
+        &centres,
+        ProgressStyle::Auto,
+    )
+    .await?;
     print_summary(&summary, json)?;
     Ok(())
 }
@@ -125,28 +133,7 @@ pub async fn results(ctx: &Ctx, args: ResultsArgs) -> Result<()> {
     Ok(())
 }
 
-pub async fn run_sweep(
-    ctx: &Ctx,
-    store: &Store,
-    channel: Channel,
-    centres: &[Centre],
-    selection: &str,
-) -> Result<SweepSummary> {
-    if centres.is_empty() {
-        return Err(sweep::SweepError::NoCentres(selection.to_string()).into());
-    }
-    let summary = match channel {
-        Channel::Web => {
-            sweep::run_web(&ctx.config, store, centres, selection, ProgressStyle::Auto).await?
-        }
-        Channel::Phone => {
-            sweep::run_phone(&ctx.config, store, centres, selection, ProgressStyle::Auto).await?
-        }
-    };
-    Ok(summary)
-}
-
-pub fn parse_since(s: &str) -> Result<DateTime<Utc>> {
+fn parse_since(s: &str) -> Result<DateTime<Utc>> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
     }

@@ -415,6 +415,25 @@ impl PhoneKit {
     }
 }
 
+/// Runs a sweep of `centres` on `channel`: the one place a probe kind's sweep is chosen. An
+/// empty selection is refused, naming `selection`.
+pub async fn run_channel(
+    config: &Config,
+    store: &Store,
+    channel: Channel,
+    centres: &[Centre],
+    selection: &str,
+    style: ProgressStyle,
+) -> Result<SweepSummary, SweepError> {
+    if centres.is_empty() {
+        return Err(SweepError::NoCentres(selection.to_string()));
+    }
+    match channel {
+        Channel::Web => run_web(config, store, centres, selection, style).await,
+        Channel::Phone => run_phone(config, store, centres, selection, style).await,
+    }
+}
+
 /// Runs a web sweep over `centres` and returns its summary.
 pub async fn run_web(
     config: &Config,
