@@ -85,7 +85,7 @@ pub struct CronExpr(pub String);
 impl<'de> Deserialize<'de> for CronExpr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::schedule::cron::CronSchedule::parse(&s, chrono_tz::UTC)
+        crate::cron::CronSchedule::parse(&s, chrono_tz::UTC)
             .map_err(|e| serde::de::Error::custom(e.message))?;
         Ok(CronExpr(s))
     }
@@ -1382,8 +1382,8 @@ impl Config {
             return Err(refuse("store.data_dir", "must not be empty"));
         }
         if let Some(u) = &self.store.url {
-            if let Err(e) = crate::store::StoreUrl::parse(u) {
-                return Err(refuse("store.url", e));
+            if let Err(e) = crate::store_url::StoreUrl::parse(u) {
+                return Err(refuse("store.url", e.to_string()));
             }
             if url::Url::parse(u).is_ok_and(|p| p.password().is_some()) {
                 return Err(refuse(

@@ -28,6 +28,7 @@ use raqib::registry::{self, Centre};
 use raqib::schedule::sweep::SweepError;
 use raqib::score::period::Period;
 use raqib::store::Store;
+use raqib::store_url::{self, StoreUrl};
 
 use scores::Select;
 
@@ -250,20 +251,13 @@ impl Ctx {
                     let password = std::env::var(var).map_err(|_| {
                         bad(format!("store.password_env names {var}, which is not set"))
                     })?;
-                    // `{data_dir}` would be percent-encoded by the URL parser: kept aside.
-                    let mark = "raqib-data-dir-mark";
-                    let mut parsed = url::Url::parse(&u.replace("{data_dir}", mark))
-                        .map_err(|e| bad(format!("store.url: {e}")))?;
-                    parsed
-                        .set_password(Some(&password))
-                        .map_err(|_| bad("store.url takes no password"))?;
-                    parsed.to_string().replace(mark, "{data_dir}")
+                    store_url::with_password(u, &password).map_err(|e| bad(e.to_string()))?
                 }
             }),
             (None, None) => None,
         };
         if let Some(u) = &store_url {
-            raqib::store::StoreUrl::parse(u).map_err(|e| bad(format!("--store {e}")))?;
+            StoreUrl::parse(u).map_err(|e| bad(format!("--store {e}")))?;
         }
         Ok(Ctx {
             config,

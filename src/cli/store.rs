@@ -36,7 +36,8 @@ pub struct AgentsArgs {
 
 pub async fn exec(ctx: &Ctx, cmd: StoreCmd) -> Result<()> {
     let StoreCmd::Migrate { from, to, json } = cmd;
-    use raqib::store::{migrate, redact, StoreUrl};
+    use raqib::store::migrate;
+    use raqib::store_url::{redact, StoreUrl};
     let source = StoreUrl::parse(&from).map_err(|e| bad(format!("--from {e}")))?;
     StoreUrl::parse(&to).map_err(|e| bad(format!("--to {e}")))?;
     if let StoreUrl::Sqlite(path) = &source {

@@ -14,10 +14,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::cron::CronSchedule;
 use super::plan::{self, WhenClosed};
 use super::sweep::{Done, PhoneKit, SweepError, WebKit};
 use crate::config::{Config, ScheduleChannel, ScheduleConfig, WhenClosedCfg};
+use crate::cron::CronSchedule;
 use crate::registry::{glob_match, Centre};
 use crate::rng::SplitMix64;
 use crate::store::agents::ClaimedJob;
