@@ -9,7 +9,7 @@ use tokio::sync::Semaphore;
 use crate::config::{Config, LabConfig};
 use crate::lab::{Lab, LabError};
 use crate::probe::web::audit::AuditError;
-use crate::probe::web::{parse_url, WebOutcome, WebProbe, WebTarget};
+use crate::probe::web::{parse_url, UrlError, WebOutcome, WebProbe, WebTarget};
 use crate::probe::ProbeError;
 use crate::registry::{Centre, RegistryError};
 
@@ -21,11 +21,11 @@ pub enum BenchError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {error}")]
     BadUrl {
         path: String,
         line: usize,
-        message: String,
+        error: UrlError,
     },
     #[error("{path}: no URL")]
     NoUrl { path: String },
@@ -66,10 +66,10 @@ pub fn read_urls(path: &std::path::Path) -> Result<Vec<url::Url>, BenchError> {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        list.push(parse_url(line).map_err(|message| BenchError::BadUrl {
+        list.push(parse_url(line).map_err(|error| BenchError::BadUrl {
             path: shown.clone(),
             line: i + 1,
-            message,
+            error,
         })?);
     }
     if list.is_empty() {

@@ -90,7 +90,7 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
     }
     let store = ctx.store().await?;
     raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
-        .map_err(bad)?;
+        .map_err(|e| bad(e.to_string()))?;
     let heartbeat = Arc::new(raqib::schedule::serve::Heartbeat::new(&ctx.config));
     if let Some(addr) = listen {
         let bound = raqib::server::start(

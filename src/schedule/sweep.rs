@@ -398,7 +398,7 @@ impl PhoneKit {
             .await
         {
             Ok(Ok(())) => self.probe.call(&target, &self.opts).await,
-            Ok(Err(why)) => self.probe.refused(&target, why, &self.policy),
+            Ok(Err(why)) => self.probe.refused(&target, why.to_string(), &self.policy),
             // Without the ledger nothing is dialled: raqib's fault, never the centre's.
             Err(e) => {
                 let mut r = self.probe.refused(

@@ -25,7 +25,7 @@ use sqlx::{AnyPool, Row};
 use crate::probe::call::CallResult;
 use crate::probe::utc_millis;
 use crate::probe::web::WebResult;
-use crate::registry::Centre;
+use crate::registry::{Centre, FieldError};
 pub use crate::store_url::{redact, StoreUrl};
 
 #[derive(Debug, thiserror::Error)]
@@ -1197,7 +1197,7 @@ fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {
         agency: get(3)?,
         region: get(4)?,
         timezone: get(5)?,
-        hours: get(6)?.parse().map_err(corrupt)?,
+        hours: get(6)?.parse().map_err(|e: FieldError| corrupt(e.0))?,
         phones: serde_json::from_str(&get(7)?).map_err(|e| corrupt(e.to_string()))?,
         websites: serde_json::from_str(&get(8)?).map_err(|e| corrupt(e.to_string()))?,
         tags: serde_json::from_str(&get(9)?).map_err(|e| corrupt(e.to_string()))?,
