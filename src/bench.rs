@@ -7,9 +7,76 @@ use serde::Serialize;
 use tokio::sync::Semaphore;
 
 use crate::config::{Config, LabConfig};
-use crate::lab::Lab;
-use crate::probe::web::{WebOutcome, WebProbe, WebTarget};
-use crate::registry::Centre;
+use crate::lab::{Lab, LabError};
+use crate::probe::web::audit::AuditError;
+use crate::probe::web::{parse_url, UrlError, WebOutcome, WebProbe, WebTarget};
+use crate::probe::ProbeError;
+use crate::registry::{Centre, RegistryError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    #[error("reading {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {error}")]
+    BadUrl {
+        path: String,
+        line: usize,
+        error: UrlError,
+    },
+    #[error("{path}: no URL")]
+    NoUrl { path: String },
+    #[error("no sample centre")]
+    NoSample,
+    #[error("{0}")]
+    CallOptions(String),
+    #[error("the warm-up page was not audited: {0}")]
+    WarmUp(String),
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    #[error(transparent)]
+    Lab(#[from] LabError),
+    #[error(transparent)]
+    Probe(#[from] ProbeError),
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    #[error(transparent)]
+    Url(#[from] url::ParseError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Acquire(#[from] tokio::sync::AcquireError),
+    #[error(transparent)]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The URLs of a file for `bench browser`: one per line; blank lines and `#` comments skipped.
+pub fn read_urls(path: &std::path::Path) -> Result<Vec<url::Url>, BenchError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| BenchError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let mut list = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        list.push(parse_url(line).map_err(|error| BenchError::BadUrl {
+            path: shown.clone(),
+            line: i + 1,
+            error,
+        })?);
+    }
+    if list.is_empty() {
+        return Err(BenchError::NoUrl { path: shown });
+    }
+    Ok(list)
+}
 
 #[derive(Debug, Serialize)]
 pub struct WebBench {
@@ -31,12 +98,12 @@ pub async fn web(
     n: usize,
     concurrency: usize,
     tls: bool,
-) -> anyhow::Result<WebBench> {
+) -> Result<WebBench, BenchError> {
     let centre: Centre =
         crate::registry::parse_csv(crate::registry::SAMPLE_CSV.as_bytes(), "sample")?
             .into_iter()
             .next()
-            .ok_or_else(|| anyhow::anyhow!("no sample centre"))?;
+            .ok_or(BenchError::NoSample)?;
     let lab_cfg = LabConfig::on_free_ports();
     let lab = Lab::start(&lab_cfg, std::slice::from_ref(&centre)).await?;
     let mut web = config.web.clone();
@@ -151,7 +218,7 @@ pub async fn calls(
     answer_ms: u64,
     listen_secs: u64,
     external_lab: Option<std::net::SocketAddr>,
-) -> anyhow::Result<CallBench> {
+) -> Result<CallBench, BenchError> {
     use crate::config::AfterAnswer;
     use crate::probe::call::{CallOptions, CallOutcome, CallProbe, CallTarget};
 
@@ -170,7 +237,7 @@ pub async fn calls(
     let evidence = std::env::temp_dir().join(format!("raqib-bench-{}", std::process::id()));
     let mut cfg = config.clone();
     cfg.trunk.transport = crate::config::Transport::Udp;
-    cfg.trunk.bind = "127.0.0.1:0".parse()?;
+    cfg.trunk.bind = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let probe = CallProbe::new(&cfg, &evidence).await?;
     let after = if listen_secs == 0 {
         AfterAnswer::Hangup
@@ -182,7 +249,7 @@ pub async fn calls(
         after,
         &cfg.call.scripts_dir,
     )
-    .map_err(|e| anyhow::anyhow!(e))?;
+    .map_err(BenchError::CallOptions)?;
     let uri = format!("sip:answer-{answer_ms}@{sip}");
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let started = Instant::now();
@@ -294,7 +361,7 @@ pub async fn browser(
     pages: usize,
     tabs: usize,
     urls: Vec<url::Url>,
-) -> anyhow::Result<BrowserBench> {
+) -> Result<BrowserBench, BenchError> {
     use crate::probe::web::audit::{Auditor, PageOutcome};
     let centres = crate::registry::parse_csv(crate::registry::SAMPLE_CSV.as_bytes(), "sample")?;
     let lab = Lab::start(&LabConfig::on_free_ports(), &centres).await?;
@@ -324,10 +391,7 @@ pub async fn browser(
     // Start the browser before the clock, as a sweep's first page would.
     let warm = auditor.audit_page(&list[0], 0).await;
     if warm.outcome != PageOutcome::Ok {
-        anyhow::bail!(
-            "the warm-up page was not audited: {}",
-            warm.detail.unwrap_or_default()
-        );
+        return Err(BenchError::WarmUp(warm.detail.unwrap_or_default()));
     }
     let pid = auditor.browser_pid().await;
     let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));

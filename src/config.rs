@@ -85,7 +85,7 @@ pub struct CronExpr(pub String);
 impl<'de> Deserialize<'de> for CronExpr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        crate::schedule::cron::CronSchedule::parse(&s, chrono_tz::UTC)
+        crate::cron::CronSchedule::parse(&s, chrono_tz::UTC)
             .map_err(|e| serde::de::Error::custom(e.message))?;
         Ok(CronExpr(s))
     }
@@ -815,16 +815,23 @@ pub enum AfterAnswer {
     Ivr(String),
 }
 
+/// An after-answer policy raqib cannot read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AfterAnswerError {
+    #[error("'{0}': listen takes 1 to 600 seconds, e.g. listen:10")]
+    ListenSecs(String),
+    #[error("'{0}': expected hangup, notice, listen:SECS or ivr:NAME")]
+    Unknown(String),
+}
+
 impl AfterAnswer {
-    pub fn parse(s: &str) -> Result<AfterAnswer, String> {
+    pub fn parse(s: &str) -> Result<AfterAnswer, AfterAnswerError> {
         match s.split_once(':') {
             None if s == "hangup" => Ok(AfterAnswer::Hangup),
             None if s == "notice" => Ok(AfterAnswer::Notice),
             Some(("listen", secs)) => match secs.parse::<u64>() {
                 Ok(n) if (1..=600).contains(&n) => Ok(AfterAnswer::Listen(n)),
-                _ => Err(format!(
-                    "'{s}': listen takes 1 to 600 seconds, e.g. listen:10"
-                )),
+                _ => Err(AfterAnswerError::ListenSecs(s.to_string())),
             },
             Some(("ivr", name))
                 if !name.is_empty()
@@ -834,9 +841,7 @@ impl AfterAnswer {
             {
                 Ok(AfterAnswer::Ivr(name.to_string()))
             }
-            _ => Err(format!(
-                "'{s}': expected hangup, notice, listen:SECS or ivr:NAME"
-            )),
+            _ => Err(AfterAnswerError::Unknown(s.to_string())),
         }
     }
 }
@@ -1327,7 +1332,7 @@ impl Config {
             ));
         }
         if let Err(e) = AfterAnswer::parse(&c.after_answer) {
-            return Err(refuse("call.after_answer", e));
+            return Err(refuse("call.after_answer", e.to_string()));
         }
         if !(10..=2000).contains(&c.timer_t1_ms) {
             return Err(refuse(
@@ -1382,8 +1387,8 @@ impl Config {
             return Err(refuse("store.data_dir", "must not be empty"));
         }
         if let Some(u) = &self.store.url {
-            if let Err(e) = crate::store::StoreUrl::parse(u) {
-                return Err(refuse("store.url", e));
+            if let Err(e) = crate::store_url::StoreUrl::parse(u) {
+                return Err(refuse("store.url", e.to_string()));
             }
             if url::Url::parse(u).is_ok_and(|p| p.password().is_some()) {
                 return Err(refuse(

@@ -94,18 +94,20 @@ fn fmt_time(t: NaiveTime) -> String {
 }
 
 impl FromStr for OpeningHours {
-    type Err = String;
+    type Err = FieldError;
 
     /// `Sun-Thu 08:00-15:00`, several `;`-separated; days as `Sun`, `Sun-Thu` (wrapping,
     /// `Sat-Wed`) or lists `Sun,Tue`.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, FieldError> {
         let mut ranges = Vec::new();
         for part in s.split(';').map(str::trim) {
             if part.is_empty() {
                 continue;
             }
             let (days_text, times) = part.split_once(char::is_whitespace).ok_or_else(|| {
-                format!("'{part}': expected days and times, like 'Sun-Thu 08:00-15:00'")
+                FieldError(format!(
+                    "'{part}': expected days and times, like 'Sun-Thu 08:00-15:00'"
+                ))
             })?;
             let mut days = 0u8;
             for item in days_text.split(',') {
@@ -113,7 +115,9 @@ impl FromStr for OpeningHours {
                     Some((a, b)) => {
                         let (a, b) = (day_index(a), day_index(b));
                         let (Some(a), Some(b)) = (a, b) else {
-                            return Err(format!("'{item}': days are Sun Mon Tue Wed Thu Fri Sat"));
+                            return Err(FieldError(format!(
+                                "'{item}': days are Sun Mon Tue Wed Thu Fri Sat"
+                            )));
                         };
                         let mut bits = 0u8;
                         let mut d = a;
@@ -128,7 +132,7 @@ impl FromStr for OpeningHours {
                     }
                     None => {
                         1 << day_index(item).ok_or_else(|| {
-                            format!("'{item}': days are Sun Mon Tue Wed Thu Fri Sat")
+                            FieldError(format!("'{item}': days are Sun Mon Tue Wed Thu Fri Sat"))
                         })?
                     }
                 };
@@ -139,15 +143,19 @@ impl FromStr for OpeningHours {
                 .split_once('-')
                 .and_then(|(a, b)| Some((parse_time(a.trim())?, parse_time(b.trim())?)))
                 .ok_or_else(|| {
-                    format!("'{part}': expected days then a time range, like 'Sun-Thu 08:00-15:00'")
+                    FieldError(format!(
+                        "'{part}': expected days then a time range, like 'Sun-Thu 08:00-15:00'"
+                    ))
                 })?;
             if open == close {
-                return Err(format!("'{times}': opening and closing times are the same"));
+                return Err(FieldError(format!(
+                    "'{times}': opening and closing times are the same"
+                )));
             }
             ranges.push(HoursRange { days, open, close });
         }
         if ranges.is_empty() {
-            return Err("no opening hours given".into());
+            return Err(FieldError("no opening hours given".into()));
         }
         Ok(OpeningHours(ranges))
     }
@@ -239,47 +247,51 @@ impl<'de> Deserialize<'de> for OpeningHours {
 }
 
 /// `+` and 8 to 15 digits, the first not 0 (ITU-T E.164).
-pub fn check_e164(n: &str) -> Result<(), String> {
+pub fn check_e164(n: &str) -> Result<(), FieldError> {
     let digits = n
         .strip_prefix('+')
-        .ok_or_else(|| format!("'{n}' is not E.164: it must start with +"))?;
+        .ok_or_else(|| FieldError(format!("'{n}' is not E.164: it must start with +")))?;
     if !digits.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("'{n}' is not E.164: only digits may follow +"));
+        return Err(FieldError(format!(
+            "'{n}' is not E.164: only digits may follow +"
+        )));
     }
     if !(8..=15).contains(&digits.len()) || digits.starts_with('0') {
-        return Err(format!(
+        return Err(FieldError(format!(
             "'{n}' is not E.164: a country code (not 0) and 8 to 15 digits in all"
-        ));
+        )));
     }
     Ok(())
 }
 
-fn check_website(u: &str) -> Result<(), String> {
+fn check_website(u: &str) -> Result<(), FieldError> {
     let shown = crate::redact::url(u);
-    let url = url::Url::parse(u).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
+    let url = url::Url::parse(u).map_err(|e| FieldError(format!("'{shown}' is not a URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("'{shown}' is not an http(s) URL with a host"));
+        return Err(FieldError(format!(
+            "'{shown}' is not an http(s) URL with a host"
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
+        return Err(FieldError(format!(
             "'{shown}': a website with a user name or password is refused (it would be stored)"
-        ));
+        )));
     }
     Ok(())
 }
 
-fn check_id(id: &str) -> Result<(), String> {
+fn check_id(id: &str) -> Result<(), FieldError> {
     if id.is_empty() {
-        return Err("id is empty".into());
+        return Err(FieldError("id is empty".into()));
     }
     if id.len() > 64
         || !id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
-        return Err(format!(
+        return Err(FieldError(format!(
             "id '{id}': use at most 64 letters, digits, '-', '_' or '.'"
-        ));
+        )));
     }
     Ok(())
 }
@@ -293,6 +305,11 @@ pub struct RowError {
     pub line: u64,
     pub problems: Vec<String>,
 }
+
+/// A registry value that fails its rule: the message names the value and the rule.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct FieldError(pub String);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
@@ -507,7 +524,7 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
         }
         let id = field("id");
         if let Err(e) = check_id(&id) {
-            problems.push(e);
+            problems.push(e.0);
         } else if let Some(first) = first_row_of.get(&id) {
             problems.push(format!("duplicate id '{id}' (first on row {first})"));
         } else {

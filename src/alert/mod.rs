@@ -536,7 +536,7 @@ impl Alerter {
     /// Until `stop`: the digest schedule, and due retries checked every few seconds.
     pub async fn run(self: std::sync::Arc<Self>, mut stop: tokio::sync::watch::Receiver<bool>) {
         let digest = self.config.alerts.digest.as_ref().map(|c| {
-            crate::schedule::cron::CronSchedule::parse(&c.0, self.config.alerts.digest_timezone.0)
+            crate::cron::CronSchedule::parse(&c.0, self.config.alerts.digest_timezone.0)
                 .expect("checked when the config was read")
         });
         let tick = StdDuration::from_secs(self.config.alerts.retry_secs.clamp(1, 30));

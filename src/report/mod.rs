@@ -7,6 +7,7 @@ pub mod html;
 pub mod pdf;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -27,12 +28,30 @@ pub enum ReportError {
     Csv(String),
     #[error("printing the PDF: {0}")]
     Pdf(String),
+    #[error("writing the JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("cannot write {path}")]
+    Write {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Lang {
     Ar,
     En,
+}
+
+/// What a report is rendered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    /// Printed by the configured Chromium.
+    Pdf,
+    Csv,
+    Json,
 }
 
 #[derive(Debug, Serialize)]
@@ -416,6 +435,36 @@ const HEADER_AR: [&str; 16] = [
     "اتجاه الهاتف",
     "تغيّر الهاتف",
 ];
+
+/// `r` as `format`; a PDF is printed by the Chromium at `chromium`.
+pub async fn render(
+    r: &Report,
+    format: Format,
+    lang: Lang,
+    chromium: &Path,
+) -> Result<Vec<u8>, ReportError> {
+    Ok(match format {
+        Format::Html => html::render(r, lang).into_bytes(),
+        Format::Pdf => pdf::print(chromium, &html::render(r, lang)).await?,
+        Format::Json => {
+            let mut b = serde_json::to_vec_pretty(r)?;
+            b.push(b'\n');
+            b
+        }
+        Format::Csv => csv(r, lang)?,
+    })
+}
+
+/// Writes `bytes` beside `path` and renames it there: a reader never sees half a report.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
+    let tmp = path.with_extension("partial");
+    let failed = |p: &Path| {
+        let path = p.display().to_string();
+        move |source| ReportError::Write { path, source }
+    };
+    std::fs::write(&tmp, bytes).map_err(failed(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(failed(path))
+}
 
 /// One row per centre, for Excel: UTF-8 with a byte-order mark, CRLF line ends.
 pub fn csv(r: &Report, lang: Lang) -> Result<Vec<u8>, ReportError> {

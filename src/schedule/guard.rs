@@ -11,8 +11,26 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::config::GuardConfig;
-use crate::registry::check_e164;
+use crate::registry::{check_e164, FieldError};
 use crate::store::{Store, StoreError};
+
+/// Why the guard will not dial a number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(transparent)]
+    NotE164(#[from] FieldError),
+    #[error("{number} is not in the registry (an auditor may add --unlisted)")]
+    Unlisted { number: String },
+    #[error("{number} matches no allowed prefix ([guard] allow_prefixes: {allowed})")]
+    Prefix { number: String, allowed: String },
+    #[error("{number} already had its {cap} call(s) on {day} ({tz}): the daily cap")]
+    DailyCap {
+        number: String,
+        cap: i64,
+        day: String,
+        tz: Tz,
+    },
+}
 
 pub struct DiallingGuard<'a> {
     cfg: &'a GuardConfig,
@@ -32,14 +50,14 @@ impl<'a> DiallingGuard<'a> {
         unlisted_allowed: bool,
         tz: Tz,
         now: DateTime<Utc>,
-    ) -> Result<Result<(), String>, StoreError> {
+    ) -> Result<Result<(), Refusal>, StoreError> {
         if let Err(e) = check_e164(number) {
-            return Ok(Err(e));
+            return Ok(Err(e.into()));
         }
         if !listed && !unlisted_allowed {
-            return Ok(Err(format!(
-                "{number} is not in the registry (an auditor may add --unlisted)"
-            )));
+            return Ok(Err(Refusal::Unlisted {
+                number: number.to_string(),
+            }));
         }
         if !self
             .cfg
@@ -47,21 +65,24 @@ impl<'a> DiallingGuard<'a> {
             .iter()
             .any(|p| number.starts_with(p.as_str()))
         {
-            return Ok(Err(format!(
-                "{number} matches no allowed prefix ([guard] allow_prefixes: {})",
-                if self.cfg.allow_prefixes.is_empty() {
+            return Ok(Err(Refusal::Prefix {
+                number: number.to_string(),
+                allowed: if self.cfg.allow_prefixes.is_empty() {
                     "none".to_string()
                 } else {
                     self.cfg.allow_prefixes.join(", ")
-                }
-            )));
+                },
+            }));
         }
         let day = now.with_timezone(&tz).format("%Y-%m-%d").to_string();
         let cap = self.cfg.max_calls_per_number_per_day;
         if !self.store.take_dial(number, &day, cap).await? {
-            return Ok(Err(format!(
-                "{number} already had its {cap} call(s) on {day} ({tz}): the daily cap"
-            )));
+            return Ok(Err(Refusal::DailyCap {
+                number: number.to_string(),
+                cap,
+                day,
+                tz,
+            }));
         }
         Ok(Ok(()))
     }

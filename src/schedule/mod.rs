@@ -1,7 +1,6 @@
 //! Scheduling: what gets probed when. For now a sweep on demand (`raqib sweep`); cron
 //! schedules, opening-hour windows and the dialling guard join this module later.
 
-pub mod cron;
 pub mod guard;
 pub mod on_demand;
 pub mod plan;

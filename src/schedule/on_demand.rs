@@ -176,7 +176,7 @@ pub async fn call(
                 .await?
             {
                 Ok(()) => probe.call(t, &opts).await,
-                Err(why) => probe.refused(t, why, &policy),
+                Err(why) => probe.refused(t, why.to_string(), &policy),
             },
             // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
             (None, None) => probe.call(t, &opts).await,
@@ -216,7 +216,7 @@ pub async fn web(
     let target = req.target.trim();
     let targets: Vec<WebTarget> = if target.contains("://") {
         vec![WebTarget {
-            url: parse_url(target).map_err(bad)?,
+            url: parse_url(target).map_err(|e| bad(e.to_string()))?,
             centre: None,
             expect: req.expect.clone(),
             phones: Vec::new(),

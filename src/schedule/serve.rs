@@ -14,10 +14,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
-use super::cron::CronSchedule;
 use super::plan::{self, WhenClosed};
 use super::sweep::{Done, PhoneKit, SweepError, WebKit};
 use crate::config::{Config, ScheduleChannel, ScheduleConfig, WhenClosedCfg};
+use crate::cron::CronSchedule;
 use crate::registry::{glob_match, Centre};
 use crate::rng::SplitMix64;
 use crate::store::agents::ClaimedJob;
@@ -63,9 +63,24 @@ pub fn holidays_of(config: &Config, centre: &Centre) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// A `[[schedule]]` selects by an agency, region or tag the registry does not have.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("[[schedule]] '{schedule}': no {what} '{name}' in the registry; known {what}s: {known}")]
+pub struct UnknownSelector {
+    pub schedule: String,
+    /// agency, region or tag
+    pub what: &'static str,
+    pub name: String,
+    /// The registry's, quoted and comma-separated, or `none`.
+    pub known: String,
+}
+
 /// Every agency, region and tag a `[[schedule]]` names must exist in `centres` (when there
 /// are any): a misspelt one would make a sweep of nothing, silently, every time it fires.
-pub fn check_selectors(schedules: &[ScheduleConfig], centres: &[Centre]) -> Result<(), String> {
+pub fn check_selectors(
+    schedules: &[ScheduleConfig],
+    centres: &[Centre],
+) -> Result<(), UnknownSelector> {
     if centres.is_empty() {
         return Ok(());
     }
@@ -89,12 +104,11 @@ pub fn check_selectors(schedules: &[ScheduleConfig], centres: &[Centre]) -> Resu
         }
     };
     for s in schedules {
-        let unknown = |what: &str, name: &str, known: &[&str]| {
-            format!(
-                "[[schedule]] '{}': no {what} '{name}' in the registry; known {what}s: {}",
-                s.name,
-                list(known)
-            )
+        let unknown = |what: &'static str, name: &str, known: &[&str]| UnknownSelector {
+            schedule: s.name.clone(),
+            what,
+            name: name.to_string(),
+            known: list(known),
         };
         if let Some(a) = s.agency.as_deref().filter(|a| !agencies.contains(a)) {
             return Err(unknown("agency", a, &agencies));

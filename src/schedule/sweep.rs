@@ -398,7 +398,7 @@ impl PhoneKit {
             .await
         {
             Ok(Ok(())) => self.probe.call(&target, &self.opts).await,
-            Ok(Err(why)) => self.probe.refused(&target, why, &self.policy),
+            Ok(Err(why)) => self.probe.refused(&target, why.to_string(), &self.policy),
             // Without the ledger nothing is dialled: raqib's fault, never the centre's.
             Err(e) => {
                 let mut r = self.probe.refused(
@@ -412,6 +412,25 @@ impl PhoneKit {
         };
         r.mark_hours(Some(centre));
         Done::call(&r)
+    }
+}
+
+/// Runs a sweep of `centres` on `channel`: the one place a probe kind's sweep is chosen. An
+/// empty selection is refused, naming `selection`.
+pub async fn run_channel(
+    config: &Config,
+    store: &Store,
+    channel: Channel,
+    centres: &[Centre],
+    selection: &str,
+    style: ProgressStyle,
+) -> Result<SweepSummary, SweepError> {
+    if centres.is_empty() {
+        return Err(SweepError::NoCentres(selection.to_string()));
+    }
+    match channel {
+        Channel::Web => run_web(config, store, centres, selection, style).await,
+        Channel::Phone => run_phone(config, store, centres, selection, style).await,
     }
 }
 

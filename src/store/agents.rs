@@ -43,6 +43,17 @@ pub struct OpenSweep {
     pub agent_tags: Vec<String>,
 }
 
+impl AgentRow {
+    /// Alive: a heartbeat within `lease` of `now` (heartbeats come every third of a lease). An
+    /// unreadable heartbeat counts as one at `now`.
+    pub fn alive(&self, now: DateTime<Utc>, lease: chrono::Duration) -> bool {
+        let beat = DateTime::parse_from_rfc3339(&self.heartbeat_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now);
+        now - beat <= lease
+    }
+}
+
 fn tags_of(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }

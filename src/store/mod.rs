@@ -25,7 +25,8 @@ use sqlx::{AnyPool, Row};
 use crate::probe::call::CallResult;
 use crate::probe::utc_millis;
 use crate::probe::web::WebResult;
-use crate::registry::Centre;
+use crate::registry::{Centre, FieldError};
+pub use crate::store_url::{redact, StoreUrl};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -421,50 +422,6 @@ fn now_text() -> String {
     utc_millis::format(&Utc::now())
 }
 
-/// Where the tables live: SQLite (`sqlite://PATH`, or the data directory's `raqib.sqlite`) or
-/// PostgreSQL (`postgres://…`). Evidence files stay in the data directory either way.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreUrl {
-    Sqlite(PathBuf),
-    Postgres(String),
-}
-
-impl StoreUrl {
-    pub fn parse(url: &str) -> Result<StoreUrl, String> {
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                return Err(format!("'{url}' names no file"));
-            }
-            return Ok(StoreUrl::Sqlite(PathBuf::from(
-                path.split('?').next().unwrap_or(path),
-            )));
-        }
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let parsed = url::Url::parse(&url.replace("{data_dir}", "d"))
-                .map_err(|e| format!("'{}': {e}", redact(url)))?;
-            if parsed.path().trim_start_matches('/').is_empty() {
-                return Err(format!("'{}' names no database", redact(url)));
-            }
-            return Ok(StoreUrl::Postgres(url.to_string()));
-        }
-        Err(format!(
-            "'{}': expected sqlite://PATH or postgres://USER@HOST/DATABASE",
-            redact(url)
-        ))
-    }
-}
-
-/// `url` without its password, for messages and logs.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(&url.replace("{data_dir}", "%7Bdata_dir%7D")) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string().replace("%7Bdata_dir%7D", "{data_dir}")
-        }
-        _ => url.to_string(),
-    }
-}
-
 impl Store {
     /// Opens the store at `url` (default: SQLite in `data_dir`), with evidence files in
     /// `data_dir/evidence/`. In a PostgreSQL URL, `{data_dir}` stands for a database named
@@ -473,7 +430,9 @@ impl Store {
     pub async fn open(data_dir: &Path, url: Option<&str>) -> Result<Store, StoreError> {
         let parsed = match url {
             None => return Store::open_data_dir(data_dir).await,
-            Some(u) => StoreUrl::parse(u).map_err(|message| StoreError::Url { message })?,
+            Some(u) => StoreUrl::parse(u).map_err(|e| StoreError::Url {
+                message: e.to_string(),
+            })?,
         };
         let evidence_dir = data_dir.join("evidence");
         std::fs::create_dir_all(&evidence_dir).map_err(|source| StoreError::DataDir {
@@ -1353,7 +1312,7 @@ fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {
         agency: get(3)?,
         region: get(4)?,
         timezone: get(5)?,
-        hours: get(6)?.parse().map_err(corrupt)?,
+        hours: get(6)?.parse().map_err(|e: FieldError| corrupt(e.0))?,
         phones: serde_json::from_str(&get(7)?).map_err(|e| corrupt(e.to_string()))?,
         websites: serde_json::from_str(&get(8)?).map_err(|e| corrupt(e.to_string()))?,
         tags: serde_json::from_str(&get(9)?).map_err(|e| corrupt(e.to_string()))?,

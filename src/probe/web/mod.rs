@@ -148,20 +148,37 @@ impl WebTarget {
     }
 }
 
+/// A user's URL that raqib will not check; each names the URL as it may be shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    #[error("'{shown}' is not a URL: {error}")]
+    NotAUrl {
+        shown: String,
+        error: url::ParseError,
+    },
+    #[error("'{0}' is not an http(s) URL with a host")]
+    NotHttp(String),
+    #[error(
+        "'{0}': a URL with a user name or password is refused (raqib checks a site as a \
+         citizen sees it, and would store the URL with the result)"
+    )]
+    Credentials(String),
+}
+
 /// Parses a user's URL: http or https with a host.
-pub fn parse_url(s: &str) -> Result<Url, String> {
+pub fn parse_url(s: &str) -> Result<Url, UrlError> {
     let shown = crate::redact::url(s);
-    let url = Url::parse(s).map_err(|e| format!("'{shown}' is not a URL: {e}"))?;
+    let url = Url::parse(s).map_err(|error| UrlError::NotAUrl {
+        shown: shown.clone(),
+        error,
+    })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("'{shown}' is not an http(s) URL with a host"));
+        return Err(UrlError::NotHttp(shown));
     }
     // A citizen's first visit has no credentials, and a result stores its URL: such a URL
     // would put a password into the store, the reports and the dashboard.
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "'{shown}': a URL with a user name or password is refused (raqib checks a site as a \
-             citizen sees it, and would store the URL with the result)"
-        ));
+        return Err(UrlError::Credentials(shown));
     }
     Ok(url)
 }

@@ -3,12 +3,15 @@
 
 use anyhow::Result;
 use chrono::Utc;
+use clap::Subcommand;
 use serde_json::json;
 
 use raqib::alert::{self, Notifiers};
 use raqib::config::Config;
 use raqib::score::period::Period;
 use raqib::store::Store;
+
+use super::{bad, Ctx};
 
 /// A delivery failed for good (or a test message failed): exit 1 after printing.
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +141,95 @@ pub async fn test(config: &Config, json: bool) -> Result<()> {
         return Err(
             DeliveryFailed(format!("{failed} of {} contacts failed", results.len())).into(),
         );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub cmd: Option<AlertsCmd>,
+    /// At most this many alerts, newest first
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    pub limit: i64,
+    /// One JSON object per line (each alert with its deliveries)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum AlertsCmd {
+    /// Evaluate a period's flags and cases now and try every due delivery once (raqib serve
+    /// does this after each sweep, on [alerts] digest, and retries on its own)
+    Run {
+        /// 2026-11, 2026-Q4, ... [default: the current [alerts] period]
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Print what was decided and delivered as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test message through every [[alerts.contact]] and report each (exit 1 if any
+    /// failed); nothing is stored
+    Test {
+        /// One JSON object per contact
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub const HELP: &str = "\
+A flag (phone at or under the threshold, confirmed or provisional; or a critical flag) is
+alerted once per centre, channel and period, and again only if its score worsens or its class
+changes. An overdue follow-up case goes to the escalation contacts; a closed one gets a
+\"resolved\" message. Each contact's delivery is retried with back-off ([alerts] retry_secs,
+doubling, at most an hour) up to retry_attempts tries, then recorded as failed.
+
+Config:
+  [alerts]
+  from = \"raqib <raqib@unit.gov.example>\"
+  evidence_url = \"https://raqib.unit.gov.example/results/{id}\"
+  digest = \"0 8 * * 0\"            # also evaluate Sundays 08:00 in digest_timezone
+  digest_timezone = \"Asia/Amman\"
+  [alerts.smtp]
+  host = \"smtp.unit.gov.example\"  # security = starttls (default) | tls | none
+  username = \"raqib\"
+  password_env = \"RAQIB_SMTP_PASSWORD\"
+  [[alerts.contact]]
+  agency = \"Civil Status Department\"   # or \"*\"
+  email = \"director@csd.gov.example\"
+  lang = \"ar\"                         # ar | en | both
+  [[alerts.contact]]
+  agency = \"*\"
+  webhook = \"https://hooks.slack.com/services/...\"
+  format = \"slack\"                    # json | slack | teams
+  [[alerts.contact]]
+  agency = \"*\"
+  email = \"minister-office@gov.example\"
+  escalation = true                    # only overdue cases
+
+Examples:
+  raqib alerts
+  raqib alerts run --period 2026-11
+  raqib alerts test";
+
+pub async fn exec(ctx: &Ctx, args: AlertsArgs) -> Result<()> {
+    let AlertsArgs { cmd, limit, json } = args;
+    match cmd {
+        None => {
+            if limit < 1 {
+                return Err(bad("--limit must be at least 1"));
+            }
+            list(&ctx.store().await?, limit, json).await?;
+        }
+        Some(AlertsCmd::Run { period, json }) => {
+            let p = match period {
+                Some(p) => Some(Period::parse(&p).map_err(|e| bad(e.to_string()))?),
+                None => None,
+            };
+            run(&ctx.store().await?, &ctx.config, p, json).await?;
+        }
+        Some(AlertsCmd::Test { json }) => test(&ctx.config, json).await?,
     }
     Ok(())
 }

@@ -1,17 +1,21 @@
-//! The `scores`, `flags`, `trends` and `cases` commands: load a period's results and labels
-//! from the store, score them (raqib::score) and print tables or JSON.
+//! The `scores`, `flags`, `trends`, `cases`, `label` and `verdicts` commands: read a period's
+//! stored verdicts and print tables or JSON; label a call; rebuild the verdicts.
 
 use anyhow::Result;
 use chrono::Utc;
+use clap::Subcommand;
 use serde_json::json;
 
 use raqib::config::{Config, ScoringConfig};
+use raqib::probe::Channel;
 use raqib::score::cases::{self, CaseStatus};
 use raqib::score::period::Period;
 use raqib::score::stats::Estimate;
 use raqib::score::{self, CentreScores, FlagClass};
 use raqib::store::Store;
 use raqib::verdict::Verdicts;
+
+use super::{bad, Ctx, PeriodArgs};
 
 /// Which centres a command looks at.
 pub struct Select {
@@ -76,7 +80,7 @@ pub async fn check_agency(store: &Store, agency: Option<&str>) -> Result<()> {
     if known.iter().any(|a| a == agency) {
         return Ok(());
     }
-    Err(crate::bad(if known.is_empty() {
+    Err(bad(if known.is_empty() {
         format!("no agency '{agency}': the registry is empty (raqib centres import FILE.csv)")
     } else {
         format!(
@@ -241,7 +245,7 @@ pub fn print_flags(list: &[&CentreScores], period: &Period, k: &ScoringConfig, j
 }
 
 /// Trends of every centre between two periods, and the counts per agency.
-pub fn trends(
+pub fn trend_rows(
     after: &[CentreScores],
     before: &[CentreScores],
     k: &ScoringConfig,
@@ -314,7 +318,7 @@ pub fn print_trends(rows: &[serde_json::Value], agencies: &serde_json::Value, js
 
 /// Syncs the cases with `period`'s flags, then prints every case.
 /// The follow-up cases as the verdict step keeps them: this command only reads.
-pub async fn cases_cmd(store: &Store, json: bool) -> Result<()> {
+pub async fn print_cases(store: &Store, json: bool) -> Result<()> {
     let now = Utc::now();
     let list = store.cases().await?;
     if json {
@@ -345,6 +349,235 @@ pub async fn cases_cmd(store: &Store, json: bool) -> Result<()> {
             &c.due_at[..10.min(c.due_at.len())],
             status,
             c.closed_by_period.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ScoresArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Only this channel's figures
+    #[arg(long, value_enum)]
+    pub channel: Option<Channel>,
+    /// Only this centre
+    #[arg(long, value_name = "ID")]
+    pub centre: Option<String>,
+    /// One JSON object per line per centre
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct FlagsArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// One JSON object per line per flagged centre
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct TrendsArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// The period compared with [default: the one before --period]
+    #[arg(long, value_name = "PERIOD")]
+    pub against: Option<String>,
+    /// One JSON object per line per centre, then one with the agencies' counts
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct CasesArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// One JSON object per line per case
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct LabelArgs {
+    /// The call's result id (from `raqib results`)
+    pub result_id: i64,
+    /// human | ivr | voicemail | announcement | music | silence | unknown
+    #[arg(long, value_name = "TYPE")]
+    pub answer_type: String,
+    /// Why: what the auditor heard (required)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: String,
+    /// Seconds from answer until a person spoke
+    #[arg(long, value_name = "SECS")]
+    pub time_to_person: Option<f64>,
+    /// Who labels [default: $USER]
+    #[arg(long, value_name = "NAME")]
+    pub by: Option<String>,
+    /// Print the label as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum VerdictsCmd {
+    /// Rebuild verdicts from the stored results and labels. They are kept fresh on their own
+    /// (a new result or label refreshes its centre on the next read; a registry import or a
+    /// change of [scoring] rebuilds a period when it is next read): this is for a repair or
+    /// after restoring a backup. Without --period or --all: this month.
+    Refresh {
+        /// One period (2026-11, 2026-Q4, 2026-W47, 2026, FROM..TO)
+        #[arg(long, value_name = "PERIOD", conflicts_with = "all")]
+        period: Option<String>,
+        /// Every stored period, and every month and quarter that holds results
+        #[arg(long)]
+        all: bool,
+        /// One JSON object per period
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub const PERIOD_HELP: &str = "\
+Scores are computed from the stored results and auditors' labels each time (nothing is cached),
+so they reproduce exactly; intervals come from a seeded bootstrap ([scoring] seed). Results that
+do not count (raqib's faults, network faults, guard refusals, calls outside opening hours) are
+counted apart and never lower a score.
+
+Examples:
+  raqib scores --period 2026-Q4 --agency 'Civil Status Department'
+  raqib flags --period 2026-11 --json
+  raqib trends --period 2026-Q4 --against 2026-Q3
+  raqib label 42 --answer-type human --reason 'a clerk answered after the IVR'";
+
+pub async fn scores(ctx: &Ctx, args: ScoresArgs) -> Result<()> {
+    let ScoresArgs {
+        period,
+        channel,
+        centre,
+        json,
+    } = args;
+    let p = period.period()?;
+    let store = ctx.store().await?;
+    if let Some(id) = &centre {
+        if store.centre(id).await?.is_none() {
+            return Err(bad(format!("no centre '{id}' in the registry")));
+        }
+    }
+    let all = period_scores(&store, &p, &period.select(centre), &ctx.config).await?;
+    print_scores(&all, channel.map(|c| c.as_str()), json);
+    Ok(())
+}
+
+pub async fn flags(ctx: &Ctx, args: FlagsArgs) -> Result<()> {
+    let FlagsArgs { period, json } = args;
+    let p = period.period()?;
+    let k = &ctx.config.scoring;
+    let store = ctx.store().await?;
+    let all = period_scores(&store, &p, &period.select(None), &ctx.config).await?;
+    let list = flagged(&all, k);
+    print_flags(&list, &p, k, json);
+    Ok(())
+}
+
+pub async fn trends(ctx: &Ctx, args: TrendsArgs) -> Result<()> {
+    let TrendsArgs {
+        period,
+        against,
+        json,
+    } = args;
+    let p = period.period()?;
+    let q = match &against {
+        Some(a) => Period::parse(a).map_err(|e| bad(e.to_string()))?,
+        None => p.previous(),
+    };
+    let k = &ctx.config.scoring;
+    let store = ctx.store().await?;
+    let select = period.select(None);
+    let after = period_samples(&store, &p, &select, &ctx.config).await?;
+    let before = period_samples(&store, &q, &select, &ctx.config).await?;
+    let (rows, agencies) = trend_rows(&after, &before, k);
+    print_trends(&rows, &agencies, json);
+    Ok(())
+}
+
+pub async fn cases(ctx: &Ctx, args: CasesArgs) -> Result<()> {
+    let CasesArgs { period, json } = args;
+    // The verdict of the period is brought up to date (cases open and close there);
+    // then the cases are listed as stored.
+    let p = period.period()?;
+    let store = ctx.store().await?;
+    period_scores(&store, &p, &period.select(None), &ctx.config).await?;
+    print_cases(&store, json).await?;
+    Ok(())
+}
+
+pub async fn label(ctx: &Ctx, args: LabelArgs) -> Result<()> {
+    let LabelArgs {
+        result_id,
+        answer_type,
+        reason,
+        time_to_person,
+        by,
+        json,
+    } = args;
+    let store = ctx.store().await?;
+    let req = raqib::score::load::LabelRequest {
+        result_id,
+        answer_type,
+        reason,
+        time_to_person_secs: time_to_person,
+        by: by
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "auditor".into()),
+    };
+    let l = match raqib::score::load::label_call(&store, &ctx.config.scoring, &req).await {
+        Err(raqib::score::load::LabelError::Bad(m)) => return Err(bad(m)),
+        other => other?,
+    };
+    if json {
+        println!("{}", serde_json::to_string(&l)?);
+    } else {
+        println!(
+            "result {result_id} labelled {} by {} (label {}); its call score is now {}",
+            req.answer_type,
+            l.by,
+            l.label,
+            l.score.map_or("-".into(), |s| format!("{s:.1}"))
+        );
+    }
+    Ok(())
+}
+
+pub async fn verdicts(ctx: &Ctx, cmd: VerdictsCmd) -> Result<()> {
+    let VerdictsCmd::Refresh { period, all, json } = cmd;
+    let store = ctx.store().await?;
+    let verdicts = raqib::verdict::Verdicts::new(&store, &ctx.config);
+    let periods = match (period, all) {
+        (Some(p), _) => vec![Period::parse(&p).map_err(|e| bad(e.to_string()))?],
+        (None, true) => verdicts.all_periods().await?,
+        (None, false) => vec![Period::month_of(Utc::now())],
+    };
+    let started = std::time::Instant::now();
+    for p in &periods {
+        let t = std::time::Instant::now();
+        let centres = verdicts.rebuild(p).await?;
+        let secs = t.elapsed().as_secs_f64();
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({"period": p.label, "centres": centres, "seconds": secs})
+            );
+        } else {
+            println!("{:<22} {centres:>5} centres  {secs:>7.2} s", p.label);
+        }
+    }
+    if !json && periods.len() > 1 {
+        println!(
+            "{} periods rebuilt in {:.1} s",
+            periods.len(),
+            started.elapsed().as_secs_f64()
         );
     }
     Ok(())

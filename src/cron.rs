@@ -4,6 +4,7 @@
 //! time zone with Vixie cron's DST rule (a fixed time skipped by spring-forward runs right
 //! after the jump; one repeated by fall-back runs once). croner does the evaluation: its
 //! numbering is crontab's, unlike the `cron` crate's (1 = Sunday, 0 rejected, seconds needed).
+//! A leaf: the config checks its expressions with it, the scheduler and the alert digest run them.
 
 use std::fmt;
 

@@ -1,0 +1,285 @@
+//! `raqib bench`: throughput figures for calls, browser audits, agents, verdicts and web checks.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use super::{bad, Ctx};
+
+#[derive(Subcommand)]
+pub enum BenchCmd {
+    /// Test calls against the lab: answer-time accuracy, calls/s, memory with media
+    Calls {
+        /// Number of calls
+        #[arg(long, default_value_t = 1000)]
+        calls: usize,
+        /// Calls in flight at once
+        #[arg(long, default_value_t = 200)]
+        concurrency: usize,
+        /// The lab answers this many ms after the INVITE arrives
+        #[arg(long, default_value_t = 500)]
+        answer_ms: u64,
+        /// After answer, listen (and record) this long; 0 hangs up at once
+        #[arg(long, default_value_t = 0)]
+        listen_secs: u64,
+        /// Call a separately running `raqib lab` at this SIP address instead of an
+        /// in-process one (memory is then raqib's alone; no wire record)
+        #[arg(long, value_name = "ADDR")]
+        external_lab: Option<std::net::SocketAddr>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Browser audits per minute (load, axe-core, screenshot) with a pool of tabs
+    Browser {
+        /// Pages audited (the lab's pages, cycled, unless --urls)
+        #[arg(long, default_value_t = 50)]
+        pages: usize,
+        /// Tabs of the one browser
+        #[arg(long, default_value_t = 4)]
+        tabs: usize,
+        /// A file of URLs to audit instead, one per line
+        #[arg(long, value_name = "FILE")]
+        urls: Option<PathBuf>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sweep jobs claimed and completed per second by several agents sharing the store (the
+    /// global --store; with `{data_dir}` a fresh PostgreSQL database), probes replaced by an
+    /// instant answer; in a temporary data directory
+    Agents {
+        /// Agents, each with its own connections
+        #[arg(long, default_value_t = 4)]
+        agents: usize,
+        /// Jobs in the sweep
+        #[arg(long, default_value_t = 2000)]
+        jobs: usize,
+        /// Jobs an agent claims at once
+        #[arg(long, default_value_t = 8)]
+        batch: i64,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The stored verdicts at a ministry's scale: a store of CENTRES × 3 numbers × MONTHS of
+    /// calls and a daily check per site (the global --store; with `{data_dir}` a fresh
+    /// PostgreSQL database; else SQLite in a temporary directory), then the time to rebuild
+    /// every period, to read a period (in process, /api/scores, the dashboard overview,
+    /// /metrics over HTTP), to refresh after one new result, and the memory held
+    Verdicts {
+        /// Centres in the registry
+        #[arg(long, default_value_t = 452)]
+        centres: usize,
+        /// Months of results, ending with this one
+        #[arg(long, default_value_t = 12)]
+        months: u32,
+        /// Calls per number per month
+        #[arg(long, default_value_t = 24)]
+        calls: usize,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Availability checks per second against a local server, a fresh connection each
+    Web {
+        /// Number of checks
+        #[arg(long, default_value_t = 1000)]
+        urls: usize,
+        /// Checks in flight at once
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Check the lab's HTTPS page: a full TLS handshake per check
+        #[arg(long)]
+        tls: bool,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
+    match cmd {
+        BenchCmd::Calls {
+            calls,
+            concurrency,
+            answer_ms,
+            listen_secs,
+            external_lab,
+            json,
+        } => {
+            let b = raqib::bench::calls(
+                &ctx.config,
+                calls,
+                concurrency,
+                answer_ms,
+                listen_secs,
+                external_lab,
+            )
+            .await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                let wire = match (
+                    b.error_vs_wire_p50_ms,
+                    b.error_vs_wire_p99_ms,
+                    b.error_vs_wire_max_ms,
+                ) {
+                    (Some(p50), Some(p99), Some(max)) => {
+                        format!("p50 {p50:.3} ms, p99 {p99:.3} ms, max {max:.3} ms")
+                    }
+                    _ => "not available (external lab)".into(),
+                };
+                println!(
+            "calls: {} calls, {} in flight, answer after {} ms, listen {} s: {:.1} s, {:.1} calls/s, {} answered",
+            b.calls, b.concurrency, b.answer_ms, b.listen_secs, b.elapsed_s, b.calls_per_s, b.answered
+        );
+                println!("answer time vs the lab's wire record: {wire}");
+                println!(
+                    "answer time vs the scripted delay:    p50 {:.3} ms, p99 {:.3} ms",
+                    b.error_vs_script_p50_ms, b.error_vs_script_p99_ms
+                );
+                println!(
+                    "RTP: {} packets received, {} lost; peak RSS {:.1} MB{}",
+                    b.rtp_packets,
+                    b.rtp_lost,
+                    b.peak_rss_mb,
+                    if wire.starts_with("not") {
+                        " (raqib alone)"
+                    } else {
+                        " (raqib and the lab in one process)"
+                    }
+                );
+            }
+        }
+        BenchCmd::Browser {
+            pages,
+            tabs,
+            urls,
+            json,
+        } => {
+            if pages == 0 || !(1..=32).contains(&tabs) {
+                return Err(bad(
+                    "--pages must be at least 1 and --tabs between 1 and 32",
+                ));
+            }
+            let list = match urls {
+                None => Vec::new(),
+                Some(path) => raqib::bench::read_urls(&path)?,
+            };
+            let b = raqib::bench::browser(&ctx.config, pages, tabs, list).await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+            "browser audit: {} pages, {} tabs, {:.1} s: {:.0} pages/min; page mean {:.0} ms, p95 {:.0} ms; axe mean {:.0} ms, p95 {:.0} ms; browser peak RSS {:.0} MiB; {} not ok, {} restarts",
+            b.pages, b.tabs, b.elapsed_s, b.pages_per_min, b.page_mean_ms, b.page_p95_ms,
+            b.axe_mean_ms, b.axe_p95_ms, b.browser_peak_rss_mib, b.not_ok, b.restarts
+        );
+                let phases: Vec<String> = b
+                    .phases_mean_ms
+                    .iter()
+                    .map(|(k, v)| format!("{k} {v:.0}"))
+                    .collect();
+                println!("  page phases, mean ms: {}", phases.join(" · "));
+            }
+        }
+        BenchCmd::Verdicts {
+            centres,
+            months,
+            calls,
+            json,
+        } => {
+            if !(1..=10_000).contains(&centres) || !(1..=36).contains(&months) || calls > 1000 {
+                return Err(bad("--centres 1–10000, --months 1–36, --calls 0–1000"));
+            }
+            let b = raqib::verdict::bench::run(ctx.store_url.as_deref(), centres, months, calls)
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+                    "verdicts on {}: {} centres, {} months, {} results (loaded in {:.1} s)\n\
+             rebuild every period ({}): {:.1} s\n\
+             read a month:      p50 {:.1} ms  p99 {:.1} ms (in process)\n\
+             report/overview:   p50 {:.1} ms  p99 {:.1} ms (in process)\n\
+             raqib serve, over loopback HTTP:\n\
+             GET /api/scores:   p50 {:.1} ms  p99 {:.1} ms\n\
+             GET / (overview):  p50 {:.1} ms  p99 {:.1} ms\n\
+             GET /metrics:      p50 {:.1} ms  p99 {:.1} ms (first scrape {:.0} ms)\n\
+             serve's memory after the views: {:.0} MB\n\
+             refresh after one new result: p50 {:.1} ms  p99 {:.1} ms ({})\n\
+             this bench process's memory: {:.0} MB",
+                    b.store,
+                    b.centres,
+                    b.months,
+                    b.results,
+                    b.load_s,
+                    b.periods_rebuilt,
+                    b.rebuild_all_s,
+                    b.read_p50_ms,
+                    b.read_p99_ms,
+                    b.report_p50_ms,
+                    b.report_p99_ms,
+                    b.api_scores_p50_ms,
+                    b.api_scores_p99_ms,
+                    b.overview_p50_ms,
+                    b.overview_p99_ms,
+                    b.metrics_p50_ms,
+                    b.metrics_p99_ms,
+                    b.metrics_first_ms,
+                    b.serve_rss_mb,
+                    b.refresh_one_p50_ms,
+                    b.refresh_one_p99_ms,
+                    if b.refresh_differs.is_empty() {
+                        "the refreshed verdicts equal a rebuild".to_string()
+                    } else {
+                        format!("differs from a rebuild: {}", b.refresh_differs.join("; "))
+                    },
+                    b.rss_mb
+                );
+            }
+        }
+        BenchCmd::Agents {
+            agents,
+            jobs,
+            batch,
+            json,
+        } => {
+            if !(1..=64).contains(&agents)
+                || !(1..=1_000_000).contains(&jobs)
+                || !(1..=1000).contains(&batch)
+            {
+                return Err(bad("--agents 1–64, --jobs 1–1000000, --batch 1–1000"));
+            }
+            let b = raqib::bench::agents(ctx.store_url.as_deref(), agents, jobs, batch).await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+            "agents on {}: {} agents, {} jobs (claimed {} at a time) in {:.3} s: {:.0} jobs/s; per agent {:?}; {} results",
+            b.store, b.agents, b.jobs, b.batch, b.elapsed_s, b.jobs_per_s, b.per_agent, b.results
+        );
+            }
+        }
+        BenchCmd::Web {
+            urls,
+            concurrency,
+            tls,
+            json,
+        } => {
+            let b = raqib::bench::web(&ctx.config, urls, concurrency, tls).await?;
+            if json {
+                println!("{}", serde_json::to_string(&b)?);
+            } else {
+                println!(
+            "web availability{}: {} checks, {} in flight, {:.3} s: {:.0} checks/s; total p50 {:.3} ms, p99 {:.3} ms; {} not up",
+            if b.tls { " (https)" } else { "" },
+            b.checks, b.concurrency, b.elapsed_s, b.checks_per_s, b.p50_ms, b.p99_ms, b.failed
+        );
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! `raqib lab` and `raqib demo`: the simulated centres, and a sweep of them.
+
+use anyhow::Result;
+
+use raqib::lab::Lab;
+
+use super::print::print_summary;
+use super::Ctx;
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Web: HTTP checks only, no browser audit
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Print the summary as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn lab(ctx: &Ctx) -> Result<()> {
+    let centres = ctx.sample_centres()?;
+    let lab = Lab::start(&ctx.config.lab, &centres).await?;
+    println!("{}", lab.ready_line());
+    println!(
+        "serving {} sample centres: /ok/ID/, /slow/ID/, /error/ID/, /moved/ID/, /a11y/ID/, /hang/ID/, /loop/ID/; Ctrl-C stops",
+        centres.len()
+    );
+    tokio::signal::ctrl_c().await?;
+    lab.stop();
+    Ok(())
+}
+
+pub async fn demo(mut ctx: Ctx, args: DemoArgs) -> Result<()> {
+    let DemoArgs { no_browser, json } = args;
+    if no_browser {
+        ctx.config.browser.enabled = false;
+    }
+    let centres = ctx.sample_centres()?;
+    let store = ctx.store().await?;
+    let raqib::demo::Demo { phone, web } =
+        raqib::demo::run(&ctx.config, &store, &centres, |counts, lab| {
+            if !json {
+                eprintln!(
+                    "demo: {} sample centres in {} ({} added, {} updated); {}",
+                    centres.len(),
+                    ctx.data_dir.display(),
+                    counts.added,
+                    counts.updated,
+                    lab.ready_line()
+                );
+            }
+        })
+        .await?;
+    if json {
+        println!("{}", serde_json::json!({"phone": phone, "web": web}));
+    } else {
+        print_summary(&phone, false)?;
+        print_summary(&web, false)?;
+    }
+    Ok(())
+}

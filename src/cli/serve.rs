@@ -1,0 +1,122 @@
+//! `raqib serve`: the scheduler and agent, with the dashboard, API and /metrics if asked.
+
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use super::{bad, Ctx};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Also fire this schedule once at start-up (repeatable)
+    #[arg(long, value_name = "NAME")]
+    pub run: Vec<String>,
+    /// Also serve the dashboard and JSON API here (e.g. 127.0.0.1:8080): sign in with
+    /// `raqib users password`, API tokens from `raqib users token`
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
+    /// Also serve Prometheus /metrics here, without auth: a private scrape address
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
+    /// This process's agent name among those sharing the store [default: [agent] name,
+    /// else the host name]
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+    /// A tag of this agent (repeatable, e.g. carrier=mobile) [default: [agent] tags]
+    #[arg(long = "agent-tag", value_name = "TAG")]
+    pub agent_tags: Vec<String>,
+}
+
+pub const HELP: &str = "\
+Each [[schedule]] has a crontab(5) expression read in its time zone (0 and 7 are Sunday, names
+allowed, day-of-month OR day-of-week as crontab, six fields for seconds). A fire plans a sweep
+as job rows in the store: web jobs at once; phone jobs at random instants inside each centre's
+opening hours in its own time zone (spread over spread_minutes, never on a [holidays] date; a
+closed centre is skipped or deferred to its next window). Jobs run within [web] concurrency and
+[trunk] max_channels; each result is stored and its job marked done in one transaction.
+
+SIGTERM or Ctrl-C: no new job starts, calls in progress end and are stored, and the sweep stays
+running for the next start. A sweep whose process was killed is finished by the next
+`raqib serve` on that host, without repeating a job that has its result. A run missed while
+raqib serve was down is made once at start-up if it fell due within [serve] grace_minutes.
+
+Example config:
+  [[schedule]]
+  name = \"nightly-web\"
+  cron = \"0 2 * * *\"
+  timezone = \"Asia/Amman\"
+  channel = \"web\"
+
+  [[schedule]]
+  name = \"calls-jo\"
+  cron = \"0 9 * * SUN-THU\"
+  timezone = \"Asia/Amman\"
+  channel = \"phone\"
+  centres = \"jo-*\"        # also agency = .., region = .., tags = [..]
+  when_closed = \"defer\"";
+
+pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
+    let ServeArgs {
+        run,
+        listen,
+        metrics_listen,
+        agent,
+        agent_tags,
+    } = args;
+    if let Some(a) = &agent {
+        if a.trim().is_empty() || a.chars().any(char::is_whitespace) {
+            return Err(bad("--agent: an agent name is one word"));
+        }
+        ctx.config.agent.name = Some(a.clone());
+    }
+    if !agent_tags.is_empty() {
+        if let Some(t) = agent_tags
+            .iter()
+            .find(|t| t.is_empty() || t.contains([' ', ',', ';']))
+        {
+            return Err(bad(format!(
+                "--agent-tag '{t}': a tag has no spaces, commas or semicolons"
+            )));
+        }
+        ctx.config.agent.tags = agent_tags;
+    }
+    for name in &run {
+        if !ctx.config.schedule.iter().any(|s| &s.name == name) {
+            return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
+        }
+    }
+    if ctx.config.schedule.is_empty() {
+        eprintln!("serve: no [[schedule]] in the config: only unfinished sweeps are resumed");
+    }
+    let store = ctx.store().await?;
+    raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
+        .map_err(|e| bad(e.to_string()))?;
+    let heartbeat = Arc::new(raqib::schedule::serve::Heartbeat::new(&ctx.config));
+    if let Some(addr) = listen {
+        let bound = raqib::server::start(
+            addr,
+            ctx.config.clone(),
+            store.clone(),
+            Some(heartbeat.clone()),
+        )
+        .await?;
+        eprintln!("serve: dashboard and API on http://{bound}");
+    }
+    if let Some(addr) = metrics_listen {
+        let bound = raqib::server::metrics::start(addr, ctx.config.clone(), store.clone()).await?;
+        eprintln!("serve: metrics on http://{bound}/metrics");
+    }
+    let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store)
+        .await?
+        .with_heartbeat(heartbeat);
+    let stop = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    server.run(&run, stop).await?;
+    Ok(())
+}
