@@ -173,7 +173,7 @@ pub fn body(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
 }
 
 /// The TLS settings for https webhooks: the system's CAs, read once.
-fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -185,8 +185,9 @@ fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
-/// Posts `body` to `url`; an error says what failed (connect, TLS, status).
-async fn post(
+/// Posts `body` to `url`; an error says what failed (connect, TLS, status). Also for a kind
+/// that talks to an HTTP gateway.
+pub async fn post(
     url: &str,
     body: &serde_json::Value,
     tls: &Arc<rustls::ClientConfig>,
