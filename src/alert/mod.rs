@@ -2,7 +2,8 @@
 //! saying (once per centre × channel × period, again only if the score worsens or the class
 //! changes), each contact gets a delivery row, and deliveries are tried with back-off until
 //! sent or recorded as failed. Alerts read flags and cases, never raw probe results, except
-//! to name a flag's worst calls as evidence.
+//! to name a flag's worst calls as evidence. A contact is reached through one notifier kind
+//! (email, webhook): each is a file implementing `notifier::NotifierKind`, listed by `kinds!`.
 
 pub mod message;
 pub mod notifier;
