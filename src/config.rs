@@ -182,8 +182,11 @@ fn default_spread() -> u64 {
     120
 }
 
+/// `[alerts]`: what every notifier shares. Each notifier kind's own keys (`[alerts.smtp]`;
+/// a contact's `email`, `webhook`, `format`) are typed and checked in its file under
+/// `src/alert/`, which reads them from `notifier`; a key no kind claims is refused as unknown.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct AlertsConfig {
     /// The sender of alert emails, `Name <address>` or an address.
     pub from: String,
@@ -201,10 +204,27 @@ pub struct AlertsConfig {
     /// hour), up to `retry_attempts` tries in all; then it is recorded as failed.
     pub retry_attempts: u32,
     pub retry_secs: u64,
-    pub smtp: Option<SmtpConfig>,
     /// Who is told: `[[alerts.contact]]` entries.
     pub contact: Vec<ContactConfig>,
+    /// The notifier kinds' own tables (`smtp`), as written; `alert::notifier` reads them.
+    #[serde(flatten)]
+    pub notifier: toml::Table,
 }
+
+/// `[alerts]` keys shared by every notifier, in the order an unknown-key error lists them
+/// (the notifier kinds' own tables go before `contact`).
+const ALERTS_KEYS: [&[&str]; 2] = [
+    &[
+        "from",
+        "evidence_url",
+        "digest",
+        "digest_timezone",
+        "period",
+        "retry_attempts",
+        "retry_secs",
+    ],
+    &["contact"],
+];
 
 impl Default for AlertsConfig {
     fn default() -> Self {
@@ -216,8 +236,8 @@ impl Default for AlertsConfig {
             period: AlertPeriod::Month,
             retry_attempts: 6,
             retry_secs: 60,
-            smtp: None,
             contact: Vec::new(),
+            notifier: toml::Table::new(),
         }
     }
 }
@@ -230,91 +250,29 @@ pub enum AlertPeriod {
     Quarter,
 }
 
+/// One `[[alerts.contact]]`: who, for which agency, in which language; how to reach them is
+/// one notifier kind's address key (`email`, `webhook`) and options, kept in `notifier`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SmtpConfig {
-    pub host: String,
-    /// Default: 587 with STARTTLS, 465 with TLS, 25 without.
-    pub port: Option<u16>,
-    #[serde(default)]
-    pub security: SmtpSecurity,
-    pub username: Option<String>,
-    /// The environment variable holding the SMTP password.
-    pub password_env: Option<String>,
-    /// PEM files of extra CAs to trust (a unit's private CA).
-    #[serde(default)]
-    pub trust_ca_files: Vec<PathBuf>,
-    #[serde(default = "default_smtp_timeout")]
-    pub timeout_secs: u64,
-}
-
-fn default_smtp_timeout() -> u64 {
-    30
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpSecurity {
-    /// Plain connection upgraded with STARTTLS, which the server must offer.
-    #[default]
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// No encryption: only for a relay on the same machine.
-    None,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct ContactConfig {
     /// Names the contact in logs and `raqib alerts`.
     pub name: Option<String>,
     /// The agency whose centres this contact hears about, or `*` for all.
     pub agency: String,
-    /// An email address, or
-    pub email: Option<String>,
-    /// a webhook URL (http or https).
-    pub webhook: Option<String>,
-    /// The webhook's payload: `json` (raqib's own), `slack` or `teams`.
-    #[serde(default)]
-    pub format: WebhookFormat,
     /// `ar`, `en` or `both`.
     #[serde(default)]
     pub lang: AlertLang,
     /// On the escalation list: told only when a follow-up case is overdue.
     #[serde(default)]
     pub escalation: bool,
+    /// The notifier kind's keys, as written: exactly one address key (`email = ...` or
+    /// `webhook = ...`) and that kind's options (`format`).
+    #[serde(flatten)]
+    pub notifier: toml::Table,
 }
 
-impl ContactConfig {
-    /// `email:ADDRESS` or `webhook:` and the URL without its secret: how deliveries and
-    /// messages name the contact (stored, printed and logged, so never the whole URL).
-    pub fn target(&self) -> String {
-        match (&self.email, &self.webhook) {
-            (Some(e), _) => format!("email:{e}"),
-            (None, Some(w)) => format!("webhook:{}", crate::redact::webhook(w)),
-            (None, None) => "nowhere".into(),
-        }
-    }
-
-    /// How deliveries stored before webhook URLs were redacted named this contact, so that
-    /// a delivery still due after an upgrade finds its contact.
-    pub fn legacy_target(&self) -> Option<String> {
-        match (&self.email, &self.webhook) {
-            (None, Some(w)) => Some(format!("webhook:{w}")),
-            _ => None,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum WebhookFormat {
-    #[default]
-    Json,
-    Slack,
-    Teams,
-}
+/// Contact keys shared by every notifier, in the order an unknown-key error lists them (the
+/// notifier kinds' keys go between the two).
+const CONTACT_KEYS: [&[&str]; 2] = [&["name", "agency"], &["lang", "escalation"]];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -862,14 +820,15 @@ impl LabConfig {
 }
 
 /// A validation failure before its position in the file is known.
-struct Refusal {
+pub struct Refusal {
     key: &'static str,
     message: String,
     /// Where in the file, when more precise than `key`: `alerts.contact.2.email`.
     at: Option<String>,
 }
 
-fn refuse(key: &'static str, message: impl Into<String>) -> Refusal {
+/// A refusal of the value at dotted `key`.
+pub fn refuse(key: &'static str, message: impl Into<String>) -> Refusal {
     Refusal {
         key,
         message: message.into(),
@@ -879,7 +838,7 @@ fn refuse(key: &'static str, message: impl Into<String>) -> Refusal {
 
 /// A refusal about entry `index` of an array of tables (`[[alerts.contact]]`), pointing at its
 /// `field` (or at the entry when `field` is empty).
-fn refuse_entry(key: &'static str, index: usize, field: &str, message: String) -> Refusal {
+pub fn refuse_entry(key: &'static str, index: usize, field: &str, message: String) -> Refusal {
     let at = match field {
         "" => format!("{key}.{index}"),
         f => format!("{key}.{index}.{f}"),
@@ -889,6 +848,93 @@ fn refuse_entry(key: &'static str, index: usize, field: &str, message: String) -
         message,
         at: Some(at),
     }
+}
+
+/// A refusal of `[[alerts.contact]]` entry `index` (`contact 1: ...`), pointing at its `field`
+/// (or at the entry when `field` is empty).
+pub fn refuse_contact(index: usize, field: &str, message: &str) -> Refusal {
+    refuse_entry(
+        "alerts.contact",
+        index,
+        field,
+        format!("contact {}: {message}", index + 1),
+    )
+}
+
+/// The file as parsed, with positions, for the parts of the config typed outside this module
+/// (the notifier kinds' keys): what they read is refused at its line like the rest.
+pub struct ConfigDoc<'a> {
+    text: &'a str,
+    file: &'a str,
+    doc: Spanned<DeTable<'a>>,
+}
+
+impl ConfigDoc<'_> {
+    /// The value at dotted `path` (`alerts.smtp`, `alerts.contact.2`) as a `T`; `None` when
+    /// the file does not have it.
+    pub fn read<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, ConfigError> {
+        let Some(value) = value_at(self.doc.get_ref(), path) else {
+            return Ok(None);
+        };
+        T::deserialize(toml::de::ValueDeserializer::from(value.clone()))
+            .map(Some)
+            .map_err(|e| {
+                let span = e.span().unwrap_or(0..0);
+                let message = with_secret_hint(e.message().trim_end().to_string());
+                located(self.text, self.file, span, message)
+            })
+    }
+
+    /// How many `[[alerts.contact]]` entries the file has.
+    pub fn contacts(&self) -> usize {
+        match value_at(self.doc.get_ref(), "alerts.contact").map(|v| v.get_ref()) {
+            Some(DeValue::Array(items)) => items.len(),
+            _ => 0,
+        }
+    }
+
+    /// `key` at dotted `path` is no key of `expected`: refused as serde refuses an unknown field.
+    fn unknown(&self, path: &str, key: &str, expected: &'static [&'static str]) -> ConfigError {
+        use serde::de::Error;
+        let message = serde::de::value::Error::unknown_field(key, expected).to_string();
+        let span = key_span(self.text, path).unwrap_or(0..0);
+        located(self.text, self.file, span, with_secret_hint(message))
+    }
+}
+
+/// An unknown field named like a secret gets a word on where secrets go.
+fn with_secret_hint(mut message: String) -> String {
+    let secret = ["password", "secret", "token"];
+    if message.starts_with("unknown field")
+        && secret
+            .iter()
+            .any(|w| message.split('`').nth(1).is_some_and(|f| f.contains(w)))
+    {
+        message.push_str(
+            "; secrets never go in the file: name an environment variable with a `*_env` key",
+        );
+    }
+    message
+}
+
+/// `shared[0]`, then `between`, then `shared[1]`, as one list made once per process (serde's
+/// unknown-field message takes a `'static` list).
+fn key_list(
+    cell: &'static std::sync::OnceLock<Vec<&'static str>>,
+    shared: [&[&'static str]; 2],
+    between: impl Iterator<Item = &'static str>,
+) -> &'static [&'static str] {
+    cell.get_or_init(|| {
+        shared[0]
+            .iter()
+            .copied()
+            .chain(between)
+            .chain(shared[1].iter().copied())
+            .collect()
+    })
 }
 
 impl Config {
@@ -910,17 +956,12 @@ impl Config {
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
-            let mut message = e.message().trim_end().to_string();
-            let secret = ["password", "secret", "token"];
-            if message.starts_with("unknown field")
-                && secret.iter().any(|w| message.split('`').nth(1).is_some_and(|f| f.contains(w)))
-            {
-                message.push_str(
-                    "; secrets never go in the file: name an environment variable with a `*_env` key",
-                );
-            }
+            let message = with_secret_hint(e.message().trim_end().to_string());
             located(text, file, span, message)
         })?;
+        if let Some(doc) = parse_doc(text) {
+            config.read_notifiers(&ConfigDoc { text, file, doc })?;
+        }
         config.validate().map_err(|r| {
             let span = key_span(text, r.at.as_deref().unwrap_or(r.key)).unwrap_or(0..0);
             let mut err = located(text, file, span, r.message);
@@ -930,6 +971,30 @@ impl Config {
             err
         })?;
         Ok(config)
+    }
+
+    /// The `[alerts]` and contact keys no notifier kind claims are refused as unknown; each
+    /// kind then reads its own keys, typed, so a wrong value is refused at its line.
+    fn read_notifiers(&self, doc: &ConfigDoc) -> Result<(), ConfigError> {
+        use crate::alert::notifier;
+        static ALERTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        static CONTACT: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+        let alerts_keys = key_list(&ALERTS, ALERTS_KEYS, notifier::alerts_keys());
+        let contact_keys = key_list(&CONTACT, CONTACT_KEYS, notifier::contact_keys());
+        for key in self.alerts.notifier.keys() {
+            if !alerts_keys.contains(&key.as_str()) {
+                return Err(doc.unknown(&format!("alerts.{key}"), key, alerts_keys));
+            }
+        }
+        for (i, c) in self.alerts.contact.iter().enumerate() {
+            for key in c.notifier.keys() {
+                if !contact_keys.contains(&key.as_str()) {
+                    let path = format!("alerts.contact.{i}.{key}");
+                    return Err(doc.unknown(&path, key, contact_keys));
+                }
+            }
+        }
+        notifier::read(doc)
     }
 
     fn validate_scoring(&self) -> Result<(), Refusal> {
@@ -1026,53 +1091,15 @@ impl Config {
                 return Err(refuse("alerts.evidence_url", "must contain {id}"));
             }
         }
-        if !a.from.contains('@') {
-            return Err(refuse(
-                "alerts.from",
-                format!("'{}' is not an email address", a.from),
-            ));
-        }
-        if let Some(m) = &a.smtp {
-            match (&m.username, &m.password_env) {
-                (Some(_), None) => {
-                    return Err(refuse(
-                        "alerts.smtp.username",
-                        "needs password_env: the name of the environment variable that holds the password",
-                    ))
-                }
-                (None, Some(_)) => return Err(refuse("alerts.smtp.password_env", "needs username")),
-                _ => {}
-            }
-        }
+        crate::alert::notifier::check(a)?;
         for (i, c) in a.contact.iter().enumerate() {
-            let no = |field: &str, m: &str| {
-                Err(refuse_entry(
-                    "alerts.contact",
-                    i,
-                    field,
-                    format!("contact {}: {m}", i + 1),
-                ))
-            };
-            match (&c.email, &c.webhook) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return no("", "give exactly one of email or webhook")
-                }
-                (Some(e), None) if !e.contains('@') => {
-                    return no("email", &format!("'{e}' is not an email address"))
-                }
-                (Some(_), None) if a.smtp.is_none() => {
-                    return no("email", "an email contact needs [alerts.smtp]")
-                }
-                (None, Some(w)) if !(w.starts_with("http://") || w.starts_with("https://")) => {
-                    return no(
-                        "webhook",
-                        "not an http(s) URL (it must start with http:// or https://)",
-                    )
-                }
-                _ => {}
-            }
+            crate::alert::notifier::check_contact(a, i, c)?;
             if c.agency.trim().is_empty() {
-                return no("agency", "agency is empty (use \"*\" for every agency)");
+                return Err(refuse_contact(
+                    i,
+                    "agency",
+                    "agency is empty (use \"*\" for every agency)",
+                ));
             }
         }
         Ok(())
@@ -1451,6 +1478,28 @@ fn key_span(text: &str, path: &str) -> Option<Range<usize>> {
         }
     }
     None
+}
+
+/// The value at dotted `path` (`alerts.contact.2`: an entry of an array of tables).
+fn value_at<'d, 'a>(table: &'d DeTable<'a>, path: &str) -> Option<&'d Spanned<DeValue<'a>>> {
+    let (first, rest) = path.split_once('.').unwrap_or((path, ""));
+    let (_, v) = table.iter().find(|(k, _)| k.get_ref().as_ref() == first)?;
+    if rest.is_empty() {
+        return Some(v);
+    }
+    let (next, after) = rest.split_once('.').unwrap_or((rest, ""));
+    match (v.get_ref(), next.parse::<usize>()) {
+        (DeValue::Array(items), Ok(i)) => {
+            let item = items.get(i)?;
+            match (after, item.get_ref()) {
+                ("", _) => Some(item),
+                (more, DeValue::Table(t)) => value_at(t, more),
+                _ => None,
+            }
+        }
+        (DeValue::Table(t), _) => value_at(t, rest),
+        _ => None,
+    }
 }
 
 /// The dotted key at `span`, from the enclosing `[section]` header and the line's `key =`

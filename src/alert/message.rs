@@ -1,12 +1,12 @@
-//! What an alert says, in Arabic and English: an email's subject, text and HTML, and the
-//! webhook payloads (raqib's JSON, Slack, Microsoft Teams). Made only from an alert's stored
-//! payload, so a retried delivery says exactly what the first try said.
+//! What an alert says, in Arabic and English: a subject and a body per language, which each
+//! notifier kind shapes into its own form (an email's text and HTML in `email.rs`, webhook
+//! payloads in `webhook.rs`). Made only from an alert's stored payload, so a retried delivery
+//! says exactly what the first try said.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::arabic::term;
-use crate::config::{AlertLang, WebhookFormat};
+use crate::config::AlertLang;
 
 /// Everything a message is made from; stored as the alert's payload.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -273,88 +273,12 @@ pub fn texts(p: &Payload, lang: AlertLang) -> Vec<(&'static str, Text)> {
     }
 }
 
-/// An email's subject, plain text and HTML for a contact's language(s).
-pub fn email(p: &Payload, lang: AlertLang) -> (String, String, String) {
-    let t = texts(p, lang);
-    let subject = t
-        .iter()
-        .map(|(_, x)| x.subject.as_str())
-        .collect::<Vec<_>>()
-        .join(" | ");
-    let text = t
-        .iter()
-        .map(|(_, x)| x.body.as_str())
-        .collect::<Vec<_>>()
-        .join("\n————————\n\n");
-    let mut html = String::from("<!DOCTYPE html><html><body>");
-    for (l, x) in &t {
-        let dir = if *l == "ar" { "rtl" } else { "ltr" };
-        html += &format!(
-            "<div lang=\"{l}\" dir=\"{dir}\" style=\"font-family:sans-serif\"><h3>{}</h3>{}</div>",
-            escape(&x.subject),
-            x.body
-                .lines()
-                .map(|line| format!("<p style=\"margin:0.2em 0\">{}</p>", escape(line)))
-                .collect::<String>()
-        );
-    }
-    html += "</body></html>";
-    (subject, text, html)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-/// A webhook's JSON body.
-pub fn webhook(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
-    let t = texts(p, lang);
-    let joined =
-        |f: &dyn Fn(&Text) -> String| t.iter().map(|(_, x)| f(x)).collect::<Vec<_>>().join("\n\n");
-    match format {
-        WebhookFormat::Json => {
-            let messages: serde_json::Map<String, Value> =
-                t.iter().map(|(l, x)| (l.to_string(), json!(x))).collect();
-            json!({ "raqib": "alert", "alert": p, "messages": messages })
-        }
-        WebhookFormat::Slack => json!({
-            "text": joined(&|x| format!("*{}*\n{}", x.subject, x.body)),
-        }),
-        WebhookFormat::Teams => {
-            let mut body = Vec::new();
-            for (l, x) in &t {
-                let rtl = *l == "ar";
-                body.push(
-                    json!({"type": "TextBlock", "text": x.subject, "weight": "Bolder",
-                                 "size": "Medium", "wrap": true, "rtl": rtl}),
-                );
-                body.push(json!({"type": "TextBlock", "text": x.body, "wrap": true, "rtl": rtl}));
-            }
-            json!({
-                "type": "message",
-                "attachments": [{
-                    "contentType": "application/vnd.microsoft.card.adaptive",
-                    "contentUrl": null,
-                    "content": {
-                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
-                        "type": "AdaptiveCard",
-                        "version": "1.5",
-                        "body": body,
-                    }
-                }]
-            })
-        }
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn flag() -> Payload {
+    /// A confirmed phone flag with one worst call: the messages' test payload.
+    pub(crate) fn flag() -> Payload {
         Payload {
             kind: "flag".into(),
             centre: Some(CentreRef {
@@ -397,32 +321,5 @@ mod tests {
         let en = render(&flag(), false);
         assert_eq!(en.subject, "raqib: Amman centre — phone 41.2 (confirmed)");
         assert!(en.body.contains("Valid calls: 12 (at least 5 needed)"));
-        let (subject, text, html) = email(&flag(), AlertLang::Both);
-        assert_eq!(subject, format!("{} | {}", ar.subject, en.subject));
-        assert!(text.starts_with(&ar.body) && text.ends_with(&en.body));
-        assert!(html.contains("dir=\"rtl\"") && html.contains("dir=\"ltr\""));
-    }
-
-    #[test]
-    fn webhook_formats_carry_the_text() {
-        let p = flag();
-        let j = webhook(&p, AlertLang::En, WebhookFormat::Json);
-        assert_eq!(j["alert"]["centre"]["id"], "jo-amman");
-        assert_eq!(j["messages"]["en"]["subject"], render(&p, false).subject);
-        assert!(j["messages"].get("ar").is_none());
-        let s = webhook(&p, AlertLang::Ar, WebhookFormat::Slack);
-        assert!(s["text"].as_str().unwrap().contains("مركز عمّان"));
-        let t = webhook(&p, AlertLang::Ar, WebhookFormat::Teams);
-        let card = &t["attachments"][0]["content"];
-        assert_eq!(card["type"], "AdaptiveCard");
-        assert_eq!(card["body"][0]["rtl"], true);
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        let mut p = flag();
-        p.centre.as_mut().unwrap().name_en = "<script>".into();
-        let (_, _, html) = email(&p, AlertLang::En);
-        assert!(!html.contains("<script>") && html.contains("&lt;script&gt;"));
     }
 }

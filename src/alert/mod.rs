@@ -2,11 +2,26 @@
 //! saying (once per centre × channel × period, again only if the score worsens or the class
 //! changes), each contact gets a delivery row, and deliveries are tried with back-off until
 //! sent or recorded as failed. Alerts read flags and cases, never raw probe results, except
-//! to name a flag's worst calls as evidence.
+//! to name a flag's worst calls as evidence. A contact is reached through one notifier kind
+//! (email, webhook): each is a file implementing `notifier::NotifierKind`, listed by `kinds!`.
 
-pub mod email;
 pub mod message;
-pub mod webhook;
+pub mod notifier;
+
+/// Declares each notifier kind's module (`src/alert/<module>.rs`) and lists its type in
+/// `KINDS`: adding a kind is its file and one line here.
+macro_rules! kinds {
+    ($($module:ident::$kind:ident),+ $(,)?) => {
+        $(pub mod $module;)+
+        /// Every notifier kind, in the order their keys and help lines are listed.
+        pub static KINDS: &[&dyn NotifierKind] = &[$(&$module::$kind),+];
+    };
+}
+
+kinds! {
+    email::Email,
+    webhook::Webhook,
+}
 
 use std::time::Duration as StdDuration;
 
@@ -22,6 +37,8 @@ use crate::score::{CentreScores, FlagClass};
 use crate::store::alerts::NewAlert;
 use crate::store::{Case, ResultFilter, Store, StoreError};
 use message::{CaseRef, CentreRef, CriticalRef, Interval, Payload, Previous, WorstCall};
+use notifier::NotifierKind;
+pub use notifier::{Notifiers, NotifyError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AlertError {
@@ -251,7 +268,7 @@ async fn store_alert(
     case_id: Option<i64>,
     to: &[&ContactConfig],
 ) -> Result<i64, AlertError> {
-    let contacts: Vec<String> = to.iter().map(|c| c.target()).collect();
+    let contacts: Vec<String> = to.iter().map(|c| notifier::target(c)).collect();
     let id = store
         .add_alert(&NewAlert {
             kind: &p.kind,
@@ -329,43 +346,6 @@ pub struct Delivered {
     pub attempts: Vec<String>,
 }
 
-/// The notifiers a config needs, set up once.
-pub struct Notifiers {
-    smtp: Option<email::SmtpNotifier>,
-    /// For https webhooks, built once (it reads the system's CA files).
-    tls: std::sync::Arc<rustls::ClientConfig>,
-    timeout: StdDuration,
-}
-
-impl Notifiers {
-    pub fn new(config: &Config) -> Result<Notifiers, AlertError> {
-        let smtp = match &config.alerts.smtp {
-            Some(s) => Some(email::SmtpNotifier::new(s, &config.alerts.from)?),
-            None => None,
-        };
-        let timeout =
-            StdDuration::from_secs(config.alerts.smtp.as_ref().map_or(30, |s| s.timeout_secs));
-        let tls = webhook::tls_config().map_err(AlertError::Setup)?;
-        Ok(Notifiers { smtp, tls, timeout })
-    }
-
-    /// Sends one payload to one contact.
-    pub async fn send(&self, contact: &ContactConfig, p: &Payload) -> Result<(), String> {
-        match (&contact.email, &contact.webhook) {
-            (Some(to), _) => {
-                let smtp = self.smtp.as_ref().ok_or("no [alerts.smtp] configured")?;
-                let (subject, text, html) = message::email(p, contact.lang);
-                smtp.send(to, &subject, text, html).await
-            }
-            (None, Some(url)) => {
-                let body = message::webhook(p, contact.lang, contact.format);
-                webhook::post(url, &body, &self.tls, self.timeout).await
-            }
-            (None, None) => Err("contact without email or webhook".into()),
-        }
-    }
-}
-
 /// The wait before try `attempts + 1`: `retry_secs`, doubled per try, at most an hour.
 pub fn backoff(config: &Config, attempts: u32) -> Duration {
     let secs = config
@@ -386,13 +366,13 @@ pub async fn deliver_due(
 ) -> Result<Delivered, AlertError> {
     let mut done = Delivered::default();
     for (d, _kind, payload) in store.due_deliveries(now).await? {
-        let contact =
-            config.alerts.contact.iter().find(|c| {
-                c.target() == d.contact || c.legacy_target().as_ref() == Some(&d.contact)
-            });
+        let contact = config.alerts.contact.iter().find(|c| {
+            notifier::target(c) == d.contact
+                || notifier::legacy_target(c).as_ref() == Some(&d.contact)
+        });
         let outcome = match (contact, serde_json::from_value::<Payload>(payload)) {
-            (None, _) => Err("the contact is no longer in the config".to_string()),
-            (_, Err(e)) => Err(format!("unreadable alert: {e}")),
+            (None, _) => Err(NotifyError::Gone),
+            (_, Err(e)) => Err(NotifyError::Unreadable(e)),
             (Some(c), Ok(p)) => notifiers.send(c, &p).await,
         };
         let tries = d.attempts as u32 + 1;
@@ -407,7 +387,9 @@ pub async fn deliver_due(
                 let gone = contact.is_none();
                 let retry_at = (!gone && tries < config.alerts.retry_attempts)
                     .then(|| Utc::now() + backoff(config, tries - 1));
-                store.record_attempt(d.id, Err((&e, retry_at))).await?;
+                store
+                    .record_attempt(d.id, Err((&e.to_string(), retry_at)))
+                    .await?;
                 let what = match retry_at {
                     Some(at) => {
                         done.retrying += 1;
@@ -437,7 +419,8 @@ pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, 
     };
     let mut out = Vec::new();
     for c in &config.alerts.contact {
-        out.push((c.target(), notifiers.send(c, &p).await));
+        let sent = notifiers.send(c, &p).await.map_err(|e| e.to_string());
+        out.push((notifier::target(c), sent));
     }
     Ok(out)
 }

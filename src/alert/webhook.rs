@@ -1,13 +1,176 @@
 //! Alerts by webhook: one JSON POST over HTTP/1.1 (TLS for https, the system's CAs), success
-//! being any 2xx status.
+//! being any 2xx status. The kind's keys: a contact's `webhook` URL and `format` (raqib's own
+//! JSON, Slack or Microsoft Teams).
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::future::BoxFuture;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use serde_json::{json, Value};
 use tokio::net::TcpStream;
+
+use super::message::{texts, Payload, Text};
+use super::notifier::{self, Notifier, NotifierKind, NotifyError};
+use super::AlertError;
+use crate::config::{
+    refuse_contact, AlertLang, AlertsConfig, Config, ConfigDoc, ConfigError, ContactConfig,
+    Refusal,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    #[default]
+    Json,
+    Slack,
+    Teams,
+}
+
+/// A contact's keys of this kind.
+#[derive(Debug, Deserialize)]
+struct WebhookContact {
+    /// A webhook URL (http or https).
+    #[allow(dead_code)] // read to refuse a wrong type at its line
+    webhook: Option<String>,
+    /// The webhook's payload: `json` (raqib's own), `slack` or `teams`.
+    #[serde(default)]
+    format: WebhookFormat,
+}
+
+/// The `webhook` kind of contact.
+pub struct Webhook;
+
+impl NotifierKind for Webhook {
+    fn name(&self) -> &'static str {
+        "webhook"
+    }
+
+    fn options(&self) -> &'static [&'static str] {
+        &["format"]
+    }
+
+    fn read(&self, doc: &ConfigDoc) -> Result<(), ConfigError> {
+        notifier::read_contacts::<WebhookContact>(doc)
+    }
+
+    fn check_contact(
+        &self,
+        _alerts: &AlertsConfig,
+        i: usize,
+        c: &ContactConfig,
+    ) -> Result<(), Refusal> {
+        let w = notifier::address(c, "webhook");
+        if !(w.starts_with("http://") || w.starts_with("https://")) {
+            return Err(refuse_contact(
+                i,
+                "webhook",
+                "not an http(s) URL (it must start with http:// or https://)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// `webhook:` and the URL without its secret (its path and credentials).
+    fn target(&self, c: &ContactConfig) -> String {
+        format!(
+            "webhook:{}",
+            crate::redact::webhook(notifier::address(c, "webhook"))
+        )
+    }
+
+    /// Deliveries stored before webhook URLs were redacted named the whole URL.
+    fn legacy_target(&self, c: &ContactConfig) -> Option<String> {
+        Some(format!("webhook:{}", notifier::address(c, "webhook")))
+    }
+
+    fn help(&self) -> [&'static str; 2] {
+        [
+            "",
+            "  [[alerts.contact]]\n  \
+             agency = \"*\"\n  \
+             webhook = \"https://hooks.slack.com/services/...\"\n  \
+             format = \"slack\"                    # json | slack | teams",
+        ]
+    }
+
+    fn notifier(&self, config: &Config) -> Result<Box<dyn Notifier>, AlertError> {
+        Ok(Box::new(WebhookNotifier {
+            tls: tls_config().map_err(AlertError::Setup)?,
+            timeout: super::email::timeout(&config.alerts),
+        }))
+    }
+}
+
+/// Webhooks set up for a run.
+struct WebhookNotifier {
+    /// For https webhooks, built once (it reads the system's CA files).
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+}
+
+impl Notifier for WebhookNotifier {
+    fn deliver<'a>(
+        &'a self,
+        contact: &'a ContactConfig,
+        p: &'a Payload,
+    ) -> BoxFuture<'a, Result<(), NotifyError>> {
+        Box::pin(async move {
+            let format = notifier::options::<WebhookContact>(contact)
+                .map_err(NotifyError::Send)?
+                .format;
+            let body = body(p, contact.lang, format);
+            let url = notifier::address(contact, "webhook");
+            post(url, &body, &self.tls, self.timeout)
+                .await
+                .map_err(NotifyError::Send)
+        })
+    }
+}
+
+/// A webhook's JSON body.
+pub fn body(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
+    let t = texts(p, lang);
+    let joined =
+        |f: &dyn Fn(&Text) -> String| t.iter().map(|(_, x)| f(x)).collect::<Vec<_>>().join("\n\n");
+    match format {
+        WebhookFormat::Json => {
+            let messages: serde_json::Map<String, Value> =
+                t.iter().map(|(l, x)| (l.to_string(), json!(x))).collect();
+            json!({ "raqib": "alert", "alert": p, "messages": messages })
+        }
+        WebhookFormat::Slack => json!({
+            "text": joined(&|x| format!("*{}*\n{}", x.subject, x.body)),
+        }),
+        WebhookFormat::Teams => {
+            let mut body = Vec::new();
+            for (l, x) in &t {
+                let rtl = *l == "ar";
+                body.push(
+                    json!({"type": "TextBlock", "text": x.subject, "weight": "Bolder",
+                                 "size": "Medium", "wrap": true, "rtl": rtl}),
+                );
+                body.push(json!({"type": "TextBlock", "text": x.body, "wrap": true, "rtl": rtl}));
+            }
+            json!({
+                "type": "message",
+                "attachments": [{
+                    "contentType": "application/vnd.microsoft.card.adaptive",
+                    "contentUrl": null,
+                    "content": {
+                        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                        "type": "AdaptiveCard",
+                        "version": "1.5",
+                        "body": body,
+                    }
+                }]
+            })
+        }
+    }
+}
 
 /// The TLS settings for https webhooks: the system's CAs, read once.
 pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
@@ -22,7 +185,8 @@ pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
-/// Posts `body` to `url`; an error says what failed (connect, TLS, status).
+/// Posts `body` to `url`; an error says what failed (connect, TLS, status). Also for a kind
+/// that talks to an HTTP gateway.
 pub async fn post(
     url: &str,
     body: &serde_json::Value,
@@ -96,4 +260,25 @@ where
     // Read the body so the receiver sees a complete exchange.
     let _ = response.into_body().collect().await;
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::message::{render, tests::flag};
+
+    #[test]
+    fn webhook_formats_carry_the_text() {
+        let p = flag();
+        let j = body(&p, AlertLang::En, WebhookFormat::Json);
+        assert_eq!(j["alert"]["centre"]["id"], "jo-amman");
+        assert_eq!(j["messages"]["en"]["subject"], render(&p, false).subject);
+        assert!(j["messages"].get("ar").is_none());
+        let s = body(&p, AlertLang::Ar, WebhookFormat::Slack);
+        assert!(s["text"].as_str().unwrap().contains("مركز عمّان"));
+        let t = body(&p, AlertLang::Ar, WebhookFormat::Teams);
+        let card = &t["attachments"][0]["content"];
+        assert_eq!(card["type"], "AdaptiveCard");
+        assert_eq!(card["body"][0]["rtl"], true);
+    }
 }

@@ -184,30 +184,10 @@ alerted once per centre, channel and period, and again only if its score worsens
 changes. An overdue follow-up case goes to the escalation contacts; a closed one gets a
 \"resolved\" message. Each contact's delivery is retried with back-off ([alerts] retry_secs,
 doubling, at most an hour) up to retry_attempts tries, then recorded as failed.
+";
 
-Config:
-  [alerts]
-  from = \"raqib <raqib@unit.gov.example>\"
-  evidence_url = \"https://raqib.unit.gov.example/results/{id}\"
-  digest = \"0 8 * * 0\"            # also evaluate Sundays 08:00 in digest_timezone
-  digest_timezone = \"Asia/Amman\"
-  [alerts.smtp]
-  host = \"smtp.unit.gov.example\"  # security = starttls (default) | tls | none
-  username = \"raqib\"
-  password_env = \"RAQIB_SMTP_PASSWORD\"
-  [[alerts.contact]]
-  agency = \"Civil Status Department\"   # or \"*\"
-  email = \"director@csd.gov.example\"
-  lang = \"ar\"                         # ar | en | both
-  [[alerts.contact]]
-  agency = \"*\"
-  webhook = \"https://hooks.slack.com/services/...\"
-  format = \"slack\"                    # json | slack | teams
-  [[alerts.contact]]
-  agency = \"*\"
-  email = \"minister-office@gov.example\"
-  escalation = true                    # only overdue cases
-
+/// After the notifier kinds' config example.
+pub const EXAMPLES: &str = "\
 Examples:
   raqib alerts
   raqib alerts run --period 2026-11

@@ -94,7 +94,12 @@ pub enum Command {
     Sweeps(sweep::SweepsArgs),
     /// Alerts to agency leadership and their deliveries; `alerts run` evaluates and delivers
     /// now, `alerts test` sends a test message through every contact
-    #[command(after_help = alerts::HELP)]
+    #[command(after_help = format!(
+        "{}\nConfig:\n{}\n\n{}",
+        alerts::HELP,
+        raqib::alert::notifier::config_example(),
+        alerts::EXAMPLES
+    ))]
     Alerts(alerts::AlertsArgs),
     /// A period's report for leadership: summary, bands, flagged centres, trends against the
     /// period before, per-agency table and a row per centre
