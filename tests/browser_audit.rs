@@ -397,9 +397,10 @@ async fn a_browser_killed_mid_sweep_is_restarted_and_no_page_is_lost() {
         .unwrap();
     assert_eq!(results.len(), 6);
     for r in &results {
-        let browser = &r.data["browser"];
+        let data = r.to_json();
+        let browser = &data["browser"];
         assert_eq!(browser["outcome"], "ok", "{}: {browser}", r.target);
-        assert!(r.data["a11y"]["score"].as_f64().is_some());
+        assert!(data["a11y"]["score"].as_f64().is_some());
     }
     // The sweep closed its browser (reaped within a moment).
     let deadline = Instant::now() + Duration::from_secs(5);
