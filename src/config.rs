@@ -437,7 +437,7 @@ pub struct CallConfig {
     /// Seconds of ringing before the call is cancelled as `no_answer`.
     pub ring_timeout_secs: u64,
     /// After answer: `hangup`, `notice`, `listen:SECS` or `ivr:NAME` (a script in probes/calls/).
-    pub after_answer: String,
+    pub after_answer: AfterAnswer,
     /// The notice played by `notice` (8 kHz mono 16-bit WAV); unset: the embedded Arabic one.
     pub notice_file: Option<PathBuf>,
     /// Seconds of audio after answer that the answer-type heuristic listens to.
@@ -457,7 +457,7 @@ impl Default for CallConfig {
     fn default() -> Self {
         Self {
             ring_timeout_secs: 60,
-            after_answer: "notice".into(),
+            after_answer: AfterAnswer::Notice,
             notice_file: None,
             classify_secs: 10,
             max_redirects: 3,
@@ -782,8 +782,12 @@ pub enum AfterAnswerError {
     Unknown(String),
 }
 
-impl AfterAnswer {
-    pub fn parse(s: &str) -> Result<AfterAnswer, AfterAnswerError> {
+/// The one parser of a policy, for the config file (`call.after_answer`) and for the command
+/// line (`--after-answer`) alike.
+impl std::str::FromStr for AfterAnswer {
+    type Err = AfterAnswerError;
+
+    fn from_str(s: &str) -> Result<AfterAnswer, AfterAnswerError> {
         match s.split_once(':') {
             None if s == "hangup" => Ok(AfterAnswer::Hangup),
             None if s == "notice" => Ok(AfterAnswer::Notice),
@@ -801,6 +805,26 @@ impl AfterAnswer {
             }
             _ => Err(AfterAnswerError::Unknown(s.to_string())),
         }
+    }
+}
+
+/// The policy as written in the config, and as each call result records it.
+impl fmt::Display for AfterAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AfterAnswer::Hangup => f.write_str("hangup"),
+            AfterAnswer::Notice => f.write_str("notice"),
+            AfterAnswer::Listen(n) => write!(f, "listen:{n}"),
+            AfterAnswer::Ivr(name) => write!(f, "ivr:{name}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AfterAnswer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -1357,9 +1381,6 @@ impl Config {
                 "call.ring_timeout_secs",
                 format!("must be between 1 and 600 (got {})", c.ring_timeout_secs),
             ));
-        }
-        if let Err(e) = AfterAnswer::parse(&c.after_answer) {
-            return Err(refuse("call.after_answer", e.to_string()));
         }
         if !(10..=2000).contains(&c.timer_t1_ms) {
             return Err(refuse(

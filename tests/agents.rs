@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peers::{json_lines, raqib_env, start_lab, LAB_PORTS};
+use peers::{eventually, json_lines, raqib_env, start_lab, wait_until, LAB_PORTS};
 use serde_json::Value;
 
 fn postgres() -> Option<String> {
@@ -91,15 +91,11 @@ impl Agent {
     fn stop(&mut self) {
         // SAFETY: a signal to our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while self.child.try_wait().unwrap().is_none() {
-            assert!(
-                Instant::now() < deadline,
-                "agent did not stop: {}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let child = &mut self.child;
+        let stopped = eventually(Duration::from_secs(30), || {
+            child.try_wait().unwrap().is_some()
+        });
+        assert!(stopped, "agent did not stop: {}", self.log());
     }
 }
 
@@ -141,14 +137,6 @@ fn unit(url: &str, n: usize, slow_ms: u64, extra_config: &str) -> Unit {
     u
 }
 
-fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !f() {
-        assert!(Instant::now() < deadline, "{what} within {within:?}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Results of sweep `id`: centre → agents that stored one.
 fn by_centre(u: &Unit, id: i64) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -172,7 +160,7 @@ fn agents_two_share_a_sweep_of_200_centres_with_every_job_once() {
     let mut a = u.agent("north-1", &["--agent-tag", "region=north"]);
     let mut b = u.agent("north-2", &[]);
     // Both fire the same instants: one sweep per fire, whichever plans first.
-    wait_for("a finished sweep", Duration::from_secs(120), || {
+    wait_until("a finished sweep", Duration::from_secs(120), || {
         u.json(&["sweeps", "--json"])
             .iter()
             .any(|s| s["status"] == "finished")
@@ -241,7 +229,7 @@ fn agents_a_killed_agent_loses_its_leases_and_the_other_finishes() {
     );
     // The victim plans the sweep and starts on it alone.
     let mut victim = u.agent("victim", &["--run", "web"]);
-    wait_for(
+    wait_until(
         "the victim's first results",
         Duration::from_secs(60),
         || {
@@ -251,11 +239,15 @@ fn agents_a_killed_agent_loses_its_leases_and_the_other_finishes() {
         },
     );
     let mut survivor = u.agent("survivor", &[]);
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_until("the survivor registered", Duration::from_secs(30), || {
+        u.json(&["agents", "--json"])
+            .iter()
+            .any(|a| a["name"] == "survivor")
+    });
     victim.child.kill().unwrap(); // SIGKILL: no drain, leases left to run out
     victim.child.wait().unwrap();
     let killed_at = Instant::now();
-    wait_for(
+    wait_until(
         "the survivor to finish the sweep",
         Duration::from_secs(120),
         || {
@@ -302,7 +294,7 @@ fn agents_only_those_with_the_tags_take_a_schedules_jobs_even_without_schedules(
     )
     .unwrap();
     let mut mobile = u.agent_with(&worker, "gateway", &["--agent-tag", "carrier=mobile"]);
-    wait_for("the gateway registered", Duration::from_secs(30), || {
+    wait_until("the gateway registered", Duration::from_secs(30), || {
         u.json(&["agents", "--json"])
             .iter()
             .any(|a| a["name"] == "gateway")
@@ -312,7 +304,7 @@ fn agents_only_those_with_the_tags_take_a_schedules_jobs_even_without_schedules(
         "landline",
         &["--run", "mobile", "--agent-tag", "carrier=fixed"],
     );
-    wait_for("the gateway to finish", Duration::from_secs(60), || {
+    wait_until("the gateway to finish", Duration::from_secs(60), || {
         u.json(&["sweeps", "--json"])
             .first()
             .is_some_and(|s| s["status"] == "finished")

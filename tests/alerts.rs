@@ -8,11 +8,12 @@ mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{Datelike, NaiveDate, Utc};
 use peers::{
-    free_port, json_lines, python_module, raqib, spawn_ready, start_lab, Proc, BIN, LAB_PORTS,
+    eventually, free_port, json_lines, python_module, raqib, spawn_ready, start_lab,
+    wait_for_due_retries, Proc, BIN, LAB_PORTS,
 };
 use serde_json::Value;
 
@@ -299,7 +300,7 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
 
     // 2. The same state again: no new flag alert. The case (due at once) is now overdue: the
     // escalation goes to the second list only. The flaky receiver fails its second try.
-    std::thread::sleep(Duration::from_millis(1200));
+    wait_for_due_retries(&config, &data, Duration::from_secs(10));
     let (out, second) = run(&label(flagged));
     ok(&out);
     assert_eq!(second["evaluated"]["unchanged"], 1, "{second}");
@@ -322,7 +323,7 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
     // 3. Last month was clear: the case closes and the primary contacts hear it is resolved.
     // The flaky receiver takes its third try; the dead one has failed three times: recorded,
     // and the command says so with exit 1.
-    std::thread::sleep(Duration::from_millis(2200));
+    wait_for_due_retries(&config, &data, Duration::from_secs(10));
     let (out, third) = run(&label(cleared));
     assert_eq!(out.status.code(), Some(1), "{third}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 deliveries failed for good"));
@@ -483,15 +484,11 @@ fn serve_alerts_after_its_sweep() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while lines(&hooks).is_empty() {
-        assert!(
-            Instant::now() < deadline,
-            "no alert from serve: {}",
-            std::fs::read_to_string(dir.path().join("serve.log")).unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    assert!(
+        eventually(Duration::from_secs(120), || !lines(&hooks).is_empty()),
+        "no alert from serve: {}",
+        std::fs::read_to_string(dir.path().join("serve.log")).unwrap()
+    );
     let got = lines(&hooks);
     assert_eq!(got[0]["body"]["alert"]["centre"]["id"], "weak");
     assert_eq!(got[0]["body"]["alert"]["class"], "confirmed");

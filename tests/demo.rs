@@ -1,16 +1,66 @@
-//! The README's main job: `raqib demo` on the embedded default, with the lab on its
-//! configured ports, sweeps the sample centres and prints the summary.
+//! The README's main job: `raqib demo` on the default config and sample centres sweeps the
+//! lab's centres and prints the summary. The lab's fixed ports move to free ones, so that a
+//! `raqib lab` running on them does not fail the suite.
 
+mod peers;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::Value;
 
+/// The default config and sample centres with every lab port (and the closed one) replaced
+/// by a free port; the config's path.
+fn demo_on_free_ports(dir: &Path) -> PathBuf {
+    let mut ports = BTreeSet::new();
+    while ports.len() < 5 {
+        ports.insert(peers::free_port());
+    }
+    let ports: Vec<u16> = ports.into_iter().collect();
+    let moved = |text: &str| {
+        let mut text = text.to_string();
+        for (fixed, free) in ["18080", "18443", "18444", "18099", "5070"]
+            .iter()
+            .zip(&ports)
+        {
+            text = text.replace(&format!("127.0.0.1:{fixed}"), &format!("127.0.0.1:{free}"));
+        }
+        text
+    };
+    let centres = dir.join("centres.csv");
+    std::fs::write(&centres, moved(raqib::registry::SAMPLE_CSV)).unwrap();
+    let config = moved(raqib::config::EMBEDDED)
+        .replacen(
+            "[registry]\n",
+            &format!(
+                "[registry]\nsample_centres = {:?}\n",
+                centres.display().to_string()
+            ),
+            1,
+        )
+        .replacen(
+            "[lab]\n",
+            &format!("[lab]\nsip_listen = \"127.0.0.1:{}\"\n", ports[4]),
+            1,
+        );
+    assert!(
+        config.contains("sample_centres") && config.contains("sip_listen"),
+        "the default config has no [registry] or [lab] section any more"
+    );
+    let path = dir.join("raqib.toml");
+    std::fs::write(&path, config).unwrap();
+    path
+}
+
 #[test]
 fn the_demo_sweeps_the_lab_and_summarises() {
     let data = tempfile::tempdir().unwrap();
+    let config = demo_on_free_ports(data.path());
     let out = Command::new(env!("CARGO_BIN_EXE_raqib"))
         .env_remove("RAQIB_CONFIG")
-        .current_dir(data.path()) // no config/raqib.toml here: the embedded default
+        .arg("--config")
+        .arg(&config)
         .arg("--data-dir")
         .arg(data.path())
         .args(["demo", "--json"])
@@ -74,7 +124,8 @@ fn the_demo_sweeps_the_lab_and_summarises() {
 
     // The human summary names the problems.
     let out = Command::new(env!("CARGO_BIN_EXE_raqib"))
-        .current_dir(data.path())
+        .arg("--config")
+        .arg(&config)
         .arg("--data-dir")
         .arg(data.path())
         .args(["demo", "--no-browser"]) // the browser was checked above: halve the test's time

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use peers::{free_port, json_lines, raqib, start_lab, Proc, BIN, LAB_PORTS};
+use peers::{free_port, json_lines, raqib, start_lab, wait_until, Proc, BIN, LAB_PORTS};
 use serde_json::Value;
 
 fn ok(out: &Output) -> String {
@@ -232,17 +232,6 @@ fn check_histogram(s: &Scrape, name: &str, labels: &str, observed: &[f64]) {
         (sum - want_sum).abs() < 1e-6,
         "{name}_sum {sum} != {want_sum}"
     );
-}
-
-fn wait_until(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 /// Centre → its numbers' lab behaviours and its one website (a lab path).

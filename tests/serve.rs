@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use peers::{json_lines, raqib, start_lab, BIN, LAB_PORTS};
+use peers::{json_lines, raqib, start_lab, wait_until, BIN, LAB_PORTS};
 
 /// A `raqib serve` child, killed if a test panics before it ends it. Its log goes to
 /// `serve.log` beside the data directory (read it when a test fails).
@@ -73,17 +73,6 @@ fn quarter() -> String {
     format!("{}-Q{}", now.year(), now.month0() / 3 + 1)
 }
 
-fn wait_for(what: &str, within: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while Instant::now() < deadline {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 #[test]
 fn a_killed_serve_is_finished_by_the_next_with_every_job_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,7 +107,7 @@ fn a_killed_serve_is_finished_by_the_next_with_every_job_once() {
 
     // First run: fired at start-up, killed after two of its eight jobs.
     let mut first = serve(&config, &data, &["--run", "web-all"]);
-    wait_for("two results", Duration::from_secs(30), || {
+    wait_until("two results", Duration::from_secs(30), || {
         results().len() >= 2
     });
     first.kill().unwrap(); // SIGKILL
@@ -131,7 +120,7 @@ fn a_killed_serve_is_finished_by_the_next_with_every_job_once() {
 
     // Second run, without --run: it adopts the sweep and finishes it; nothing is fired anew.
     let mut second = serve(&config, &data, &[]);
-    wait_for("the sweep to finish", Duration::from_secs(60), || {
+    wait_until("the sweep to finish", Duration::from_secs(60), || {
         sweeps()[0]["status"] == "finished"
     });
     let after = results();
@@ -268,7 +257,7 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
     let planned = Utc::now();
     let mut server = serve(&config, &data, &["--run", "calls", "--run", "calls-defer"]);
     let sweeps = || json_lines(&raqib(&config, &data, &["sweeps", "--json"]));
-    wait_for("both sweeps planned", Duration::from_secs(20), || {
+    wait_until("both sweeps planned", Duration::from_secs(20), || {
         sweeps().iter().filter(|s| !s["schedule"].is_null()).count() == 2
     });
     let by_schedule = |name: &str| {
@@ -279,7 +268,7 @@ fn phone_schedules_call_inside_hours_and_skip_or_defer_closed_centres() {
     };
     // Skip: the closed centre gets no job; the provisional one a second round of calls.
     assert_eq!(by_schedule("calls")["total"], 2 + 2 * 2);
-    wait_for("the calls", Duration::from_secs(90), || {
+    wait_until("the calls", Duration::from_secs(90), || {
         by_schedule("calls")["status"] == "finished"
     });
     let calls: Vec<_> = json_lines(&raqib(&config, &data, &["results", "--json"]))
@@ -350,7 +339,7 @@ fn health_reports_a_stalled_scheduler() {
     .unwrap();
     let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
     // The first beat comes when the scheduler runs; then one a second (a third of the lease).
-    wait_for("a healthy scheduler", Duration::from_secs(20), || {
+    wait_until("a healthy scheduler", Duration::from_secs(20), || {
         let (status, h) = healthz(port);
         status == 200
             && h["checks"]["scheduler"]["age_secs"]
@@ -403,7 +392,7 @@ fn health_reports_a_stalled_scheduler() {
     .unwrap();
     assert_eq!(line.trim(), "locked");
     let mut last = serde_json::Value::Null;
-    wait_for(
+    wait_until(
         "the scheduler reported stalled",
         Duration::from_secs(30),
         || {
@@ -423,7 +412,7 @@ fn health_reports_a_stalled_scheduler() {
         "{last}"
     );
     drop(lock);
-    wait_for("health again", Duration::from_secs(30), || {
+    wait_until("health again", Duration::from_secs(30), || {
         healthz(port).0 == 200
     });
 }

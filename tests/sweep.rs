@@ -6,9 +6,9 @@ mod peers;
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use peers::{json_lines, raqib, start_lab, Lab, BIN};
+use peers::{eventually, json_lines, raqib, start_lab, Lab, BIN};
 use serde_json::Value;
 
 struct Setup {
@@ -245,15 +245,11 @@ fn results_are_readable_while_a_sweep_writes_and_survive_kill_9() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
     let mut seen = Vec::new();
-    while Instant::now() < deadline {
+    eventually(Duration::from_secs(15), || {
         seen = json_lines(&raqib(&s.config, &s.data, &["results", "--json"]));
-        if seen.len() >= 7 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        seen.len() >= 7
+    });
     assert_eq!(
         seen.len(),
         7,

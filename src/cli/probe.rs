@@ -47,7 +47,7 @@ pub enum ProbeCmd {
         ring_timeout: Option<u64>,
         /// hangup | notice | listen:SECS | ivr:NAME [default: the config's call.after_answer]
         #[arg(long, value_name = "POLICY")]
-        after_answer: Option<String>,
+        after_answer: Option<raqib::config::AfterAnswer>,
         /// Allow a target that is not in the registry (recorded with the result)
         #[arg(long)]
         unlisted: bool,
@@ -169,7 +169,7 @@ async fn probe_call(
     ctx: &Ctx,
     target: &str,
     ring_timeout: Option<u64>,
-    after_answer: Option<String>,
+    after_answer: Option<raqib::config::AfterAnswer>,
     unlisted: bool,
     json: bool,
 ) -> Result<()> {

@@ -38,7 +38,7 @@ pub struct CallRequest {
     /// Seconds of ringing before CANCEL [default: the config's].
     pub ring_timeout: Option<u64>,
     /// The policy after answer [default: the config's].
-    pub after_answer: Option<String>,
+    pub after_answer: Option<AfterAnswer>,
     /// Allow a target outside the registry (recorded with the result).
     pub unlisted: bool,
 }
@@ -51,11 +51,10 @@ pub async fn call(
     req: &CallRequest,
     mut each: impl FnMut(i64, &CallResult, &serde_json::Value),
 ) -> Result<Vec<i64>, OnDemandError> {
-    let policy = req
+    let after = req
         .after_answer
         .clone()
         .unwrap_or_else(|| config.call.after_answer.clone());
-    let after = AfterAnswer::parse(&policy).map_err(|e| bad(format!("after-answer {e}")))?;
     let ring = req.ring_timeout.unwrap_or(config.call.ring_timeout_secs);
     if !(1..=600).contains(&ring) {
         return Err(bad("ring-timeout must be between 1 and 600 seconds"));
@@ -170,13 +169,13 @@ pub async fn call(
     let mut ids = Vec::with_capacity(targets.len());
     for (t, tz, centre, refuse) in &targets {
         let mut result = match (&t.number, refuse) {
-            (_, Some(why)) => probe.refused(t, why.clone(), &policy),
+            (_, Some(why)) => probe.refused(t, why.clone(), &opts.after_answer),
             (Some(n), None) => match guard
                 .admit(n, centre.is_some(), req.unlisted, *tz, chrono::Utc::now())
                 .await?
             {
                 Ok(()) => probe.call(t, &opts).await,
-                Err(why) => probe.refused(t, why.to_string(), &policy),
+                Err(why) => probe.refused(t, why.to_string(), &opts.after_answer),
             },
             // A sip: URI that is no phone number (a lab or PBX extension), allowed above.
             (None, None) => probe.call(t, &opts).await,

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::config::{AfterAnswer, Config};
+use crate::config::Config;
 use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
 use crate::probe::web::audit::{AuditError, Auditor};
 use crate::probe::web::{WebOutcome, WebProbe, WebResult, WebTarget};
@@ -348,7 +348,6 @@ pub struct PhoneKit {
     probe: CallProbe,
     opts: CallOptions,
     guard: Arc<crate::config::GuardConfig>,
-    policy: String,
     store: Store,
 }
 
@@ -366,10 +365,9 @@ impl PhoneKit {
                 .into());
             }
         }
-        let after = AfterAnswer::parse(&config.call.after_answer).unwrap_or(AfterAnswer::Notice);
         let opts = CallOptions::new(
             std::time::Duration::from_secs(config.call.ring_timeout_secs),
-            after,
+            config.call.after_answer.clone(),
             &config.call.scripts_dir,
         )
         .map_err(SweepError::Script)?;
@@ -377,7 +375,6 @@ impl PhoneKit {
             probe,
             opts,
             guard: Arc::new(config.guard.clone()),
-            policy: config.call.after_answer.clone(),
             store: store.clone(),
         })
     }
@@ -398,13 +395,15 @@ impl PhoneKit {
             .await
         {
             Ok(Ok(())) => self.probe.call(&target, &self.opts).await,
-            Ok(Err(why)) => self.probe.refused(&target, why.to_string(), &self.policy),
+            Ok(Err(why)) => self
+                .probe
+                .refused(&target, why.to_string(), &self.opts.after_answer),
             // Without the ledger nothing is dialled: raqib's fault, never the centre's.
             Err(e) => {
                 let mut r = self.probe.refused(
                     &target,
                     format!("dialling guard unavailable: {e}"),
-                    &self.policy,
+                    &self.opts.after_answer,
                 );
                 r.outcome = crate::probe::call::CallOutcome::Error;
                 r

@@ -50,6 +50,48 @@ pub fn spawn_ready(mut cmd: Command, prefix: &str, within: Duration) -> (Proc, S
     }
 }
 
+/// Asks `ready` every 100 ms until it holds (true) or `within` has passed (false). How tests
+/// wait for an event (a row in the store, a line in a log, a port that listens), never for a
+/// fixed time.
+pub fn eventually(within: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        if ready() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// `eventually`, or a panic naming `what`.
+pub fn wait_until(what: &str, within: Duration, ready: impl FnMut() -> bool) {
+    assert!(
+        eventually(within, ready),
+        "timed out after {within:?} waiting for {what}"
+    );
+}
+
+/// Waits until every alert delivery the store keeps for another try is due (its `next_at`
+/// passed), as `raqib alerts --json` reads them: the next `alerts run` tries them all.
+pub fn wait_for_due_retries(config: &Path, data: &Path, within: Duration) {
+    wait_until("the alert retries to be due", within, || {
+        let now = chrono::Utc::now();
+        json_lines(&raqib(config, data, &["alerts", "--json"]))
+            .iter()
+            .flat_map(|a| a["deliveries"].as_array().cloned().unwrap_or_default())
+            .filter(|d| d["status"] == "pending")
+            .all(|d| {
+                let next = d["next_at"].as_str().unwrap_or_default();
+                chrono::DateTime::parse_from_rfc3339(next)
+                    .unwrap_or_else(|e| panic!("next_at {next:?}: {e}"))
+                    <= now
+            })
+    });
+}
+
 /// Whether an external peer is installed. In CI every peer must be: a missing one fails.
 pub fn have(program: &str, package: &str) -> bool {
     let found = Command::new("sh")
@@ -328,11 +370,9 @@ pub fn serve_listen(config: &Path, data: &Path, log: &Path, extra: &[&str]) -> (
             .spawn()
             .unwrap(),
     );
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve never listened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_until("serve to listen", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     (proc, port)
 }
 

@@ -3,8 +3,11 @@
 //! heuristic guess of what answered.
 //!
 //! The call's life is a state machine (`uac.rs`): Dialing → Proceeding → Ringing → Answered →
-//! Hangup, and every timing in the result is the difference of two instants taken where the
-//! message left or reached the socket.
+//! Hangup(reason), each state carrying the instants reached, taken where the message left or
+//! reached the socket; every timing in the result is the difference of two of them. Below it,
+//! the SIP layers (`sip/`): transport, client transactions, dialog. The after-answer policy
+//! arrives typed (`config::AfterAnswer`), parsed once where the config or the command line
+//! is read.
 
 pub mod audio;
 pub mod g711;
@@ -310,7 +313,12 @@ impl CallProbe {
     }
 
     /// A stored result for a number the guard refused: it was never dialled.
-    pub fn refused(&self, target: &CallTarget, why: String, after_answer: &str) -> CallResult {
+    pub fn refused(
+        &self,
+        target: &CallTarget,
+        why: String,
+        after_answer: &AfterAnswer,
+    ) -> CallResult {
         let mut r = CallResult::start(target, after_answer.to_string());
         r.outcome = CallOutcome::Refused;
         r.detail = Some(why);

@@ -1,12 +1,14 @@
 //! REGISTER with the trunk (RFC 3261 §10), answered once with digest credentials when
-//! challenged, and refreshed before it expires while probes run.
+//! challenged, and refreshed before it expires while probes run. Each REGISTER is a
+//! non-INVITE client transaction (`sip::transaction`): timer E retransmits, timer F gives up.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Serialize;
 
 use super::sip::message::{param, uri_host_port, Message};
+use super::sip::transaction::{Key, NonInviteClient, Tick};
 use super::sip::transport::UdpEndpoint;
 use super::sip::{digest, random};
 use super::Settings;
@@ -82,32 +84,33 @@ pub(super) async fn register(
         if let Some((h, v)) = &auth {
             m.push(h, v.clone());
         }
+        let key = Key {
+            branch,
+            cseq: *cseq,
+            method: "REGISTER".into(),
+        };
         let bytes = m.to_bytes();
-        // Timer E retransmissions until a final response, timer F gives up.
-        let give_up = Instant::now() + s.t1 * 64;
-        let mut interval = s.t1;
-        let mut next = Instant::now();
+        let mut tx = NonInviteClient::new(Instant::now(), s.t1, false);
+        let _ = udp.send_raw(&bytes, dest).await;
         let mut fin: Option<Message> = None;
-        while Instant::now() < give_up && fin.is_none() {
-            if Instant::now() >= next {
-                let _ = udp.send_raw(&bytes, dest).await;
-                next = Instant::now() + interval;
-                interval = (interval * 2).min(Duration::from_secs(4));
-            }
-            let wait = next.min(give_up);
-            if let Ok(Some(i)) = tokio::time::timeout_at(wait.into(), rx.recv()).await {
-                if let Ok(r) = i.parsed {
-                    // Only this transaction's response: one Via (RFC 3261 §8.1.3.3), our
-                    // branch (§17.1.3), our CSeq.
-                    if r.cseq()
-                        .is_some_and(|(n, meth)| n == *cseq && meth == "REGISTER")
-                        && r.status().is_some_and(|st| st >= 200)
-                        && r.header_values("via").len() == 1
-                        && r.top_branch().as_deref() == Some(branch.as_str())
-                    {
+        while let Some(wait) = tx.deadline() {
+            match tokio::time::timeout_at(wait.into(), rx.recv()).await {
+                Ok(Some(i)) => {
+                    let Ok(r) = i.parsed else { continue };
+                    let Some(status) = r.status() else { continue };
+                    if key.mismatch(&r).is_none() && tx.on_response(status) {
                         fin = Some(r);
                     }
                 }
+                // The route is gone: nothing more will come.
+                Ok(None) => break,
+                Err(_) => match tx.on_timer(Instant::now()) {
+                    Tick::Retransmit => {
+                        let _ = udp.send_raw(&bytes, dest).await;
+                    }
+                    Tick::TimedOut => break,
+                    Tick::Wait => {}
+                },
             }
         }
         let Some(r) = fin else {

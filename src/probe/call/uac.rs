@@ -1,9 +1,10 @@
-//! One test call as a user-agent client (RFC 3261 §17.1 and §12–15), as a state machine:
-//! `Dialing` (INVITE sent, retransmitted over UDP by timer A until any response, given up by
-//! timer B) → `Proceeding` (1xx) → `Ringing` (180/183) → `Answered` (2xx: ACK, after-answer
-//! policy, BYE) or a final failure (ACK in the same transaction) → `Hangup`. 401/407 are
-//! answered once with digest credentials; 3xx are followed up to a limit; the ring timeout
-//! sends CANCEL and waits for the 487.
+//! One test call as a user-agent client, as a state machine: `Dialing` (INVITE sent) →
+//! `Proceeding` (a response) → `Ringing` (180/183) → `Answered` (2xx: ACK, after-answer
+//! policy, BYE) → `Hangup(reason)`, each state carrying the instants reached, so every timing
+//! of the result is a difference of two of them. 401/407 are answered once with digest
+//! credentials; 3xx are followed up to a limit; the ring timeout sends CANCEL and waits for
+//! the 487. Retransmissions, timeouts and response matching are the transaction layer's
+//! (`sip::transaction`); the ACK and BYE of an answered call, the dialog's (`sip::dialog`).
 
 use std::fmt::Write as _;
 use std::net::SocketAddr;
@@ -14,10 +15,14 @@ use tokio::sync::mpsc;
 
 use super::audio;
 use super::media::{self, Media};
+use super::sip::dialog::Dialog;
 use super::sip::digest;
 use super::sip::message::{addr_uri, uri_host_port, Message};
 use super::sip::random::{branch as new_branch, token};
 use super::sip::sdp;
+use super::sip::transaction::{
+    ack_for_non_2xx, cancel_for, InviteClient, Key, Mismatch, NonInviteClient, Tick,
+};
 use super::sip::transport::{Incoming, Link, UdpEndpoint};
 use super::{quality, CallOptions, CallOutcome, CallResult, CallTarget, RtpSummary, Settings};
 use crate::config::{AfterAnswer, Transport};
@@ -68,14 +73,127 @@ impl Trace {
     }
 }
 
-/// The call's state, with the instants taken at its transitions.
+/// The instants a call reached, each taken where its message left or reached the socket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Instants {
+    /// The first INVITE left: the origin of every timing but `total`.
+    invite: Option<Instant>,
+    /// The first response of any INVITE of the call (1xx or final).
+    first_response: Option<Instant>,
+    /// The first 180 Ringing or 183 Session Progress.
+    ringing: Option<Instant>,
+    /// The 2xx.
+    answer: Option<Instant>,
+}
+
+impl Instants {
+    /// Milliseconds from the first INVITE: first response, ringing, answer.
+    fn timings(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let since = |at: Option<Instant>| {
+            let (at, origin) = (at?, self.invite?);
+            Some(ms(at.saturating_duration_since(origin)))
+        };
+        (
+            since(self.first_response),
+            since(self.ringing),
+            since(self.answer),
+        )
+    }
+}
+
+/// Why a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hangup {
+    /// No usable response within timer B (or the INVITE could not be sent).
+    Unanswered,
+    /// A final non-2xx response that was not followed (no redirect, no retry with credentials).
+    Declined,
+    /// raqib cancelled at the ring timeout, or the far end ended the call before answering.
+    Cancelled,
+    /// A 2xx without a To header: no dialog, nothing could be sent.
+    NoDialog,
+    /// A 2xx without a To tag: acknowledged and hung up at once (RFC 3261 §12.1.2).
+    ProtocolError,
+    /// raqib hung up when the after-answer policy was done.
+    ByRaqib,
+    /// The far end hung up first.
+    ByRemote,
+}
+
+impl Hangup {
+    /// Who ended an answered call, as the result says it.
+    fn by(self) -> Option<&'static str> {
+        match self {
+            Hangup::ByRaqib | Hangup::ProtocolError => Some("raqib"),
+            Hangup::ByRemote => Some("remote"),
+            _ => None,
+        }
+    }
+}
+
+/// The call's state: `Dialing → Proceeding → Ringing → Answered → Hangup(reason)`, each
+/// carrying the instants reached so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    Dialing,
-    Proceeding,
-    Ringing,
-    Answered,
-    Hangup,
+    /// Before any response (the first INVITE may not have left yet).
+    Dialing(Instants),
+    /// A response came: a 1xx, or a final one the call went on from (a redirect, a challenge).
+    Proceeding(Instants),
+    /// 180 Ringing or 183 Session Progress came.
+    Ringing(Instants),
+    Answered(Instants),
+    Hangup(Instants, Hangup),
+}
+
+impl State {
+    fn instants(&self) -> Instants {
+        match *self {
+            State::Dialing(i)
+            | State::Proceeding(i)
+            | State::Ringing(i)
+            | State::Answered(i)
+            | State::Hangup(i, _) => i,
+        }
+    }
+
+    /// An INVITE left; the first one's instant stays the origin (redirects, challenges).
+    fn invite_sent(&mut self, at: Instant) {
+        if let State::Dialing(i) = self {
+            i.invite.get_or_insert(at);
+        }
+    }
+
+    /// A response of the current INVITE transaction arrived at `at`.
+    fn response(&mut self, status: u16, at: Instant) {
+        let mut i = self.instants();
+        i.first_response.get_or_insert(at);
+        let rings = matches!(status, 180 | 183) && i.ringing.is_none();
+        if rings {
+            i.ringing = Some(at);
+        }
+        *self = match *self {
+            _ if rings => State::Ringing(i),
+            State::Ringing(_) => State::Ringing(i),
+            _ => State::Proceeding(i),
+        };
+    }
+
+    fn answered(&mut self, at: Instant) {
+        let mut i = self.instants();
+        i.answer = Some(at);
+        *self = State::Answered(i);
+    }
+
+    fn hang_up(&mut self, why: Hangup) {
+        *self = State::Hangup(self.instants(), why);
+    }
+
+    fn hangup(&self) -> Option<Hangup> {
+        match self {
+            State::Hangup(_, why) => Some(*why),
+            _ => None,
+        }
+    }
 }
 
 struct Call<'a> {
@@ -96,8 +214,6 @@ struct Call<'a> {
     /// Responses that parsed but belong to no transaction of this call: more than one Via
     /// (RFC 3261 §8.1.3.3) or another branch (§17.1.3).
     discarded: usize,
-    /// When the first INVITE left: the origin of every timing but `total`.
-    first_invite: Option<Instant>,
 }
 
 impl Drop for Call<'_> {
@@ -179,6 +295,11 @@ impl Call<'_> {
         m
     }
 
+    /// The dialog a 2xx to `invite` creates; `None` without a To header.
+    fn dialog(&self, ok: &Message, invite: &Message) -> Option<Dialog> {
+        Dialog::from_2xx(ok, invite, self.next_hop, self.s.outbound_proxy.is_some())
+    }
+
     /// Answers requests the far end sends inside the call; returns true for a BYE.
     async fn answer_request(&mut self, m: &Message, from: SocketAddr) -> bool {
         let method = m.method().unwrap_or_default().to_string();
@@ -204,13 +325,7 @@ pub(super) async fn place(
     opts: &CallOptions,
 ) -> CallResult {
     let t0 = Instant::now();
-    let after_answer = match &opts.after_answer {
-        AfterAnswer::Hangup => "hangup".to_string(),
-        AfterAnswer::Notice => "notice".to_string(),
-        AfterAnswer::Listen(n) => format!("listen:{n}"),
-        AfterAnswer::Ivr(n) => format!("ivr:{n}"),
-    };
-    let mut result = CallResult::start(target, after_answer);
+    let mut result = CallResult::start(target, opts.after_answer.to_string());
     let started_at = result.started_at;
     let fail = |mut r: CallResult, detail: String| {
         r.detail = Some(detail);
@@ -303,27 +418,21 @@ pub(super) async fn place(
             entries: 0,
             omitted: 0,
         },
-        state: State::Dialing,
+        state: State::Dialing(Instants::default()),
         malformed: 0,
         discarded: 0,
-        first_invite: None,
     };
     let offer = sdp::offer(media.local, fastrand::u64(1..1 << 40));
 
-    let mut answer_at = None;
-    let outcome = dial(
-        &mut call,
-        &mut result,
-        target,
-        opts,
-        &offer,
-        &media,
-        t0,
-        &mut answer_at,
-    )
-    .await;
-    result.outcome = outcome;
-    call.state = State::Hangup;
+    result.outcome = dial(&mut call, &mut result, target, opts, &offer, &media, t0).await;
+    let reached = call.state.instants();
+    let answer_at = reached.answer;
+    (
+        result.timings_ms.first_response,
+        result.timings_ms.ringing,
+        result.timings_ms.answer,
+    ) = reached.timings();
+    result.hangup_by = call.state.hangup().and_then(Hangup::by).map(String::from);
 
     // What was heard, and the evidence.
     let capture = media.finish().await;
@@ -441,7 +550,8 @@ enum Final {
     Cancelled(Option<Message>),
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Runs INVITE transactions (again after a followed redirect or a challenge) until the call
+/// is answered or over; the state ends in `Hangup` on every path.
 async fn dial(
     call: &mut Call<'_>,
     result: &mut CallResult,
@@ -450,7 +560,6 @@ async fn dial(
     offer: &str,
     media: &Media,
     t0: Instant,
-    answer_at: &mut Option<Instant>,
 ) -> CallOutcome {
     let ring_deadline = t0 + opts.ring_timeout;
     let mut request_uri = target.uri.clone();
@@ -470,9 +579,10 @@ async fn dial(
             invite.push(h, v.clone());
         }
         invite.body = offer.as_bytes().to_vec();
-        let fin = invite_transaction(call, result, &invite, ring_deadline).await;
+        let fin = invite_transaction(call, &invite, ring_deadline).await;
         match fin {
             Final::Silent => {
+                call.state.hang_up(Hangup::Unanswered);
                 if let Some(u) = &call.udp {
                     call.malformed += u.junk_since(call.next_hop, t0);
                 }
@@ -500,6 +610,7 @@ async fn dial(
                 };
             }
             Final::Cancelled(last) => {
+                call.state.hang_up(Hangup::Cancelled);
                 if let Some(m) = &last {
                     result.sip_status = m.status();
                     result.sip_reason = m.reason().map(String::from);
@@ -564,6 +675,7 @@ async fn dial(
                         continue;
                     }
                 }
+                call.state.hang_up(Hangup::Declined);
                 let outcome = CallOutcome::of_status(status);
                 result.detail = Some(match status {
                     300..=399 => format!(
@@ -579,113 +691,88 @@ async fn dial(
             Final::Answered(ok, at) => {
                 result.sip_status = ok.status();
                 result.sip_reason = ok.reason().map(String::from);
-                let origin = call.first_invite.unwrap_or(t0);
-                result.timings_ms.answer = Some(ms(at.saturating_duration_since(origin)));
-                *answer_at = Some(at);
-                call.state = State::Answered;
-                return answered(call, result, &request_uri, ok, opts, media).await;
+                call.state.answered(at);
+                return answered(call, result, &invite, ok, opts, media).await;
             }
         }
     }
 }
 
-/// Sends the INVITE and runs its client transaction to a final response.
+/// A CANCEL sent for the INVITE, as its own non-INVITE transaction.
+struct Cancel {
+    request: Message,
+    key: Key,
+    tx: NonInviteClient,
+}
+
+/// Sends the INVITE and runs its client transaction to a final response; at the ring
+/// timeout (once something was heard) sends CANCEL and waits for the INVITE's 487.
 async fn invite_transaction(
     call: &mut Call<'_>,
-    result: &mut CallResult,
     invite: &Message,
     ring_deadline: Instant,
 ) -> Final {
     let to = call.next_hop;
-    let first_send = call.send(invite, to).await;
-    let Some(sent_at) = first_send else {
+    let Some(key) = Key::of(invite) else {
         return Final::Silent;
     };
-    let t0 = *call.first_invite.get_or_insert(sent_at);
-    let branch = invite.top_branch().unwrap_or_default();
-    let cseq = call.cseq;
+    let Some(sent_at) = call.send(invite, to).await else {
+        return Final::Silent;
+    };
+    call.state.invite_sent(sent_at);
+    let reliable = call.link.reliable();
     let t1 = call.s.t1;
-    let timer_b = sent_at + t1 * 64;
-    let mut retransmit = (!call.link.reliable()).then(|| (sent_at + t1, t1));
-    let mut responded = false;
-    let mut cancel: Option<(Message, Instant, Duration)> = None; // CANCEL, next retransmit, interval
-    let mut cancel_deadline: Option<Instant> = None;
+    let mut tx = InviteClient::new(sent_at, t1, reliable);
+    let mut cancel: Option<Cancel> = None;
     let mut last_provisional: Option<Message> = None;
     loop {
-        // Every armed timer is a wake-up. The ring timeout is armed until it has done its
-        // work: once it passes with no provisional response it can do nothing (no CANCEL
-        // before a 1xx, RFC 3261 §9.1) and is disarmed until one arrives; left armed, a
-        // deadline in the past woke this loop at once, over and over, for a core's worth of
-        // CPU until timer B.
-        let ring_armed = cancel.is_none() && (responded || Instant::now() < ring_deadline);
-        let mut deadline = match (cancel.is_some(), cancel_deadline) {
-            (true, Some(d)) => d,
-            _ if responded => ring_deadline,
-            _ if ring_armed => timer_b.min(ring_deadline),
-            _ => timer_b,
-        };
-        if let Some((at, _)) = retransmit {
-            deadline = deadline.min(at);
-        }
-        if let Some((_, at, _)) = &cancel {
-            if !call.link.reliable() {
-                deadline = deadline.min(*at);
+        // The ring timeout is armed until it has done its work: once it passes with no
+        // provisional response it can do nothing (no CANCEL before a 1xx, RFC 3261 §9.1) and
+        // is disarmed until one arrives; left armed, a deadline in the past woke this loop at
+        // once, over and over, for a core's worth of CPU until timer B.
+        let deadline = match &cancel {
+            // After its final response the CANCEL's timer F still bounds the wait for the 487.
+            Some(c) => c.tx.deadline().unwrap_or(c.tx.timer_f()),
+            None => {
+                let ring_armed = tx.responded() || Instant::now() < ring_deadline;
+                match (tx.deadline(), ring_armed) {
+                    (Some(d), true) => d.min(ring_deadline),
+                    (Some(d), false) => d,
+                    (None, _) => ring_deadline,
+                }
             }
-        }
+        };
         let got = call.recv(deadline).await;
         let now = Instant::now();
         let Some((m, at, from)) = got else {
-            if let Some((next, interval)) = retransmit {
-                if now >= next && !responded && now < timer_b {
-                    call.send(invite, to).await;
-                    let interval = interval * 2;
-                    retransmit = Some((next + interval, interval));
-                    continue;
-                }
-            }
-            if let Some((c, next, interval)) = cancel.take() {
-                if cancel_deadline.is_some_and(|d| now >= d) {
+            if let Some(c) = &mut cancel {
+                if now >= c.tx.timer_f() {
                     return Final::Cancelled(last_provisional);
                 }
-                if now >= next {
-                    call.send(&c, to).await;
-                    let interval = (interval * 2).min(Duration::from_secs(4));
-                    cancel = Some((c, next + interval, interval));
-                } else {
-                    cancel = Some((c, next, interval));
+                if c.tx.on_timer(now) == Tick::Retransmit {
+                    let request = c.request.clone();
+                    call.send(&request, to).await;
                 }
                 continue;
             }
-            if !responded && now >= timer_b {
-                return Final::Silent;
-            }
-            if now >= ring_deadline && cancel.is_none() {
-                if responded {
-                    // RFC 3261 §9.1: CANCEL only after a provisional response.
-                    let mut c = call.request(
-                        "CANCEL",
-                        invite_uri(invite),
-                        &branch,
-                        cseq,
-                        &call.to.clone(),
-                    );
-                    c.headers.retain(|(n, _)| n != "via");
-                    c.headers.insert(
-                        0,
-                        (
-                            "via".into(),
-                            invite.header("via").unwrap_or_default().to_string(),
-                        ),
-                    );
-                    call.send(&c, to).await;
-                    cancel_deadline = Some(now + t1 * 64);
-                    cancel = Some((c, now + t1, t1));
-                    retransmit = None;
+            match tx.on_timer(now) {
+                Tick::Retransmit => {
+                    call.send(invite, to).await;
                     continue;
                 }
-                // Nothing heard at all: timer B decides (unreachable).
-                if now >= timer_b {
-                    return Final::Silent;
+                Tick::TimedOut => return Final::Silent,
+                Tick::Wait => {}
+            }
+            if now >= ring_deadline && tx.responded() {
+                // RFC 3261 §9.1: CANCEL only after a provisional response.
+                let request = cancel_for(invite);
+                let sent = call.send(&request, to).await.unwrap_or(now);
+                if let Some(key) = Key::of(&request) {
+                    cancel = Some(Cancel {
+                        request,
+                        key,
+                        tx: NonInviteClient::new(sent, t1, reliable),
+                    });
                 }
             }
             continue;
@@ -698,64 +785,44 @@ async fn invite_transaction(
             continue;
         }
         let Some(status) = m.status() else { continue };
-        match m.cseq() {
-            Some((n, "INVITE")) if n == cseq => {}
-            _ => continue, // a response to our CANCEL, or a stray one
-        }
-        if m.top_branch().as_deref() != Some(branch.as_str()) {
-            // Not this transaction's (RFC 3261 §17.1.3): a 2xx with another branch is no
-            // answer to this INVITE, whatever its CSeq says.
-            call.discarded += 1;
-            let theirs = m.top_branch().unwrap_or_default();
-            call.trace.note(
-                at,
-                &format!("discarded: branch {theirs:?} is not this INVITE's"),
-            );
-            continue;
-        }
-        responded = true;
-        retransmit = None;
-        if result.timings_ms.first_response.is_none() {
-            result.timings_ms.first_response = Some(ms(at.saturating_duration_since(t0)));
-        }
-        match status {
-            100..=199 => {
-                if matches!(status, 180 | 183) && result.timings_ms.ringing.is_none() {
-                    result.timings_ms.ringing = Some(ms(at.saturating_duration_since(t0)));
-                    call.state = State::Ringing;
-                } else if call.state == State::Dialing {
-                    call.state = State::Proceeding;
-                }
-                last_provisional = Some(m);
+        if let Some(c) = &mut cancel {
+            if c.key.mismatch(&m).is_none() {
+                c.tx.on_response(status);
+                continue;
             }
+        }
+        match key.mismatch(&m) {
+            None => {}
+            Some(Mismatch::Branch(theirs)) => {
+                // Our CSeq under another branch: a 2xx of it is no answer to this INVITE.
+                call.discarded += 1;
+                call.trace.note(
+                    at,
+                    &format!("discarded: branch {theirs:?} is not this INVITE's"),
+                );
+                continue;
+            }
+            Some(_) => continue, // a stray response
+        }
+        tx.on_response();
+        call.state.response(status, at);
+        match status {
+            100..=199 => last_provisional = Some(m),
             200..=299 => {
                 if cancel.is_some() {
                     // Answered after we gave up: acknowledge and hang up at once.
-                    let ack = ack_for_2xx(call, &m, invite_uri(invite));
-                    if let Some((dest, ack)) = ack {
-                        call.send(&ack, dest).await;
-                        let bye = bye_for(call, &m, invite_uri(invite));
-                        if let Some((dest, bye)) = bye {
-                            call.send(&bye, dest).await;
-                        }
+                    if let Some(d) = call.dialog(&m, invite) {
+                        let ack = d.ack(call.via(&new_branch()));
+                        call.send(&ack, d.next_hop).await;
+                        let bye = d.bye(call.via(&new_branch()));
+                        call.send(&bye, d.next_hop).await;
                     }
                     return Final::Cancelled(Some(m));
                 }
                 return Final::Answered(m, at);
             }
             _ => {
-                // Non-2xx final: ACK within the transaction (RFC 3261 §17.1.1.3).
-                let mut ack = Message::request("ACK", invite_uri(invite));
-                ack.push("via", invite.header("via").unwrap_or_default().to_string())
-                    .push("max-forwards", "70")
-                    .push(
-                        "from",
-                        invite.header("from").unwrap_or_default().to_string(),
-                    )
-                    .push("to", m.header("to").unwrap_or_default().to_string())
-                    .push("call-id", call.call_id.clone())
-                    .push("cseq", format!("{cseq} ACK"));
-                call.send(&ack, to).await;
+                call.send(&ack_for_non_2xx(invite, &m), to).await;
                 if cancel.is_some() {
                     return Final::Cancelled(Some(m));
                 }
@@ -765,97 +832,32 @@ async fn invite_transaction(
     }
 }
 
-fn invite_uri(invite: &Message) -> &str {
-    match &invite.start {
-        super::sip::message::StartLine::Request { uri, .. } => uri,
-        _ => "",
-    }
-}
-
-/// The dialog's route: where in-dialog requests go and with which Route headers.
-fn dialog_route(
-    call: &Call<'_>,
-    ok: &Message,
-    fallback_uri: &str,
-) -> (String, Vec<String>, SocketAddr) {
-    let remote_target = ok
-        .header_values("contact")
-        .first()
-        .map(|c| addr_uri(c))
-        .unwrap_or_else(|| fallback_uri.to_string());
-    let mut routes = ok.header_values("record-route");
-    routes.reverse();
-    // An outbound proxy, or the first route, or the remote target decides the next hop.
-    let dest = if call.s.outbound_proxy.is_some() {
-        call.next_hop
-    } else if let Some(first) = routes.first() {
-        resolve_now(&addr_uri(first)).unwrap_or(call.next_hop)
-    } else {
-        resolve_now(&remote_target).unwrap_or(call.next_hop)
-    };
-    (remote_target, routes, dest)
-}
-
-/// Address literals only: names in a Contact are not resolved again (the next hop is kept).
-fn resolve_now(uri: &str) -> Option<SocketAddr> {
-    let (h, p) = uri_host_port(uri)?;
-    let ip: std::net::IpAddr = h.parse().ok()?;
-    Some(SocketAddr::new(ip, p))
-}
-
-fn in_dialog(
-    call: &Call<'_>,
-    ok: &Message,
-    method: &str,
-    cseq: u32,
-    fallback_uri: &str,
-) -> Option<(SocketAddr, Message)> {
-    let (remote_target, routes, dest) = dialog_route(call, ok, fallback_uri);
-    let to = ok.header("to")?.to_string();
-    let branch = new_branch();
-    let mut m = call.request(method, &remote_target, &branch, cseq, &to);
-    for r in routes {
-        m.push("route", r);
-    }
-    Some((dest, m))
-}
-
-fn ack_for_2xx(call: &Call<'_>, ok: &Message, fallback_uri: &str) -> Option<(SocketAddr, Message)> {
-    let cseq = ok.cseq().map(|c| c.0).unwrap_or(call.cseq);
-    in_dialog(call, ok, "ACK", cseq, fallback_uri)
-}
-
-fn bye_for(call: &Call<'_>, ok: &Message, fallback_uri: &str) -> Option<(SocketAddr, Message)> {
-    in_dialog(call, ok, "BYE", call.cseq + 1, fallback_uri)
-}
-
 /// After the 200 OK: ACK, the after-answer policy, BYE (unless the far end hung up first).
 async fn answered(
     call: &mut Call<'_>,
     result: &mut CallResult,
-    request_uri: &str,
+    invite: &Message,
     ok: Message,
     opts: &CallOptions,
     media: &Media,
 ) -> CallOutcome {
-    let no_tag = ok.tag("to").is_none();
-    let Some((ack_dest, ack)) = ack_for_2xx(call, &ok, request_uri) else {
+    let Some(dialog) = call.dialog(&ok, invite) else {
+        call.state.hang_up(Hangup::NoDialog);
         result.detail = Some("200 OK without a To header".into());
         return CallOutcome::Failed;
     };
-    call.send(&ack, ack_dest).await;
+    let ack = dialog.ack(call.via(&new_branch()));
+    call.send(&ack, dialog.next_hop).await;
     let ack_bytes = ack.to_bytes();
     let answer = sdp::parse(&ok.body);
-    if no_tag {
+    if dialog.remote_tag.is_none() {
         // A dialog cannot exist without the remote tag (RFC 3261 §12.1.2): end it now.
-        if let Some((dest, bye)) = bye_for(call, &ok, request_uri) {
-            call.send(&bye, dest).await;
-        }
+        let bye = dialog.bye(call.via(&new_branch()));
+        call.send(&bye, dialog.next_hop).await;
+        call.state.hang_up(Hangup::ProtocolError);
         result.detail = Some("protocol error: 200 OK without a To tag; hung up".into());
-        result.hangup_by = Some("raqib".into());
         return CallOutcome::Failed;
     }
-    let ok_cseq = ok.cseq().map(|c| c.0).unwrap_or(call.cseq);
 
     // The policy runs while the call keeps answering what the far end sends.
     let remote_media = answer.as_ref().and_then(|a| a.remote);
@@ -959,11 +961,10 @@ async fn answered(
                     return;
                 }
             } else if m.status().is_some_and(|s| (200..300).contains(&s))
-                && m.cseq()
-                    .is_some_and(|(n, meth)| n == ok_cseq && meth == "INVITE")
+                && m.cseq() == Some((dialog.invite_cseq, "INVITE"))
             {
                 // A retransmitted 200 OK: the ACK was lost; send it again, same result.
-                let _ = call.link.send(&ack_bytes, ack_dest).await;
+                let _ = call.link.send(&ack_bytes, dialog.next_hop).await;
                 call.trace
                     .note(Instant::now(), "200 OK retransmitted: ACK sent again");
             }
@@ -972,59 +973,52 @@ async fn answered(
     tokio::join!(policy, listen);
     result.ivr = ivr_report;
     if remote_bye.load(std::sync::atomic::Ordering::Relaxed) {
-        result.hangup_by = Some("remote".into());
+        call.state.hang_up(Hangup::ByRemote);
         result.detail = Some("the far end hung up".into());
         return CallOutcome::Answered;
     }
 
     // BYE, a non-INVITE transaction: timer E retransmits over UDP, timer F gives up.
-    call.cseq = ok_cseq;
-    let Some((dest, bye)) = bye_for(call, &ok, request_uri) else {
+    call.state.hang_up(Hangup::ByRaqib);
+    let bye = dialog.bye(call.via(&new_branch()));
+    let Some(key) = Key::of(&bye) else {
         return CallOutcome::Answered;
     };
-    let bye_cseq = ok_cseq + 1;
-    result.hangup_by = Some("raqib".into());
-    call.send(&bye, dest).await;
-    let t1 = call.s.t1;
-    let give_up = Instant::now() + t1 * 64;
-    let mut next = Instant::now() + t1;
-    let mut interval = t1;
-    loop {
-        let wait = if call.link.reliable() {
-            give_up
-        } else {
-            next.min(give_up)
-        };
-        match call.recv(wait).await {
-            Some((m, _, from)) => {
-                if m.method().is_some() {
-                    if call.answer_request(&m, from).await {
-                        break; // both sides said BYE
-                    }
-                    continue;
+    let sent = call.send(&bye, dialog.next_hop).await;
+    let mut tx = NonInviteClient::new(
+        sent.unwrap_or_else(Instant::now),
+        call.s.t1,
+        call.link.reliable(),
+    );
+    while let Some(wait) = tx.deadline() {
+        let Some((m, _, from)) = call.recv(wait).await else {
+            let now = Instant::now();
+            match tx.on_timer(now) {
+                Tick::Retransmit => {
+                    call.send(&bye, dialog.next_hop).await;
                 }
-                if m.cseq()
-                    .is_some_and(|(n, meth)| n == bye_cseq && meth == "BYE")
-                    && m.status().is_some_and(|s| s >= 200)
-                {
-                    break;
-                }
-                if m.status().is_some_and(|s| (200..300).contains(&s))
-                    && m.cseq().is_some_and(|(_, meth)| meth == "INVITE")
-                {
-                    let _ = call.link.send(&ack_bytes, ack_dest).await;
-                }
-            }
-            None => {
-                let now = Instant::now();
-                if now >= give_up {
+                Tick::TimedOut => {
                     call.trace.note(now, "no response to BYE (timer F)");
                     break;
                 }
-                call.send(&bye, dest).await;
-                interval = (interval * 2).min(Duration::from_secs(4));
-                next = now + interval;
+                Tick::Wait => {}
             }
+            continue;
+        };
+        if m.method().is_some() {
+            if call.answer_request(&m, from).await {
+                break; // both sides said BYE
+            }
+            continue;
+        }
+        let Some(status) = m.status() else { continue };
+        if key.mismatch(&m).is_none() {
+            if tx.on_response(status) {
+                break;
+            }
+        } else if (200..300).contains(&status) && m.cseq().is_some_and(|(_, meth)| meth == "INVITE")
+        {
+            let _ = call.link.send(&ack_bytes, dialog.next_hop).await;
         }
     }
     CallOutcome::Answered
@@ -1126,6 +1120,34 @@ mod tests {
         if let Some(t) = tcp {
             assert!(t.accept().is_err(), "a connection was opened");
         }
+    }
+
+    #[test]
+    fn the_state_keeps_each_instant_and_the_reason() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let mut s = State::Dialing(Instants::default());
+        s.invite_sent(at(0));
+        s.response(100, at(10));
+        assert!(matches!(s, State::Proceeding(_)));
+        s.response(180, at(30));
+        s.response(183, at(40));
+        assert!(matches!(s, State::Ringing(_)));
+        // A redirect's new INVITE keeps the first one as the origin.
+        s.invite_sent(at(50));
+        s.answered(at(250));
+        s.hang_up(Hangup::ByRemote);
+        assert_eq!(s.hangup().and_then(Hangup::by), Some("remote"));
+        assert_eq!(
+            s.instants().timings(),
+            (Some(10.0), Some(30.0), Some(250.0))
+        );
+        let mut s = State::Dialing(Instants::default());
+        s.invite_sent(at(0));
+        s.response(486, at(5));
+        s.hang_up(Hangup::Declined);
+        assert_eq!(s.hangup().and_then(Hangup::by), None);
+        assert_eq!(s.instants().timings(), (Some(5.0), None, None));
     }
 
     #[test]

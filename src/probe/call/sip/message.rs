@@ -177,6 +177,14 @@ impl Message {
         }
     }
 
+    /// The Request-URI of a request.
+    pub fn uri(&self) -> Option<&str> {
+        match &self.start {
+            StartLine::Request { uri, .. } => Some(uri),
+            _ => None,
+        }
+    }
+
     pub fn call_id(&self) -> &str {
         self.header("call-id").unwrap_or_default()
     }
