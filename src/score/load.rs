@@ -10,7 +10,7 @@ use super::rules::Label;
 use super::{CentreScores, ScoreError, ScoredResult};
 use crate::config::ScoringConfig;
 use crate::probe::call::audio::AnswerType;
-use crate::store::{ResultFilter, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -88,13 +88,7 @@ pub async fn period_scores(
     let mut after = 0;
     loop {
         let page = store
-            .results(&ResultFilter {
-                since: Some(period.start()),
-                until: Some(period.end()),
-                after_id: Some(after),
-                limit: Some(RESULTS_PAGE),
-                ..ResultFilter::default()
-            })
+            .results_page(period.start(), period.end(), after, RESULTS_PAGE)
             .await?;
         for r in &page {
             scored.push(super::score_result(r, labels.get(&r.id), k)?);

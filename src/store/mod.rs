@@ -876,26 +876,81 @@ impl Store {
     }
 
     /// One centre's results started in `[since, until)`, in time order: what a verdict
-    /// refresh scores. One row from the database (see "Rows as one JSON array").
+    /// refresh scores.
     pub async fn results_of_centre(
         &self,
         centre: &str,
         since: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<StoredResult>, StoreError> {
-        let query = if self.postgres {
-            sqlx::query(
+        let mut out = self
+            .scoring_results(Some(centre), since, until, None)
+            .await?;
+        // The aggregate's order is the database's: time order is restored here.
+        out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    /// The results started in `[since, until)` with an id after `page.0`, the first `page.1`
+    /// of them by id: a period's results a page at a time, for a rebuild to score.
+    pub async fn results_page(
+        &self,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let mut out = self
+            .scoring_results(None, since, until, Some((after_id, limit)))
+            .await?;
+        out.sort_by_key(|r| r.id);
+        Ok(out)
+    }
+
+    /// Results as scoring reads them, from one row (see "Rows as one JSON array"): of one
+    /// centre or all, started in `[since, until)`, optionally a page by id.
+    async fn scoring_results(
+        &self,
+        centre: Option<&str>,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        page: Option<(i64, i64)>,
+    ) -> Result<Vec<StoredResult>, StoreError> {
+        let mut inner = String::from(
+            "SELECT id, channel, centre_id, target, started_at, outcome, reason, sweep_id, data,
+                    agent FROM results WHERE started_at >= $1 AND started_at < $2",
+        );
+        if centre.is_some() {
+            inner += " AND centre_id = $3";
+        }
+        if page.is_some() {
+            inner += if centre.is_some() {
+                " AND id > $4 ORDER BY id LIMIT $5"
+            } else {
+                " AND id > $3 ORDER BY id LIMIT $4"
+            };
+        }
+        let sql = if self.postgres {
+            format!(
                 "SELECT CAST(json_agg(json_build_array(id, channel, centre_id, target, started_at,
-                        outcome, reason, sweep_id, data, agent)) AS TEXT)
-                 FROM results WHERE centre_id = $1 AND started_at >= $2 AND started_at < $3",
+                        outcome, reason, sweep_id, data, agent)) AS TEXT) FROM ({inner}) r"
             )
         } else {
-            sqlx::query(
+            format!(
                 "SELECT json_group_array(json_array(id, channel, centre_id, target, started_at,
-                        outcome, reason, sweep_id, data, agent))
-                 FROM results WHERE centre_id = $1 AND started_at >= $2 AND started_at < $3",
+                        outcome, reason, sweep_id, data, agent)) FROM ({inner})"
             )
         };
+        // Only fixed fragments and `$n` placeholders are put together above; values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(utc_millis::format(&since))
+            .bind(utc_millis::format(&until));
+        if let Some(c) = centre {
+            query = query.bind(c.to_string());
+        }
+        if let Some((after, limit)) = page {
+            query = query.bind(after).bind(limit);
+        }
         type Columns = (
             i64,
             String,
@@ -908,16 +963,8 @@ impl Store {
             String,
             Option<String>,
         );
-        let rows: Vec<Columns> = json_rows(
-            &self.pool,
-            query
-                .bind(centre)
-                .bind(utc_millis::format(&since))
-                .bind(utc_millis::format(&until)),
-            "list a centre's results",
-        )
-        .await?;
-        let mut out: Vec<StoredResult> = rows
+        let rows: Vec<Columns> = json_rows(&self.pool, query, "list results to score").await?;
+        Ok(rows
             .into_iter()
             .map(
                 |(
@@ -947,10 +994,7 @@ impl Store {
                     }
                 },
             )
-            .collect();
-        // The aggregate's order is the database's: time order is restored here.
-        out.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
-        Ok(out)
+            .collect())
     }
 
     /// Takes one call from `number`'s cap for `day`; `false` (and nothing taken) when the cap

@@ -4,7 +4,7 @@
 
 use sqlx::Row;
 
-use super::{json_rows, now_text, q, Store, StoreError};
+use super::{now_text, q, Store, StoreError};
 
 /// One centre's verdict for one period, as stored.
 #[derive(Debug, Clone)]
@@ -34,15 +34,6 @@ pub struct VerdictPeriod {
     /// The registry changed since: recompute before reading.
     pub stale: bool,
     pub computed_at: String,
-}
-
-/// A centre's place in its period's league table, and what it is ordered by.
-#[derive(Debug, Clone)]
-pub struct Place {
-    pub centre: String,
-    pub overall: Option<f64>,
-    pub phone_score: Option<f64>,
-    pub rank: Option<i64>,
 }
 
 /// A centre whose verdicts a result or label started at `started_at` has made old.
@@ -202,10 +193,27 @@ impl Store {
         row.as_ref().map(verdict_from_row).transpose()
     }
 
-    /// One centre's verdicts of every stored period, with the samples.
-    pub async fn centre_verdicts(&self, centre: &str) -> Result<Vec<VerdictRow>, StoreError> {
-        let rows = sqlx::query(select_verdicts!("WHERE centre = $1 ORDER BY period"))
-            .bind(centre)
+    /// One centre's verdicts of `periods`, with the samples.
+    pub async fn centre_verdicts(
+        &self,
+        centre: &str,
+        periods: &[String],
+    ) -> Result<Vec<VerdictRow>, StoreError> {
+        if periods.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (0..periods.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "{} WHERE centre = $1 AND period IN ({}) ORDER BY period",
+            select_verdicts!(""),
+            marks.join(", ")
+        );
+        // Only `$n` placeholders are built above; the values are bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(centre);
+        for p in periods {
+            query = query.bind(p);
+        }
+        let rows = query
             .fetch_all(&self.pool)
             .await
             .map_err(q("list a centre's verdicts"))?;
@@ -233,7 +241,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, 0, $5)
              ON CONFLICT (period) DO UPDATE SET starts_at = excluded.starts_at,
                ends_at = excluded.ends_at, fingerprint = excluded.fingerprint, stale = 0,
-               computed_at = excluded.computed_at",
+               ranks_stale = 0, computed_at = excluded.computed_at",
         )
         .bind(&p.period)
         .bind(&p.starts_at)
@@ -247,27 +255,26 @@ impl Store {
     }
 
     /// Writes a centre's refresh in one transaction: its verdicts and what they moved
-    /// (`rows`, in order), the league places that changed (period, centre, rank), and, when
-    /// `queue_done` is given, the removal of the refresh queue up to that entry. One commit:
-    /// on a store that syncs each commit to disk, the refresh costs one sync.
+    /// (`rows`, in order), the league tables of `reranked` periods marked to be ranked again
+    /// before they are read (`rerank_if_stale`), and, when `queue_done` is given, the removal
+    /// of the refresh queue up to that entry. One commit: on a store that syncs each commit to
+    /// disk, the refresh costs one sync.
     pub async fn put_refresh(
         &self,
         rows: &[VerdictRow],
-        ranks: &[(String, String, Option<i64>)],
+        reranked: &[String],
         queue_done: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(q("begin verdicts"))?;
         for v in rows {
             upsert_in(&mut tx, v).await?;
         }
-        for (period, centre, rank) in ranks {
-            sqlx::query("UPDATE verdicts SET rank = $1 WHERE period = $2 AND centre = $3")
-                .bind(*rank)
+        for period in reranked {
+            sqlx::query("UPDATE verdict_periods SET ranks_stale = 1 WHERE period = $1")
                 .bind(period)
-                .bind(centre)
                 .execute(&mut *tx)
                 .await
-                .map_err(q("set rank"))?;
+                .map_err(q("mark ranks"))?;
         }
         if let Some(up_to) = queue_done {
             sqlx::query("DELETE FROM verdict_dirty WHERE id <= $1")
@@ -277,6 +284,90 @@ impl Store {
                 .map_err(q("clear verdict queue"))?;
         }
         tx.commit().await.map_err(q("commit verdicts"))
+    }
+
+    /// Ranks `period`'s league table again if a refresh moved a centre since it was last
+    /// ranked. A move changes the places of every centre between its old and new place: they
+    /// are written once, when the table is next read, not after each new result.
+    pub async fn rerank_if_stale(&self, period: &str) -> Result<(), StoreError> {
+        let stale =
+            sqlx::query("SELECT 1 FROM verdict_periods WHERE period = $1 AND ranks_stale = 1")
+                .bind(period)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(q("read ranks"))?;
+        if stale.is_none() {
+            return Ok(());
+        }
+        // The mark is taken first: a refresh committing meanwhile waits for this transaction
+        // and marks the table again, rather than having its move ranked from an older view.
+        let mut tx = self.pool.begin().await.map_err(q("begin ranks"))?;
+        let taken = sqlx::query(
+            "UPDATE verdict_periods SET ranks_stale = 0 WHERE period = $1 AND ranks_stale = 1",
+        )
+        .bind(period)
+        .execute(&mut *tx)
+        .await
+        .map_err(q("mark ranks"))?
+        .rows_affected();
+        if taken > 0 {
+            self.rerank_in(&mut tx, period).await?;
+        }
+        tx.commit().await.map_err(q("commit ranks"))
+    }
+
+    /// Sets the league places of `period` from the stored indices, in the database: scored
+    /// centres only, by overall index, then phone score (none last), then id in byte order,
+    /// as `score::rank` orders them; only the places that changed are written. Reading the
+    /// 452 places out to rank them cost more than the rest of a refresh.
+    async fn rerank_in(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        period: &str,
+    ) -> Result<(), StoreError> {
+        // The window runs in the database; only the places that moved come out (a few).
+        let query = if self.postgres {
+            sqlx::query(
+                "SELECT centre, place FROM
+                   (SELECT centre, rank, ROW_NUMBER() OVER (ORDER BY overall DESC,
+                           phone_score DESC NULLS LAST, centre COLLATE \"C\") AS place
+                    FROM verdicts WHERE period = $1 AND overall IS NOT NULL) r
+                 WHERE rank IS DISTINCT FROM place",
+            )
+        } else {
+            sqlx::query(
+                "SELECT centre, place FROM
+                   (SELECT centre, rank, ROW_NUMBER() OVER (ORDER BY overall DESC,
+                           phone_score DESC NULLS LAST, centre COLLATE BINARY) AS place
+                    FROM verdicts WHERE period = $1 AND overall IS NOT NULL)
+                 WHERE rank IS NOT place",
+            )
+        };
+        let moved = query
+            .bind(period)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(q("rank verdicts"))?;
+        for row in &moved {
+            let centre: String = row.try_get(0).map_err(q("rank verdicts"))?;
+            let place: i64 = row.try_get(1).map_err(q("rank verdicts"))?;
+            sqlx::query("UPDATE verdicts SET rank = $1 WHERE period = $2 AND centre = $3")
+                .bind(place)
+                .bind(period)
+                .bind(centre)
+                .execute(&mut **tx)
+                .await
+                .map_err(q("set rank"))?;
+        }
+        sqlx::query(
+            "UPDATE verdicts SET rank = NULL
+             WHERE period = $1 AND overall IS NULL AND rank IS NOT NULL",
+        )
+        .bind(period)
+        .execute(&mut **tx)
+        .await
+        .map_err(q("unrank verdicts"))?;
+        Ok(())
     }
 
     /// Every stored period, by label.
@@ -302,38 +393,6 @@ impl Store {
         let first: Option<String> = row.try_get(0).map_err(q("read result span"))?;
         let last: Option<String> = row.try_get(1).map_err(q("read result span"))?;
         Ok(first.zip(last))
-    }
-
-    /// Every centre of `period` with what the league table orders by. Cheap: no verdict is
-    /// decoded.
-    pub async fn verdict_places(&self, period: &str) -> Result<Vec<Place>, StoreError> {
-        // One row from the database (see "Rows as one JSON array" in store/mod.rs). The
-        // scores are stored rounded to a tenth, which JSON carries exactly.
-        let query = if self.postgres {
-            sqlx::query(
-                "SELECT CAST(json_agg(json_build_array(centre, overall, phone_score, rank)) AS TEXT)
-                 FROM verdicts WHERE period = $1",
-            )
-        } else {
-            sqlx::query(
-                "SELECT json_group_array(json_array(centre, overall, phone_score, rank))
-                 FROM verdicts WHERE period = $1",
-            )
-        };
-        type Columns = (String, Option<f64>, Option<f64>, Option<i64>);
-        let rows: Vec<Columns> =
-            json_rows(&self.pool, query.bind(period), "list verdict places").await?;
-        let mut out: Vec<Place> = rows
-            .into_iter()
-            .map(|(centre, overall, phone_score, rank)| Place {
-                centre,
-                overall,
-                phone_score,
-                rank,
-            })
-            .collect();
-        out.sort_by(|a, b| a.centre.cmp(&b.centre));
-        Ok(out)
     }
 
     /// The oldest `limit` entries of the refresh queue.

@@ -310,6 +310,8 @@ async fn snapshot(
 ) -> Result<Vec<(String, String, serde_json::Value)>, BenchError> {
     let mut out = Vec::new();
     for p in periods {
+        // As a reader sees them: ranked again first where a refresh moved a centre.
+        store.rerank_if_stale(&p.label).await?;
         for row in store.verdicts_with_samples(&p.label).await? {
             let v = super::decode(&row)?;
             let shown = serde_json::json!({

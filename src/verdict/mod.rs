@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AlertPeriod, Config, ScoringConfig};
 use crate::score::period::{Kind, Period};
 use crate::score::{self, cases, load, CentreScores, CentreTrend, Sample};
-use crate::store::verdicts::{Place, VerdictPeriod, VerdictRow};
+use crate::store::verdicts::{VerdictPeriod, VerdictRow};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -128,7 +128,8 @@ impl<'a> Verdicts<'a> {
         self.catch_up().await?;
         // Readers arriving together at a period to build wait for one build.
         let _one = REBUILDING.lock().await;
-        self.ensure(period, true).await
+        self.ensure(period, true).await?;
+        Ok(self.store.rerank_if_stale(&period.label).await?)
     }
 
     /// The scores of `read`, without the trends.
@@ -283,9 +284,7 @@ impl<'a> Verdicts<'a> {
         let _one = CATCHING_UP.lock().await;
         let mut refreshed = 0;
         loop {
-            let t0 = std::time::Instant::now();
             let queue = self.store.dirty_verdicts(QUEUE_BATCH).await?;
-            eprintln!("Q queue {:?}", t0.elapsed());
             let Some(last) = queue.last().map(|d| d.id) else {
                 return Ok(refreshed);
             };
@@ -300,7 +299,6 @@ impl<'a> Verdicts<'a> {
                     }
                 }
             }
-            eprintln!("Q periods {:?}", t0.elapsed());
             if todo.is_empty() {
                 self.store.clear_dirty(last).await?;
                 continue;
@@ -327,7 +325,6 @@ impl<'a> Verdicts<'a> {
         centre_id: &str,
         queue_done: Option<i64>,
     ) -> Result<usize, VerdictError> {
-        let tt = std::time::Instant::now();
         let with_trends = self.fingerprint_for(true);
         let without = self.fingerprint_for(false);
         let mut live: Vec<(&VerdictPeriod, Period, bool)> = ps
@@ -348,31 +345,41 @@ impl<'a> Verdicts<'a> {
             }
         };
         let since = live.iter().map(|l| l.1.start()).min().expect("one period");
-        eprintln!("T centre {:?}", tt.elapsed());
         let until = live.iter().map(|l| l.1.end()).max().expect("one period");
         let results = self
             .store
             .results_of_centre(&centre.id, since, until)
             .await?;
-        eprintln!("T results {:?}", tt.elapsed());
         let labels = load::labels_of_centre(self.store, &centre.id, since, until).await?;
-        eprintln!("T labels {:?}", tt.elapsed());
         // In time order, as the results are: each period's part is a slice.
         let scored = results
             .iter()
             .map(|r| score::score_result(r, labels.get(&r.id), self.k))
             .collect::<Result<Vec<_>, _>>()?;
-        eprintln!("T scored {:?}", tt.elapsed());
         // The centre's stored verdicts of every period, kept current as periods are refreshed.
         let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
-        for row in self.store.centre_verdicts(&centre.id).await? {
+        // Those refreshed, the periods before them (their trends' base) and after them (whose
+        // trends they are the base of).
+        let mut wanted: BTreeSet<String> = BTreeSet::new();
+        for (p, period, _) in &live {
+            wanted.insert(p.period.clone());
+            wanted.insert(period.previous().label);
+        }
+        for s in stored {
+            if let Ok(n) = Period::parse(&s.period) {
+                if live.iter().any(|(_, period, _)| n.previous() == *period) {
+                    wanted.insert(s.period.clone());
+                }
+            }
+        }
+        let wanted: Vec<String> = wanted.into_iter().collect();
+        for row in self.store.centre_verdicts(&centre.id, &wanted).await? {
             mine.insert(row.period.clone(), decode(&row)?);
         }
-        eprintln!("T mine {:?}", tt.elapsed());
         let now = Utc::now();
         let computed_at = millis(&now);
         let mut rows: Vec<VerdictRow> = Vec::new();
-        let mut ranks: Vec<(String, String, Option<i64>)> = Vec::new();
+        let mut reranked: Vec<String> = Vec::new();
         let mut cased: Vec<(Period, CentreScores)> = Vec::new();
         for (p, period, trends) in &live {
             let from = scored.partition_point(|r| r.started_at.as_str() < p.starts_at.as_str());
@@ -385,7 +392,6 @@ impl<'a> Verdicts<'a> {
             )
             .pop()
             .expect("one centre in, one out");
-            eprintln!("T centre_scores {:?}", tt.elapsed());
             let old = mine.get(&p.period).cloned();
             let own_site = !score::inherits_web(&fresh, &centre);
             // Most new results are calls: the web part, and with it the agency's pool and every
@@ -452,35 +458,8 @@ impl<'a> Verdicts<'a> {
                     score::centre_trend(&changed[0].0, &b.scores, old_web, self.k)
                 });
             }
-            eprintln!("T trend {:?}", tt.elapsed());
-            let mut places = self.store.verdict_places(&p.period).await?;
-            for (s, _) in &changed {
-                match places.iter_mut().find(|x| x.centre == s.centre) {
-                    Some(x) => {
-                        x.overall = s.overall;
-                        x.phone_score = s.phone.score.map(|e| e.value);
-                    }
-                    None => places.push(Place {
-                        centre: s.centre.clone(),
-                        overall: s.overall,
-                        phone_score: s.phone.score.map(|e| e.value),
-                        rank: None,
-                    }),
-                }
-            }
-            eprintln!("T places {:?}", tt.elapsed());
-            let placed = league_places(&places);
-            for (s, _) in changed.iter_mut() {
-                s.rank = placed
-                    .get(s.centre.as_str())
-                    .and_then(|r| u32::try_from(*r).ok());
-            }
-            for x in &places {
-                let new = placed.get(x.centre.as_str()).copied();
-                if new != x.rank && !changed.iter().any(|(s, _)| s.centre == x.centre) {
-                    ranks.push((p.period.clone(), x.centre.clone(), new));
-                }
-            }
+            // Its place and the others' are set when the period's table is next read.
+            reranked.push(p.period.clone());
             for (s, trend) in &changed {
                 rows.push(encode(&p.period, s, trend.clone(), &computed_at));
             }
@@ -507,7 +486,6 @@ impl<'a> Verdicts<'a> {
                     ));
                 }
             }
-            eprintln!("T end period {:?}", tt.elapsed());
             if period.kind == self.cases_on {
                 cased.push((period.clone(), me.clone()));
             }
@@ -520,31 +498,12 @@ impl<'a> Verdicts<'a> {
                 },
             );
         }
-        self.store.put_refresh(&rows, &ranks, queue_done).await?;
-        eprintln!("T put {:?}", tt.elapsed());
+        self.store.put_refresh(&rows, &reranked, queue_done).await?;
         for (period, s) in &cased {
             cases::sync(self.store, std::slice::from_ref(s), period, self.k, now).await?;
         }
-        eprintln!("T cases {:?}", tt.elapsed());
         Ok(live.len())
     }
-}
-
-/// The league table's places: scored centres only, by overall index then phone score, as
-/// `score::rank` orders them.
-fn league_places(places: &[Place]) -> BTreeMap<&str, i64> {
-    let mut order: Vec<&Place> = places.iter().filter(|p| p.overall.is_some()).collect();
-    order.sort_by(|a, b| {
-        score::league_order(
-            ((a.overall, a.phone_score), &a.centre),
-            ((b.overall, b.phone_score), &b.centre),
-        )
-    });
-    order
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (p.centre.as_str(), i as i64 + 1))
-        .collect()
 }
 
 /// How one stored result counts, as shown beside it: in `raqib results`, on the result page

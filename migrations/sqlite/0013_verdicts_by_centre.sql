@@ -1,2 +1,0 @@
--- A centre's verdicts of every period, read together when a new result refreshes them.
-CREATE INDEX verdicts_by_centre ON verdicts (centre, period);
