@@ -29,6 +29,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, ContactConfig};
+use crate::probe::Channel;
 use crate::registry::Centre;
 use crate::score::cases::{self, CaseStatus};
 use crate::score::load::LoadError;
@@ -120,22 +121,28 @@ pub async fn evaluate(
         };
         for (channel, class) in flag_classes(s) {
             let (score, valid, min) = match channel {
-                "phone" => (
+                Channel::Phone => (
                     s.phone.score,
                     Some(s.phone.valid_calls),
                     Some(s.phone.min_calls),
                 ),
-                _ => (s.web.score, Some(s.web.valid_checks), None),
+                Channel::Web => (s.web.score, Some(s.web.valid_checks), None),
             };
             let value = score.map(|e| e.value);
             let last = store
-                .last_alert("flag", &s.centre, channel, Some(&period.label), None)
+                .last_alert(
+                    "flag",
+                    &s.centre,
+                    channel.as_str(),
+                    Some(&period.label),
+                    None,
+                )
                 .await?;
             if !news(last.as_ref(), class, value) {
                 done.unchanged += 1;
                 continue;
             }
-            let worst_calls = if channel == "phone" {
+            let worst_calls = if channel == Channel::Phone {
                 worst_calls(store, config, &s.centre, period).await?
             } else {
                 Vec::new()
@@ -143,7 +150,7 @@ pub async fn evaluate(
             let payload = Payload {
                 kind: "flag".into(),
                 centre: Some(centre_ref(centre)),
-                channel: Some(channel.into()),
+                channel: Some(channel.as_str().into()),
                 period: Some(period.label.clone()),
                 class: Some(class.into()),
                 score: score.map(|e| Interval {
@@ -214,9 +221,15 @@ pub async fn evaluate(
 
 /// Whether a flag alert went out for the centre and period a case was opened for.
 async fn alerted(store: &Store, case: &Case) -> Result<bool, StoreError> {
-    for channel in ["phone", "web"] {
+    for channel in Channel::ALL {
         let last = store
-            .last_alert("flag", &case.centre, channel, Some(&case.period), None)
+            .last_alert(
+                "flag",
+                &case.centre,
+                channel.as_str(),
+                Some(&case.period),
+                None,
+            )
             .await?;
         if last.is_some() {
             return Ok(true);
@@ -239,25 +252,25 @@ fn news(last: Option<&(Option<String>, Option<f64>)>, class: &str, value: Option
 
 /// The channels a centre is flagged on, with the class: the threshold rule on the phone, a
 /// critical flag on the channel it concerns.
-fn flag_classes(s: &CentreScores) -> Vec<(&'static str, &'static str)> {
+fn flag_classes(s: &CentreScores) -> Vec<(Channel, &'static str)> {
     let mut out = Vec::new();
-    let critical_on = |ch: &str| s.critical.iter().any(|x| critical_channel(&x.kind) == ch);
+    let critical_on = |ch| s.critical.iter().any(|x| critical_channel(&x.kind) == ch);
     match s.flag {
-        FlagClass::Confirmed => out.push(("phone", "confirmed")),
-        FlagClass::Provisional => out.push(("phone", "provisional")),
-        _ if critical_on("phone") => out.push(("phone", "critical")),
+        FlagClass::Confirmed => out.push((Channel::Phone, "confirmed")),
+        FlagClass::Provisional => out.push((Channel::Phone, "provisional")),
+        _ if critical_on(Channel::Phone) => out.push((Channel::Phone, "critical")),
         _ => {}
     }
-    if critical_on("web") {
-        out.push(("web", "critical"));
+    if critical_on(Channel::Web) {
+        out.push((Channel::Web, "critical"));
     }
     out
 }
 
-fn critical_channel(kind: &str) -> &'static str {
+fn critical_channel(kind: &str) -> Channel {
     match kind {
-        "site_down" => "web",
-        _ => "phone",
+        "site_down" => Channel::Web,
+        _ => Channel::Phone,
     }
 }
 
@@ -303,7 +316,7 @@ async fn worst_calls(
     let results = store
         .results(&ResultFilter {
             centre_id: Some(centre.into()),
-            channel: Some("phone".into()),
+            channel: Some(Channel::Phone.as_str().into()),
             since: Some(period.start()),
             until: Some(period.end()),
             ..ResultFilter::default()

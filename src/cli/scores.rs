@@ -109,13 +109,14 @@ fn json_of(c: &CentreScores) -> serde_json::Value {
     serde_json::to_value(c).expect("scores serialise")
 }
 
-pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
+pub fn print_scores(all: &[CentreScores], channel: Option<Channel>, json: bool) {
     if json {
         for c in all {
             let mut v = json_of(c);
             if let Some(ch) = channel {
-                let other = if ch == "phone" { "web" } else { "phone" };
-                v.as_object_mut().unwrap().remove(other);
+                for other in Channel::ALL.into_iter().filter(|c| *c != ch) {
+                    v.as_object_mut().unwrap().remove(other.as_str());
+                }
             }
             println!("{v}");
         }
@@ -144,12 +145,12 @@ pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
             "{:<24} {:>9} {:<22} {:<22} {:>7} {:<9} {:<6} {}{}",
             c.centre,
             calls,
-            if channel == Some("web") {
+            if channel.is_some_and(|c| c != Channel::Phone) {
                 "".into()
             } else {
                 est(&c.phone.score)
             },
-            if channel == Some("phone") {
+            if channel.is_some_and(|c| c != Channel::Web) {
                 "".into()
             } else {
                 web
@@ -466,7 +467,7 @@ pub async fn scores(ctx: &Ctx, args: ScoresArgs) -> Result<()> {
         }
     }
     let all = period_scores(&store, &p, &period.select(centre), &ctx.config).await?;
-    print_scores(&all, channel.map(|c| c.as_str()), json);
+    print_scores(&all, channel, json);
     Ok(())
 }
 

@@ -27,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ServerConfig};
+use crate::probe::Channel;
 use crate::schedule::serve::Heartbeat;
 use crate::score::period::Period;
 use crate::score::CentreScores;
@@ -692,8 +693,11 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
     let offset = num_param(req, "offset", 0, i64::MAX)?;
     let channel = param(req, "channel");
     if let Some(c) = &channel {
-        if c != "phone" && c != "web" {
-            return Err(bad(format!("channel must be phone or web, not '{c}'")));
+        if Channel::parse(c).is_none() {
+            return Err(bad(format!(
+                "channel must be {}, not '{c}'",
+                Channel::names()
+            )));
         }
     }
     let items: Vec<Value> = app
@@ -923,33 +927,27 @@ pub(crate) async fn probe_now(
     no_browser: bool,
     pages: Option<usize>,
 ) -> Result<Vec<i64>, (StatusCode, String)> {
-    use crate::schedule::on_demand::{self, CallRequest, OnDemandError, WebRequest};
+    use crate::schedule::on_demand::{self, OnDemandError, ProbeRequest};
     let Ok(_slot) = app.probes.try_acquire() else {
         return Err((
             StatusCode::TOO_MANY_REQUESTS,
             format!("{PROBES_AT_ONCE} probes are running: try again when one ends"),
         ));
     };
-    let done = match channel {
-        "phone" => {
-            let req = CallRequest {
-                target: target.to_string(),
-                unlisted,
-                ..CallRequest::default()
-            };
-            on_demand::call(&app.config, &app.store, &req, |_, _, _| {}).await
-        }
-        "web" => {
-            let req = WebRequest {
-                target: target.to_string(),
-                no_browser,
-                pages,
-                ..WebRequest::default()
-            };
-            on_demand::web(&app.config, &app.store, &req, |_, _, _| {}).await
-        }
-        other => return Err(bad(format!("channel must be phone or web, not '{other}'"))),
+    let Some(channel) = Channel::parse(channel) else {
+        return Err(bad(format!(
+            "channel must be {}, not '{channel}'",
+            Channel::names()
+        )));
     };
+    let req = ProbeRequest {
+        channel,
+        target: target.to_string(),
+        unlisted,
+        no_browser,
+        pages,
+    };
+    let done = on_demand::probe(&app.config, &app.store, &req).await;
     match done {
         Ok(ids) => Ok(ids),
         Err(OnDemandError::Bad(m)) => Err(bad(m)),
