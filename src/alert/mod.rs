@@ -424,7 +424,9 @@ pub async fn deliver_due(
 
 /// One test message through every configured contact, reported per contact (nothing
 /// stored: a test says whether a channel works now).
-pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, AlertError> {
+pub async fn test(
+    config: &Config,
+) -> Result<Vec<(String, Result<(), notifier::NotifyError>)>, AlertError> {
     let notifiers = Notifiers::new(config)?;
     let p = Payload {
         kind: "test".into(),
@@ -432,7 +434,7 @@ pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, 
     };
     let mut out = Vec::new();
     for c in &config.alerts.contact {
-        let sent = notifiers.send(c, &p).await.map_err(|e| e.to_string());
+        let sent = notifiers.send(c, &p).await;
         out.push((notifier::target(c), sent));
     }
     Ok(out)

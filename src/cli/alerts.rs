@@ -128,7 +128,7 @@ pub async fn test(config: &Config, json: bool) -> Result<()> {
         if json {
             println!(
                 "{}",
-                json!({"contact": contact, "ok": r.is_ok(), "error": r.as_ref().err()})
+                json!({"contact": contact, "ok": r.is_ok(), "error": r.as_ref().err().map(|e| e.to_string())})
             );
         } else {
             match r {

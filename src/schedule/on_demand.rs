@@ -164,7 +164,7 @@ pub async fn call(
         after,
         &config.call.scripts_dir,
     )
-    .map_err(bad)?;
+    .map_err(|e| bad(e.to_string()))?;
     let guard = DiallingGuard::new(&config.guard, store);
     let mut ids = Vec::with_capacity(targets.len());
     for (t, tz, centre, refuse) in &targets {

@@ -34,7 +34,7 @@ pub enum SweepError {
     #[error("no centre matches '{0}'")]
     NoCentres(String),
     #[error("call.after_answer: {0}")]
-    Script(String),
+    Script(#[source] crate::probe::call::ivr::IvrError),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("{0}")]

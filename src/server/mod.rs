@@ -87,12 +87,14 @@ const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl App {
     /// `period`'s stored verdicts (brought up to date first by the verdict step).
-    async fn period_scores(&self, period: &Period) -> Result<Arc<Vec<CentreScores>>, String> {
+    async fn period_scores(
+        &self,
+        period: &Period,
+    ) -> Result<Arc<Vec<CentreScores>>, crate::verdict::VerdictError> {
         crate::verdict::Verdicts::new(&self.store, &self.config)
             .scores(period)
             .await
             .map(Arc::new)
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -472,7 +474,10 @@ pub(crate) struct Who {
 
 pub(crate) const SESSION_COOKIE: &str = "raqib_session";
 
-async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, String> {
+async fn identify(
+    app: &App,
+    req: &Request<Incoming>,
+) -> Result<Option<Who>, crate::store::StoreError> {
     let bearer = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -480,11 +485,7 @@ async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, Str
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| v.trim().to_string());
     if let Some(token) = bearer {
-        let user = app
-            .store
-            .user_of_token(&token)
-            .await
-            .map_err(|e| e.to_string())?;
+        let user = app.store.user_of_token(&token).await?;
         return Ok(user.map(|(name, role)| Who {
             name,
             role: Role::parse(&role).unwrap_or(Role::Viewer),
@@ -500,11 +501,7 @@ async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, Str
     let Some(secret) = session else {
         return Ok(None);
     };
-    let user = app
-        .store
-        .user_of_session(&secret)
-        .await
-        .map_err(|e| e.to_string())?;
+    let user = app.store.user_of_session(&secret).await?;
     Ok(user.map(|(name, role)| Who {
         name,
         role: Role::parse(&role).unwrap_or(Role::Viewer),
@@ -522,7 +519,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Reply {
     }
     let who = match identify(app, &req).await {
         Ok(w) => w,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     if path.starts_with("/api/") {
         let Some(who) = who else {
