@@ -51,6 +51,9 @@ pub enum AlertError {
     Verdict(#[from] crate::verdict::VerdictError),
     #[error("alert set-up: {0}")]
     Setup(String),
+    /// Another holder of the agents' `alerts` lease is evaluating or sending.
+    #[error("an agent is evaluating or sending alerts right now: try again in a minute")]
+    Busy,
 }
 
 /// A score this much lower than the last alert's is "worse" (below it, rounding noise).
@@ -367,6 +370,31 @@ pub fn backoff(config: &Config, attempts: u32) -> Duration {
         .saturating_mul(1u64 << attempts.min(20))
         .min(3600);
     Duration::seconds(secs as i64)
+}
+
+/// Evaluates `period` and tries every due delivery once, now (`raqib alerts run`), under the
+/// agents' `alerts` lease taken as `owner`: no alert is made or sent twice while a `raqib serve`
+/// evaluates too. `AlertError::Busy` while another holds it.
+pub async fn run_now(
+    store: &Store,
+    config: &Config,
+    notifiers: &Notifiers,
+    period: &Period,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<(Evaluated, Delivered), AlertError> {
+    let until = now + Duration::minutes(ALERTS_LEASE_MINUTES);
+    if !store.take_lease("alerts", owner, until).await? {
+        return Err(AlertError::Busy);
+    }
+    let work = async {
+        let evaluated = evaluate(store, config, period, now).await?;
+        let delivered = deliver_due(store, config, notifiers, Utc::now()).await?;
+        Ok((evaluated, delivered))
+    }
+    .await;
+    store.release_lease("alerts", owner).await?;
+    work
 }
 
 /// Tries every delivery that is due; a failure is retried later with back-off, and after

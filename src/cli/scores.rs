@@ -63,35 +63,12 @@ async fn period_scores_of(
     Ok(all)
 }
 
-/// An agency filter must name an agency of the registry: a typo would otherwise print an
-/// empty list that reads as "no centre is flagged".
+/// An agency filter must name an agency of the registry (`registry::check_agency`).
 pub async fn check_agency(store: &Store, agency: Option<&str>) -> Result<()> {
     let Some(agency) = agency else {
         return Ok(());
     };
-    let mut known: Vec<String> = store
-        .centres()
-        .await?
-        .into_iter()
-        .map(|c| c.agency)
-        .collect();
-    known.sort();
-    known.dedup();
-    if known.iter().any(|a| a == agency) {
-        return Ok(());
-    }
-    Err(bad(if known.is_empty() {
-        format!("no agency '{agency}': the registry is empty (raqib centres import FILE.csv)")
-    } else {
-        format!(
-            "no agency '{agency}' in the registry; known agencies: {}",
-            known
-                .iter()
-                .map(|a| format!("'{a}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    }))
+    raqib::registry::check_agency(&store.centres().await?, agency).map_err(|e| bad(e.to_string()))
 }
 
 fn est(e: &Option<Estimate>) -> String {
@@ -251,25 +228,9 @@ pub fn trend_rows(
     before: &[CentreScores],
     k: &ScoringConfig,
 ) -> (Vec<serde_json::Value>, serde_json::Value) {
-    let mut rows = Vec::new();
-    let mut per_agency: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
-    for t in score::centre_trends(after, before, k) {
-        let counts = per_agency.entry(t.agency.clone()).or_default();
-        match t.phone.trend {
-            Some(score::Trend::Improved) => counts[0] += 1,
-            Some(score::Trend::Declined) => counts[1] += 1,
-            Some(score::Trend::Unchanged) => counts[2] += 1,
-            None => {}
-        }
-        rows.push(json!(t));
-    }
-    let agencies = per_agency
-        .into_iter()
-        .map(|(agency, [i, d, u])| {
-            json!({"agency": agency, "improved": i, "declined": d, "unchanged": u})
-        })
-        .collect::<Vec<_>>();
-    (rows, json!(agencies))
+    let trends = score::centre_trends(after, before, k);
+    let agencies = score::agency::trend_counts(&trends);
+    (trends.iter().map(|t| json!(t)).collect(), json!(agencies))
 }
 
 pub fn print_trends(rows: &[serde_json::Value], agencies: &serde_json::Value, json: bool) {
