@@ -1,7 +1,8 @@
 //! The probe kinds as the scheduler drives them: per channel a kit, built once per sweep (or
-//! per `raqib serve`), that lists a centre's targets and runs one. The sweep, the agent's
-//! worker and the on-demand probes go through it; adding a channel adds an arm to each match
-//! here (the compiler names them) and nothing in its callers.
+//! per `raqib serve`), that lists a centre's targets and runs one. The sweep and the agent's
+//! worker go through it and never name a channel; adding a channel adds an arm to each match
+//! here (the compiler names them). On-demand probes take each kind's own request
+//! (`on_demand`).
 
 use std::sync::Arc;
 
