@@ -3,6 +3,9 @@
 
 /// The Arabic for `term`, or `term` itself when it has none.
 pub fn term(term: &str) -> &str {
+    if let Some(c) = crate::probe::Channel::parse(term) {
+        return c.ar();
+    }
     match term {
         "confirmed" => "مؤكد",
         "provisional" => "مبدئي",
@@ -17,8 +20,6 @@ pub fn term(term: &str) -> &str {
         "unchanged" => "ثابت",
         "gold" => "ذهبية",
         "silver" => "فضية",
-        "phone" => "الهاتف",
-        "web" => "الموقع الإلكتروني",
         "answered" => "تم الرد",
         "busy" => "مشغول",
         "no_answer" => "لم يُرد",

@@ -31,8 +31,8 @@ pub enum BenchError {
     NoUrl { path: String },
     #[error("no sample centre")]
     NoSample,
-    #[error("{0}")]
-    CallOptions(String),
+    #[error(transparent)]
+    CallOptions(#[from] crate::probe::call::ivr::IvrError),
     #[error("the warm-up page was not audited: {0}")]
     WarmUp(String),
     #[error(transparent)]
@@ -248,8 +248,7 @@ pub async fn calls(
         std::time::Duration::from_secs(30),
         after,
         &cfg.call.scripts_dir,
-    )
-    .map_err(BenchError::CallOptions)?;
+    )?;
     let uri = format!("sip:answer-{answer_ms}@{sip}");
     let limit = Arc::new(Semaphore::new(concurrency.max(1)));
     let started = Instant::now();

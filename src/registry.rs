@@ -623,6 +623,41 @@ fn line_of(bytes: &[u8], offset: u64) -> u64 {
     bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64 + 1
 }
 
+/// An agency filter naming no agency of the registry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UnknownAgency {
+    #[error("no agency '{0}': the registry is empty (raqib centres import FILE.csv)")]
+    EmptyRegistry(String),
+    #[error("no agency '{agency}' in the registry; known agencies: {known}")]
+    Unknown {
+        agency: String,
+        /// The registry's, quoted and comma-separated.
+        known: String,
+    },
+}
+
+/// An agency filter must name an agency of `centres`: a typo would otherwise select nothing,
+/// and an empty list reads as "no centre is flagged".
+pub fn check_agency(centres: &[Centre], agency: &str) -> Result<(), UnknownAgency> {
+    let mut known: Vec<&str> = centres.iter().map(|c| c.agency.as_str()).collect();
+    known.sort();
+    known.dedup();
+    if known.contains(&agency) {
+        return Ok(());
+    }
+    if known.is_empty() {
+        return Err(UnknownAgency::EmptyRegistry(agency.to_string()));
+    }
+    Err(UnknownAgency::Unknown {
+        agency: agency.to_string(),
+        known: known
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
 /// Shell-style selection of centre ids: `*` any run, `?` one character; several patterns
 /// separated by commas.
 pub fn glob_match(patterns: &str, id: &str) -> bool {

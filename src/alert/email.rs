@@ -65,7 +65,7 @@ struct EmailContact {
 /// The `email` kind of contact.
 pub struct Email;
 
-fn smtp(alerts: &AlertsConfig) -> Result<Option<SmtpConfig>, String> {
+fn smtp(alerts: &AlertsConfig) -> Result<Option<SmtpConfig>, notifier::OptionsError> {
     notifier::table(alerts, "smtp")
 }
 
@@ -97,7 +97,7 @@ impl NotifierKind for Email {
                 format!("'{}' is not an email address", a.from),
             ));
         }
-        if let Some(m) = smtp(a).map_err(|e| refuse("alerts.smtp", e))? {
+        if let Some(m) = smtp(a).map_err(|e| refuse("alerts.smtp", e.to_string()))? {
             match (&m.username, &m.password_env) {
                 (Some(_), None) => {
                     return Err(refuse(
@@ -154,7 +154,7 @@ impl NotifierKind for Email {
     }
 
     fn notifier(&self, config: &Config) -> Result<Box<dyn Notifier>, AlertError> {
-        let smtp = match smtp(&config.alerts).map_err(AlertError::Setup)? {
+        let smtp = match smtp(&config.alerts).map_err(|e| AlertError::Setup(e.to_string()))? {
             Some(s) => Some(SmtpNotifier::new(&s, &config.alerts.from)?),
             None => None,
         };

@@ -115,7 +115,10 @@ pub fn render(p: &Payload, ar: bool) -> Text {
     let blank = CentreRef::default();
     let c = p.centre.as_ref().unwrap_or(&blank);
     let name = if ar { &c.name_ar } else { &c.name_en };
-    let channel = p.channel.as_deref().unwrap_or("phone");
+    let channel = p
+        .channel
+        .as_deref()
+        .unwrap_or(crate::probe::Channel::Phone.as_str());
     let class = p.class.as_deref().unwrap_or("");
     let period = p.period.as_deref().unwrap_or("-");
     let mut lines: Vec<String> = Vec::new();

@@ -29,6 +29,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use crate::config::{Config, ContactConfig};
+use crate::probe::Channel;
 use crate::registry::Centre;
 use crate::score::cases::{self, CaseStatus};
 use crate::score::load::LoadError;
@@ -50,6 +51,9 @@ pub enum AlertError {
     Verdict(#[from] crate::verdict::VerdictError),
     #[error("alert set-up: {0}")]
     Setup(String),
+    /// Another holder of the agents' `alerts` lease is evaluating or sending.
+    #[error("an agent is evaluating or sending alerts right now: try again in a minute")]
+    Busy,
 }
 
 /// A score this much lower than the last alert's is "worse" (below it, rounding noise).
@@ -120,22 +124,28 @@ pub async fn evaluate(
         };
         for (channel, class) in flag_classes(s) {
             let (score, valid, min) = match channel {
-                "phone" => (
+                Channel::Phone => (
                     s.phone.score,
                     Some(s.phone.valid_calls),
                     Some(s.phone.min_calls),
                 ),
-                _ => (s.web.score, Some(s.web.valid_checks), None),
+                Channel::Web => (s.web.score, Some(s.web.valid_checks), None),
             };
             let value = score.map(|e| e.value);
             let last = store
-                .last_alert("flag", &s.centre, channel, Some(&period.label), None)
+                .last_alert(
+                    "flag",
+                    &s.centre,
+                    channel.as_str(),
+                    Some(&period.label),
+                    None,
+                )
                 .await?;
             if !news(last.as_ref(), class, value) {
                 done.unchanged += 1;
                 continue;
             }
-            let worst_calls = if channel == "phone" {
+            let worst_calls = if channel == Channel::Phone {
                 worst_calls(store, config, &s.centre, period).await?
             } else {
                 Vec::new()
@@ -143,7 +153,7 @@ pub async fn evaluate(
             let payload = Payload {
                 kind: "flag".into(),
                 centre: Some(centre_ref(centre)),
-                channel: Some(channel.into()),
+                channel: Some(channel.as_str().into()),
                 period: Some(period.label.clone()),
                 class: Some(class.into()),
                 score: score.map(|e| Interval {
@@ -214,9 +224,15 @@ pub async fn evaluate(
 
 /// Whether a flag alert went out for the centre and period a case was opened for.
 async fn alerted(store: &Store, case: &Case) -> Result<bool, StoreError> {
-    for channel in ["phone", "web"] {
+    for channel in Channel::ALL {
         let last = store
-            .last_alert("flag", &case.centre, channel, Some(&case.period), None)
+            .last_alert(
+                "flag",
+                &case.centre,
+                channel.as_str(),
+                Some(&case.period),
+                None,
+            )
             .await?;
         if last.is_some() {
             return Ok(true);
@@ -239,25 +255,25 @@ fn news(last: Option<&(Option<String>, Option<f64>)>, class: &str, value: Option
 
 /// The channels a centre is flagged on, with the class: the threshold rule on the phone, a
 /// critical flag on the channel it concerns.
-fn flag_classes(s: &CentreScores) -> Vec<(&'static str, &'static str)> {
+fn flag_classes(s: &CentreScores) -> Vec<(Channel, &'static str)> {
     let mut out = Vec::new();
-    let critical_on = |ch: &str| s.critical.iter().any(|x| critical_channel(&x.kind) == ch);
+    let critical_on = |ch| s.critical.iter().any(|x| critical_channel(&x.kind) == ch);
     match s.flag {
-        FlagClass::Confirmed => out.push(("phone", "confirmed")),
-        FlagClass::Provisional => out.push(("phone", "provisional")),
-        _ if critical_on("phone") => out.push(("phone", "critical")),
+        FlagClass::Confirmed => out.push((Channel::Phone, "confirmed")),
+        FlagClass::Provisional => out.push((Channel::Phone, "provisional")),
+        _ if critical_on(Channel::Phone) => out.push((Channel::Phone, "critical")),
         _ => {}
     }
-    if critical_on("web") {
-        out.push(("web", "critical"));
+    if critical_on(Channel::Web) {
+        out.push((Channel::Web, "critical"));
     }
     out
 }
 
-fn critical_channel(kind: &str) -> &'static str {
+fn critical_channel(kind: &str) -> Channel {
     match kind {
-        "site_down" => "web",
-        _ => "phone",
+        "site_down" => Channel::Web,
+        _ => Channel::Phone,
     }
 }
 
@@ -303,7 +319,7 @@ async fn worst_calls(
     let results = store
         .results(&ResultFilter {
             centre_id: Some(centre.into()),
-            channel: Some("phone".into()),
+            channel: Some(Channel::Phone.as_str().into()),
             since: Some(period.start()),
             until: Some(period.end()),
             ..ResultFilter::default()
@@ -354,6 +370,31 @@ pub fn backoff(config: &Config, attempts: u32) -> Duration {
         .saturating_mul(1u64 << attempts.min(20))
         .min(3600);
     Duration::seconds(secs as i64)
+}
+
+/// Evaluates `period` and tries every due delivery once, now (`raqib alerts run`), under the
+/// agents' `alerts` lease taken as `owner`: no alert is made or sent twice while a `raqib serve`
+/// evaluates too. `AlertError::Busy` while another holds it.
+pub async fn run_now(
+    store: &Store,
+    config: &Config,
+    notifiers: &Notifiers,
+    period: &Period,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<(Evaluated, Delivered), AlertError> {
+    let until = now + Duration::minutes(ALERTS_LEASE_MINUTES);
+    if !store.take_lease("alerts", owner, until).await? {
+        return Err(AlertError::Busy);
+    }
+    let work = async {
+        let evaluated = evaluate(store, config, period, now).await?;
+        let delivered = deliver_due(store, config, notifiers, Utc::now()).await?;
+        Ok((evaluated, delivered))
+    }
+    .await;
+    store.release_lease("alerts", owner).await?;
+    work
 }
 
 /// Tries every delivery that is due; a failure is retried later with back-off, and after
@@ -411,7 +452,9 @@ pub async fn deliver_due(
 
 /// One test message through every configured contact, reported per contact (nothing
 /// stored: a test says whether a channel works now).
-pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, AlertError> {
+pub async fn test(
+    config: &Config,
+) -> Result<Vec<(String, Result<(), notifier::NotifyError>)>, AlertError> {
     let notifiers = Notifiers::new(config)?;
     let p = Payload {
         kind: "test".into(),
@@ -419,7 +462,7 @@ pub async fn test(config: &Config) -> Result<Vec<(String, Result<(), String>)>, 
     };
     let mut out = Vec::new();
     for c in &config.alerts.contact {
-        let sent = notifiers.send(c, &p).await.map_err(|e| e.to_string());
+        let sent = notifiers.send(c, &p).await;
         out.push((notifier::target(c), sent));
     }
     Ok(out)

@@ -35,6 +35,17 @@ pub enum NotifyError {
     Send(String),
 }
 
+/// A kind's config keys that do not read as its typed config.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum OptionsError {
+    /// A contact's keys (the message is the TOML reader's).
+    #[error("{0}")]
+    Contact(String),
+    /// An `[alerts.<key>]` table.
+    #[error("alerts.{key}: {message}")]
+    Table { key: String, message: String },
+}
+
 /// A kind of notifier, as listed in `KINDS`: its config keys and their checks, how deliveries
 /// name its contacts, its help lines, and the set-up that delivers.
 pub trait NotifierKind: Sync {
@@ -170,16 +181,25 @@ pub fn address<'c>(contact: &'c ContactConfig, key: &str) -> &'c str {
 
 /// A kind's keys of one contact as its typed `T` (already read from the file when the config
 /// was loaded, so an error here means a config made in code).
-pub fn options<T: DeserializeOwned>(contact: &ContactConfig) -> Result<T, String> {
-    T::deserialize(toml::Value::Table(contact.notifier.clone())).map_err(|e| e.message().into())
+pub fn options<T: DeserializeOwned>(contact: &ContactConfig) -> Result<T, OptionsError> {
+    T::deserialize(toml::Value::Table(contact.notifier.clone()))
+        .map_err(|e| OptionsError::Contact(e.message().into()))
 }
 
 /// A kind's `[alerts.<key>]` table as its typed `T`, if the config has one.
-pub fn table<T: DeserializeOwned>(alerts: &AlertsConfig, key: &str) -> Result<Option<T>, String> {
+pub fn table<T: DeserializeOwned>(
+    alerts: &AlertsConfig,
+    key: &str,
+) -> Result<Option<T>, OptionsError> {
     alerts
         .notifier
         .get(key)
-        .map(|v| T::deserialize(v.clone()).map_err(|e| format!("alerts.{key}: {}", e.message())))
+        .map(|v| {
+            T::deserialize(v.clone()).map_err(|e| OptionsError::Table {
+                key: key.to_string(),
+                message: e.message().into(),
+            })
+        })
         .transpose()
 }
 

@@ -99,7 +99,7 @@ impl NotifierKind for Webhook {
 
     fn notifier(&self, config: &Config) -> Result<Box<dyn Notifier>, AlertError> {
         Ok(Box::new(WebhookNotifier {
-            tls: tls_config().map_err(AlertError::Setup)?,
+            tls: tls_config().map_err(|e| AlertError::Setup(e.to_string()))?,
             timeout: super::email::timeout(&config.alerts),
         }))
     }
@@ -120,13 +120,13 @@ impl Notifier for WebhookNotifier {
     ) -> BoxFuture<'a, Result<(), NotifyError>> {
         Box::pin(async move {
             let format = notifier::options::<WebhookContact>(contact)
-                .map_err(NotifyError::Send)?
+                .map_err(|e| NotifyError::Send(e.to_string()))?
                 .format;
             let body = body(p, contact.lang, format);
             let url = notifier::address(contact, "webhook");
             post(url, &body, &self.tls, self.timeout)
                 .await
-                .map_err(NotifyError::Send)
+                .map_err(|e| NotifyError::Send(e.to_string()))
         })
     }
 }
@@ -172,14 +172,51 @@ pub fn body(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
     }
 }
 
+/// Why a POST to a webhook (or an HTTP gateway) failed, in the words deliveries record.
+#[derive(Debug, thiserror::Error)]
+pub enum PostError {
+    #[error("{0}")]
+    TlsSetup(#[from] rustls::Error),
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+    #[error("bad URL: {0}")]
+    BadUrl(#[from] url::ParseError),
+    #[error("URL without host")]
+    NoHost,
+    #[error("connect {host}:{port}: {source}")]
+    Connect {
+        host: String,
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Request(#[from] hyper::http::Error),
+    #[error("server name {host}: {source}")]
+    ServerName {
+        host: String,
+        #[source]
+        source: rustls::pki_types::InvalidDnsNameError,
+    },
+    #[error("TLS with {host}: {source}")]
+    Tls {
+        host: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("HTTP: {0}")]
+    Http(#[from] hyper::Error),
+    #[error("HTTP status {0}")]
+    Status(u16),
+}
+
 /// The TLS settings for https webhooks: the system's CAs, read once.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, String> {
+pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, PostError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
+        .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(Arc::new(config))
@@ -192,24 +229,28 @@ pub async fn post(
     body: &serde_json::Value,
     tls: &Arc<rustls::ClientConfig>,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), PostError> {
     tokio::time::timeout(timeout, post_inner(url, body, tls))
         .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} s", timeout.as_secs())))
+        .unwrap_or_else(|_| Err(PostError::Timeout(timeout.as_secs())))
 }
 
 async fn post_inner(
     url: &str,
     body: &serde_json::Value,
     tls: &Arc<rustls::ClientConfig>,
-) -> Result<(), String> {
-    let u = url::Url::parse(url).map_err(|e| format!("bad URL: {e}"))?;
-    let host = u.host_str().ok_or("URL without host")?.to_string();
+) -> Result<(), PostError> {
+    let u = url::Url::parse(url)?;
+    let host = u.host_str().ok_or(PostError::NoHost)?.to_string();
     let https = u.scheme() == "https";
     let port = u.port_or_known_default().unwrap_or(80);
     let tcp = TcpStream::connect((host.trim_matches(|c| c == '[' || c == ']'), port))
         .await
-        .map_err(|e| format!("connect {host}:{port}: {e}"))?;
+        .map_err(|source| PostError::Connect {
+            host: host.clone(),
+            port,
+            source,
+        })?;
     let path = match u.query() {
         Some(q) => format!("{}?{q}", u.path()),
         None => u.path().to_string(),
@@ -224,15 +265,20 @@ async fn post_inner(
             hyper::header::USER_AGENT,
             concat!("raqib/", env!("CARGO_PKG_VERSION")),
         )
-        .body(Full::new(Bytes::from(body.to_string())))
-        .map_err(|e| e.to_string())?;
+        .body(Full::new(Bytes::from(body.to_string())))?;
     let status = if https {
         let name = rustls::pki_types::ServerName::try_from(host.clone())
-            .map_err(|e| format!("server name {host}: {e}"))?;
+            .map_err(|source| PostError::ServerName {
+                host: host.clone(),
+                source,
+            })?;
         let tls = tokio_rustls::TlsConnector::from(tls.clone())
             .connect(name, tcp)
             .await
-            .map_err(|e| format!("TLS with {host}: {e}"))?;
+            .map_err(|source| PostError::Tls {
+                host: host.clone(),
+                source,
+            })?;
         send(TokioIo::new(tls), request).await?
     } else {
         send(TokioIo::new(tcp), request).await?
@@ -240,22 +286,17 @@ async fn post_inner(
     if (200..300).contains(&status) {
         Ok(())
     } else {
-        Err(format!("HTTP status {status}"))
+        Err(PostError::Status(status))
     }
 }
 
-async fn send<T>(io: T, request: hyper::Request<Full<Bytes>>) -> Result<u16, String>
+async fn send<T>(io: T, request: hyper::Request<Full<Bytes>>) -> Result<u16, PostError>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| format!("HTTP: {e}"))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
     tokio::spawn(conn);
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| format!("HTTP: {e}"))?;
+    let response = sender.send_request(request).await?;
     let status = response.status().as_u16();
     // Read the body so the receiver sees a complete exchange.
     let _ = response.into_body().collect().await;

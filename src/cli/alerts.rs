@@ -67,22 +67,9 @@ pub async fn run(store: &Store, config: &Config, period: Option<Period>, json: b
     let notifiers = Notifiers::new(config)?;
     let now = Utc::now();
     let period = period.unwrap_or_else(|| alert::default_period(config, now));
-    // The agents' `alerts` lease: no alert made or sent twice while a serve evaluates too.
     let owner = format!("cli:{}:{}", raqib::store::this_host(), std::process::id());
-    if !store
-        .take_lease("alerts", &owner, now + chrono::Duration::minutes(10))
-        .await?
-    {
-        anyhow::bail!("an agent is evaluating or sending alerts right now: try again in a minute");
-    }
-    let work = async {
-        let evaluated = alert::evaluate(store, config, &period, now).await?;
-        let delivered = alert::deliver_due(store, config, &notifiers, Utc::now()).await?;
-        anyhow::Ok((evaluated, delivered))
-    }
-    .await;
-    store.release_lease("alerts", &owner).await?;
-    let (evaluated, delivered) = work?;
+    let (evaluated, delivered) =
+        alert::run_now(store, config, &notifiers, &period, &owner, now).await?;
     if json {
         println!(
             "{}",
@@ -128,7 +115,7 @@ pub async fn test(config: &Config, json: bool) -> Result<()> {
         if json {
             println!(
                 "{}",
-                json!({"contact": contact, "ok": r.is_ok(), "error": r.as_ref().err()})
+                json!({"contact": contact, "ok": r.is_ok(), "error": r.as_ref().err().map(|e| e.to_string())})
             );
         } else {
             match r {

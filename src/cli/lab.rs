@@ -37,7 +37,7 @@ pub async fn demo(mut ctx: Ctx, args: DemoArgs) -> Result<()> {
     }
     let centres = ctx.sample_centres()?;
     let store = ctx.store().await?;
-    let raqib::demo::Demo { phone, web } =
+    let raqib::demo::Demo { sweeps } =
         raqib::demo::run(&ctx.config, &store, &centres, |counts, lab| {
             if !json {
                 eprintln!(
@@ -52,10 +52,15 @@ pub async fn demo(mut ctx: Ctx, args: DemoArgs) -> Result<()> {
         })
         .await?;
     if json {
-        println!("{}", serde_json::json!({"phone": phone, "web": web}));
+        let by_channel: serde_json::Map<String, serde_json::Value> = sweeps
+            .iter()
+            .map(|s| Ok((s.channel.as_str().to_string(), serde_json::to_value(s)?)))
+            .collect::<Result<_, serde_json::Error>>()?;
+        println!("{}", serde_json::Value::Object(by_channel));
     } else {
-        print_summary(&phone, false)?;
-        print_summary(&web, false)?;
+        for s in &sweeps {
+            print_summary(s, false)?;
+        }
     }
     Ok(())
 }

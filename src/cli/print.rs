@@ -7,7 +7,7 @@ use anyhow::Result;
 use raqib::probe::call::CallResult;
 use raqib::probe::web::WebResult;
 use raqib::registry::Centre;
-use raqib::schedule::sweep::{self, SweepSummary};
+use raqib::schedule::sweep::SweepSummary;
 
 pub fn print_call_result(id: i64, r: &CallResult) {
     println!("{}  (result {id})", r.target);
@@ -296,7 +296,7 @@ pub fn print_summary(s: &SweepSummary, json: bool) -> Result<()> {
         return Ok(());
     }
     let color = std::io::stdout().is_terminal();
-    let names = sweep::outcomes_of(s.channel);
+    let names = s.channel.outcomes();
     // Only the outcomes that occurred get a column, so the table stays narrow.
     let shown: Vec<&str> = names
         .iter()

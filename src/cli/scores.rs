@@ -63,35 +63,12 @@ async fn period_scores_of(
     Ok(all)
 }
 
-/// An agency filter must name an agency of the registry: a typo would otherwise print an
-/// empty list that reads as "no centre is flagged".
+/// An agency filter must name an agency of the registry (`registry::check_agency`).
 pub async fn check_agency(store: &Store, agency: Option<&str>) -> Result<()> {
     let Some(agency) = agency else {
         return Ok(());
     };
-    let mut known: Vec<String> = store
-        .centres()
-        .await?
-        .into_iter()
-        .map(|c| c.agency)
-        .collect();
-    known.sort();
-    known.dedup();
-    if known.iter().any(|a| a == agency) {
-        return Ok(());
-    }
-    Err(bad(if known.is_empty() {
-        format!("no agency '{agency}': the registry is empty (raqib centres import FILE.csv)")
-    } else {
-        format!(
-            "no agency '{agency}' in the registry; known agencies: {}",
-            known
-                .iter()
-                .map(|a| format!("'{a}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    }))
+    raqib::registry::check_agency(&store.centres().await?, agency).map_err(|e| bad(e.to_string()))
 }
 
 fn est(e: &Option<Estimate>) -> String {
@@ -109,13 +86,14 @@ fn json_of(c: &CentreScores) -> serde_json::Value {
     serde_json::to_value(c).expect("scores serialise")
 }
 
-pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
+pub fn print_scores(all: &[CentreScores], channel: Option<Channel>, json: bool) {
     if json {
         for c in all {
             let mut v = json_of(c);
             if let Some(ch) = channel {
-                let other = if ch == "phone" { "web" } else { "phone" };
-                v.as_object_mut().unwrap().remove(other);
+                for other in Channel::ALL.into_iter().filter(|c| *c != ch) {
+                    v.as_object_mut().unwrap().remove(other.as_str());
+                }
             }
             println!("{v}");
         }
@@ -144,12 +122,12 @@ pub fn print_scores(all: &[CentreScores], channel: Option<&str>, json: bool) {
             "{:<24} {:>9} {:<22} {:<22} {:>7} {:<9} {:<6} {}{}",
             c.centre,
             calls,
-            if channel == Some("web") {
+            if channel.is_some_and(|c| c != Channel::Phone) {
                 "".into()
             } else {
                 est(&c.phone.score)
             },
-            if channel == Some("phone") {
+            if channel.is_some_and(|c| c != Channel::Web) {
                 "".into()
             } else {
                 web
@@ -250,25 +228,9 @@ pub fn trend_rows(
     before: &[CentreScores],
     k: &ScoringConfig,
 ) -> (Vec<serde_json::Value>, serde_json::Value) {
-    let mut rows = Vec::new();
-    let mut per_agency: std::collections::BTreeMap<String, [u64; 3]> = Default::default();
-    for t in score::centre_trends(after, before, k) {
-        let counts = per_agency.entry(t.agency.clone()).or_default();
-        match t.phone.trend {
-            Some(score::Trend::Improved) => counts[0] += 1,
-            Some(score::Trend::Declined) => counts[1] += 1,
-            Some(score::Trend::Unchanged) => counts[2] += 1,
-            None => {}
-        }
-        rows.push(json!(t));
-    }
-    let agencies = per_agency
-        .into_iter()
-        .map(|(agency, [i, d, u])| {
-            json!({"agency": agency, "improved": i, "declined": d, "unchanged": u})
-        })
-        .collect::<Vec<_>>();
-    (rows, json!(agencies))
+    let trends = score::centre_trends(after, before, k);
+    let agencies = score::agency::trend_counts(&trends);
+    (trends.iter().map(|t| json!(t)).collect(), json!(agencies))
 }
 
 pub fn print_trends(rows: &[serde_json::Value], agencies: &serde_json::Value, json: bool) {
@@ -466,7 +428,7 @@ pub async fn scores(ctx: &Ctx, args: ScoresArgs) -> Result<()> {
         }
     }
     let all = period_scores(&store, &p, &period.select(centre), &ctx.config).await?;
-    print_scores(&all, channel.map(|c| c.as_str()), json);
+    print_scores(&all, channel, json);
     Ok(())
 }
 

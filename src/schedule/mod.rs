@@ -2,6 +2,7 @@
 //! schedules, opening-hour windows and the dialling guard join this module later.
 
 pub mod guard;
+pub mod kit;
 pub mod on_demand;
 pub mod plan;
 pub mod serve;

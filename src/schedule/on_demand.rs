@@ -8,7 +8,7 @@ use crate::config::{AfterAnswer, Config};
 use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
 use crate::probe::web::audit::{AuditError, Auditor};
 use crate::probe::web::{parse_url, WebProbe, WebResult, WebTarget};
-use crate::probe::ProbeError;
+use crate::probe::{Channel, ProbeError};
 use crate::registry::Centre;
 use crate::schedule::guard::{dial_number, DialNumber, DiallingGuard};
 use crate::schedule::sweep::Done;
@@ -164,7 +164,7 @@ pub async fn call(
         after,
         &config.call.scripts_dir,
     )
-    .map_err(bad)?;
+    .map_err(|e| bad(e.to_string()))?;
     let guard = DiallingGuard::new(&config.guard, store);
     let mut ids = Vec::with_capacity(targets.len());
     for (t, tz, centre, refuse) in &targets {
@@ -255,4 +255,45 @@ pub async fn web(
         ids.push(id);
     }
     Ok(ids)
+}
+
+/// A probe asked for with the channel's defaults (the dashboard's "probe now", `POST
+/// /api/probe`): the options that only one channel reads are ignored by the others.
+#[derive(Debug, Clone)]
+pub struct ProbeRequest {
+    pub channel: Channel,
+    pub target: String,
+    /// Calls: allow a number outside the registry.
+    pub unlisted: bool,
+    /// Sites: HTTP check only.
+    pub no_browser: bool,
+    /// Sites: pages audited besides the home page.
+    pub pages: Option<usize>,
+}
+
+/// Runs `req` on its channel; the ids of the stored results.
+pub async fn probe(
+    config: &Config,
+    store: &Store,
+    req: &ProbeRequest,
+) -> Result<Vec<i64>, OnDemandError> {
+    match req.channel {
+        Channel::Phone => {
+            let req = CallRequest {
+                target: req.target.clone(),
+                unlisted: req.unlisted,
+                ..CallRequest::default()
+            };
+            call(config, store, &req, |_, _, _| {}).await
+        }
+        Channel::Web => {
+            let req = WebRequest {
+                target: req.target.clone(),
+                no_browser: req.no_browser,
+                pages: req.pages,
+                ..WebRequest::default()
+            };
+            web(config, store, &req, |_, _, _| {}).await
+        }
+    }
 }

@@ -14,10 +14,12 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 
+use super::kit::Kit;
 use super::plan::{self, WhenClosed};
-use super::sweep::{Done, PhoneKit, SweepError, WebKit};
-use crate::config::{Config, ScheduleChannel, ScheduleConfig, WhenClosedCfg};
+use super::sweep::SweepError;
+use crate::config::{Config, ScheduleConfig, WhenClosedCfg};
 use crate::cron::CronSchedule;
+use crate::probe::Channel;
 use crate::registry::{glob_match, Centre};
 use crate::rng::SplitMix64;
 use crate::store::agents::ClaimedJob;
@@ -167,28 +169,45 @@ impl Clock {
 /// of the open sweeps, else when a sweep of that channel first needs it (an agent without
 /// schedules still works the sweeps other agents plan).
 struct Kits {
-    web: tokio::sync::OnceCell<WebKit>,
-    phone: tokio::sync::OnceCell<PhoneKit>,
-    web_limit: Arc<Semaphore>,
-    phone_limit: Arc<Semaphore>,
+    /// Per channel (every one of `Channel::ALL`): its kit once built, and its limit.
+    of: HashMap<Channel, (tokio::sync::OnceCell<Kit>, Arc<Semaphore>)>,
     config: Config,
     store: Store,
 }
 
 impl Kits {
+    fn new(config: &Config, store: &Store) -> Kits {
+        Kits {
+            of: Channel::ALL
+                .into_iter()
+                .map(|ch| {
+                    let limit = Kit::concurrency(ch, config).max(1);
+                    (ch, (Default::default(), Arc::new(Semaphore::new(limit))))
+                })
+                .collect(),
+            config: config.clone(),
+            store: store.clone(),
+        }
+    }
+
     /// The channel's kit, built now if it was not; `Err` when it cannot be (logged by the
     /// caller once).
-    async fn ready(&self, phone: bool) -> Result<(), SweepError> {
-        if phone {
-            self.phone
-                .get_or_try_init(|| PhoneKit::new(&self.config, &self.store))
-                .await
-                .map(|_| ())
-        } else {
-            self.web
-                .get_or_try_init(|| async { WebKit::new(&self.config, &self.store) })
-                .await
-                .map(|_| ())
+    async fn ready(&self, channel: Channel) -> Result<&Kit, SweepError> {
+        self.of[&channel]
+            .0
+            .get_or_try_init(|| Kit::new(channel, &self.config, &self.store))
+            .await
+    }
+
+    fn limit(&self, channel: Channel) -> &Arc<Semaphore> {
+        &self.of[&channel].1
+    }
+
+    async fn shutdown(&self) {
+        for (kit, _) in self.of.values() {
+            if let Some(k) = kit.get() {
+                k.shutdown().await;
+            }
         }
     }
 }
@@ -281,31 +300,19 @@ impl Server {
             .collect::<Vec<_>>();
         // Kits for the channels of the schedules, and of sweeps still open in the store.
         let left = store.open_sweeps().await?;
-        let uses = |ch| {
-            schedules.iter().any(|(s, _)| s.channel == ch)
-                || left.iter().any(|w| {
-                    w.channel
-                        == if ch == ScheduleChannel::Web {
-                            "web"
-                        } else {
-                            "phone"
-                        }
-                })
+        let uses = |ch: Channel| {
+            schedules
+                .iter()
+                .any(|(s, _)| Channel::of_schedule(s.channel) == ch)
+                || left.iter().any(|w| w.channel == ch.as_str())
         };
-        let kits = Arc::new(Kits {
-            web: Default::default(),
-            phone: Default::default(),
-            web_limit: Arc::new(Semaphore::new(config.web.concurrency.max(1))),
-            phone_limit: Arc::new(Semaphore::new(config.trunk.max_channels.max(1))),
-            config: config.clone(),
-            store: store.clone(),
-        });
-        // A bad trunk or browser set-up is an error at start for the channels in use.
-        if uses(ScheduleChannel::Web) {
-            kits.ready(false).await?;
-        }
-        if uses(ScheduleChannel::Phone) {
-            kits.ready(true).await?;
+        let kits = Arc::new(Kits::new(&config, &store));
+        // A bad trunk or browser set-up is an error at start for the channels in use (the
+        // browser first, as before there were more channels).
+        for ch in [Channel::Web, Channel::Phone] {
+            if uses(ch) {
+                kits.ready(ch).await?;
+            }
         }
         let alerter = match config.alerts.contact.is_empty() {
             true => None,
@@ -439,9 +446,7 @@ impl Server {
         log("stopping: no new jobs; waiting for those in progress");
         let _ = stop_tx.send(true);
         while executors.join_next().await.is_some() {}
-        if let Some(w) = self.kits.web.get() {
-            w.shutdown().await;
-        }
+        self.kits.shutdown().await;
         log("stopped");
         Ok(())
     }
@@ -459,15 +464,17 @@ impl Server {
             .collect();
         let now = self.clock.now();
         let mut jobs: Vec<(String, String, DateTime<Utc>)> = Vec::new();
-        match s.channel {
-            ScheduleChannel::Web => {
+        let channel = Channel::of_schedule(s.channel);
+        // How a channel's jobs are spread in time: sites at once, calls inside opening hours.
+        match channel {
+            Channel::Web => {
                 for c in &centres {
-                    for w in &c.websites {
+                    for w in Kit::planned(channel, c) {
                         jobs.push((c.id.clone(), w.clone(), now));
                     }
                 }
             }
-            ScheduleChannel::Phone => {
+            Channel::Phone => {
                 let seed = now.timestamp_nanos_opt().unwrap_or_default() as u64 ^ i as u64;
                 let mut rng = SplitMix64::new(seed);
                 let when_closed = match s.when_closed {
@@ -479,7 +486,9 @@ impl Server {
                 let spread = Duration::minutes(s.spread_minutes as i64);
                 for c in &centres {
                     let rounds = if extra.contains(&c.id) { 2 } else { 1 };
-                    let numbers: Vec<&String> = (0..rounds).flat_map(|_| c.phones.iter()).collect();
+                    let numbers: Vec<&String> = (0..rounds)
+                        .flat_map(|_| Kit::planned(channel, c).iter())
+                        .collect();
                     let holidays = holidays_of(&self.config, c);
                     let Some(times) = plan::call_instants(
                         c,
@@ -513,10 +522,6 @@ impl Server {
             log(format!("schedule '{}': nothing to do now", s.name));
             return Ok(false);
         }
-        let channel = match s.channel {
-            ScheduleChannel::Web => "web",
-            ScheduleChannel::Phone => "phone",
-        };
         let new: Vec<NewJob> = jobs
             .iter()
             .map(|(c, t, at)| NewJob {
@@ -527,7 +532,7 @@ impl Server {
             .collect();
         match self
             .store
-            .plan_sweep(channel, &s.name, fired_at, &s.agent_tags, &new)
+            .plan_sweep(channel.as_str(), &s.name, fired_at, &s.agent_tags, &new)
             .await?
         {
             Some(id) => {
@@ -629,7 +634,7 @@ impl Server {
             // The registry as of the open sweeps: read again when they change.
             let mut known: Vec<i64> = Vec::new();
             // Channels whose kit could not be built, said once.
-            let mut unready: std::collections::HashSet<&str> = Default::default();
+            let mut unready: std::collections::HashSet<Channel> = Default::default();
             loop {
                 if *stop.borrow() {
                     break;
@@ -650,16 +655,17 @@ impl Server {
                     }
                 }
                 let mut waiting = Vec::new();
-                for (channel, limit) in [("phone", &kits.phone_limit), ("web", &kits.web_limit)] {
+                for channel in Channel::ALL {
+                    let limit = kits.limit(channel);
                     let ids: Vec<i64> = open
                         .iter()
-                        .filter(|s| s.channel == channel && agent.fits(&s.agent_tags))
+                        .filter(|s| s.channel == channel.as_str() && agent.fits(&s.agent_tags))
                         .map(|s| s.id)
                         .collect();
                     if ids.is_empty() {
                         continue;
                     }
-                    if let Err(e) = kits.ready(channel == "phone").await {
+                    if let Err(e) = kits.ready(channel).await {
                         if unready.insert(channel) {
                             log(format!("cannot run {channel} jobs here: {e}"));
                         }
@@ -694,7 +700,6 @@ impl Server {
                             alerter.clone(),
                             agent.name.clone(),
                         );
-                        let phone = channel == "phone";
                         tasks.spawn(async move {
                             let _permit = permit;
                             run_claimed(
@@ -704,7 +709,7 @@ impl Server {
                                 &name,
                                 centre,
                                 job,
-                                phone,
+                                channel,
                             )
                             .await;
                         });
@@ -738,11 +743,15 @@ async fn run_claimed(
     agent: &str,
     centre: Option<Centre>,
     job: ClaimedJob,
-    phone: bool,
+    channel: Channel,
 ) {
     match centre {
         Some(centre) => {
-            let done = run_job(kits, &centre, &job, phone).await;
+            let kit = kits
+                .ready(channel)
+                .await
+                .expect("jobs are claimed once the kit is ready");
+            let done = kit.run(&centre, &kit.target_of(&centre, &job.target)).await;
             let r = NewResult {
                 agent: Some(agent),
                 ..done.stored(Some(job.sweep_id))
@@ -779,32 +788,4 @@ async fn run_claimed(
         Ok(false) => {}
         Err(e) => log(format!("sweep {}: {e}", job.sweep_id)),
     }
-}
-
-async fn run_job(kits: &Kits, centre: &Centre, job: &ClaimedJob, phone: bool) -> Done {
-    if phone {
-        let kit = kits
-            .phone
-            .get()
-            .expect("jobs are claimed once the kit is ready");
-        return kit.call(centre, &job.target).await;
-    }
-    let kit = kits
-        .web
-        .get()
-        .expect("jobs are claimed once the kit is ready");
-    let target = kit
-        .targets(centre)
-        .into_iter()
-        .find(|t| {
-            t.url.as_str() == job.target
-                || t.url.as_str().trim_end_matches('/') == job.target.trim_end_matches('/')
-        })
-        .unwrap_or_else(|| crate::probe::web::WebTarget {
-            url: url::Url::parse(&job.target).expect("a stored URL"),
-            centre: Some(centre.id.clone()),
-            expect: None,
-            phones: centre.phones.clone(),
-        });
-    kit.check(&target).await
 }

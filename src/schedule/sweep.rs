@@ -17,12 +17,12 @@ use serde::Serialize;
 use tokio::sync::{mpsc, Semaphore};
 
 use crate::config::Config;
-use crate::probe::call::{CallOptions, CallProbe, CallResult, CallTarget};
-use crate::probe::web::audit::{AuditError, Auditor};
-use crate::probe::web::{WebOutcome, WebProbe, WebResult, WebTarget};
+use crate::probe::call::CallResult;
+use crate::probe::web::audit::AuditError;
+use crate::probe::web::{WebOutcome, WebResult};
 use crate::probe::{Channel, ProbeError};
 use crate::registry::Centre;
-use crate::schedule::guard::DiallingGuard;
+use crate::schedule::kit::Kit;
 use crate::store::{NewResult, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum SweepError {
     #[error("no centre matches '{0}'")]
     NoCentres(String),
     #[error("call.after_answer: {0}")]
-    Script(String),
+    Script(#[source] crate::probe::call::ivr::IvrError),
     #[error(transparent)]
     Audit(#[from] AuditError),
     #[error("{0}")]
@@ -119,24 +119,6 @@ impl Done {
     }
 }
 
-/// The outcomes each channel can have, in the order the summary shows them.
-pub fn outcomes_of(channel: Channel) -> &'static [&'static str] {
-    match channel {
-        Channel::Web => &["up", "degraded", "down", "error"],
-        Channel::Phone => &[
-            "answered",
-            "busy",
-            "no_answer",
-            "rejected",
-            "not_in_service",
-            "unreachable",
-            "failed",
-            "refused",
-            "error",
-        ],
-    }
-}
-
 /// The totals of one centre in a sweep.
 #[derive(Debug, Clone, Serialize)]
 pub struct CentreTally {
@@ -169,7 +151,8 @@ pub struct SweepSummary {
 type Job = Pin<Box<dyn Future<Output = Done> + Send>>;
 
 fn zeros(channel: Channel) -> BTreeMap<String, usize> {
-    outcomes_of(channel)
+    channel
+        .outcomes()
         .iter()
         .map(|o| (o.to_string(), 0))
         .collect()
@@ -209,11 +192,7 @@ async fn run(
     let mut tallies: BTreeMap<String, (CentreTally, Vec<f64>)> = BTreeMap::new();
     let mut a11y: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     for c in centres {
-        let has = match channel {
-            Channel::Web => !c.websites.is_empty(),
-            Channel::Phone => !c.phones.is_empty(),
-        };
-        if has {
+        if Kit::has_targets(channel, c) {
             tallies.insert(c.id.clone(), (tally(&c.id, channel), Vec::new()));
         }
     }
@@ -295,127 +274,8 @@ fn tally(centre: &str, channel: Channel) -> CentreTally {
     }
 }
 
-/// What a web probe needs, built once per sweep (or per `raqib serve`).
-#[derive(Clone)]
-pub struct WebKit {
-    probe: WebProbe,
-    auditor: Option<Arc<Auditor>>,
-    pages: usize,
-    check: crate::config::ContentCheck,
-}
-
-impl WebKit {
-    pub fn new(config: &Config, store: &Store) -> Result<WebKit, SweepError> {
-        Ok(WebKit {
-            probe: WebProbe::new(&config.web)?,
-            auditor: match config.browser.enabled {
-                true => Some(Arc::new(Auditor::new(
-                    &config.browser,
-                    &config.web,
-                    store.evidence_dir(),
-                )?)),
-                false => None,
-            },
-            pages: config.browser.pages_per_site,
-            check: config.web.content_check,
-        })
-    }
-
-    /// The centre's targets on this kit's content check.
-    pub fn targets(&self, centre: &Centre) -> Vec<WebTarget> {
-        WebTarget::of_centre(centre, self.check)
-    }
-
-    pub async fn check(&self, target: &WebTarget) -> Done {
-        Done::web(
-            &self
-                .probe
-                .check_site(target, self.auditor.as_deref(), self.pages)
-                .await,
-        )
-    }
-
-    pub async fn shutdown(&self) {
-        if let Some(a) = &self.auditor {
-            a.shutdown().await;
-        }
-    }
-}
-
-/// What a test call needs, built once per sweep (or per `raqib serve`).
-#[derive(Clone)]
-pub struct PhoneKit {
-    probe: CallProbe,
-    opts: CallOptions,
-    guard: Arc<crate::config::GuardConfig>,
-    store: Store,
-}
-
-impl PhoneKit {
-    pub async fn new(config: &Config, store: &Store) -> Result<PhoneKit, SweepError> {
-        let probe = CallProbe::new(config, store.evidence_dir()).await?;
-        if config.trunk.register {
-            let r = probe.register(config.trunk.register_expires, true).await?;
-            if !r.ok {
-                return Err(ProbeError::Register(format!(
-                    "{}: {}",
-                    r.registrar,
-                    r.detail.unwrap_or_default()
-                ))
-                .into());
-            }
-        }
-        let opts = CallOptions::new(
-            std::time::Duration::from_secs(config.call.ring_timeout_secs),
-            config.call.after_answer.clone(),
-            &config.call.scripts_dir,
-        )
-        .map_err(SweepError::Script)?;
-        Ok(PhoneKit {
-            probe,
-            opts,
-            guard: Arc::new(config.guard.clone()),
-            store: store.clone(),
-        })
-    }
-
-    /// Calls one of `centre`'s numbers. The guard is asked now, when the call is about to be
-    /// placed, not when the sweep was planned, so an interrupted sweep spends no number's
-    /// daily cap on calls it never made.
-    pub async fn call(&self, centre: &Centre, number: &str) -> Done {
-        let target = CallTarget {
-            uri: self.probe.uri_for(number),
-            number: Some(number.to_string()),
-            centre: Some(centre.id.clone()),
-            unlisted: false,
-        };
-        let guard = DiallingGuard::new(&self.guard, &self.store);
-        let mut r = match guard
-            .admit(number, true, false, centre.tz(), Utc::now())
-            .await
-        {
-            Ok(Ok(())) => self.probe.call(&target, &self.opts).await,
-            Ok(Err(why)) => self
-                .probe
-                .refused(&target, why.to_string(), &self.opts.after_answer),
-            // Without the ledger nothing is dialled: raqib's fault, never the centre's.
-            Err(e) => {
-                let mut r = self.probe.refused(
-                    &target,
-                    format!("dialling guard unavailable: {e}"),
-                    &self.opts.after_answer,
-                );
-                r.outcome = crate::probe::call::CallOutcome::Error;
-                r
-            }
-        };
-        r.mark_hours(Some(centre));
-        Done::call(&r)
-    }
-}
-
-/// Runs a sweep of `centres` on `channel`: the one place a probe kind's sweep is chosen. An
-/// empty selection is refused, naming `selection`.
+/// Runs a sweep of `centres` on `channel`: every target of every centre through the channel's
+/// kit. An empty selection is refused, naming `selection`.
 pub async fn run_channel(
     config: &Config,
     store: &Store,
@@ -427,10 +287,27 @@ pub async fn run_channel(
     if centres.is_empty() {
         return Err(SweepError::NoCentres(selection.to_string()));
     }
-    match channel {
-        Channel::Web => run_web(config, store, centres, selection, style).await,
-        Channel::Phone => run_phone(config, store, centres, selection, style).await,
-    }
+    let kit = Kit::new(channel, config, store).await?;
+    let jobs: Vec<Job> = centres
+        .iter()
+        .flat_map(|c| kit.targets(c).into_iter().map(move |t| (c, t)))
+        .map(|(centre, target)| {
+            let (kit, centre) = (kit.clone(), centre.clone());
+            Box::pin(async move { kit.run(&centre, &target).await }) as Job
+        })
+        .collect();
+    let summary = run(
+        store,
+        channel,
+        selection,
+        centres,
+        jobs,
+        Kit::concurrency(channel, config),
+        style,
+    )
+    .await;
+    kit.shutdown().await;
+    summary
 }
 
 /// Runs a web sweep over `centres` and returns its summary.
@@ -441,56 +318,7 @@ pub async fn run_web(
     selection: &str,
     style: ProgressStyle,
 ) -> Result<SweepSummary, SweepError> {
-    let kit = WebKit::new(config, store)?;
-    let jobs: Vec<Job> = centres
-        .iter()
-        .flat_map(|c| kit.targets(c))
-        .map(|target| {
-            let kit = kit.clone();
-            Box::pin(async move { kit.check(&target).await }) as Job
-        })
-        .collect();
-    let summary = run(
-        store,
-        Channel::Web,
-        selection,
-        centres,
-        jobs,
-        config.web.concurrency,
-        style,
-    )
-    .await;
-    kit.shutdown().await;
-    summary
-}
-
-/// Runs a phone sweep: every number of `centres`, through the guard, within the trunk's
-/// channels.
-pub async fn run_phone(
-    config: &Config,
-    store: &Store,
-    centres: &[Centre],
-    selection: &str,
-    style: ProgressStyle,
-) -> Result<SweepSummary, SweepError> {
-    let kit = PhoneKit::new(config, store).await?;
-    let mut jobs: Vec<Job> = Vec::new();
-    for c in centres {
-        for number in &c.phones {
-            let (kit, centre, number) = (kit.clone(), c.clone(), number.clone());
-            jobs.push(Box::pin(async move { kit.call(&centre, &number).await }));
-        }
-    }
-    run(
-        store,
-        Channel::Phone,
-        selection,
-        centres,
-        jobs,
-        config.trunk.max_channels,
-        style,
-    )
-    .await
+    run_channel(config, store, Channel::Web, centres, selection, style).await
 }
 
 fn median(v: &mut [f64]) -> Option<f64> {

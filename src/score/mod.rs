@@ -1,6 +1,7 @@
 //! Scores, bands, flags and trends of ../shared/SCORING.md, computed from stored results and
 //! auditor labels alone: the same store and `[scoring]` always give the same numbers.
 
+pub mod agency;
 pub mod cases;
 pub mod load;
 pub mod period;

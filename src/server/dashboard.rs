@@ -13,6 +13,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use super::{auth, param, App, Reply, Role, Who, SESSION_COOKIE};
+use crate::probe::Channel;
 use crate::report::html::{bars, esc, ltr};
 use crate::report::{band_word, flag_word, num, trend_word, word, Lang};
 use crate::score::period::Period;
@@ -67,8 +68,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("trends", "Trends", "الاتجاهات"),
     ("centre", "Centre", "المركز"),
     ("agency", "Agency", "الجهة"),
-    ("phone", "Phone", "الهاتف"),
-    ("web", "Web", "الموقع"),
     ("overall", "Overall", "الكلية"),
     ("interval", "95 % interval", "فاصل الثقة 95٪"),
     ("calls", "Valid calls", "المكالمات الصالحة"),
@@ -139,6 +138,13 @@ const WORDS: &[(&str, &str, &str)] = &[
 ];
 
 fn w(lang: Lang, key: &str) -> &'static str {
+    // A channel's name is the channel's own word.
+    if let Some(c) = Channel::parse(key) {
+        return match lang {
+            Lang::En => c.en(),
+            Lang::Ar => c.ar_label(),
+        };
+    }
     let (_, en, ar) = WORDS
         .iter()
         .find(|(k, _, _)| *k == key)
@@ -1000,7 +1006,13 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
             h,
             "<div>{} {}</div>",
             ltr(n),
-            probe_button(who, lang, "phone", n, &format!("probe-phone-{i}"))
+            probe_button(
+                who,
+                lang,
+                Channel::Phone.as_str(),
+                n,
+                &format!("probe-phone-{i}")
+            )
         );
     }
     let _ = write!(h, "</td></tr><tr><th>{}</th><td>", w(lang, "sites"));
@@ -1009,7 +1021,13 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
             h,
             "<div>{} {}</div>",
             ltr(s),
-            probe_button(who, lang, "web", s, &format!("probe-web-{i}"))
+            probe_button(
+                who,
+                lang,
+                Channel::Web.as_str(),
+                s,
+                &format!("probe-web-{i}")
+            )
         );
     }
     h += "</td></tr></table>";
@@ -1082,7 +1100,7 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
         ltr(&k.threshold.to_string())
     );
     // Last calls.
-    let calls = latest(app, &c.id, "phone", 20).await?;
+    let calls = latest(app, &c.id, Channel::Phone.as_str(), 20).await?;
     let _ = write!(
         h,
         "<section id=\"calls\"><h2>{}</h2>",
@@ -1134,7 +1152,7 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
     }
     h += "</section>";
     // Last web audits.
-    let audits = latest(app, &c.id, "web", 10).await?;
+    let audits = latest(app, &c.id, Channel::Web.as_str(), 10).await?;
     let _ = write!(
         h,
         "<section id=\"audits\"><h2>{}</h2>",
@@ -1188,7 +1206,10 @@ async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: L
                 h,
                 "<tr><td>{}</td><td>{}</td><td class=\"flag\">{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 ltr(&x.period),
-                esc(word(lang, if x.channel == "web" { "web" } else { "phone" })),
+                esc(word(
+                    lang,
+                    Channel::parse(&x.channel).unwrap_or(Channel::Phone).as_str()
+                )),
                 outcome_word(lang, &x.class),
                 outcome_word(lang, st),
                 ltr(&num(x.score)),
@@ -1321,7 +1342,7 @@ async fn result(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
         }
     }
     // Labels so far and the form.
-    if r.channel == "phone" {
+    if r.channel == Channel::Phone.as_str() {
         let labels: Vec<_> = app.store.labels_of(id).await.map_err(internal)?;
         let _ = write!(h, "<section id=\"labels\"><h2>{}</h2>", w(lang, "labels"));
         if labels.is_empty() {

@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 
 use super::ServerError;
 use crate::config::Config;
+use crate::probe::Channel;
 use crate::score::period::Period;
 use crate::store::ResultTiming;
 use crate::store::Store;
@@ -329,10 +330,10 @@ impl Exporter {
         let mut out = Vec::new();
         for c in all {
             if let Some(s) = &c.phone.score {
-                out.push((c.centre.clone(), "phone", s.value));
+                out.push((c.centre.clone(), Channel::Phone.as_str(), s.value));
             }
             if let Some(s) = &c.web.score {
-                out.push((c.centre.clone(), "web", s.value));
+                out.push((c.centre.clone(), Channel::Web.as_str(), s.value));
             }
         }
         Ok(out)
@@ -345,11 +346,8 @@ fn count(tally: &mut Tally, r: &ResultTiming) {
         .probes
         .entry((r.channel.clone(), r.outcome.clone()))
         .or_insert(0) += 1;
-    let answer = if r.channel == "phone" {
-        r.answer_ms
-    } else {
-        None
-    };
+    let phone = r.channel == Channel::Phone.as_str();
+    let answer = if phone { r.answer_ms } else { None };
     if let Some(ms) = r.total_ms {
         tally
             .durations
@@ -357,7 +355,7 @@ fn count(tally: &mut Tally, r: &ResultTiming) {
             .or_insert_with(|| Histogram::new(DURATION_BUCKETS))
             .observe(ms / 1000.0);
     }
-    if r.channel == "phone" && r.outcome == "answered" {
+    if phone && r.outcome == "answered" {
         if let Some(ms) = answer {
             tally.answer.observe(ms / 1000.0);
         }

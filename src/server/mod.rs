@@ -27,6 +27,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, ServerConfig};
+use crate::probe::Channel;
 use crate::schedule::serve::Heartbeat;
 use crate::score::period::Period;
 use crate::score::CentreScores;
@@ -86,12 +87,14 @@ const HEALTH_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl App {
     /// `period`'s stored verdicts (brought up to date first by the verdict step).
-    async fn period_scores(&self, period: &Period) -> Result<Arc<Vec<CentreScores>>, String> {
+    async fn period_scores(
+        &self,
+        period: &Period,
+    ) -> Result<Arc<Vec<CentreScores>>, crate::verdict::VerdictError> {
         crate::verdict::Verdicts::new(&self.store, &self.config)
             .scores(period)
             .await
             .map(Arc::new)
-            .map_err(|e| e.to_string())
     }
 }
 
@@ -471,7 +474,10 @@ pub(crate) struct Who {
 
 pub(crate) const SESSION_COOKIE: &str = "raqib_session";
 
-async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, String> {
+async fn identify(
+    app: &App,
+    req: &Request<Incoming>,
+) -> Result<Option<Who>, crate::store::StoreError> {
     let bearer = req
         .headers()
         .get(hyper::header::AUTHORIZATION)
@@ -479,11 +485,7 @@ async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, Str
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|v| v.trim().to_string());
     if let Some(token) = bearer {
-        let user = app
-            .store
-            .user_of_token(&token)
-            .await
-            .map_err(|e| e.to_string())?;
+        let user = app.store.user_of_token(&token).await?;
         return Ok(user.map(|(name, role)| Who {
             name,
             role: Role::parse(&role).unwrap_or(Role::Viewer),
@@ -499,11 +501,7 @@ async fn identify(app: &App, req: &Request<Incoming>) -> Result<Option<Who>, Str
     let Some(secret) = session else {
         return Ok(None);
     };
-    let user = app
-        .store
-        .user_of_session(&secret)
-        .await
-        .map_err(|e| e.to_string())?;
+    let user = app.store.user_of_session(&secret).await?;
     Ok(user.map(|(name, role)| Who {
         name,
         role: Role::parse(&role).unwrap_or(Role::Viewer),
@@ -521,7 +519,7 @@ async fn handle(app: &App, req: Request<Incoming>) -> Reply {
     }
     let who = match identify(app, &req).await {
         Ok(w) => w,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };
     if path.starts_with("/api/") {
         let Some(who) = who else {
@@ -692,8 +690,11 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
     let offset = num_param(req, "offset", 0, i64::MAX)?;
     let channel = param(req, "channel");
     if let Some(c) = &channel {
-        if c != "phone" && c != "web" {
-            return Err(bad(format!("channel must be phone or web, not '{c}'")));
+        if Channel::parse(c).is_none() {
+            return Err(bad(format!(
+                "channel must be {}, not '{c}'",
+                Channel::names()
+            )));
         }
     }
     let items: Vec<Value> = app
@@ -923,33 +924,27 @@ pub(crate) async fn probe_now(
     no_browser: bool,
     pages: Option<usize>,
 ) -> Result<Vec<i64>, (StatusCode, String)> {
-    use crate::schedule::on_demand::{self, CallRequest, OnDemandError, WebRequest};
+    use crate::schedule::on_demand::{self, OnDemandError, ProbeRequest};
     let Ok(_slot) = app.probes.try_acquire() else {
         return Err((
             StatusCode::TOO_MANY_REQUESTS,
             format!("{PROBES_AT_ONCE} probes are running: try again when one ends"),
         ));
     };
-    let done = match channel {
-        "phone" => {
-            let req = CallRequest {
-                target: target.to_string(),
-                unlisted,
-                ..CallRequest::default()
-            };
-            on_demand::call(&app.config, &app.store, &req, |_, _, _| {}).await
-        }
-        "web" => {
-            let req = WebRequest {
-                target: target.to_string(),
-                no_browser,
-                pages,
-                ..WebRequest::default()
-            };
-            on_demand::web(&app.config, &app.store, &req, |_, _, _| {}).await
-        }
-        other => return Err(bad(format!("channel must be phone or web, not '{other}'"))),
+    let Some(channel) = Channel::parse(channel) else {
+        return Err(bad(format!(
+            "channel must be {}, not '{channel}'",
+            Channel::names()
+        )));
     };
+    let req = ProbeRequest {
+        channel,
+        target: target.to_string(),
+        unlisted,
+        no_browser,
+        pages,
+    };
+    let done = on_demand::probe(&app.config, &app.store, &req).await;
     match done {
         Ok(ids) => Ok(ids),
         Err(OnDemandError::Bad(m)) => Err(bad(m)),

@@ -131,11 +131,11 @@ pub enum Probe {
 impl Probe {
     /// Decodes the stored text of `channel`'s result (no JSON tree in between).
     pub fn from_text(channel: &str, text: &str) -> Probe {
-        match channel {
-            "phone" => serde_json::from_str::<CallResult>(text)
+        match crate::probe::Channel::parse(channel) {
+            Some(crate::probe::Channel::Phone) => serde_json::from_str::<CallResult>(text)
                 .map(|c| Probe::Call(Box::new(c)))
                 .unwrap_or(Probe::Unreadable),
-            _ => serde_json::from_str::<WebResult>(text)
+            Some(crate::probe::Channel::Web) | None => serde_json::from_str::<WebResult>(text)
                 .map(|w| Probe::Web(Box::new(w)))
                 .unwrap_or(Probe::Unreadable),
         }

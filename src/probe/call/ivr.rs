@@ -64,6 +64,34 @@ fn default_listen() -> u64 {
     8
 }
 
+/// A step's `after` that says neither silence nor a pause.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("after = '{0}': use \"silence\", \"1500ms\" or \"2s\"")]
+pub struct BadAfter(pub String);
+
+/// An IVR script that cannot be used; each names where it came from.
+#[derive(Debug, thiserror::Error)]
+pub enum IvrError {
+    #[error("no IVR script {0} (and none embedded)")]
+    NotFound(String),
+    #[error("{origin}: {source}")]
+    Toml {
+        origin: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("{0}: no [[step]]")]
+    NoSteps(String),
+    #[error("{origin}: {source}")]
+    After {
+        origin: String,
+        #[source]
+        source: BadAfter,
+    },
+    #[error("{origin}: digits = '{digits}': 0-9, *, #, A-D")]
+    Digits { origin: String, digits: String },
+}
+
 /// A step's condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum After {
@@ -72,7 +100,7 @@ pub enum After {
 }
 
 impl Step {
-    pub fn condition(&self) -> Result<After, String> {
+    pub fn condition(&self) -> Result<After, BadAfter> {
         let a = self.after.trim();
         if a == "silence" {
             return Ok(After::Silence);
@@ -86,7 +114,7 @@ impl Step {
         };
         ms.filter(|m| *m <= 120_000)
             .map(|m| After::Pause(Duration::from_millis(m)))
-            .ok_or_else(|| format!("after = '{a}': use \"silence\", \"1500ms\" or \"2s\""))
+            .ok_or_else(|| BadAfter(a.to_string()))
     }
 }
 
@@ -102,33 +130,36 @@ pub struct IvrReport {
 
 impl IvrScript {
     /// Loads `DIR/NAME.toml`, else an embedded script of that name.
-    pub fn load(name: &str, dir: &Path) -> Result<IvrScript, String> {
+    pub fn load(name: &str, dir: &Path) -> Result<IvrScript, IvrError> {
         let path = dir.join(format!("{name}.toml"));
         let (text, origin) = match std::fs::read_to_string(&path) {
             Ok(t) => (t, path.display().to_string()),
             Err(_) => match EMBEDDED.iter().find(|(n, _)| *n == name) {
                 Some((_, t)) => (t.to_string(), format!("<embedded {name}>")),
-                None => {
-                    return Err(format!(
-                        "no IVR script {} (and none embedded)",
-                        path.display()
-                    ))
-                }
+                None => return Err(IvrError::NotFound(path.display().to_string())),
             },
         };
-        let script: IvrScript = toml::from_str(&text).map_err(|e| format!("{origin}: {e}"))?;
+        let script: IvrScript = match toml::from_str(&text) {
+            Ok(s) => s,
+            Err(source) => return Err(IvrError::Toml { origin, source }),
+        };
         if script.steps.is_empty() {
-            return Err(format!("{origin}: no [[step]]"));
+            return Err(IvrError::NoSteps(origin));
         }
         for s in &script.steps {
-            s.condition().map_err(|e| format!("{origin}: {e}"))?;
+            if let Err(source) = s.condition() {
+                return Err(IvrError::After { origin, source });
+            }
             if s.digits.is_empty()
                 || !s
                     .digits
                     .chars()
                     .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c))
             {
-                return Err(format!("{origin}: digits = '{}': 0-9, *, #, A-D", s.digits));
+                return Err(IvrError::Digits {
+                    origin,
+                    digits: s.digits.clone(),
+                });
             }
         }
         Ok(script)

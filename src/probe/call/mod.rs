@@ -168,7 +168,7 @@ impl CallOptions {
         ring_timeout: Duration,
         after_answer: AfterAnswer,
         scripts_dir: &Path,
-    ) -> Result<CallOptions, String> {
+    ) -> Result<CallOptions, ivr::IvrError> {
         let ivr = match &after_answer {
             AfterAnswer::Ivr(name) => Some(Arc::new(ivr::IvrScript::load(name, scripts_dir)?)),
             _ => None,
@@ -225,14 +225,14 @@ impl CallProbe {
             })?,
             None => NOTICE_WAV.to_vec(),
         };
-        let notice = read_wav_8k(&notice_bytes).map_err(|message| ProbeError::Notice {
+        let notice = read_wav_8k(&notice_bytes).map_err(|e| ProbeError::Notice {
             path: config
                 .call
                 .notice_file
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "probes/calls/notice.wav".into()),
-            message,
+            message: e.to_string(),
         })?;
         let udp = match trunk.transport {
             Transport::Udp => {
@@ -362,17 +362,26 @@ impl CallResult {
 }
 
 /// Reads a WAV as 8 kHz mono 16-bit samples (other rates and widths are refused).
-pub fn read_wav_8k(bytes: &[u8]) -> Result<Vec<i16>, String> {
-    let reader = hound::WavReader::new(std::io::Cursor::new(bytes)).map_err(|e| e.to_string())?;
+pub fn read_wav_8k(bytes: &[u8]) -> Result<Vec<i16>, WavError> {
+    let reader = hound::WavReader::new(std::io::Cursor::new(bytes))?;
     let spec = reader.spec();
     if spec.sample_rate != 8000 || spec.channels != 1 || spec.bits_per_sample != 16 {
-        return Err(format!(
-            "must be 8 kHz mono 16-bit (is {} Hz, {} channel(s), {} bits)",
-            spec.sample_rate, spec.channels, spec.bits_per_sample
-        ));
+        return Err(WavError::Format {
+            rate: spec.sample_rate,
+            channels: spec.channels,
+            bits: spec.bits_per_sample,
+        });
     }
-    reader
+    Ok(reader
         .into_samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| e.to_string())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// A WAV that cannot be played into a call.
+#[derive(Debug, thiserror::Error)]
+pub enum WavError {
+    #[error("{0}")]
+    Read(#[from] hound::Error),
+    #[error("must be 8 kHz mono 16-bit (is {rate} Hz, {channels} channel(s), {bits} bits)")]
+    Format { rate: u32, channels: u16, bits: u16 },
 }

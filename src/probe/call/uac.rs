@@ -336,7 +336,7 @@ pub(super) async fn place(
     // Before any look-up or socket: a URI that asks for TLS is never sent in clear.
     let transport = match uri_transport(&target.uri, s.transport) {
         Ok(t) => t,
-        Err(why) => return fail(result, why),
+        Err(why) => return fail(result, why.to_string()),
     };
 
     // Where the INVITE goes: the outbound proxy, else the Request-URI's host.
@@ -489,12 +489,10 @@ pub(super) async fn place(
 /// The transport a Request-URI asks for (its `transport` parameter), else the trunk's.
 /// `sips:` and `transport=tls` are refused: raqib speaks no TLS yet, and sending such a
 /// request over UDP or TCP would put in clear what the caller asked to protect.
-fn uri_transport(uri: &str, trunk: Transport) -> Result<Transport, String> {
+fn uri_transport(uri: &str, trunk: Transport) -> Result<Transport, TransportRefused> {
     let lower = uri.to_ascii_lowercase();
     if lower.starts_with("sips:") {
-        return Err(format!(
-            "'{uri}' asks for TLS (sips:), which raqib does not speak yet: not dialled"
-        ));
+        return Err(TransportRefused::Sips(uri.to_string()));
     }
     let rest = lower.strip_prefix("sip:").unwrap_or(&lower);
     // Parameters follow the host; the user part may itself hold a ';' (RFC 4475 §3.1.1.9).
@@ -508,13 +506,23 @@ fn uri_transport(uri: &str, trunk: Transport) -> Result<Transport, String> {
         None => Ok(trunk),
         Some("udp") => Ok(Transport::Udp),
         Some("tcp") => Ok(Transport::Tcp),
-        Some("tls") => Err(format!(
-            "'{uri}' asks for TLS (transport=tls), which raqib does not speak yet: not dialled"
-        )),
-        Some(other) => Err(format!(
-            "'{uri}' asks for transport={other}; raqib speaks udp and tcp: not dialled"
-        )),
+        Some("tls") => Err(TransportRefused::Tls(uri.to_string())),
+        Some(other) => Err(TransportRefused::Other {
+            uri: uri.to_string(),
+            transport: other.to_string(),
+        }),
     }
+}
+
+/// A Request-URI asking for a transport raqib does not speak: the call is not placed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportRefused {
+    #[error("'{0}' asks for TLS (sips:), which raqib does not speak yet: not dialled")]
+    Sips(String),
+    #[error("'{0}' asks for TLS (transport=tls), which raqib does not speak yet: not dialled")]
+    Tls(String),
+    #[error("'{uri}' asks for transport={transport}; raqib speaks udp and tcp: not dialled")]
+    Other { uri: String, transport: String },
 }
 
 fn round3(x: f64) -> f64 {

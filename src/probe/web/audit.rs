@@ -201,10 +201,21 @@ pub struct SiteAudit {
     pub pages: Vec<PageAudit>,
 }
 
+/// Why the browser, not the page, ended an audit: it is restarted and the page tried again.
+#[derive(Debug, thiserror::Error)]
+pub enum BrowserFault {
+    #[error(transparent)]
+    Cdp(#[from] CdpError),
+    #[error("the browser did not answer {0}")]
+    NoAnswer(String),
+    #[error("the browser closed the page")]
+    Closed,
+}
+
 /// Why a page's audit stopped early.
 enum Stop {
     /// The browser is gone or answered nothing: restart it and try again.
-    Browser(String),
+    Browser(BrowserFault),
     /// The page's fault or raqib's script's: a result.
     Page(PageOutcome, String),
 }
@@ -213,7 +224,7 @@ impl From<CdpError> for Stop {
     fn from(e: CdpError) -> Stop {
         match e {
             CdpError::Remote { .. } => Stop::Page(PageOutcome::AuditError, e.to_string()),
-            e => Stop::Browser(e.to_string()),
+            e => Stop::Browser(e.into()),
         }
     }
 }
@@ -281,7 +292,7 @@ impl Auditor {
         slot.browser.as_ref().and_then(|b| b.pid())
     }
 
-    async fn browser(&self) -> Result<(Arc<Browser>, u64), String> {
+    async fn browser(&self) -> Result<(Arc<Browser>, u64), CdpError> {
         let mut slot = self.slot.lock().await;
         if let Some(b) = &slot.browser {
             if b.is_alive() {
@@ -289,11 +300,7 @@ impl Auditor {
             }
             self.restarts.fetch_add(1, Ordering::Relaxed);
         }
-        let b = Arc::new(
-            Browser::launch(&self.cfg.path, &self.flags)
-                .await
-                .map_err(|e| e.to_string())?,
-        );
+        let b = Arc::new(Browser::launch(&self.cfg.path, &self.flags).await?);
         slot.browser = Some(b.clone());
         slot.generation += 1;
         Ok((b, slot.generation))
@@ -345,7 +352,7 @@ impl Auditor {
             match self.attempt(&browser, url, depth, t0).await {
                 Ok(audit) => return audit,
                 Err(e) => {
-                    why = e;
+                    why = e.to_string();
                     self.restart(generation).await;
                 }
             }
@@ -366,12 +373,11 @@ impl Auditor {
         url: &Url,
         depth: u32,
         t0: Instant,
-    ) -> Result<PageAudit, String> {
-        let answered = |what: &str| format!("the browser did not answer {what}");
+    ) -> Result<PageAudit, BrowserFault> {
+        let answered = |what: &str| BrowserFault::NoAnswer(what.to_string());
         let opened = tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
             .await
-            .map_err(|_| answered("when a tab was opened"))?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| answered("when a tab was opened"))??;
         let budget = Duration::from_millis(self.cfg.page_timeout_ms);
         let inspected =
             tokio::time::timeout(budget, self.inspect(browser, &opened, url, depth, t0)).await;
@@ -466,7 +472,7 @@ impl Auditor {
         while !loaded {
             match tokio::time::timeout_at(load_deadline, events.recv()).await {
                 Err(_) => break,
-                Ok(None) => return Err(Stop::Browser("the browser closed the page".into())),
+                Ok(None) => return Err(Stop::Browser(BrowserFault::Closed)),
                 Ok(Some(ev)) => loaded = seen.take(&ev, url),
             }
         }

@@ -21,7 +21,19 @@ pub struct Incoming {
     pub at: Instant,
     pub from: SocketAddr,
     pub raw: Vec<u8>,
-    pub parsed: Result<Message, String>,
+    pub parsed: Result<Message, ReceiveError>,
+}
+
+/// Why bytes received are no message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReceiveError {
+    #[error(transparent)]
+    Parse(#[from] super::message::ParseError),
+    /// A stream's framing that cannot be trusted (the stream is then dropped).
+    #[error("absurd Content-Length '{0}'")]
+    ContentLength(String),
+    #[error("headers exceed {MAX_MESSAGE} bytes")]
+    HeadersTooLong,
 }
 
 type Routes = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Incoming>>>>;
@@ -184,7 +196,7 @@ fn receive(
         if raw.iter().all(|&b| b == b'\r' || b == b'\n') {
             continue; // keep-alive
         }
-        let parsed = Message::parse(&raw).map_err(|e| e.to_string());
+        let parsed = Message::parse(&raw).map_err(ReceiveError::from);
         let call_id = match &parsed {
             Ok(m) => Some(m.call_id().to_string()),
             Err(_) => sniff_call_id(&raw),
@@ -411,7 +423,7 @@ impl Link {
                         Ok(total) if buf.len() >= total => {
                             let raw: Vec<u8> = buf.drain(..total).collect();
                             let at = Instant::now();
-                            let parsed = Message::parse(&raw).map_err(|e| e.to_string());
+                            let parsed = Message::parse(&raw).map_err(ReceiveError::from);
                             if tx
                                 .send(Incoming {
                                     at,
@@ -445,7 +457,7 @@ impl Link {
                         at,
                         from: peer,
                         raw,
-                        parsed: Err(format!("headers exceed {MAX_MESSAGE} bytes")),
+                        parsed: Err(ReceiveError::HeadersTooLong),
                     });
                     return;
                 }
@@ -476,7 +488,7 @@ impl Link {
 
 /// `Some(Ok(total))` when the headers are complete and the message is `total` bytes long,
 /// `None` when more bytes are needed, `Some(Err)` when the framing is hopeless.
-fn frame_len(buf: &[u8]) -> Option<Result<usize, String>> {
+fn frame_len(buf: &[u8]) -> Option<Result<usize, ReceiveError>> {
     let end = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&buf[..end]);
     let mut len = 0usize;
@@ -486,7 +498,7 @@ fn frame_len(buf: &[u8]) -> Option<Result<usize, String>> {
             if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("l") {
                 match v.trim().parse::<usize>() {
                     Ok(l) if l <= MAX_MESSAGE => len = l,
-                    _ => return Some(Err(format!("absurd Content-Length '{}'", v.trim()))),
+                    _ => return Some(Err(ReceiveError::ContentLength(v.trim().to_string()))),
                 }
             }
         }
