@@ -437,6 +437,11 @@ mod tests {
             median_ring_secs: Some(45.0),
         });
         p.due_on = Some("2027-03-11".into());
+        p.critical = vec![crate::alert::message::CriticalRef {
+            kind: "number_not_in_service".into(),
+            detail: "+96265000101 is not in service (1 calls)".into(),
+            results: vec![7],
+        }];
         p.follow_up_days = Some(100);
         let call = p.worst_calls[0].clone();
         p.worst_calls = (0..3)
@@ -464,6 +469,7 @@ mod tests {
             "المطلوب: خطة تحسين خلال 100 يومًا، أي قبل \u{2068}2027-03-11\u{2069}",
             "\u{2068}2026-12-01 15:21\u{2069} توقيت عمّان",
             "الفترة: \u{2068}2026-12\u{2069}",
+            "تنبيه حرج: الرقم \u{2068}+96265000101\u{2069} خارج الخدمة (1 مكالمات) (النتائج 7)",
             "\u{2068}https://raqib.unit.example/centres/jo-amman?period=2026-12\u{2069}",
         ] {
             assert!(ar_text.contains(want), "no {want:?} in {ar_text}");

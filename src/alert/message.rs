@@ -233,6 +233,21 @@ fn score_line(p: &Payload, ar: bool) -> String {
     }
 }
 
+/// A critical flag's detail in Arabic. The verdict stores it as an English sentence (`score`
+/// writes "N is not in service (K calls)" and "SITE was down for H h"); an unknown shape is
+/// shown isolated as it is.
+fn critical_ar(detail: &str) -> String {
+    if let Some((number, rest)) = detail.split_once(" is not in service (") {
+        let calls = rest.trim_end_matches(" calls)").trim_end_matches(" call)");
+        return format!("الرقم {} خارج الخدمة ({calls} مكالمات)", iso(number));
+    }
+    if let Some((site, rest)) = detail.split_once(" was down for ") {
+        let hours = rest.trim_end_matches(" h");
+        return format!("الموقع {} متوقف منذ {} ساعة", iso(site), iso(hours));
+    }
+    iso(detail)
+}
+
 /// The reason in words: "no person reached in 4 of 6 calls; median ring 45 s".
 fn reason_line(r: &Reason, ar: bool) -> String {
     let ring = r.median_ring_secs.map(|s| format!("{s:.0}"));
@@ -402,16 +417,21 @@ pub fn render(p: &Payload, ar: bool) -> Text {
         });
     }
     for k in &p.critical {
-        let results = k
-            .results
-            .iter()
-            .map(|r| r.to_string())
-            .collect::<Vec<_>>()
-            .join(", ");
+        let results = |sep: &str| {
+            k.results
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
         notes.push(if ar {
-            format!("تنبيه حرج: {} (النتائج {})", iso(&k.detail), iso(results))
+            format!(
+                "تنبيه حرج: {} (النتائج {})",
+                critical_ar(&k.detail),
+                results("، ")
+            )
         } else {
-            format!("Critical: {} (results {results})", k.detail)
+            format!("Critical: {} (results {})", k.detail, results(", "))
         });
     }
     let calls = (!p.worst_calls.is_empty()).then(|| {
@@ -552,6 +572,19 @@ pub(crate) mod tests {
             }],
             ..Payload::default()
         }
+    }
+
+    #[test]
+    fn a_critical_flag_reads_in_arabic() {
+        assert_eq!(
+            critical_ar("+96522001001 is not in service (5 calls)"),
+            "الرقم \u{2068}+96522001001\u{2069} خارج الخدمة (5 مكالمات)"
+        );
+        assert_eq!(
+            critical_ar("https://a.example/ was down for 25.5 h"),
+            "الموقع \u{2068}https://a.example/\u{2069} متوقف منذ \u{2068}25.5\u{2069} ساعة"
+        );
+        assert_eq!(critical_ar("other"), "\u{2068}other\u{2069}");
     }
 
     #[test]
