@@ -105,9 +105,12 @@ pub async fn demo(mut ctx: Ctx, args: DemoArgs) -> Result<()> {
     println!();
     let refs: Vec<&raqib::score::CentreScores> = d.flagged.iter().collect();
     print_flags(&refs, &d.period, k, false);
+    // The verdict step opened a follow-up case for each of them as the calls were stored.
+    let due = (chrono::Utc::now() + chrono::Duration::days(k.follow_up_days)).date_naive();
     println!(
-        "what happens next: each flagged centre's agency owes an improvement plan within {} \
-         days; `raqib alerts run` opens the follow-up cases and tells the contacts",
+        "what happens next: each flagged centre has an open follow-up case (raqib cases): its \
+         agency owes an improvement plan by {due} ({} days); raqib alerts run tells the \
+         agencies' [[alerts.contact]]",
         k.follow_up_days
     );
     println!();
