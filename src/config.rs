@@ -341,6 +341,9 @@ pub struct ServerConfig {
     pub signin_delay_secs: u64,
     /// The longest delay, in seconds.
     pub signin_max_delay_secs: u64,
+    /// The dashboard's address as readers reach it (`https://raqib.unit.gov.example`): alerts
+    /// link to the flagged result there. `serve` refuses alert contacts without it.
+    pub public_url: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -358,6 +361,7 @@ impl Default for ServerConfig {
             signin_window_secs: 900,
             signin_delay_secs: 1,
             signin_max_delay_secs: 900,
+            public_url: None,
         }
     }
 }
@@ -1131,6 +1135,20 @@ impl Config {
 
     fn validate_server(&self) -> Result<(), Refusal> {
         let s = &self.server;
+        if let Some(u) = &s.public_url {
+            let ok = url::Url::parse(u).is_ok_and(|p| {
+                matches!(p.scheme(), "http" | "https")
+                    && p.host().is_some()
+                    && p.query().is_none()
+                    && p.username().is_empty()
+            });
+            if !ok {
+                return Err(refuse(
+                    "server.public_url",
+                    format!("'{u}' is not an http(s) address without user or query, like 'https://raqib.unit.gov.example'"),
+                ));
+            }
+        }
         for (key, v) in [
             (
                 "server.header_read_timeout_secs",

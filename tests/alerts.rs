@@ -138,6 +138,7 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
             "[trunk]\nuri_template = \"sip:{{number}}@{sip}\"\nmax_channels = 10\n\
              [guard]\nallow_prefixes = [\"+962\"]\n\
              [scoring]\nfollow_up_days = 0\n\
+             [server]\npublic_url = \"https://raqib.unit.example/\"\n\
              [alerts]\nfrom = \"raqib <raqib@unit.example>\"\n\
              evidence_url = \"https://raqib.unit.example/results/{{id}}\"\n\
              retry_secs = 1\nretry_attempts = 3\n\
@@ -244,8 +245,8 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
     );
     let text = ar["text"].as_str().unwrap();
     for want in [
-        "الجهة: Agency T",
-        &format!("الفترة: {}", label(flagged)),
+        "الجهة: \u{2068}Agency T\u{2069}",
+        &format!("الفترة: \u{2068}{}\u{2069}", label(flagged)),
         "التصنيف: مؤكد",
         "المكالمات الصالحة: 5",
         "أسوأ المكالمات:",
@@ -255,6 +256,63 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
         assert!(text.contains(want), "no {want:?} in {text}");
     }
     assert!(ar["html"].as_str().unwrap().contains("dir=\"rtl\""));
+    // The reason in words, what is asked and by when, the link to the dashboard, local times,
+    // and every id, period and URL isolated in the Arabic (FSI…PDI in text, <bdi> in HTML).
+    let link = format!(
+        "https://raqib.unit.example/centres/weak?period={}",
+        label(flagged)
+    );
+    for want in [
+        "السبب: لم يُرد موظف في 5 من 5 مكالمات",
+        "المطلوب: خطة تحسين خلال 0 يومًا، أي قبل \u{2068}",
+        "توقيت عمّان",
+        &format!("\u{2068}{link}\u{2069}"),
+    ] {
+        assert!(text.contains(want), "no {want:?} in {text}");
+    }
+    let html = ar["html"].as_str().unwrap();
+    for want in [
+        &format!("href=\"{link}\""),
+        &format!("<bdi dir=\"ltr\">{}</bdi>", label(flagged)),
+        "<th scope=\"row\"",
+        "<bdi dir=\"ltr\">Agency T</bdi>",
+    ] {
+        assert!(html.contains(want), "no {want:?} in {html}");
+    }
+    let en_mail = mail
+        .iter()
+        .find(|m| m["rcpt_tos"][0] == "deputy@agency.example")
+        .unwrap();
+    let en_text = en_mail["text"].as_str().unwrap();
+    for want in [
+        "Reason: no person reached in 5 of 5 calls",
+        "Requested: an improvement plan within 0 days, by 20",
+        "Amman time",
+        &link,
+    ] {
+        assert!(en_text.contains(want), "no {want:?} in {en_text}");
+    }
+    // Words, never stored codes, in either language; local times, never UTC stamps.
+    for m in [ar, en_mail] {
+        for part in ["text", "html"] {
+            let shown = m[part].as_str().unwrap();
+            for code in [
+                "no_answer",
+                "not_in_service",
+                "insufficient_data",
+                "site_down",
+                ".000Z",
+            ] {
+                assert!(!shown.contains(code), "{code:?} shown in {shown}");
+            }
+        }
+    }
+    for part in ["text", "html"] {
+        let shown = ar[part].as_str().unwrap();
+        for code in ["busy", "confirmed", "phone", "answered", "human", "UTC"] {
+            assert!(!shown.contains(code), "{code:?} shown in {shown}");
+        }
+    }
     let en = mail
         .iter()
         .find(|m| m["rcpt_tos"][0] == "deputy@agency.example")
@@ -452,6 +510,7 @@ fn serve_alerts_after_its_sweep() {
         &format!(
             "[trunk]\nuri_template = \"sip:{{number}}@{sip}\"\n[guard]\nallow_prefixes = [\"+962\"]\n\
              [serve]\ncall_margin_secs = 0\n\
+             [server]\npublic_url = \"https://raqib.unit.example\"\n\
              [[schedule]]\nname = \"calls\"\ncron = \"0 0 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"phone\"\nspread_minutes = 1\n\
              [[alerts.contact]]\nagency = \"*\"\nwebhook = \"http://127.0.0.1:{hook_port}/h\"\n",
             sip = lab.sip
@@ -471,6 +530,16 @@ fn serve_alerts_after_its_sweep() {
         &data,
         &["centres", "import", csv.to_str().unwrap()],
     ));
+    // Without the dashboard's public address an alert would have nothing to link to.
+    let no_url = dir.path().join("no-url.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    write(
+        &no_url,
+        &text.replace("public_url = \"https://raqib.unit.example\"\n", ""),
+    );
+    let out = raqib(&no_url, &data, &["serve", "--run", "calls"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs [server] public_url"));
     let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
     let serve = Proc(
         Command::new(BIN)

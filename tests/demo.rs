@@ -73,23 +73,27 @@ fn the_demo_sweeps_the_lab_and_summarises() {
         String::from_utf8_lossy(&out.stderr)
     );
     let both: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // 15 sample numbers, each with its lab behaviour (config/raqib.toml [lab.phones]).
-    let p = &both["phone"];
-    assert_eq!(p["checks"], 15, "{p:#}");
-    let count = |k: &str| p[k].as_i64().unwrap();
-    assert_eq!(
-        [
-            count("answered"),
-            count("busy"),
-            count("no_answer"),
-            count("rejected"),
-            count("not_in_service"),
-            count("failed"),
-            count("refused"),
-        ],
-        [9, 1, 1, 1, 2, 1, 0],
-        "{p:#}"
-    );
+    // 15 sample numbers, each with its lab behaviour (config/raqib.toml [lab.phones]), called
+    // once per round; a month's verdict needs 5 valid calls, so 5 rounds.
+    let rounds = both["phone"].as_array().unwrap();
+    assert_eq!(rounds.len(), 5, "{:#}", both["phone"]);
+    for p in rounds {
+        assert_eq!(p["checks"], 15, "{p:#}");
+        let count = |k: &str| p[k].as_i64().unwrap();
+        assert_eq!(
+            [
+                count("answered"),
+                count("busy"),
+                count("no_answer"),
+                count("rejected"),
+                count("not_in_service"),
+                count("failed"),
+                count("refused"),
+            ],
+            [8, 2, 1, 1, 2, 1, 0],
+            "{p:#}"
+        );
+    }
     // 13 sample centres with 14 websites: a 500, an expired certificate and a closed port are
     // down; the slow page is degraded; the rest (a redirect among them) are up.
     let s = &both["web"];
@@ -122,7 +126,51 @@ fn the_demo_sweeps_the_lab_and_summarises() {
         }
     }
 
-    // The human summary names the problems.
+    // The lab's centres are open whenever the demo runs, so the rounds give verdicts: the
+    // flagged list holds confirmed centres, a provisional one (one line of two is busy) and
+    // the critical dead numbers.
+    let flagged: Vec<(String, String, bool)> = both["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["centre"].as_str().unwrap().to_string(),
+                f["class"].as_str().unwrap().to_string(),
+                f["critical"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let has = |centre: &str, class: &str, critical: bool| {
+        flagged.contains(&(centre.to_string(), class.to_string(), critical))
+    };
+    assert!(has("jo-amman-civil", "provisional", false), "{flagged:?}");
+    assert!(has("jo-zarqa-licensing", "confirmed", false), "{flagged:?}");
+    assert!(has("jo-irbid-civil", "confirmed", false), "{flagged:?}");
+    assert!(has("kw-hawalli-civil-id", "confirmed", true), "{flagged:?}");
+    assert!(has("ae-abudhabi-health", "confirmed", true), "{flagged:?}");
+    assert!(
+        !flagged.iter().any(|f| f.0 == "om-muscat-housing"),
+        "{flagged:?}"
+    );
+    // The report, in HTML and printed to PDF.
+    let reports: Vec<PathBuf> = both["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| PathBuf::from(r.as_str().unwrap()))
+        .collect();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    let html = std::fs::read_to_string(&reports[0]).unwrap();
+    assert!(
+        html.contains("jo-amman-civil") || html.contains("عمّان"),
+        "{html}"
+    );
+    assert!(std::fs::read(&reports[1]).unwrap().starts_with(b"%PDF"));
+    assert_eq!(both["user"], "demo");
+
+    // The human summary names the problems and ends with the flagged list, the report and
+    // how to open the dashboard.
     let out = Command::new(env!("CARGO_BIN_EXE_raqib"))
         .arg("--config")
         .arg(&config)
@@ -139,9 +187,27 @@ fn the_demo_sweeps_the_lab_and_summarises() {
         "certificate expired",
         "slow: ",
         "total",
+        "phone round 5",
     ] {
         assert!(table.contains(needle), "missing {needle:?} in\n{table}");
     }
+    let end = &table[table.find("at or under 60").expect("no flagged list")..];
+    let line = |id: &str| {
+        end.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not in the flagged list:\n{end}"))
+    };
+    assert!(line("jo-amman-civil").contains("provisional"), "{end}");
+    assert!(line("jo-amman-civil").contains("phone 50.0 ["), "{end}");
+    assert!(line("jo-zarqa-licensing").contains("confirmed"), "{end}");
+    assert!(line("kw-hawalli-civil-id").contains("CRITICAL"), "{end}");
+    assert!(end.contains("improvement plan"), "{end}");
+    assert!(end.contains("report written: "), "{end}");
+    assert!(end.contains("serve --listen 127.0.0.1:"), "{end}");
+    assert!(
+        end.contains("sign in as 'demo' with the password "),
+        "{end}"
+    );
 }
 
 #[test]

@@ -195,20 +195,118 @@ pub fn message(p: &Payload, lang: AlertLang) -> (String, String, String) {
         .map(|(_, x)| x.body.as_str())
         .collect::<Vec<_>>()
         .join("\n————————\n\n");
-    let mut html = String::from("<!DOCTYPE html><html><body>");
+    // Mail clients ignore most CSS: tables for layout, inline styles, one button.
+    let mut html = String::from(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head>\
+         <body style=\"margin:0;padding:16px;background:#f3f4f6\">",
+    );
     for (l, x) in &t {
         let dir = if *l == "ar" { "rtl" } else { "ltr" };
+        let font = if *l == "ar" {
+            "'Noto Naskh Arabic','Noto Sans Arabic',Tahoma,sans-serif"
+        } else {
+            "'Noto Sans',Arial,sans-serif"
+        };
+        let align = if *l == "ar" { "right" } else { "left" };
         html += &format!(
-            "<div lang=\"{l}\" dir=\"{dir}\" style=\"font-family:sans-serif\"><h3>{}</h3>{}</div>",
-            escape(&x.subject),
-            x.body
-                .lines()
-                .map(|line| format!("<p style=\"margin:0.2em 0\">{}</p>", escape(line)))
-                .collect::<String>()
+            "<table role=\"presentation\" lang=\"{l}\" dir=\"{dir}\" width=\"100%\" \
+             cellpadding=\"0\" cellspacing=\"0\" style=\"max-width:640px;margin:0 auto 16px;\
+             background:#ffffff;border:1px solid #d1d5db;font-family:{font};font-size:16px;\
+             line-height:1.6;color:#111827;text-align:{align}\"><tr><td style=\"padding:16px\">\
+             <h2 style=\"margin:0 0 12px;font-size:20px\">{}</h2>",
+            html_of(&x.subject)
         );
+        if !x.rows.is_empty() {
+            html += "<table role=\"presentation\" width=\"100%\" cellpadding=\"6\" cellspacing=\"0\" style=\"border-collapse:collapse\">";
+            for (k, v) in &x.rows {
+                html += &format!(
+                    "<tr><th scope=\"row\" style=\"text-align:{align};vertical-align:top;\
+                     white-space:nowrap;border-bottom:1px solid #e5e7eb;color:#374151\">{}</th>\
+                     <td style=\"border-bottom:1px solid #e5e7eb\">{}</td></tr>",
+                    html_of(k),
+                    html_of(v)
+                );
+            }
+            html += "</table>";
+        }
+        for n in &x.notes {
+            html += &format!("<p style=\"margin:12px 0 0\">{}</p>", html_of(n));
+        }
+        if let Some((head, body)) = &x.calls {
+            let caption = if *l == "ar" { "أسوأ المكالمات" } else { "Worst calls" };
+            html += &format!(
+                "<table width=\"100%\" cellpadding=\"6\" cellspacing=\"0\" \
+                 style=\"border-collapse:collapse;margin-top:16px;font-size:14px\">\
+                 <caption style=\"text-align:{align};font-weight:bold;padding-bottom:4px\">{caption}</caption><tr>"
+            );
+            for h in head {
+                html += &format!(
+                    "<th scope=\"col\" style=\"text-align:{align};background:#f3f4f6;\
+                     border:1px solid #e5e7eb\">{}</th>",
+                    html_of(h)
+                );
+            }
+            html += "</tr>";
+            for r in body {
+                html += "<tr>";
+                for (i, cell) in r.iter().enumerate() {
+                    // The evidence: a link when it is one.
+                    let plain = cell.trim_matches(['\u{2068}', '\u{2069}']);
+                    // A long URL would widen the table past a phone's screen: the link
+                    // carries it, the cell names the result.
+                    let inner = if i + 1 == r.len() && plain.starts_with("http") {
+                        let id = plain.rsplit('/').next().unwrap_or(plain);
+                        let words = if *l == "ar" { "النتيجة" } else { "result" };
+                        format!(
+                            "<a href=\"{}\">{words} <bdi dir=\"ltr\">{}</bdi></a>",
+                            escape(plain),
+                            escape(id)
+                        )
+                    } else {
+                        html_of(cell)
+                    };
+                    let nowrap = if i == 1 { "white-space:nowrap;" } else { "" };
+                    html += &format!(
+                        "<td style=\"{nowrap}border:1px solid #e5e7eb;word-break:break-word\">{inner}</td>"
+                    );
+                }
+                html += "</tr>";
+            }
+            html += "</table>";
+        }
+        if let Some((words, url)) = &x.link {
+            html += &format!(
+                "<table role=\"presentation\" cellpadding=\"0\" cellspacing=\"0\" style=\"margin-top:20px\">\
+                 <tr><td style=\"background:#1d4ed8;border-radius:4px\">\
+                 <a href=\"{}\" style=\"display:inline-block;padding:10px 18px;color:#ffffff;\
+                 text-decoration:none;font-weight:bold\">{}</a></td></tr></table>",
+                escape(url),
+                html_of(words)
+            );
+        }
+        html += "</td></tr></table>";
     }
     html += "</body></html>";
     (subject, text, html)
+}
+
+/// Escaped text whose FSI…PDI isolates become `<bdi>`: marked left to right when they hold
+/// no Arabic letter (figures, ids, URLs), so that the order does not rest on a mail client's
+/// support for `<bdi>`'s automatic direction; else by their first strong letter.
+fn html_of(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(start) = rest.find('\u{2068}') {
+        out += &escape(&rest[..start]);
+        let after = &rest[start + '\u{2068}'.len_utf8()..];
+        let end = after.find('\u{2069}').unwrap_or(after.len());
+        let inner = &after[..end];
+        let rtl = inner.chars().any(|c| ('\u{0590}'..='\u{08ff}').contains(&c));
+        let open = if rtl { "<bdi>" } else { "<bdi dir=\"ltr\">" };
+        out += &format!("{open}{}</bdi>", escape(inner));
+        rest = after.get(end + '\u{2069}'.len_utf8()..).unwrap_or("");
+    }
+    out + &escape(rest)
 }
 
 fn escape(s: &str) -> String {
@@ -314,7 +412,7 @@ impl SmtpNotifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::message::{render, tests::flag};
+    use crate::alert::message::{render, tests::flag, WorstCall};
 
     #[test]
     fn an_email_carries_both_languages_arabic_right_to_left() {
@@ -323,6 +421,82 @@ mod tests {
         assert_eq!(subject, format!("{} | {}", ar.subject, en.subject));
         assert!(text.starts_with(&ar.body) && text.ends_with(&en.body));
         assert!(html.contains("dir=\"rtl\"") && html.contains("dir=\"ltr\""));
+    }
+
+    /// A flag as `alerts run` stores it: reason, due date, link, zone, three worst calls.
+    fn full_flag() -> Payload {
+        let mut p = flag();
+        p.link = Some("https://raqib.unit.example/centres/jo-amman?period=2026-12".into());
+        p.timezone = Some("Asia/Amman".into());
+        p.period = Some("2026-12".into());
+        p.class = Some("insufficient_data".into());
+        p.reason = Some(crate::alert::message::Reason {
+            calls: 6,
+            answered: 5,
+            no_person: 4,
+            median_ring_secs: Some(45.0),
+        });
+        p.due_on = Some("2027-03-11".into());
+        p.critical = vec![crate::alert::message::CriticalRef {
+            kind: "number_not_in_service".into(),
+            detail: "+96265000101 is not in service (1 calls)".into(),
+            results: vec![7],
+        }];
+        p.follow_up_days = Some(100);
+        let call = p.worst_calls[0].clone();
+        p.worst_calls = (0..3)
+            .map(|n| WorstCall {
+                id: 7 + n,
+                started_at: format!("2026-12-0{}T12:21:00.000Z", n + 1),
+                outcome: ["not_in_service", "no_answer", "answered"][n as usize].into(),
+                answer_type: (n == 2).then(|| "ivr".into()),
+                ring_secs: Some(45.0),
+                answer_secs: (n == 2).then_some(45.0),
+                evidence: Some(format!("https://raqib.unit.example/results/{}", 7 + n)),
+                ..call.clone()
+            })
+            .collect();
+        p
+    }
+
+    #[test]
+    fn a_mail_gives_reason_due_date_link_and_local_times_in_words() {
+        let p = full_flag();
+        let (_, ar_text, ar_html) = message(&p, AlertLang::Ar);
+        let (_, en_text, en_html) = message(&p, AlertLang::En);
+        for want in [
+            "السبب: لم يُرد موظف في 4 من 6 مكالمات (رُدّ على 5 منها)؛ وسيط مدة الرنين 45 ث",
+            "المطلوب: خطة تحسين خلال 100 يومًا، أي قبل \u{2068}2027-03-11\u{2069}",
+            "\u{2068}2026-12-01 15:21\u{2069} توقيت عمّان",
+            "الفترة: \u{2068}2026-12\u{2069}",
+            "تنبيه حرج: الرقم \u{2068}+96265000101\u{2069} خارج الخدمة (1 مكالمات) (النتائج 7)",
+            "\u{2068}https://raqib.unit.example/centres/jo-amman?period=2026-12\u{2069}",
+        ] {
+            assert!(ar_text.contains(want), "no {want:?} in {ar_text}");
+        }
+        for want in [
+            "Reason: no person reached in 4 of 6 calls (5 answered); median ring 45 s",
+            "Requested: an improvement plan within 100 days, by 2027-03-11",
+            "2026-12-01 15:21 Amman time",
+            "Class: insufficient data",
+        ] {
+            assert!(en_text.contains(want), "no {want:?} in {en_text}");
+        }
+        assert!(ar_html.contains("<bdi dir=\"ltr\">2026-12</bdi>") && ar_html.contains("dir=\"rtl\""));
+        assert!(ar_html.contains(
+            "href=\"https://raqib.unit.example/centres/jo-amman?period=2026-12\""
+        ));
+        for shown in [&ar_text, &ar_html, &en_text, &en_html] {
+            for code in ["not_in_service", "no_answer", "insufficient_data", "ivr<", ".000Z"] {
+                assert!(!shown.contains(code), "{code:?} in {shown}");
+            }
+        }
+        // `RAQIB_MAIL_SHOTS=DIR` keeps the two mails as files, to look at in a browser.
+        if let Some(dir) = std::env::var_os("RAQIB_MAIL_SHOTS") {
+            let dir = std::path::PathBuf::from(dir);
+            std::fs::write(dir.join("alert-ar.html"), &ar_html).unwrap();
+            std::fs::write(dir.join("alert-en.html"), &en_html).unwrap();
+        }
     }
 
     #[test]

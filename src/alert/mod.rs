@@ -37,7 +37,7 @@ use crate::score::period::Period;
 use crate::score::{CentreScores, FlagClass};
 use crate::store::alerts::NewAlert;
 use crate::store::{Case, ResultFilter, Store, StoreError};
-use message::{CaseRef, CentreRef, CriticalRef, Interval, Payload, Previous, WorstCall};
+use message::{CaseRef, CentreRef, CriticalRef, Interval, Payload, Previous, Reason, WorstCall};
 use notifier::NotifierKind;
 pub use notifier::{Notifiers, NotifyError};
 
@@ -145,11 +145,24 @@ pub async fn evaluate(
                 done.unchanged += 1;
                 continue;
             }
-            let worst_calls = if channel == Channel::Phone {
+            let (worst_calls, reason) = if channel == Channel::Phone {
                 worst_calls(store, config, &s.centre, period).await?
             } else {
-                Vec::new()
+                (Vec::new(), None)
             };
+            // The verdict step opened the case; its due date is the one the agency is held to.
+            let due = store
+                .cases()
+                .await?
+                .into_iter()
+                .find(|k| k.centre == s.centre && k.period == period.label)
+                .map(|k| k.due_at.chars().take(10).collect::<String>())
+                .unwrap_or_else(|| {
+                    (now + Duration::days(k.follow_up_days))
+                        .with_timezone(&centre.tz())
+                        .format("%Y-%m-%d")
+                        .to_string()
+                });
             let payload = Payload {
                 kind: "flag".into(),
                 centre: Some(centre_ref(centre)),
@@ -177,6 +190,11 @@ pub async fn evaluate(
                 worst_calls,
                 case: None,
                 previous: last.map(|(class, score)| Previous { class, score }),
+                link: dashboard_link(config, &s.centre, &period.label),
+                timezone: Some(centre.timezone.clone()),
+                reason,
+                due_on: Some(due),
+                follow_up_days: Some(k.follow_up_days),
             };
             let to = contacts(config, &centre.agency, false);
             done.alerts
@@ -213,6 +231,8 @@ pub async fn evaluate(
             }),
             threshold: Some(k.threshold),
             case: Some(case_ref(&case)),
+            link: dashboard_link(config, &case.centre, &case.period),
+            timezone: Some(centre.timezone.clone()),
             ..Payload::default()
         };
         let to = contacts(config, &centre.agency, kind == "escalation");
@@ -309,13 +329,20 @@ async fn store_alert(
     Ok(id)
 }
 
-/// A flagged centre's lowest-scored valid calls of the period, as evidence.
+/// The centre's page of the period on the dashboard (`[server] public_url`).
+fn dashboard_link(config: &Config, centre: &str, period: &str) -> Option<String> {
+    let base = config.server.public_url.as_deref()?.trim_end_matches('/');
+    Some(format!("{base}/centres/{centre}?period={period}"))
+}
+
+/// A flagged centre's lowest-scored valid calls of the period, as evidence, and what its
+/// valid calls had in common (the reason in words).
 async fn worst_calls(
     store: &Store,
     config: &Config,
     centre: &str,
     period: &Period,
-) -> Result<Vec<WorstCall>, AlertError> {
+) -> Result<(Vec<WorstCall>, Option<Reason>), AlertError> {
     let results = store
         .results(&ResultFilter {
             centre_id: Some(centre.into()),
@@ -326,16 +353,23 @@ async fn worst_calls(
         })
         .await?;
     let mut calls = Vec::new();
+    let (mut reason, mut rings) = (Reason::default(), Vec::new());
     let scoring = crate::verdict::result_scoring(store, &config.scoring, &results).await?;
     for (r, scored) in results.iter().zip(&scoring) {
         let (Some(c), true, Some(call)) = (r.probe.call(), scored.counts, &scored.call) else {
             continue;
         };
         let secs = |ms: Option<f64>| ms.map(|ms| ms / 1000.0);
-        let evidence = match &config.alerts.evidence_url {
-            Some(u) => Some(u.replace("{id}", &r.id.to_string())),
-            None => c.recording.clone(),
+        let public = config.server.public_url.as_deref();
+        let evidence = match (&config.alerts.evidence_url, public) {
+            (Some(u), _) => Some(u.replace("{id}", &r.id.to_string())),
+            (None, Some(base)) => Some(format!("{}/results/{}", base.trim_end_matches('/'), r.id)),
+            (None, None) => c.recording.clone(),
         };
+        reason.calls += 1;
+        reason.answered += u64::from(call.answered);
+        reason.no_person += u64::from(!call.reached_person);
+        rings.extend(secs(c.timings_ms.answer.or(c.timings_ms.ringing)));
         calls.push(WorstCall {
             id: r.id,
             number: c.number.clone(),
@@ -345,11 +379,17 @@ async fn worst_calls(
             answer_secs: secs(c.timings_ms.answer),
             score: call.score,
             evidence,
+            answer_type: c
+                .answer_type
+                .and_then(|t| serde_json::to_value(t).ok())
+                .and_then(|v| v.as_str().map(String::from)),
         });
     }
     calls.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.id.cmp(&b.id)));
     calls.truncate(WORST_CALLS);
-    Ok(calls)
+    rings.sort_by(f64::total_cmp);
+    reason.median_ring_secs = rings.get(rings.len() / 2).copied();
+    Ok((calls, (reason.calls > 0).then_some(reason)))
 }
 
 /// What one delivery round did.

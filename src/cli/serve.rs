@@ -85,6 +85,14 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
             return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
         }
     }
+    // An alert's button leads to the result on the dashboard: without the dashboard's public
+    // address it would lead nowhere a director can open.
+    if !ctx.config.alerts.contact.is_empty() && ctx.config.server.public_url.is_none() {
+        return Err(bad(
+            "[[alerts.contact]] needs [server] public_url (the dashboard's address as readers \
+             reach it, e.g. https://raqib.unit.gov.example): alerts link to the result there",
+        ));
+    }
     if ctx.config.schedule.is_empty() {
         eprintln!("serve: no [[schedule]] in the config: only unfinished sweeps are resumed");
     }
