@@ -516,42 +516,75 @@ pub fn centre_scores(
         }
     }
     let min_calls = period.min_calls(k.min_calls_month, k.min_calls_quarter);
-    let mut out: Vec<CentreScores> = centres
+    let work: Vec<(&Centre, Vec<&ScoredResult>)> = centres
         .iter()
-        .map(|c| {
-            let rs = by_centre.remove(c.id.as_str()).unwrap_or_default();
-            let key = format!("{}/{}", c.id, period.label);
-            let phone_rs: Vec<&ScoredResult> = rs
-                .iter()
-                .copied()
-                .filter(|r| r.channel == "phone")
-                .collect();
-            let web_rs: Vec<&ScoredResult> =
-                rs.iter().copied().filter(|r| r.channel == "web").collect();
-            CentreScores {
-                centre: c.id.clone(),
-                name_ar: c.name_ar.clone(),
-                name_en: c.name_en.clone(),
-                agency: c.agency.clone(),
-                period: period.label.clone(),
-                phone: phone_scores(&phone_rs, &key, min_calls, k),
-                web: web_scores(&web_rs, &key, k),
-                overall: None,
-                band: None,
-                list: None,
-                flag: FlagClass::InsufficientData,
-                critical: criticals(&rs, k),
-                rank: None,
-                unscored: Vec::new(),
-            }
-        })
+        .map(|c| (c, by_centre.remove(c.id.as_str()).unwrap_or_default()))
         .collect();
+    // The bootstraps are most of a period's build: the centres are shared among the cores.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = work.len().div_ceil(threads).max(1);
+    let mut out: Vec<CentreScores> = if work.len() > 1 && threads > 1 {
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = work
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(c, rs)| channel_scores(c, rs, period, min_calls, k))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().expect("a scoring thread panicked"))
+                .collect()
+        })
+    } else {
+        work.iter()
+            .map(|(c, rs)| channel_scores(c, rs, period, min_calls, k))
+            .collect()
+    };
     inherit_agency_web(&mut out, centres, k);
     for c in &mut out {
         finish(c, k);
     }
     rank(&mut out);
     out
+}
+
+/// One centre's channel scores and critical flags of `period` from its results, before the
+/// agency's web is inherited and the verdict finished.
+fn channel_scores(
+    c: &Centre,
+    rs: &[&ScoredResult],
+    period: &Period,
+    min_calls: u64,
+    k: &ScoringConfig,
+) -> CentreScores {
+    let key = format!("{}/{}", c.id, period.label);
+    let phone_rs: Vec<&ScoredResult> = rs
+        .iter()
+        .copied()
+        .filter(|r| r.channel == "phone")
+        .collect();
+    let web_rs: Vec<&ScoredResult> = rs.iter().copied().filter(|r| r.channel == "web").collect();
+    CentreScores {
+        centre: c.id.clone(),
+        name_ar: c.name_ar.clone(),
+        name_en: c.name_en.clone(),
+        agency: c.agency.clone(),
+        period: period.label.clone(),
+        phone: phone_scores(&phone_rs, &key, min_calls, k),
+        web: web_scores(&web_rs, &key, k),
+        overall: None,
+        band: None,
+        list: None,
+        flag: FlagClass::InsufficientData,
+        critical: criticals(rs, k),
+        rank: None,
+        unscored: Vec::new(),
+    }
 }
 
 /// The league table's places: scored centres only, by overall index then phone score (ties

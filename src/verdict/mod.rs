@@ -288,6 +288,8 @@ impl<'a> Verdicts<'a> {
             let Some(last) = queue.last().map(|d| d.id) else {
                 return Ok(refreshed);
             };
+            // A short batch was the whole queue: no second read to learn that it is empty.
+            let whole = (queue.len() as i64) < QUEUE_BATCH;
             // The stored periods are few (months, quarters): matched to each entry here.
             let stored = self.store.verdict_periods().await?;
             let mut todo: BTreeMap<&str, BTreeSet<usize>> = BTreeMap::new();
@@ -301,6 +303,9 @@ impl<'a> Verdicts<'a> {
             }
             if todo.is_empty() {
                 self.store.clear_dirty(last).await?;
+                if whole {
+                    return Ok(refreshed);
+                }
                 continue;
             }
             let centres = todo.len();
@@ -309,6 +314,9 @@ impl<'a> Verdicts<'a> {
                 // The queue goes with the last centre's writes: a crash before leaves it whole.
                 let done = (n + 1 == centres).then_some(last);
                 refreshed += self.refresh_centre(&stored, &ps, centre, done).await?;
+            }
+            if whole {
+                return Ok(refreshed);
             }
         }
     }
@@ -381,10 +389,12 @@ impl<'a> Verdicts<'a> {
         let mut rows: Vec<VerdictRow> = Vec::new();
         let mut reranked: Vec<String> = Vec::new();
         let mut cased: Vec<(Period, CentreScores)> = Vec::new();
-        for (p, period, trends) in &live {
+        // Each period's scores from its slice of the results, the periods side by side (their
+        // bootstraps are most of a refresh).
+        let part = |p: &VerdictPeriod, period: &Period, trends: bool| {
             let from = scored.partition_point(|r| r.started_at.as_str() < p.starts_at.as_str());
             let to = scored.partition_point(|r| r.started_at.as_str() < p.ends_at.as_str());
-            let mut fresh = score::centre_scores(
+            let fresh = score::centre_scores(
                 std::slice::from_ref(&centre),
                 &scored[from..to],
                 period,
@@ -392,6 +402,34 @@ impl<'a> Verdicts<'a> {
             )
             .pop()
             .expect("one centre in, one out");
+            // Its trend too, where nothing computed below can change it: the period before is
+            // not refreshed here, and the web trend is the stored one (a call changes only
+            // the phone's samples; `web_unchanged` below decides whether it is kept).
+            let before = period.previous().label;
+            let early = match (trends, mine.get(&before), mine.get(&p.period)) {
+                (true, Some(b), Some(o)) if !live.iter().any(|l| l.0.period == before) => o
+                    .trend
+                    .as_ref()
+                    .map(|t| score::centre_trend(&fresh, &b.scores, Some(t.web.clone()), self.k)),
+                _ => None,
+            };
+            (fresh, early)
+        };
+        let mut computed: Vec<(CentreScores, Option<CentreTrend>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = live
+                .iter()
+                .map(|(p, period, trends)| scope.spawn(move || part(p, period, *trends)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a scoring thread panicked"))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .rev()
+        .collect();
+        for (p, period, trends) in &live {
+            let (mut fresh, early) = computed.pop().expect("one per period");
             let old = mine.get(&p.period).cloned();
             let own_site = !score::inherits_web(&fresh, &centre);
             // Most new results are calls: the web part, and with it the agency's pool and every
@@ -447,7 +485,9 @@ impl<'a> Verdicts<'a> {
                     }
                 }
             }
-            if *trends {
+            if let (Some(t), true) = (early, web_unchanged) {
+                changed[0].1 = Some(t);
+            } else if *trends {
                 let before = mine.get(&period.previous().label);
                 changed[0].1 = before.map(|b| {
                     let old_web = old
