@@ -345,29 +345,14 @@ impl<'a> Verdicts<'a> {
             .collect();
         // Oldest first: a refreshed period is then the "before" of the next one refreshed.
         live.sort_by_key(|(_, period, _)| (period.from, period.until));
-        let centre = match self.store.centre(centre_id).await? {
-            Some(c) if !live.is_empty() => c,
-            _ => {
-                self.store.put_refresh(&[], &[], queue_done).await?;
-                return Ok(0);
-            }
-        };
+        if live.is_empty() {
+            self.store.put_refresh(&[], &[], queue_done).await?;
+            return Ok(0);
+        }
         let since = live.iter().map(|l| l.1.start()).min().expect("one period");
         let until = live.iter().map(|l| l.1.end()).max().expect("one period");
-        let results = self
-            .store
-            .results_of_centre(&centre.id, since, until)
-            .await?;
-        let labels = load::labels_of_centre(self.store, &centre.id, since, until).await?;
-        // In time order, as the results are: each period's part is a slice.
-        let scored = results
-            .iter()
-            .map(|r| score::score_result(r, labels.get(&r.id), self.k))
-            .collect::<Result<Vec<_>, _>>()?;
-        // The centre's stored verdicts of every period, kept current as periods are refreshed.
-        let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
-        // Those refreshed, the periods before them (their trends' base) and after them (whose
-        // trends they are the base of).
+        // The centre's stored verdicts wanted: those refreshed, the periods before them (their
+        // trends' base) and after them (whose trends they are the base of).
         let mut wanted: BTreeSet<String> = BTreeSet::new();
         for (p, period, _) in &live {
             wanted.insert(p.period.clone());
@@ -381,8 +366,36 @@ impl<'a> Verdicts<'a> {
             }
         }
         let wanted: Vec<String> = wanted.into_iter().collect();
-        for row in self.store.centre_verdicts(&centre.id, &wanted).await? {
-            mine.insert(row.period.clone(), decode(&row)?);
+        // The four reads at once (a pool of connections; readers do not wait for each other).
+        let (centre, results, labels, kept) = tokio::try_join!(
+            async { Ok::<_, VerdictError>(self.store.centre(centre_id).await?) },
+            async {
+                Ok::<_, VerdictError>(
+                    self.store
+                        .results_of_centre(centre_id, since, until)
+                        .await?,
+                )
+            },
+            async {
+                Ok::<_, VerdictError>(
+                    load::labels_of_centre(self.store, centre_id, since, until).await?,
+                )
+            },
+            async { Ok::<_, VerdictError>(self.store.centre_verdicts(centre_id, &wanted).await?) },
+        )?;
+        let Some(centre) = centre else {
+            self.store.put_refresh(&[], &[], queue_done).await?;
+            return Ok(0);
+        };
+        // In time order, as the results are: each period's part is a slice.
+        let scored = results
+            .iter()
+            .map(|r| score::score_result(r, labels.get(&r.id), self.k))
+            .collect::<Result<Vec<_>, _>>()?;
+        // The centre's stored verdicts, kept current as periods are refreshed.
+        let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
+        for row in &kept {
+            mine.insert(row.period.clone(), decode(row)?);
         }
         let now = Utc::now();
         let computed_at = millis(&now);
