@@ -60,7 +60,19 @@ pub fn redact(url: &str) -> String {
             let _ = u.set_password(Some("***"));
             u.to_string().replace("%7Bdata_dir%7D", "{data_dir}")
         }
-        _ => url.to_string(),
+        Ok(_) => url.to_string(),
+        // A URL that does not parse (a port out of range, say) may still hold a password:
+        // everything before the authority's last '@' is hidden.
+        Err(_) => match url.split_once("://") {
+            Some((scheme, rest)) => {
+                let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+                match rest[..end].rfind('@') {
+                    Some(at) => format!("{scheme}://***{}", &rest[at..]),
+                    None => url.to_string(),
+                }
+            }
+            None => url.to_string(),
+        },
     }
 }
 
@@ -74,4 +86,22 @@ pub fn with_password(url: &str, password: &str) -> Result<String, StoreUrlError>
         .set_password(Some(password))
         .map_err(|_| StoreUrlError::NoPassword)?;
     Ok(parsed.to_string().replace(mark, "{data_dir}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn a_password_is_hidden_even_in_a_url_that_does_not_parse() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
+        let bad = redact("postgres://u:secret@h:99999/d");
+        assert!(!bad.contains("secret"), "{bad}");
+        assert_eq!(bad, "postgres://***@h:99999/d");
+        assert_eq!(redact("sqlite:///tmp/x.sqlite"), "sqlite:///tmp/x.sqlite");
+        assert_eq!(redact("postgres://h:99999/d"), "postgres://h:99999/d");
+    }
 }
