@@ -75,8 +75,8 @@ pub enum BenchCmd {
         /// Months of results, ending with this one
         #[arg(long, default_value_t = 12)]
         months: u32,
-        /// Calls per number per month
-        #[arg(long, default_value_t = 24)]
+        /// Calls per number per month (25: with 12 months, over half a million results)
+        #[arg(long, default_value_t = 25)]
         calls: usize,
         /// Print the figures as JSON
         #[arg(long)]

@@ -522,19 +522,19 @@ pub async fn verdicts(ctx: &Ctx, cmd: VerdictsCmd) -> Result<()> {
         (None, false) => vec![Period::month_of(Utc::now())],
     };
     let started = std::time::Instant::now();
-    for p in &periods {
-        let t = std::time::Instant::now();
-        let centres = verdicts.rebuild(p).await?;
-        let secs = t.elapsed().as_secs_f64();
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({"period": p.label, "centres": centres, "seconds": secs})
-            );
-        } else {
-            println!("{:<22} {centres:>5} centres  {secs:>7.2} s", p.label);
-        }
-    }
+    verdicts
+        .rebuild_all(&periods, |p, centres, took| {
+            let secs = took.as_secs_f64();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"period": p.label, "centres": centres, "seconds": secs})
+                );
+            } else {
+                println!("{:<22} {centres:>5} centres  {secs:>7.2} s", p.label);
+            }
+        })
+        .await?;
     if !json && periods.len() > 1 {
         println!(
             "{} periods rebuilt in {:.1} s",

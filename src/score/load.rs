@@ -20,6 +20,8 @@ pub enum LoadError {
     Score(#[from] ScoreError),
     #[error("label {id}: unknown answer type '{answer_type}'")]
     Label { id: i64, answer_type: String },
+    #[error("a read of results stopped: {0}")]
+    Read(String),
 }
 
 /// The labels in force: the latest per result.
@@ -75,33 +77,72 @@ fn label_from(l: crate::store::StoredLabel) -> Result<Label, LoadError> {
 /// Results read at a time when a whole period is scored.
 const RESULTS_PAGE: i64 = 5000;
 
-/// Every centre's scores for `period`.
-pub async fn period_scores(
+/// Every stored result of `period`, scored with the labels in force, in time order (the order
+/// the methodology reads them in).
+///
+/// The period is read as one slice of time per core, side by side: reading and decoding
+/// the results is most of a rebuild, and a database answers one query on one core.
+pub async fn scored_results(
     store: &Store,
     period: &Period,
     k: &ScoringConfig,
-) -> Result<Vec<CentreScores>, LoadError> {
-    let labels = labels(store).await?;
-    // A page at a time: a quarter of a ministry is hundreds of thousands of results, and only
-    // their small scored form is kept.
+) -> Result<Vec<ScoredResult>, LoadError> {
+    let labels = std::sync::Arc::new(labels(store).await?);
+    let (start, end) = (period.start(), period.end());
+    let slices = std::thread::available_parallelism().map_or(1, |n| n.get()) as i32;
+    let step = (end - start) / slices;
+    let mut reads = tokio::task::JoinSet::new();
+    for i in 0..slices {
+        let from = start + step * i;
+        let until = if i + 1 == slices {
+            end
+        } else {
+            start + step * (i + 1)
+        };
+        let (store, labels, k) = (store.clone(), labels.clone(), k.clone());
+        reads.spawn(async move { scored_slice(&store, from, until, &labels, &k).await });
+    }
     let mut scored: Vec<ScoredResult> = Vec::new();
+    while let Some(slice) = reads.join_next().await {
+        scored.extend(slice.map_err(|e| LoadError::Read(e.to_string()))??);
+    }
+    // Id order is not time order (several agents), and the slices come back as they finish.
+    scored.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+    Ok(scored)
+}
+
+/// The results started in `[from, until)`, scored: a page at a time, as a quarter of a ministry
+/// is hundreds of thousands of results and only their small scored form is kept.
+async fn scored_slice(
+    store: &Store,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    labels: &HashMap<i64, Label>,
+    k: &ScoringConfig,
+) -> Result<Vec<ScoredResult>, LoadError> {
+    let mut scored = Vec::new();
     let mut after = 0;
     loop {
-        let page = store
-            .results_page(period.start(), period.end(), after, RESULTS_PAGE)
-            .await?;
+        let page = store.results_page(from, until, after, RESULTS_PAGE).await?;
         for r in &page {
             scored.push(super::score_result(r, labels.get(&r.id), k)?);
         }
         match page.last() {
             Some(r) if page.len() as i64 == RESULTS_PAGE => after = r.id,
-            _ => break,
+            _ => return Ok(scored),
         }
     }
-    // Id order is not time order (several agents): the methodology reads in time order.
-    scored.sort_by(|a, b| a.started_at.cmp(&b.started_at).then(a.id.cmp(&b.id)));
+}
+
+/// Every centre's scores for `period`, from `scored_results`.
+pub async fn period_scores(
+    store: &Store,
+    period: &Period,
+    k: &ScoringConfig,
+    scored: &[ScoredResult],
+) -> Result<Vec<CentreScores>, LoadError> {
     let centres = store.centres().await?;
-    Ok(super::centre_scores(&centres, &scored, period, k))
+    Ok(super::centre_scores(&centres, scored, period, k))
 }
 
 /// An auditor's label as asked for (CLI, dashboard form, `POST /api/labels`).

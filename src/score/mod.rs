@@ -179,13 +179,23 @@ impl Sample {
         }
     }
 
+    /// The draws one resample takes from the generator: one per value of each list.
+    fn draws(&self) -> usize {
+        match self {
+            Sample::Empty => 0,
+            Sample::Phone(xs) => xs.len(),
+            Sample::Web {
+                good,
+                performance,
+                accessibility,
+            } => good.len() + performance.len() + accessibility.len(),
+        }
+    }
+
     /// The value with its seeded percentile-bootstrap interval.
     pub fn estimate(&self, key: &str, k: &ScoringConfig) -> Option<Estimate> {
         let value = self.value(k)?;
-        let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
-        let vals: Vec<f64> = (0..k.bootstrap_resamples)
-            .filter_map(|_| self.resampled_value(&mut rng, k))
-            .collect();
+        let vals = bootstrap(k, key, self.draws(), |rng| self.resampled_value(rng, k));
         Some(rounded(stats::percentile_interval(
             value,
             vals,
@@ -196,19 +206,65 @@ impl Sample {
     /// `self − before` with its bootstrap interval (each side resampled on its own).
     pub fn change(&self, before: &Sample, key: &str, k: &ScoringConfig) -> Option<Estimate> {
         let value = self.value(k)? - before.value(k)?;
-        let mut rng = SplitMix64::new(stats::seed_for(k.seed, key));
-        let diffs: Vec<f64> = (0..k.bootstrap_resamples)
-            .filter_map(|_| {
-                let a = self.resampled_value(&mut rng, k)?;
-                Some(a - before.resampled_value(&mut rng, k)?)
-            })
-            .collect();
+        let draws = self.draws() + before.draws();
+        // Both sides drawn before either is looked at: every resample takes `draws`.
+        let diffs = bootstrap(k, key, draws, |rng| {
+            let a = self.resampled_value(rng, k);
+            let b = before.resampled_value(rng, k);
+            Some(a? - b?)
+        });
         Some(rounded(stats::percentile_interval(
             value,
             diffs,
             k.confidence,
         )))
     }
+}
+
+/// Draws in one bootstrap above which it is cut in parts run on every core.
+const SPLIT_DRAWS: usize = 200_000;
+
+thread_local! {
+    /// Set on the threads of `on_every_core`: their bootstraps stay whole, the cores being
+    /// busy with the other centres.
+    static SHARING_CORES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The statistics of `k.bootstrap_resamples` resamples, in order, each taking `draws` draws
+/// from the generator seeded for `key`. A large bootstrap outside a shared build (one centre's
+/// refresh) is cut in parts side by side: each part's generator skips to where the part
+/// begins, so the values are the same, in the same order, as drawn one after the other.
+fn bootstrap(
+    k: &ScoringConfig,
+    key: &str,
+    draws: usize,
+    stat: impl Fn(&mut SplitMix64) -> Option<f64> + Sync,
+) -> Vec<f64> {
+    let seed = stats::seed_for(k.seed, key);
+    let resamples = k.bootstrap_resamples;
+    let part = |from: usize, to: usize| {
+        let mut rng = SplitMix64::new(seed);
+        rng.skip((from * draws) as u64);
+        (from..to)
+            .filter_map(|_| stat(&mut rng))
+            .collect::<Vec<f64>>()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || resamples * draws < SPLIT_DRAWS || SHARING_CORES.get() {
+        return part(0, resamples);
+    }
+    let chunk = resamples.div_ceil(threads);
+    let part = &part;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..resamples)
+            .step_by(chunk)
+            .map(|from| scope.spawn(move || part(from, (from + chunk).min(resamples))))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("a bootstrap thread panicked"))
+            .collect()
+    })
 }
 
 pub fn round1(x: f64) -> f64 {
@@ -361,7 +417,7 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
     }
     let n = calls.len() as u64;
     let count = |f: &dyn Fn(&CallScore) -> bool| calls.iter().filter(|c| f(c)).count() as u64;
-    let sample = Sample::Phone(calls.iter().map(|c| c.score).collect());
+    let sample = phone_sample(rs.iter().copied());
     let ttp: Vec<f64> = calls.iter().filter_map(|c| c.time_to_person_secs).collect();
     let mut components = BTreeMap::new();
     for name in [
@@ -404,7 +460,22 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
     }
 }
 
-fn web_scores(rs: &[&ScoredResult], key: &str, k: &ScoringConfig) -> WebScores {
+/// The phone channel's bootstrap sample: the valid calls' scores, in the results' order.
+pub fn phone_sample<'a>(rs: impl IntoIterator<Item = &'a ScoredResult>) -> Sample {
+    Sample::Phone(
+        rs.into_iter()
+            .filter(|r| r.excluded.is_none())
+            .filter_map(|r| r.call.as_ref().map(|c| c.score))
+            .collect(),
+    )
+}
+
+fn web_scores(
+    rs: &[&ScoredResult],
+    key: &str,
+    k: &ScoringConfig,
+    known: Option<&WebScores>,
+) -> WebScores {
     let mut excluded = BTreeMap::new();
     let (mut good, mut performance, mut accessibility) = (vec![], vec![], vec![]);
     for r in rs {
@@ -427,7 +498,10 @@ fn web_scores(rs: &[&ScoredResult], key: &str, k: &ScoringConfig) -> WebScores {
         performance,
         accessibility,
     };
-    let score = sample.estimate(&format!("{key}/web"), k);
+    let score = match known {
+        Some(o) if o.inherited_from.is_none() && o.sample == sample => o.score,
+        _ => sample.estimate(&format!("{key}/web"), k),
+    };
     WebScores {
         valid_checks: n,
         excluded,
@@ -521,36 +595,64 @@ pub fn centre_scores(
         .map(|c| (c, by_centre.remove(c.id.as_str()).unwrap_or_default()))
         .collect();
     // The bootstraps are most of a period's build: the centres are shared among the cores.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunk = work.len().div_ceil(threads).max(1);
-    let mut out: Vec<CentreScores> = if work.len() > 1 && threads > 1 {
-        std::thread::scope(|scope| {
-            let parts: Vec<_> = work
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        part.iter()
-                            .map(|(c, rs)| channel_scores(c, rs, period, min_calls, k))
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().expect("a scoring thread panicked"))
-                .collect()
-        })
-    } else {
-        work.iter()
-            .map(|(c, rs)| channel_scores(c, rs, period, min_calls, k))
-            .collect()
-    };
+    let mut out: Vec<CentreScores> = on_every_core(&work, |(c, rs)| {
+        channel_scores(c, rs, period, min_calls, k, None)
+    });
     inherit_agency_web(&mut out, centres, k);
     for c in &mut out {
         finish(c, k);
     }
     rank(&mut out);
     out
+}
+
+/// `f` of each item, in order, the items shared among the cores (each a bootstrap or more).
+fn on_every_core<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 2 || threads < 2 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    SHARING_CORES.set(true);
+                    part.iter().map(f).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| h.join().expect("a scoring thread panicked"))
+            .collect()
+    })
+}
+
+/// One centre's scores of `period` from its own `results`, as `centre_scores` gives them.
+/// `known_web` is its stored web part: when its own sites' sample is the same (a refresh
+/// after a call), its interval is taken as it is rather than bootstrapped again; the interval
+/// depends on nothing else.
+pub fn one_centre_scores(
+    centre: &Centre,
+    results: &[ScoredResult],
+    period: &Period,
+    k: &ScoringConfig,
+    known_web: Option<&WebScores>,
+) -> CentreScores {
+    let min_calls = period.min_calls(k.min_calls_month, k.min_calls_quarter);
+    let rs: Vec<&ScoredResult> = results
+        .iter()
+        .filter(|r| r.centre.as_deref() == Some(centre.id.as_str()))
+        .collect();
+    let mut out = vec![channel_scores(centre, &rs, period, min_calls, k, known_web)];
+    inherit_agency_web(&mut out, std::slice::from_ref(centre), k);
+    let mut one = out.pop().expect("one centre");
+    finish(&mut one, k);
+    rank(std::slice::from_mut(&mut one));
+    one
 }
 
 /// One centre's channel scores and critical flags of `period` from its results, before the
@@ -561,6 +663,7 @@ fn channel_scores(
     period: &Period,
     min_calls: u64,
     k: &ScoringConfig,
+    known_web: Option<&WebScores>,
 ) -> CentreScores {
     let key = format!("{}/{}", c.id, period.label);
     let phone_rs: Vec<&ScoredResult> = rs
@@ -576,7 +679,7 @@ fn channel_scores(
         agency: c.agency.clone(),
         period: period.label.clone(),
         phone: phone_scores(&phone_rs, &key, min_calls, k),
-        web: web_scores(&web_rs, &key, k),
+        web: web_scores(&web_rs, &key, k, known_web),
         overall: None,
         band: None,
         list: None,
@@ -838,13 +941,13 @@ pub fn centre_trends(
     before: &[CentreScores],
     k: &ScoringConfig,
 ) -> Vec<CentreTrend> {
-    after
+    let before: HashMap<&str, &CentreScores> =
+        before.iter().map(|b| (b.centre.as_str(), b)).collect();
+    let pairs: Vec<(&CentreScores, &CentreScores)> = after
         .iter()
-        .filter_map(|a| {
-            let b = before.iter().find(|b| b.centre == a.centre)?;
-            Some(centre_trend(a, b, None, k))
-        })
-        .collect()
+        .filter_map(|a| Some((a, *before.get(a.centre.as_str())?)))
+        .collect();
+    on_every_core(&pairs, |(a, b)| centre_trend(a, b, None, k))
 }
 
 /// One centre's trends between `before` and `after`; `web`, when given, is its web trend
@@ -861,9 +964,22 @@ pub fn centre_trend(
         agency: a.agency.clone(),
         period: a.period.clone(),
         against: b.period.clone(),
-        phone: trend(&a.phone.sample, &b.phone.sample, &format!("{key}/phone"), k),
+        phone: phone_trend(&a.centre, &a.period, &a.phone.sample, b, k),
         web: web.unwrap_or_else(|| trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k)),
     }
+}
+
+/// The phone part of `centre_trend`, from the phone sample alone: a refresh computes it beside
+/// the period's own scores.
+pub fn phone_trend(
+    centre: &str,
+    period: &str,
+    sample: &Sample,
+    b: &CentreScores,
+    k: &ScoringConfig,
+) -> ChannelTrend {
+    let key = format!("{centre}/{}/{period}/phone", b.period);
+    trend(sample, &b.phone.sample, &key, k)
 }
 
 /// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in

@@ -442,13 +442,12 @@ pub async fn run(
     let t0 = Instant::now();
     let results = fill(&store, &registry, months, calls_per_number, now, &mut rng).await?;
     let load_s = t0.elapsed().as_secs_f64();
+    store.analyze().await?;
 
     let verdicts = Verdicts::new(&store, &config);
     let t = Instant::now();
     let periods = verdicts.all_periods().await?;
-    for p in &periods {
-        verdicts.rebuild(p).await?;
-    }
+    verdicts.rebuild_all(&periods, |_, _, _| {}).await?;
     let rebuild_all_s = t.elapsed().as_secs_f64();
     let this_month = Period::month_of(now);
 
@@ -694,5 +693,55 @@ mod tests {
             .await
             .unwrap();
         assert!(differ.is_empty(), "{differ:#?}");
+    }
+
+    /// A quarter scored from the months rebuilt before it (`verdicts refresh --all`) has the
+    /// same verdicts as the quarter read whole, and so do the months.
+    #[tokio::test]
+    async fn rebuilding_all_from_months_equals_each_period_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = std::env::var("RAQIB_STORE").ok();
+        let store = Store::open(dir.path(), url.as_deref()).await.unwrap();
+        let config = Config::default();
+        let registry = centres(12);
+        store.upsert_centres(&registry).await.unwrap();
+        let mut rng = SplitMix64::new(5);
+        let now = Utc::now();
+        // Five months: at least one quarter is made of three of them whatever today is.
+        fill(&store, &registry, 5, 4, now, &mut rng).await.unwrap();
+        let verdicts = Verdicts::new(&store, &config);
+        let periods = verdicts.all_periods().await.unwrap();
+        let quarters: Vec<&Period> = periods
+            .iter()
+            .filter(|p| p.kind == crate::score::period::Kind::Quarter)
+            .collect();
+        assert!(quarters.len() >= 2, "{periods:?}");
+        // Each quarter after its months: the order that lets it be scored from them.
+        let at = |p: &Period| periods.iter().position(|x| x == p).unwrap();
+        for q in &quarters {
+            for m in periods.iter().filter(|m| {
+                m.kind == crate::score::period::Kind::Month
+                    && q.from <= m.from
+                    && m.until <= q.until
+            }) {
+                assert!(at(m) < at(q), "{} listed after {}", m.label, q.label);
+            }
+        }
+        let mut told = Vec::new();
+        verdicts
+            .rebuild_all(&periods, |p, n, _| told.push((p.label.clone(), n)))
+            .await
+            .unwrap();
+        assert_eq!(told.len(), periods.len());
+        assert!(told.iter().all(|(_, n)| *n == registry.len()), "{told:?}");
+        let from_months = snapshot(&store, &periods).await.unwrap();
+        for p in &periods {
+            verdicts.rebuild(p).await.unwrap();
+        }
+        let read_whole = snapshot(&store, &periods).await.unwrap();
+        assert_eq!(from_months.len(), read_whole.len());
+        for (a, b) in from_months.iter().zip(&read_whole) {
+            assert_eq!(a, b);
+        }
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{AlertPeriod, Config, ScoringConfig};
 use crate::score::period::{Kind, Period};
-use crate::score::{self, cases, load, CentreScores, CentreTrend, Sample};
+use crate::score::{self, cases, load, CentreScores, CentreTrend, Sample, ScoredResult};
 use crate::store::verdicts::{VerdictPeriod, VerdictRow};
 use crate::store::{Store, StoreError};
 
@@ -160,6 +160,41 @@ impl<'a> Verdicts<'a> {
         self.refresh_period(period, true).await
     }
 
+    /// Rebuilds each of `periods` whole, in their order, telling `done` each period's centres
+    /// and time. Each month's results are read and scored once: a longer period made of
+    /// months rebuilt just before (a quarter after its three) is scored from theirs.
+    pub async fn rebuild_all(
+        &self,
+        periods: &[Period],
+        mut done: impl FnMut(&Period, usize, std::time::Duration),
+    ) -> Result<usize, VerdictError> {
+        self.catch_up().await?;
+        let _one = REBUILDING.lock().await;
+        let mut months: Vec<(Period, Vec<ScoredResult>)> = Vec::new();
+        let mut centres = 0;
+        for (i, p) in periods.iter().enumerate() {
+            let t = std::time::Instant::now();
+            let scored = match months_covering(&months, p) {
+                Some(parts) => parts.concat(),
+                None => load::scored_results(self.store, p, self.k).await?,
+            };
+            let n = self.store_period(p, true, &scored).await?;
+            centres += n;
+            if p.kind == Kind::Month {
+                months.push((p.clone(), scored));
+            }
+            // A month is kept while a period still to come is made of it.
+            let later = &periods[i + 1..];
+            months.retain(|(m, _)| {
+                later
+                    .iter()
+                    .any(|l| l.kind != Kind::Month && l.from <= m.from && m.until <= l.until)
+            });
+            done(p, n, t.elapsed());
+        }
+        Ok(centres)
+    }
+
     /// The periods `raqib verdicts refresh --all` rebuilds: every stored one, and every month
     /// and quarter from the first result to the last.
     pub async fn all_periods(&self) -> Result<Vec<Period>, VerdictError> {
@@ -185,8 +220,9 @@ impl<'a> Verdicts<'a> {
             .iter()
             .filter_map(|l| Period::parse(l).ok())
             .collect();
-        // Oldest first: each period's "before" is then already stored.
-        out.sort_by_key(|p| (p.from, p.until));
+        // Oldest first: each period's "before" is then already stored. By end, then the
+        // shorter first: a quarter comes after its months, and is scored from them.
+        out.sort_by_key(|p| (p.until, std::cmp::Reverse(p.from)));
         Ok(out)
     }
 
@@ -224,8 +260,19 @@ impl<'a> Verdicts<'a> {
         period: &Period,
         with_trends: bool,
     ) -> Result<usize, VerdictError> {
+        let scored = load::scored_results(self.store, period, self.k).await?;
+        self.store_period(period, with_trends, &scored).await
+    }
+
+    /// `refresh_period` from the period's results already read and scored.
+    async fn store_period(
+        &self,
+        period: &Period,
+        with_trends: bool,
+        scored: &[ScoredResult],
+    ) -> Result<usize, VerdictError> {
         let now = Utc::now();
-        let scores = load::period_scores(self.store, period, self.k).await?;
+        let scores = load::period_scores(self.store, period, self.k, scored).await?;
         let trends: BTreeMap<String, CentreTrend> = if with_trends {
             let before_period = period.previous();
             Box::pin(self.ensure(&before_period, false)).await?;
@@ -366,9 +413,15 @@ impl<'a> Verdicts<'a> {
             }
         }
         let wanted: Vec<String> = wanted.into_iter().collect();
-        // The four reads at once (a pool of connections; readers do not wait for each other).
-        let (centre, results, labels, kept) = tokio::try_join!(
-            async { Ok::<_, VerdictError>(self.store.centre(centre_id).await?) },
+        // The results are most of the reading: the three small reads go one after the other
+        // on a second connection meanwhile (more side by side only queue on two cores).
+        let ((centre, labels, kept), results) = tokio::try_join!(
+            async {
+                let centre = self.store.centre(centre_id).await?;
+                let labels = load::labels_of_centre(self.store, centre_id, since, until).await?;
+                let kept = self.store.centre_verdicts(centre_id, &wanted).await?;
+                Ok::<_, VerdictError>((centre, labels, kept))
+            },
             async {
                 Ok::<_, VerdictError>(
                     self.store
@@ -376,12 +429,6 @@ impl<'a> Verdicts<'a> {
                         .await?,
                 )
             },
-            async {
-                Ok::<_, VerdictError>(
-                    load::labels_of_centre(self.store, centre_id, since, until).await?,
-                )
-            },
-            async { Ok::<_, VerdictError>(self.store.centre_verdicts(centre_id, &wanted).await?) },
         )?;
         let Some(centre) = centre else {
             self.store.put_refresh(&[], &[], queue_done).await?;
@@ -407,26 +454,43 @@ impl<'a> Verdicts<'a> {
         let part = |p: &VerdictPeriod, period: &Period, trends: bool| {
             let from = scored.partition_point(|r| r.started_at.as_str() < p.starts_at.as_str());
             let to = scored.partition_point(|r| r.started_at.as_str() < p.ends_at.as_str());
-            let fresh = score::centre_scores(
-                std::slice::from_ref(&centre),
-                &scored[from..to],
-                period,
-                self.k,
-            )
-            .pop()
-            .expect("one centre in, one out");
+            let mine_now = mine.get(&p.period);
             // Its trend too, where nothing computed below can change it: the period before is
             // not refreshed here, and the web trend is the stored one (a call changes only
-            // the phone's samples; `web_unchanged` below decides whether it is kept).
+            // the phone's samples; `web_unchanged` below decides whether it is kept). Its
+            // bootstrap runs beside the period's own.
             let before = period.previous().label;
-            let early = match (trends, mine.get(&before), mine.get(&p.period)) {
-                (true, Some(b), Some(o)) if !live.iter().any(|l| l.0.period == before) => o
-                    .trend
-                    .as_ref()
-                    .map(|t| score::centre_trend(&fresh, &b.scores, Some(t.web.clone()), self.k)),
+            let early_base = match (trends, mine.get(&before), mine_now) {
+                (true, Some(b), Some(o)) if !live.iter().any(|l| l.0.period == before) => {
+                    o.trend.as_ref().map(|t| (b, t))
+                }
                 _ => None,
             };
-            (fresh, early)
+            let (centre, scored) = (&centre, &scored);
+            std::thread::scope(|scope| {
+                let phone = early_base.map(|(b, _)| {
+                    scope.spawn(move || {
+                        let sample = score::phone_sample(&scored[from..to]);
+                        score::phone_trend(&centre.id, &p.period, &sample, &b.scores, self.k)
+                    })
+                });
+                let fresh = score::one_centre_scores(
+                    centre,
+                    &scored[from..to],
+                    period,
+                    self.k,
+                    mine_now.map(|o| &o.scores.web),
+                );
+                let early = phone.zip(early_base).map(|(h, (b, t))| CentreTrend {
+                    centre: fresh.centre.clone(),
+                    agency: fresh.agency.clone(),
+                    period: fresh.period.clone(),
+                    against: b.scores.period.clone(),
+                    phone: h.join().expect("a trend thread panicked"),
+                    web: t.web.clone(),
+                });
+                (fresh, early)
+            })
         };
         let mut computed: Vec<(CentreScores, Option<CentreTrend>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = live
@@ -557,6 +621,30 @@ impl<'a> Verdicts<'a> {
         }
         Ok(live.len())
     }
+}
+
+/// The scored results of the months that make up `p` exactly (a quarter of three months held),
+/// in time order; `None` when they do not.
+fn months_covering<'a>(
+    months: &'a [(Period, Vec<ScoredResult>)],
+    p: &Period,
+) -> Option<Vec<&'a [ScoredResult]>> {
+    if p.kind == Kind::Month {
+        return None;
+    }
+    let mut parts: Vec<&(Period, Vec<ScoredResult>)> = months
+        .iter()
+        .filter(|(m, _)| p.from <= m.from && m.until <= p.until)
+        .collect();
+    parts.sort_by_key(|(m, _)| m.from);
+    let mut reached = p.from;
+    for (m, _) in &parts {
+        if m.from != reached {
+            return None;
+        }
+        reached = m.until;
+    }
+    (reached == p.until).then(|| parts.iter().map(|(_, s)| s.as_slice()).collect())
 }
 
 /// How one stored result counts, as shown beside it: in `raqib results`, on the result page
