@@ -152,7 +152,7 @@ dl.summary dt{font-weight:bold;background:#f0f3f5}\
 ul.tiles{list-style:none;padding:0;margin:.6em 0;display:grid;grid-template-columns:repeat(auto-fill,minmax(11em,1fr));gap:.7em}\
 .tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6em .8em}\
 .tile .label{display:block;font-size:.9em;color:var(--muted)}.tile .value{display:block;font-size:1.73em;font-weight:bold}\
-.tile .delta,.tile .sub{display:block;font-size:.88em}.tile .sub{font-weight:normal;color:var(--muted)}.tile.alarm{border-inline-start:5px solid var(--flag)}\
+.tile .delta{display:block;font-size:.88em}.tile .value .sub{display:block;font-size:.5em;font-weight:normal;color:var(--muted)}.tile.alarm{border-inline-start:5px solid var(--flag)}\
 .notice{background:#fff8e1;border:1px solid #c99700;border-radius:6px;padding:.6em .8em}\
 .error{background:#fdecea;border:1px solid var(--flag);border-radius:6px;padding:.6em .8em}\
 .charts{display:flex;flex-wrap:wrap;gap:1.2em}.charts figure{margin:0;flex:1 1 20em;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6em}\

@@ -286,6 +286,9 @@ fn web_why(lang: Lang, s: Option<&CentreScores>, agencies: &Agencies) -> String 
     .into_iter()
     .filter_map(|(k, v)| Some(format!("{} {}", w(lang, k), v?)))
     .collect::<Vec<_>>();
+    if parts.is_empty() {
+        return h;
+    }
     let _ = write!(
         h,
         "<p>{}{}</p>",
@@ -304,6 +307,14 @@ fn web_why(lang: Lang, s: Option<&CentreScores>, agencies: &Agencies) -> String 
         );
     }
     h
+}
+
+fn or_dash(s: String) -> String {
+    if s.is_empty() {
+        "—".into()
+    } else {
+        s
+    }
 }
 
 fn result_link(id: i64) -> String {
@@ -384,8 +395,8 @@ pub(super) async fn page(
             w(lang, "hours"),
             format!("{} ({})", hours_words(lang, &c.hours), zone_words(lang, tz)),
         ),
-        (w(lang, "numbers"), numbers.concat()),
-        (w(lang, "sites"), sites.concat()),
+        (w(lang, "numbers"), or_dash(numbers.concat())),
+        (w(lang, "sites"), or_dash(sites.concat())),
     ]);
     // Scores: six months of stored verdicts, this period and the one before among them.
     let verdicts = crate::verdict::Verdicts::new(&app.store, &app.config);

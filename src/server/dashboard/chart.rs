@@ -28,7 +28,7 @@ pub(super) fn lines(
     threshold: Option<(f64, &str)>,
     rtl: bool,
 ) -> String {
-    let (ht, top, bottom, side, axis) = (200.0, 12.0, 28.0, 14.0, 30.0);
+    let (ht, top, bottom, side, axis) = (200.0, 12.0, 28.0, 26.0, 32.0);
     let n = labels.len().max(2) as f64;
     // The value axis sits at the start of the line: left in English, right in Arabic.
     let x = |i: usize| {
