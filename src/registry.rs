@@ -22,8 +22,9 @@ pub const COLUMNS: [&str; 9] = [
 ];
 
 /// Columns a file may add: `tags`, words separated by `;` (e.g. `urban;pilot`), that
-/// `[[schedule]] tags` select on.
-pub const OPTIONAL_COLUMNS: [&str; 1] = ["tags"];
+/// `[[schedule]] tags` select on; `agency_ar`, the agency's name in Arabic (pages in Arabic
+/// show `agency` where it is missing).
+pub const OPTIONAL_COLUMNS: [&str; 2] = ["tags", "agency_ar"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Centre {
@@ -31,6 +32,9 @@ pub struct Centre {
     pub name_ar: String,
     pub name_en: String,
     pub agency: String,
+    /// The agency's name in Arabic, when the registry gives one.
+    #[serde(default)]
+    pub agency_ar: Option<String>,
     pub region: String,
     /// IANA time zone name, e.g. `Asia/Amman`.
     pub timezone: String,
@@ -589,6 +593,7 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 name_ar: field("name_ar"),
                 name_en: field("name_en"),
                 agency: field("agency"),
+                agency_ar: Some(field("agency_ar")).filter(|a| !a.trim().is_empty()),
                 region: field("region"),
                 timezone,
                 hours,
@@ -819,5 +824,24 @@ mod tests {
             e.contains("row 2") && e.contains("'north east' has a space"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn an_optional_arabic_agency_name_is_read_and_blank_is_none() {
+        let head = "id,name_ar,name_en,agency,agency_ar,region,timezone,hours,phones,websites\n";
+        let csv = format!(
+            "{head}a,م,A,Health,دائرة الصحة,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n\
+             b,م,B,Health, ,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n"
+        );
+        let c = parse_csv(csv.as_bytes(), "t.csv").unwrap();
+        assert_eq!(c[0].agency_ar.as_deref(), Some("دائرة الصحة"));
+        assert_eq!(c[1].agency_ar, None);
+        let sample = parse_csv(SAMPLE_CSV.as_bytes(), "config/centres.csv").unwrap();
+        assert!(sample.iter().all(|c| c.agency_ar.is_some()));
+        let long = format!(
+            "{head}a,م,A,G,{},R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n",
+            "ج".repeat(201)
+        );
+        assert!(parse_csv(long.as_bytes(), "t.csv").is_err());
     }
 }

@@ -546,3 +546,485 @@ async fn a_sign_in_link_never_leads_to_another_site() {
     }
     browser.close(Duration::from_secs(2)).await;
 }
+
+/// Stored codes that a page must never show as they are stored (issue 17): besides every
+/// channel's outcomes, each class, band, answer type, reason, state and part of a score.
+const OTHER_CODES: &[&str] = &[
+    "dns",
+    "connect",
+    "tls",
+    "timeout",
+    "http_status",
+    "content",
+    "local",
+    "slow",
+    "tls_expiring",
+    "ok",
+    "load_timeout",
+    "unresponsive",
+    "load_failed",
+    "http_error",
+    "browser_error",
+    "audit_error",
+    "confirmed",
+    "provisional",
+    "insufficient_data",
+    "clear",
+    "critical",
+    "number_not_in_service",
+    "site_down",
+    "excellent",
+    "medium",
+    "weak",
+    "improved",
+    "declined",
+    "unchanged",
+    "gold",
+    "silver",
+    "human",
+    "ivr",
+    "voicemail",
+    "announcement",
+    "music",
+    "silence",
+    "unknown",
+    "raqib_fault",
+    "network_fault",
+    "guard_refused",
+    "outside_hours",
+    "unreadable",
+    "raqib",
+    "remote",
+    "open",
+    "overdue",
+    "closed",
+    "network_answer",
+    "ring_time",
+    "reached_person",
+    "time_to_person",
+    "voice_quality",
+    "label",
+    "heuristic",
+    "viewer",
+    "auditor",
+    "admin",
+    "phone",
+    "web",
+    "no_calls",
+    "no_calls_in_hours",
+    "too_few_calls",
+    "no_web_checks",
+];
+
+fn stored_codes() -> Vec<&'static str> {
+    raqib::probe::Channel::ALL
+        .iter()
+        .flat_map(|c| c.outcomes().iter().copied())
+        .chain(OTHER_CODES.iter().copied())
+        .collect()
+}
+
+/// Codes that are no English word as people read them: an English page must not show them.
+const NOT_ENGLISH: &[&str] = &[
+    "human",
+    "ivr",
+    "heuristic",
+    "rejected",
+    "dns",
+    "tls",
+    "ok",
+    "admin",
+];
+
+/// The text a reader sees, without evidence shown verbatim (the SIP trace, the stored JSON,
+/// technical detail marked as English) and without URLs.
+const VISIBLE_TEXT_JS: &str = "(() => { const b = document.body.cloneNode(true);\
+    b.querySelectorAll('pre, details, [lang=en]:not(html)').forEach(e => e.remove());\
+    return b.innerText.replace(/\\S+:\\/\\/\\S+/g, ' '); })()";
+
+/// The stored codes `text` shows as they are stored, and codes written twice in a row
+/// ("answered answered", "متاح up").
+fn raw_codes(text: &str, arabic: bool) -> Vec<String> {
+    let tokens: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let codes = stored_codes();
+    let mut found = Vec::new();
+    for (i, t) in tokens.iter().enumerate() {
+        let code = codes.contains(t);
+        let shown = if arabic {
+            code
+        } else {
+            code && (t.contains('_') || NOT_ENGLISH.contains(t))
+        };
+        let twice = code && tokens.get(i + 1).is_some_and(|n| n.eq_ignore_ascii_case(t));
+        if shown || twice {
+            found.push(t.to_string());
+        }
+    }
+    found
+}
+
+impl Tab<'_> {
+    /// PNGs of the whole page, in parts 1600 px high, written to $RAQIB_SCREENSHOTS/NAME-N.png
+    /// when set, to look at.
+    async fn screenshot_page(&self, name: &str) {
+        let Ok(dir) = std::env::var("RAQIB_SCREENSHOTS") else {
+            return;
+        };
+        let size = self
+            .eval("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+            .await;
+        let (width, height) = (size[0].as_f64().unwrap(), size[1].as_f64().unwrap());
+        let mut top = 0.0;
+        let mut part = 0;
+        while top < height {
+            let shot = self
+                .call(
+                    "Page.captureScreenshot",
+                    json!({"format": "png", "captureBeyondViewport": true,
+                           "clip": {"x": 0, "y": top, "width": width,
+                                    "height": (height - top).min(1600.0), "scale": 1}}),
+                )
+                .await;
+            let png = base64::engine::general_purpose::STANDARD
+                .decode(shot["data"].as_str().unwrap())
+                .unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}-{part}.png")), png).unwrap();
+            top += 1600.0;
+            part += 1;
+        }
+    }
+
+    async fn viewport(&self, width: u32, mobile: bool) {
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": if mobile { 844 } else { 900 },
+                   "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
+    }
+
+    /// raqib's own audit of this page, as the web probe runs it: axe-core on the configured
+    /// tags, then the Arabic service checks.
+    async fn audit(
+        &self,
+        axe: &str,
+    ) -> (
+        raqib::probe::web::a11y::AxeRun,
+        raqib::probe::web::a11y::PageArabic,
+    ) {
+        const AXE_RUN_JS: &str = include_str!("../probes/web/axe_run.js");
+        const ARABIC_CHECKS_JS: &str = include_str!("../probes/web/arabic_checks.js");
+        let arabic = self.text(&format!("({ARABIC_CHECKS_JS})()")).await;
+        self.eval(&format!("{axe};true")).await;
+        let tags =
+            serde_json::to_string(&raqib::config::BrowserConfig::default().axe_tags).unwrap();
+        let run = self.text(&format!("({AXE_RUN_JS})({tags})")).await;
+        (
+            serde_json::from_str(&run).unwrap(),
+            serde_json::from_str(&arabic).unwrap(),
+        )
+    }
+}
+
+/// Issue 17, items 2, 4 and 5: every page of the dashboard (overview, centre pages, a call's
+/// and a site check's result, the error pages, the accessibility statement), in Arabic and
+/// English, at 1366 and 390 px in real Chromium: no sideways scrolling, no stored code shown
+/// as stored, 0 axe violations and every Arabic service check true; times in the centre's
+/// zone, names in the page's language, and why a score is what it is (or why there is none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, config, data) = peers::lab_with_phones(
+        dir.path(),
+        &[
+            ("+96265000401", "human"),
+            ("+96265000402", "busy"),
+            ("+96265000403", "human"),
+        ],
+        "",
+    );
+    // The second centre is open one minute a day: its call falls outside its hours.
+    peers::import_centres(
+        &config,
+        &data,
+        &format!(
+            "id,name_ar,name_en,agency,agency_ar,region,timezone,hours,phones,websites\n\
+             jo-amman-civil,مكتب الأحوال المدنية - عمّان,Amman Civil Status Office,Civil Status,\
+             دائرة الأحوال المدنية,Amman,Asia/Amman,Sun-Sat 00:00-24:00,+96265000401;+96265000402,\
+             http://{}/ok/jo-amman-civil/\n\
+             jo-zarqa-civil,مكتب الأحوال المدنية - الزرقاء,Zarqa Civil Status Office,Civil Status,\
+             دائرة الأحوال المدنية,Zarqa,Asia/Amman,Sun-Sat 03:00-03:01,+96265000403,\n",
+            lab.http
+        ),
+    );
+    let run = |args: &[&str]| ok(&raqib(&config, &data, args));
+    run(&["sweep", "--channel", "phone"]);
+    run(&["sweep", "--channel", "web"]);
+    run(&["users", "add", "auditor1", "--role", "auditor"]);
+    assert_eq!(
+        peers::set_password(&config, &data, "auditor1", "auditor password 1"),
+        Some(0)
+    );
+    let results = json_lines(&raqib(&config, &data, &["results", "--json"]));
+    let id_of = |pred: &dyn Fn(&Value) -> bool| {
+        results
+            .iter()
+            .find(|r| pred(r))
+            .and_then(|r| r["id"].as_i64())
+            .expect("a stored result")
+    };
+    let busy = id_of(&|r| r["number"] == "+96265000402");
+    let outside = id_of(&|r| r["number"] == "+96265000403");
+    let site = id_of(&|r| r["channel"] == "web");
+
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    let base = format!("http://127.0.0.1:{port}");
+    let browser = Browser::launch(Path::new("/usr/bin/chromium"), &[])
+        .await
+        .unwrap();
+    let mut tab = Tab::open(&browser, None).await;
+    // As the web probe audits a page: raqib's scripts run whatever the page's CSP says.
+    tab.call("Page.setBypassCSP", json!({"enabled": true}))
+        .await;
+    tab.sign_in(&base, "auditor1", "auditor password 1").await;
+    let axe = std::fs::read_to_string("probes/web/node_modules/axe-core/axe.min.js").unwrap();
+
+    let pages = [
+        ("overview", "/".to_string()),
+        ("centre", "/centres/jo-amman-civil".to_string()),
+        ("centre-outside", "/centres/jo-zarqa-civil".to_string()),
+        ("result-call", format!("/results/{busy}")),
+        ("result-outside", format!("/results/{outside}")),
+        ("result-web", format!("/results/{site}")),
+        ("not-found", "/centres/no-such-centre".to_string()),
+        ("bad-period", "/?period=2026-13".to_string()),
+        ("statement", "/accessibility".to_string()),
+    ];
+    let mut failures = Vec::new();
+    for (lang, arabic) in [("ar", true), ("en", false)] {
+        let mut checks = Vec::new();
+        for (name, path) in &pages {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let url = format!("{base}{path}{sep}lang={lang}");
+            for (width, mobile) in [(1366, false), (390, true)] {
+                tab.viewport(width, mobile).await;
+                tab.go(&url).await;
+                let shot = format!("{name}-{lang}-{width}");
+                tab.screenshot_page(&shot).await;
+                let (scroll, inner) = (
+                    tab.eval("document.scrollingElement.scrollWidth").await,
+                    tab.eval("innerWidth").await,
+                );
+                if scroll.as_i64() > inner.as_i64() {
+                    let wide = tab
+                        .eval(
+                            "[...document.querySelectorAll('main *')].filter(e => \
+                             e.getBoundingClientRect().right > innerWidth + 1 || \
+                             e.getBoundingClientRect().left < -1).slice(0, 5)\
+                             .map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))",
+                        )
+                        .await;
+                    failures.push(format!(
+                        "{shot}: scrolls sideways ({scroll} > {inner}): {wide}"
+                    ));
+                }
+                let (axe_run, page_arabic) = tab.audit(&axe).await;
+                for v in &axe_run.violations {
+                    failures.push(format!(
+                        "{shot}: axe {} ({}) on {} element(s), e.g. {:?}",
+                        v.id, v.impact, v.nodes, v.selector
+                    ));
+                }
+                if width == 1366 {
+                    let text = tab.text(VISIBLE_TEXT_JS).await;
+                    let raw = raw_codes(&text, arabic);
+                    if !raw.is_empty() {
+                        failures.push(format!("{shot}: stored codes shown: {raw:?}"));
+                    }
+                    for pattern in ["T\\d\\d:\\d\\d", "\\d\\d:\\d\\d:\\d\\d", "\\.\\d\\d\\dZ"] {
+                        let found = tab
+                            .eval(&format!("new RegExp({pattern:?}).test({VISIBLE_TEXT_JS})"))
+                            .await;
+                        if found == true {
+                            failures.push(format!("{shot}: a raw time ({pattern})"));
+                        }
+                    }
+                    if !page_arabic.lang_ok || !page_arabic.rtl_ok {
+                        failures.push(format!("{shot}: language or direction: {page_arabic:?}"));
+                    }
+                    checks.push(page_arabic);
+                }
+            }
+        }
+        // The dashboard as a site, the way raqib judges a centre's: every check true,
+        // the centre page publishing the centre's registry numbers.
+        if !failures.is_empty() {
+            break;
+        }
+        let refs: Vec<_> = checks.iter().collect();
+        let site = raqib::probe::web::a11y::SiteArabic::combine(
+            &refs,
+            &["+96265000401".to_string(), "+96265000402".to_string()],
+        )
+        .unwrap();
+        assert!(
+            site.lang_ok
+                && site.rtl_ok
+                && site.language_switch
+                && site.accessibility_statement
+                && site.hours_published
+                && site.phone_matches == Some(true),
+            "{lang}: {site:?}"
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Names, agencies, times and reasons in the page's language.
+    for (lang, name, agency, zone, outside_why, needed, not_counted) in [
+        (
+            "ar",
+            "مكتب الأحوال المدنية - عمّان",
+            "دائرة الأحوال المدنية",
+            "توقيت عمّان",
+            "لا مكالمات في ساعات العمل",
+            "2 من 5 مكالمات مطلوبة",
+            "غير محتسبة: خارج ساعات العمل",
+        ),
+        (
+            "en",
+            "Amman Civil Status Office",
+            "Civil Status",
+            "Amman time",
+            "no calls in opening hours",
+            "2 of 5 calls needed",
+            "Not counted: outside opening hours",
+        ),
+    ] {
+        tab.viewport(1366, false).await;
+        tab.go(&format!("{base}/results/{busy}?lang={lang}")).await;
+        let main = tab.text("document.querySelector('main').innerText").await;
+        assert!(
+            main.contains(name),
+            "{lang}: the centre's name on its result: {main}"
+        );
+        assert!(
+            !main.contains("jo-amman-civil"),
+            "{lang}: an id instead of a name"
+        );
+        assert!(main.contains(zone), "{lang}: local time named: {main}");
+        assert!(
+            tab.eval("document.querySelectorAll('#components tr.component').length")
+                .await
+                == 5,
+            "{lang}: the call's score parts"
+        );
+        tab.go(&format!("{base}/?lang={lang}")).await;
+        let agencies = tab
+            .text("document.getElementById('agencies').innerText")
+            .await;
+        assert!(agencies.contains(agency), "{lang}: {agencies}");
+        for tile in [
+            "audited",
+            "flagged_short",
+            "answer_rate",
+            "reached_person",
+            "sites_up",
+        ] {
+            assert_eq!(
+                tab.eval(&format!("!!document.querySelector('#tile-{tile} .delta')"))
+                    .await,
+                true,
+                "{lang}: tile {tile} with its change"
+            );
+        }
+        assert_eq!(
+            tab.eval("document.querySelectorAll('svg.chart title').length")
+                .await,
+            2
+        );
+        tab.go(&format!("{base}/centres/jo-amman-civil?lang={lang}"))
+            .await;
+        let why = tab
+            .text("document.getElementById('no-phone-score').innerText")
+            .await;
+        assert!(why.contains(needed), "{lang}: {why}");
+        assert_eq!(
+            tab.eval("getComputedStyle(document.querySelector('bdi.id')).whiteSpace")
+                .await,
+            "nowrap"
+        );
+        tab.go(&format!("{base}/centres/jo-zarqa-civil?lang={lang}"))
+            .await;
+        let why = tab
+            .text("document.getElementById('no-phone-score').innerText")
+            .await;
+        assert!(why.contains(outside_why), "{lang}: {why}");
+        let counts = tab
+            .text("document.querySelector('tr.call').innerText")
+            .await;
+        assert!(counts.contains(not_counted), "{lang}: {counts}");
+    }
+
+    // Error pages: the status, and a title and message in the page's language.
+    for (lang, path, status, title) in [
+        ("ar", "/?period=2026-13", 400, "تعذّرت قراءة الطلب"),
+        ("en", "/?period=2026-13", 400, "The request cannot be read"),
+        ("ar", "/centres/nowhere", 404, "الصفحة غير موجودة"),
+        ("en", "/no/such/page", 404, "Page not found"),
+    ] {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        tab.go(&format!("{base}{path}{sep}lang={lang}")).await;
+        assert_eq!(
+            tab.text("document.querySelector('h1').textContent").await,
+            title
+        );
+        let message = tab
+            .text(
+                "(() => { const e = document.getElementById('error').cloneNode(true);\
+                   e.querySelectorAll('bdi').forEach(b => b.remove()); return e.textContent; })()",
+            )
+            .await;
+        let latin_words = message
+            .split(|c: char| !c.is_ascii_alphabetic())
+            .filter(|w| w.len() >= 3)
+            .count();
+        match lang {
+            "ar" => assert_eq!(
+                latin_words, 0,
+                "an English message under an Arabic title: {message}"
+            ),
+            _ => assert!(
+                !message
+                    .chars()
+                    .any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)),
+                "{message}"
+            ),
+        }
+        let got = tab
+            .eval(&format!("fetch({path:?}).then(r => r.status)"))
+            .await;
+        assert_eq!(got, status, "{path}");
+    }
+    browser.close(Duration::from_secs(2)).await;
+}
+
+#[test]
+fn raw_codes_are_found_beside_their_words_and_alone() {
+    assert_eq!(raw_codes("Outcome: answered answered", false), ["answered"]);
+    assert_eq!(raw_codes("متاح up", true), ["up"]);
+    assert_eq!(
+        raw_codes("Not counted: outside opening hours", false),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        raw_codes("class: insufficient_data", false),
+        ["insufficient_data"]
+    );
+    assert!(raw_codes("مدقق auditor1 جهة", true).is_empty());
+}

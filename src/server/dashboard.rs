@@ -1,160 +1,37 @@
 //! The dashboard: server-rendered pages in Arabic (right to left, the default) or English,
-//! no script and no external resource. An overview per period and agency, a page per centre
-//! (scores over time, last calls with timeline and player, last web audits with screenshot,
-//! cases, "probe now"), a page per result (everything stored, the SIP trace, the label form).
+//! no script and no external resource. An overview per period and agency (key figures against
+//! the period before, the flagged list first, charts, agencies, league table), a page per
+//! centre (why its scores are what they are, six months, last calls and web audits, cases,
+//! "probe now"), a page per result (everything stored, how it counts, the SIP trace, the label
+//! form). Every stored code is shown as words (`words`), every time in the centre's zone.
 //! Forms carry a token derived from the session, so another site cannot post them.
 
+mod centre;
+mod chart;
+mod overview;
+mod result;
+mod words;
+
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
 use hyper::{Method, Request, Response, StatusCode};
-use serde_json::Value;
 
 use super::{auth, param, App, Reply, Role, Who, SESSION_COOKIE};
-use crate::probe::Channel;
-use crate::report::html::{bars, esc, ltr};
-use crate::report::{band_word, flag_word, num, trend_word, word, Lang};
+use crate::report::Lang;
 use crate::score::period::Period;
-use crate::score::CentreScores;
 use crate::store::signins::SigninOutcome;
 use crate::store::{ResultFilter, StoredResult};
+use words::{term, w};
 
 const LANG_COOKIE: &str = "raqib_lang";
 /// A dashboard session lasts a working day.
 const SESSION_HOURS: i64 = 12;
-/// Months of history on a centre page.
+/// Months of history on the overview and a centre page.
 const HISTORY_MONTHS: usize = 6;
-
-/// The dashboard's own words: (key, English, Arabic).
-const WORDS: &[(&str, &str, &str)] = &[
-    ("title", "raqib", "رقيب"),
-    ("overview", "Overview", "نظرة عامة"),
-    ("sign_in", "Sign in", "تسجيل الدخول"),
-    ("sign_out", "Sign out", "تسجيل الخروج"),
-    ("user", "User", "المستخدم"),
-    ("password", "Password", "كلمة المرور"),
-    (
-        "bad_login",
-        "Unknown user or wrong password.",
-        "مستخدم غير معروف أو كلمة مرور خاطئة.",
-    ),
-    (
-        "signin_delayed",
-        "Too many failed sign-ins: try again in a while.",
-        "محاولات دخول فاشلة كثيرة: حاول مرة أخرى بعد قليل.",
-    ),
-    ("period", "Period", "الفترة"),
-    ("show", "Show", "عرض"),
-    ("all_agencies", "All agencies", "جميع الجهات"),
-    ("summary", "Summary", "الملخص"),
-    ("centres", "Centres", "المراكز"),
-    ("flagged", "Flagged centres", "المراكز المرصودة"),
-    (
-        "none_flagged",
-        "No centre is flagged.",
-        "لا يوجد مركز مرصود.",
-    ),
-    ("bands", "Phone bands", "فئات محور الهاتف"),
-    ("agencies", "Agencies", "الجهات"),
-    ("league", "League table", "ترتيب المراكز"),
-    (
-        "unranked",
-        "Not ranked: not enough data this period",
-        "خارج الترتيب: بيانات غير كافية في هذه الفترة",
-    ),
-    ("why_unranked", "Why", "السبب"),
-    ("trends", "Trends", "الاتجاهات"),
-    ("centre", "Centre", "المركز"),
-    ("agency", "Agency", "الجهة"),
-    ("overall", "Overall", "الكلية"),
-    ("interval", "95 % interval", "فاصل الثقة 95٪"),
-    ("calls", "Valid calls", "المكالمات الصالحة"),
-    ("class", "Class", "التصنيف"),
-    ("trend", "Phone trend", "اتجاه الهاتف"),
-    ("mean_phone", "Mean phone score", "متوسط درجة الهاتف"),
-    ("improved", "Improved", "تحسّن"),
-    ("declined", "Declined", "تراجع"),
-    ("unchanged", "Unchanged", "ثابت"),
-    (
-        "after_feedback",
-        "Improved after feedback",
-        "تحسّن بعد الملاحظات",
-    ),
-    ("threshold", "Threshold", "الحد"),
-    ("region", "Region", "المنطقة"),
-    ("hours", "Opening hours", "ساعات العمل"),
-    ("numbers", "Numbers", "الأرقام"),
-    ("sites", "Websites", "المواقع"),
-    ("probe_now", "Probe now", "افحص الآن"),
-    ("over_time", "Scores over time", "الدرجات عبر الزمن"),
-    ("last_calls", "Last calls", "آخر المكالمات"),
-    ("last_audits", "Last web audits", "آخر فحوص المواقع"),
-    ("cases", "Open cases", "حالات المتابعة المفتوحة"),
-    ("no_cases", "No open case.", "لا توجد حالة مفتوحة."),
-    ("none", "None yet.", "لا شيء بعد."),
-    ("time", "Time", "الوقت"),
-    ("target", "Target", "الهدف"),
-    ("outcome", "Outcome", "النتيجة"),
-    ("answer_s", "Answer (s)", "الرد (ث)"),
-    ("answer_type", "Answer type", "نوع الرد"),
-    ("timeline", "Timeline", "المسار الزمني"),
-    ("recording", "Recording", "التسجيل"),
-    ("result", "Result", "النتيجة رقم"),
-    ("status", "HTTP status", "حالة HTTP"),
-    ("load_ms", "Total (ms)", "المدة (ملّي ث)"),
-    ("a11y", "Accessibility", "سهولة الوصول"),
-    ("screenshot", "Screenshot", "لقطة الشاشة"),
-    ("violations", "Violations", "المخالفات"),
-    ("opened", "Opened", "فُتحت"),
-    ("due", "Due", "الاستحقاق"),
-    ("score", "Score", "الدرجة"),
-    ("detail", "Detail", "التفاصيل"),
-    ("sip_trace", "SIP trace", "سجل SIP"),
-    ("labels", "Labels", "التصنيفات اليدوية"),
-    ("label_form", "Label this call", "صنّف هذه المكالمة"),
-    ("reason", "What was heard", "ما سُمع"),
-    (
-        "time_to_person",
-        "Seconds until a person spoke",
-        "ثوانٍ حتى تحدث موظف",
-    ),
-    ("save", "Save label", "احفظ التصنيف"),
-    ("by", "By", "بواسطة"),
-    ("all_data", "Everything stored", "كل ما خُزّن"),
-    ("first_response", "first response", "أول استجابة"),
-    ("ringing", "ringing", "رنين"),
-    ("answer", "answer", "الرد"),
-    ("first_audio", "first audio", "أول صوت"),
-    ("end", "end", "النهاية"),
-    ("not_found", "Not found", "غير موجود"),
-    ("back", "Back", "رجوع"),
-    (
-        "probe_failed",
-        "The probe could not run",
-        "تعذّر تشغيل الفحص",
-    ),
-];
-
-fn w(lang: Lang, key: &str) -> &'static str {
-    // A channel's name is the channel's own word.
-    if let Some(c) = Channel::parse(key) {
-        return match lang {
-            Lang::En => c.en(),
-            Lang::Ar => c.ar_label(),
-        };
-    }
-    let (_, en, ar) = WORDS
-        .iter()
-        .find(|(k, _, _)| *k == key)
-        .copied()
-        .unwrap_or(("", "?", "?"));
-    match lang {
-        Lang::En => en,
-        Lang::Ar => ar,
-    }
-}
 
 fn lang_code(lang: Lang) -> &'static str {
     match lang {
@@ -243,28 +120,76 @@ pub(super) fn local_path(next: Option<String>) -> String {
     }
 }
 
-const STYLE: &str = "body{font-family:'DejaVu Sans',sans-serif;margin:0;color:#222;background:#fafafa}\
-header{background:#0b4f6c;color:#fff;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center;flex-wrap:wrap}\
-header a{color:#fff}header button{color:#fff;background:transparent;border:1px solid #fff;border-radius:3px;cursor:pointer}header .who{margin-inline-start:auto}\
-main{padding:1em 1.5em}table{border-collapse:collapse;margin:.6em 0;background:#fff}\
-th,td{border:1px solid #ccc;padding:4px 8px;vertical-align:top}th{background:#eee}\
-.flag{color:#a00;font-weight:bold}.ok{color:#060}.muted{color:#666}\
-section{margin-bottom:1.6em}form.inline{display:inline}img.shot{max-width:320px;border:1px solid #ccc}\
-pre{background:#fff;border:1px solid #ccc;padding:.6em;overflow:auto;max-height:30em;direction:ltr;text-align:left}\
-.error{background:#fee;border:1px solid #c00;padding:.6em}";
+/// One stylesheet for both languages: logical properties only (`inline-start`, not left), a
+/// 1.2 type scale on a 17 px body, and below 700 px every table of rows becomes one card per
+/// row, so a phone never scrolls the page sideways.
+const STYLE: &str = "\
+:root{--ink:#1d1d1d;--muted:#555;--brand:#0b4f6c;--line:#cfd4d8;--flag:#a4161a;--ok:#1e6b30;--bg:#f4f6f7}\
+*{box-sizing:border-box}\
+body{font-family:'Noto Naskh Arabic','Noto Sans Arabic','Noto Sans','DejaVu Sans',sans-serif;font-size:17px;line-height:1.55;margin:0;color:var(--ink);background:var(--bg)}\
+html[lang=en] body{font-family:'Noto Sans','DejaVu Sans',sans-serif}\
+h1{font-size:1.73em;line-height:1.25;margin:.4em 0 .5em}h2{font-size:1.44em;margin:1.2em 0 .5em}h3{font-size:1.2em;margin:1em 0 .4em}\
+a{color:var(--brand);text-decoration-thickness:1px;text-underline-offset:.18em}a:hover{text-decoration-thickness:2px}\
+:focus-visible{outline:3px solid #f0a500;outline-offset:2px}\
+.skip{position:absolute;inset-inline-start:-999em}.skip:focus{inset-inline-start:1em;top:.5em;background:#fff;padding:.3em .6em;z-index:2}\
+header{background:var(--brand);color:#fff;padding:.5em 1.2em;display:flex;gap:.4em 1.2em;align-items:center;flex-wrap:wrap}\
+header a{color:#fff}header .brand{font-weight:bold;font-size:1.2em;color:#fff;text-decoration:none}\
+header button{color:#fff;background:transparent;border:1px solid #fff;border-radius:4px;cursor:pointer;font:inherit;padding:.1em .6em}\
+header .who{margin-inline-start:auto}\
+main{padding:.6em 1.2em 2em;max-width:84em;margin:0 auto}\
+footer{padding:1em 1.2em;border-top:1px solid var(--line);color:var(--muted);font-size:.9em}\
+section{margin-bottom:1.8em}\
+bdi.id,bdi.nb,.nb{white-space:nowrap;unicode-bidi:isolate}\
+bdi.url{overflow-wrap:anywhere;word-break:break-all;unicode-bidi:isolate}\
+.muted{color:var(--muted)}.flag{color:var(--flag);font-weight:bold}.good{color:var(--ok)}\
+.wide{overflow-x:auto;max-width:100%}\
+table{border-collapse:collapse;margin:.6em 0;background:#fff;width:100%}\
+th,td{border-bottom:1px solid var(--line);padding:.45em .6em;vertical-align:top;text-align:start;overflow-wrap:break-word}\
+thead th{background:#e8edf0;font-size:.9em}tbody tr:hover{background:#f7fafb}\
+dl.summary{display:grid;grid-template-columns:minmax(8em,max-content) 1fr;gap:0;background:#fff;border:1px solid var(--line);border-radius:6px;margin:.6em 0}\
+dl.summary>div{display:contents}dl.summary dt,dl.summary dd{margin:0;padding:.45em .7em;border-bottom:1px solid var(--line);overflow-wrap:break-word;min-width:0}\
+dl.summary dt{font-weight:bold;background:#f0f3f5}\
+ul.tiles{list-style:none;padding:0;margin:.6em 0;display:grid;grid-template-columns:repeat(auto-fill,minmax(11em,1fr));gap:.7em}\
+.tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6em .8em}\
+.tile .label{display:block;font-size:.9em;color:var(--muted)}.tile .value{display:block;font-size:1.73em;font-weight:bold}\
+.tile .delta{display:block;font-size:.88em}.tile .value .sub{display:block;font-size:.5em;font-weight:normal;color:var(--muted)}.tile.alarm{border-inline-start:5px solid var(--flag)}\
+.notice{background:#fff8e1;border:1px solid #c99700;border-radius:6px;padding:.6em .8em}\
+.error{background:#fdecea;border:1px solid var(--flag);border-radius:6px;padding:.6em .8em}\
+.charts{display:flex;flex-wrap:wrap;gap:1.2em}.charts figure{margin:0;flex:1 1 20em;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6em}\
+figcaption{font-weight:bold;margin-bottom:.3em}svg.chart{width:100%;height:auto;max-width:36em;display:block}\
+svg.timeline{width:100%;max-width:300px;height:auto;display:block}\
+ul.legend{list-style:none;padding:0;margin:.3em 0;display:flex;flex-wrap:wrap;gap:.2em 1.2em;font-size:.9em}\
+form.inline{display:inline}form.period{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}\
+input,select,textarea,button{font:inherit;max-width:100%}\
+main button{background:var(--brand);color:#fff;border:0;border-radius:4px;padding:.25em .8em;cursor:pointer}\
+img.shot{max-width:min(320px,100%);height:auto;border:1px solid var(--line)}audio{max-width:100%}\
+pre{background:#fff;border:1px solid var(--line);padding:.6em;overflow:auto;max-height:30em;max-width:100%;direction:ltr;text-align:left;font-size:.8em}\
+@media (max-width:700px){\
+main{padding:.5em .8em 2em}body{font-size:16px}\
+table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}\
+table.cards{background:transparent}\
+table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}\
+table.cards tr{background:#fff;border:1px solid var(--line);border-radius:6px;margin:.6em 0;padding:.3em .7em}\
+table.cards td{border:0;padding:.2em 0}\
+table.cards td[data-label]::before{content:attr(data-label);display:block;font-size:.85em;color:var(--muted)}\
+dl.summary{grid-template-columns:1fr}dl.summary dt{border-bottom:0}\
+}";
 
-/// The frame of every signed-in page: header with navigation, language switch and sign-out.
+/// The frame of every page: a skip link, the header (navigation, language switch, who is
+/// signed in), the page, and a footer that links the accessibility statement.
 fn shell(lang: Lang, who: Option<&Who>, switch_to: &str, title: &str, body: &str) -> String {
     let rtl = lang == Lang::Ar;
     let other = if rtl { "English" } else { "العربية" };
     let mut h = format!(
         "<!DOCTYPE html><html lang=\"{}\" dir=\"{}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\"><title>{} · {}</title>\
-         <style>{STYLE}</style></head><body><header><strong>{}</strong>",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} · {}</title>\
+         <style>{STYLE}</style></head><body><a class=\"skip\" href=\"#main\">{}</a><header>\
+         <a class=\"brand\" href=\"/\">{}</a>",
         lang_code(lang),
         if rtl { "rtl" } else { "ltr" },
         esc(title),
         w(lang, "title"),
+        w(lang, "skip"),
         w(lang, "title"),
     );
     if who.is_some() {
@@ -272,8 +197,9 @@ fn shell(lang: Lang, who: Option<&Who>, switch_to: &str, title: &str, body: &str
     }
     let _ = write!(
         h,
-        "<a id=\"lang-switch\" href=\"{}\" lang=\"{}\">{other}</a>",
+        "<a id=\"lang-switch\" href=\"{}\" lang=\"{}\" hreflang=\"{}\">{other}</a>",
         esc(switch_to),
+        if rtl { "en" } else { "ar" },
         if rtl { "en" } else { "ar" }
     );
     if let Some(who) = who {
@@ -282,21 +208,70 @@ fn shell(lang: Lang, who: Option<&Who>, switch_to: &str, title: &str, body: &str
             "<span class=\"who\">{} ({})</span><form class=\"inline\" method=\"post\" \
              action=\"/logout\">{}<button>{}</button></form>",
             esc(&who.name),
-            who.role.as_str(),
+            term(lang, who.role.as_str()),
             csrf_field(who),
             w(lang, "sign_out")
         );
     }
-    h + "</header><main>" + body + "</main></body></html>"
+    let _ = write!(
+        h,
+        "</header><main id=\"main\">{body}</main><footer><a href=\"/accessibility\">{}</a></footer></body></html>",
+        w(lang, "statement")
+    );
+    h
 }
 
-/// `<table>` and its header row of the words of `keys`.
-fn table_head(lang: Lang, keys: &[&str]) -> String {
-    let cells: String = keys
-        .iter()
-        .map(|k| format!("<th>{}</th>", w(lang, k)))
-        .collect();
-    format!("<table><tr>{cells}</tr>")
+/// Text kept left to right inside Arabic text (numbers, ranges, codes of other systems).
+fn ltr(s: &str) -> String {
+    format!("<bdi dir=\"ltr\" class=\"nb\">{}</bdi>", esc(s))
+}
+
+/// An id (centre, number): isolated, left to right, never broken across lines.
+fn id_bdi(s: &str) -> String {
+    format!("<bdi dir=\"ltr\" class=\"id\">{}</bdi>", esc(s))
+}
+
+/// A URL: isolated and left to right, but free to break anywhere on a narrow screen.
+fn url_bdi(s: &str) -> String {
+    format!("<bdi dir=\"ltr\" class=\"url\">{}</bdi>", esc(s))
+}
+
+fn esc(s: &str) -> String {
+    crate::report::html::esc(s)
+}
+
+/// A table of rows that becomes one card per row on a phone: each cell carries its column's
+/// name. `rows` are (the row's class, its cells as HTML).
+fn cards(id: Option<&str>, heads: &[&str], rows: &[(&str, Vec<String>)]) -> String {
+    let mut h = format!(
+        "<div class=\"wide\"><table class=\"cards\"{}><thead><tr>",
+        id.map_or(String::new(), |i| format!(" id=\"{i}\""))
+    );
+    for head in heads {
+        let _ = write!(h, "<th scope=\"col\">{}</th>", esc(head));
+    }
+    h += "</tr></thead><tbody>";
+    for (class, cells) in rows {
+        if class.is_empty() {
+            h += "<tr>";
+        } else {
+            let _ = write!(h, "<tr class=\"{class}\">");
+        }
+        for (head, cell) in heads.iter().zip(cells) {
+            let _ = write!(h, "<td data-label=\"{}\">{cell}</td>", esc(head));
+        }
+        h += "</tr>";
+    }
+    h + "</tbody></table></div>"
+}
+
+/// A summary list (label: value pairs) as GOV.UK lays one out; `rows` are (label, HTML).
+fn summary_list(rows: &[(&str, String)]) -> String {
+    let mut h = String::from("<dl class=\"summary\">");
+    for (k, v) in rows {
+        let _ = write!(h, "<div><dt>{}</dt><dd>{v}</dd></div>", esc(k));
+    }
+    h + "</dl>"
 }
 
 /// The newest `limit` results of a centre on a channel.
@@ -305,7 +280,8 @@ async fn latest(
     centre: &str,
     channel: &str,
     limit: i64,
-) -> Result<Vec<StoredResult>, (StatusCode, String)> {
+    lang: Lang,
+) -> Result<Vec<StoredResult>, Failure> {
     app.store
         .results(&ResultFilter {
             centre_id: Some(centre.to_string()),
@@ -315,7 +291,7 @@ async fn latest(
             ..ResultFilter::default()
         })
         .await
-        .map_err(internal)
+        .map_err(|e| internal(lang, e))
 }
 
 fn csrf_field(who: &Who) -> String {
@@ -362,7 +338,11 @@ pub(super) fn to_login(req: &Request<Incoming>) -> Reply {
             None,
             "/login",
             w(lang, "sign_in"),
-            "<p><a href=\"/login\">…</a></p>",
+            &format!(
+                "<h1>{}</h1><p><a href=\"/login\">{}</a></p>",
+                w(lang, "sign_in"),
+                w(lang, "sign_in")
+            ),
         ),
     )
 }
@@ -531,6 +511,48 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
     )
 }
 
+/// A page that could not be shown: its status, the word of its title, and what to say, in
+/// the page's language (HTML); `detail` is raqib's own message for engineers.
+struct Failure {
+    status: StatusCode,
+    title: &'static str,
+    message: String,
+    detail: Option<String>,
+}
+
+impl Failure {
+    fn new(status: StatusCode, title: &'static str, message: String) -> Failure {
+        Failure {
+            status,
+            title,
+            message,
+            detail: None,
+        }
+    }
+}
+
+/// The 404 of a missing thing: the word of `what` and the id asked for.
+fn not_found(lang: Lang, what: &str, asked: &str) -> Failure {
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("{}: {}", w(lang, what), id_bdi(asked)),
+    )
+}
+
+fn internal(lang: Lang, e: impl std::fmt::Display) -> Failure {
+    Failure {
+        detail: Some(e.to_string()),
+        ..Failure::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            w(lang, "server_error_text").to_string(),
+        )
+    }
+}
+
+type Page = Result<(String, String), Failure>;
+
 /// A signed-in page or form.
 pub(super) async fn page(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
     let (lang, set_lang) = lang_of(&req);
@@ -538,14 +560,18 @@ pub(super) async fn page(app: &App, who: &Who, req: Request<Incoming>) -> Reply 
     let switch = switch_link(&req, lang);
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     let got = match (req.method().clone(), segments.as_slice()) {
-        (Method::GET, [""]) => overview(app, &req, lang).await,
-        (Method::GET, ["centres", id]) => centre(app, who, &req, id, lang).await,
-        (Method::GET, ["results", id]) => result(app, who, id, lang).await,
+        (Method::GET, [""]) => overview::page(app, &req, lang).await,
+        (Method::GET, ["centres", id]) => centre::page(app, who, &req, id, lang).await,
+        (Method::GET, ["results", id]) => result::page(app, who, id, lang).await,
         (Method::POST, _) => {
             let id = segments.get(1).map(|s| s.to_string());
             return post(app, who, req, &path, id, lang).await;
         }
-        _ => Err((StatusCode::NOT_FOUND, w(lang, "not_found").to_string())),
+        _ => Err(Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            w(lang, "no_page").to_string(),
+        )),
     };
     match got {
         Ok((title, body)) => html(
@@ -554,43 +580,95 @@ pub(super) async fn page(app: &App, who: &Who, req: Request<Incoming>) -> Reply 
             set_lang,
             shell(lang, Some(who), &switch, &title, &body),
         ),
-        Err((status, message)) => html(
-            status,
-            lang,
-            set_lang,
-            shell(
-                lang,
-                Some(who),
-                &switch,
-                w(lang, "not_found"),
-                &format!("<p class=\"error\">{}</p>", esc(&message)),
-            ),
-        ),
+        Err(f) => failure_page(lang, set_lang, Some(who), &switch, f),
     }
 }
 
-type Page = Result<(String, String), (StatusCode, String)>;
-
-fn internal(e: impl std::fmt::Display) -> (StatusCode, String) {
-    (StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+/// A localized error page: its title and message in the page's language.
+fn failure_page(lang: Lang, set_lang: bool, who: Option<&Who>, switch: &str, f: Failure) -> Reply {
+    let title = w(lang, f.title);
+    let detail = f.detail.map_or(String::new(), |d| {
+        format!("<pre lang=\"en\" id=\"error-detail\">{}</pre>", esc(&d))
+    });
+    let body = format!(
+        "<h1>{title}</h1><p class=\"error\" id=\"error\">{}</p>{detail}<p><a href=\"/\">{}</a></p>",
+        f.message,
+        w(lang, "back")
+    );
+    html(
+        f.status,
+        lang,
+        set_lang,
+        shell(lang, who, switch, title, &body),
+    )
 }
 
-fn name_of(lang: Lang, ar: &str, en: &str) -> String {
-    esc(if lang == Lang::Ar { ar } else { en })
+/// `GET /accessibility`: what raqib's own pages promise and how that is checked.
+pub(super) fn statement(req: &Request<Incoming>, who: Option<&Who>) -> Reply {
+    let (lang, set_lang) = lang_of(req);
+    let body = match lang {
+        Lang::Ar => "<h1>بيان إمكانية الوصول</h1>\
+            <p>صُممت صفحات رقيب لتكون قابلة للاستخدام بقارئات الشاشة ولوحة المفاتيح وعلى شاشات الهاتف، \
+            بالعربية من اليمين إلى اليسار وبالإنجليزية.</p>\
+            <ul><li>تُفحص كل صفحة من صفحات اللوحة آليًا بأداة axe-core وفق معايير WCAG 2.2 بمستوييها A وAA، \
+            وبفحوص الخدمة العربية التي يجريها رقيب على مواقع المراكز، ويُشترط ألا تظهر أي مخالفة.</li>\
+            <li>لكل رسم بياني عنوان ووصف نصي وجدول بالأرقام نفسها.</li>\
+            <li>لا تعتمد الصفحات على اللون وحده: لكل فئة ولكل تغيّر كلمة وسهم.</li></ul>\
+            <p>الفحص الآلي لا يثبت المطابقة الكاملة. للإبلاغ عن عائق، راسل وحدة الأداء التي تدير رقيب.</p>"
+            .to_string(),
+        Lang::En => "<h1>Accessibility statement</h1>\
+            <p>raqib's pages are made to be used with a screen reader, with the keyboard and on a \
+            phone, in Arabic (right to left) and in English.</p>\
+            <ul><li>Every page of the dashboard is checked automatically with axe-core against WCAG 2.2 \
+            A and AA, and with the Arabic service checks raqib makes of centres' sites; no violation is allowed.</li>\
+            <li>Every chart has a title, a description in words and a table of the same figures.</li>\
+            <li>Nothing relies on colour alone: every band and every change has a word and an arrow.</li></ul>\
+            <p>An automated check is not a conformance claim. To report a barrier, write to the \
+            performance unit that runs raqib.</p>"
+            .to_string(),
+    };
+    let switch = format!(
+        "/accessibility?lang={}",
+        if lang == Lang::Ar { "en" } else { "ar" }
+    );
+    html(
+        StatusCode::OK,
+        lang,
+        set_lang,
+        shell(lang, who, &switch, w(lang, "statement"), &body),
+    )
 }
 
-fn period_of(req: &Request<Incoming>) -> Result<Period, (StatusCode, String)> {
-    match param(req, "period").filter(|p| !p.is_empty()) {
-        Some(p) => Period::parse(&p).map_err(|e| (StatusCode::BAD_REQUEST, format!("period: {e}"))),
+/// The period asked for (`?period=`), else this month; a period that does not parse is a
+/// 400 that says, in the page's language, how to write one.
+fn period_of(req: &Request<Incoming>, lang: Lang) -> Result<Period, Failure> {
+    match param(req, "period").filter(|p| !p.trim().is_empty()) {
+        Some(p) => Period::parse(&p).map_err(|_| {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                format!("{} {}", ltr(&p), w(lang, "bad_period")),
+            )
+        }),
         None => Ok(Period::month_of(chrono::Utc::now())),
     }
 }
 
-fn centre_link(id: &str, period: &str, label: String) -> String {
+/// A centre's name in the page's language.
+fn name_of<'a>(lang: Lang, ar: &'a str, en: &'a str) -> &'a str {
+    if lang == Lang::Ar {
+        ar
+    } else {
+        en
+    }
+}
+
+fn centre_link(id: &str, period: &str, label: &str) -> String {
     format!(
-        "<a href=\"/centres/{}?period={}\">{label}</a>",
+        "<a href=\"/centres/{}?period={}\">{}</a>",
         enc(id),
-        enc(period)
+        enc(period),
+        esc(label)
     )
 }
 
@@ -598,338 +676,26 @@ fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn overview(app: &App, req: &Request<Incoming>, lang: Lang) -> Page {
-    let period = period_of(req)?;
-    let agency = param(req, "agency").filter(|a| !a.is_empty());
-    let r = crate::report::build(
-        &app.store,
-        &app.config,
-        &period,
-        agency.as_deref(),
-        chrono::Utc::now(),
-    )
-    .await
-    .map_err(internal)?;
-    let s = &r.summary;
-    let mut h = String::new();
-    let _ = write!(
-        h,
-        "<h1>{}{}</h1><form method=\"get\" action=\"/\"><label>{} \
-         <input name=\"period\" value=\"{}\" size=\"10\"></label> ",
-        w(lang, "overview"),
-        agency
-            .as_deref()
-            .map_or(String::new(), |a| format!(" — {}", esc(a))),
-        w(lang, "period"),
-        esc(&r.period),
-    );
-    if let Some(a) = &agency {
-        let _ = write!(
-            h,
-            "<input type=\"hidden\" name=\"agency\" value=\"{}\">",
-            esc(a)
-        );
-    }
-    let _ = write!(
-        h,
-        "<button>{}</button> <a href=\"/?period={}\">{}</a></form>",
-        w(lang, "show"),
-        enc(&r.period),
-        w(lang, "all_agencies")
-    );
-    // Summary and bands.
-    let _ = write!(
-        h,
-        "<section id=\"summary\"><h2>{}</h2><table>\
-         <tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td class=\"flag\">{}</td></tr>\
-         <tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr>\
-         <tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr>\
-         <tr><th>{}</th><td>{}</td></tr></table>",
-        w(lang, "summary"),
-        w(lang, "centres"),
-        s.centres,
-        w(lang, "flagged"),
-        s.flagged,
-        w(lang, "improved"),
-        s.improved,
-        w(lang, "declined"),
-        s.declined,
-        w(lang, "unchanged"),
-        s.unchanged,
-        w(lang, "after_feedback"),
-        s.improved_after_feedback,
-        w(lang, "threshold"),
-        ltr(&format!("≤ {}", r.threshold)),
-    );
-    let b = &s.phone_bands;
-    let _ = write!(
-        h,
-        "<h3>{}</h3>{}</section>",
-        w(lang, "bands"),
-        bars(
-            &[
-                (
-                    &band_word(Some(crate::score::Band::Excellent), lang),
-                    b.excellent,
-                    "#2e7d32"
-                ),
-                (
-                    &band_word(Some(crate::score::Band::Medium), lang),
-                    b.medium,
-                    "#f9a825"
-                ),
-                (
-                    &band_word(Some(crate::score::Band::Weak), lang),
-                    b.weak,
-                    "#c62828"
-                ),
-            ],
-            lang == Lang::Ar
-        )
-    );
-    // Flagged list with confidence.
-    let _ = write!(h, "<section id=\"flagged\"><h2>{}</h2>", w(lang, "flagged"));
-    if r.flagged.is_empty() {
-        let _ = write!(h, "<p>{}</p>", w(lang, "none_flagged"));
-    } else {
-        h += &table_head(
-            lang,
-            &["centre", "agency", "class", "phone", "interval", "calls"],
-        );
-        for f in &r.flagged {
-            let mut class = say(flag_word(f.class, lang));
-            for c in &f.critical {
-                class += &format!(" · {} ({})", word(lang, "critical"), esc(c));
-            }
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=\"flag\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                centre_link(&f.centre, &r.period, name_of(lang, &f.name_ar, &f.name_en)),
-                esc(&f.agency),
-                class,
-                ltr(&num(f.phone_score)),
-                ltr(&format!("{}–{}", num(f.phone_low), num(f.phone_high))),
-                f.valid_calls
-            );
-        }
-        h += "</table>";
-    }
-    h += "</section>";
-    // Agencies.
-    let _ = write!(
-        h,
-        "<section id=\"agencies\"><h2>{}</h2><table><tr><th>{}</th><th>{}</th><th>{}</th>\
-         <th>{}</th><th>{}</th><th>{}</th></tr>",
-        w(lang, "agencies"),
-        w(lang, "agency"),
-        w(lang, "centres"),
-        w(lang, "flagged"),
-        w(lang, "mean_phone"),
-        w(lang, "improved"),
-        w(lang, "declined")
-    );
-    for a in &r.agencies {
-        let _ = write!(
-            h,
-            "<tr><td><a href=\"/?period={}&amp;agency={}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            enc(&r.period),
-            enc(&a.agency),
-            esc(&a.agency),
-            a.centres,
-            a.flagged,
-            ltr(&num(a.mean_phone)),
-            a.improved,
-            a.declined
-        );
-    }
-    h += "</table></section>";
-    // League table: the ranked centres in their places (the report's order); the unscored
-    // ones apart, below, each with its reason.
-    let rows: Vec<&crate::report::CentreRow> =
-        r.centres.iter().filter(|c| c.rank.is_some()).collect();
-    let _ = write!(
-        h,
-        "<section id=\"league\"><h2>{}</h2><table><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th>\
-         <th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        w(lang, "league"),
-        w(lang, "centre"),
-        w(lang, "agency"),
-        w(lang, "phone"),
-        w(lang, "calls"),
-        w(lang, "class"),
-        w(lang, "web"),
-        w(lang, "overall"),
-        w(lang, "trend")
-    );
-    for c in &rows {
-        let flagged = matches!(
-            c.flag,
-            crate::score::FlagClass::Confirmed | crate::score::FlagClass::Provisional
-        );
-        let _ = write!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td{}>{}</td><td>{}</td><td>{}</td><td>{} {}</td></tr>",
-            c.rank.unwrap_or_default(),
-            centre_link(&c.centre, &r.period, name_of(lang, &c.name_ar, &c.name_en)),
-            esc(&c.agency),
-            ltr(&num(c.phone_score)),
-            band_word(c.phone_band, lang),
-            c.valid_calls,
-            if flagged { " class=\"flag\"" } else { "" },
-            say(flag_word(c.flag, lang)),
-            ltr(&num(c.web_score)),
-            ltr(&num(c.overall)),
-            trend_word(c.phone_trend, lang),
-            c.phone_change.map_or(String::new(), |d| ltr(&format!("{d:+.1}"))),
-        );
-    }
-    h += "</table>";
-    let unranked: Vec<&crate::report::CentreRow> =
-        r.centres.iter().filter(|c| c.rank.is_none()).collect();
-    if !unranked.is_empty() {
-        let _ = write!(
-            h,
-            "<h3 id=\"unranked\">{}</h3><table><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
-            w(lang, "unranked"),
-            w(lang, "centre"),
-            w(lang, "agency"),
-            w(lang, "why_unranked")
-        );
-        for c in unranked {
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                centre_link(&c.centre, &r.period, name_of(lang, &c.name_ar, &c.name_en)),
-                esc(&c.agency),
-                esc(&crate::report::unscored_words(&c.unscored, lang))
-            );
-        }
-        h += "</table>";
-    }
-    h += "</section>";
-    Ok((w(lang, "overview").to_string(), h))
-}
+/// Agencies' Arabic names from the registry (`agency_ar`), by their stored name: a page in
+/// Arabic shows those, and the stored name where a centre gives none.
+struct Agencies(HashMap<String, String>);
 
-/// A line chart of phone and web scores by period, with the threshold.
-fn history_chart(
-    points: &[(String, Option<f64>, Option<f64>)],
-    threshold: f64,
-    rtl: bool,
-) -> String {
-    let (wd, ht, pad) = (520.0, 220.0, 36.0);
-    let n = points.len().max(2) as f64;
-    // Time runs right to left in Arabic, as the text does.
-    let x = |i: usize| {
-        let t = pad + (wd - 2.0 * pad) * i as f64 / (n - 1.0);
-        if rtl {
-            wd - t
-        } else {
-            t
-        }
-    };
-    let y = |v: f64| ht - pad - (ht - 2.0 * pad) * v / 100.0;
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"history-chart\" width=\"{wd}\" height=\"{ht}\" role=\"img\">\
-         <rect width=\"{wd}\" height=\"{ht}\" fill=\"#fff\"/>\
-         <line x1=\"{pad}\" x2=\"{}\" y1=\"{t}\" y2=\"{t}\" stroke=\"#c62828\" stroke-dasharray=\"4\"/>",
-        wd - pad,
-        t = y(threshold)
-    );
-    for v in [0.0, 50.0, 100.0] {
-        let _ = write!(
-            svg,
-            "<text x=\"4\" y=\"{}\" font-size=\"10\" direction=\"ltr\">{v}</text>",
-            y(v) + 3.0
-        );
-    }
-    for (series, colour) in [(0usize, "#0b4f6c"), (1, "#2e7d32")] {
-        let pts: Vec<String> = points
-            .iter()
-            .enumerate()
-            .filter_map(|(i, p)| {
-                let v = if series == 0 { p.1 } else { p.2 };
-                v.map(|v| format!("{:.1},{:.1}", x(i), y(v)))
-            })
-            .collect();
-        if !pts.is_empty() {
-            let _ = write!(
-                svg,
-                "<polyline fill=\"none\" stroke=\"{colour}\" stroke-width=\"2\" points=\"{}\"/>",
-                pts.join(" ")
-            );
-            for p in &pts {
-                let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-                let _ = write!(
-                    svg,
-                    "<circle cx=\"{px}\" cy=\"{py}\" r=\"3\" fill=\"{colour}\"/>"
-                );
+impl Agencies {
+    async fn load(app: &App, lang: Lang) -> Result<Agencies, Failure> {
+        let mut m = HashMap::new();
+        if lang == Lang::Ar {
+            for c in app.store.centres().await.map_err(|e| internal(lang, e))? {
+                if let Some(ar) = c.agency_ar.filter(|a| !a.is_empty()) {
+                    m.entry(c.agency).or_insert(ar);
+                }
             }
         }
+        Ok(Agencies(m))
     }
-    for (i, p) in points.iter().enumerate() {
-        let _ = write!(
-            svg,
-            "<text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\" direction=\"ltr\">{}</text>",
-            x(i),
-            ht - 8.0,
-            esc(&p.0)
-        );
-    }
-    svg + "</svg>"
-}
 
-/// A call's timeline: a bar from dialling to hang-up with its moments marked, and the
-/// moments in words under it.
-fn call_timeline(t: &crate::probe::call::CallTimings, lang: Lang) -> String {
-    let total = t.total.max(1.0);
-    let answer = t.answer;
-    let (wd, ht) = (300.0, 20.0);
-    let rtl = lang == Lang::Ar;
-    let x = |ms: f64| {
-        let v = 4.0 + (wd - 8.0) * ms.min(total) / total;
-        if rtl {
-            wd - v
-        } else {
-            v
-        }
-    };
-    let mut svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" width=\"{wd}\" height=\"{ht}\" role=\"img\">\
-         <line x1=\"4\" x2=\"{}\" y1=\"10\" y2=\"10\" stroke=\"#999\" stroke-width=\"4\"/>",
-        wd - 4.0
-    );
-    let mut words = Vec::new();
-    // `first_audio` counts from the answer; the others from the first INVITE.
-    let moments = [
-        ("first_response", t.first_response, "#777"),
-        ("ringing", t.ringing, "#f9a825"),
-        ("answer", answer, "#2e7d32"),
-        (
-            "first_audio",
-            answer.zip(t.first_audio).map(|(a, f)| a + f),
-            "#0b4f6c",
-        ),
-        ("end", Some(total), "#222"),
-    ];
-    for (key, at, colour) in moments {
-        let Some(ms) = at else { continue };
-        let _ = write!(
-            svg,
-            "<circle cx=\"{:.1}\" cy=\"10\" r=\"5\" fill=\"{colour}\"><title>{} {:.0} ms</title></circle>",
-            x(ms),
-            w(lang, key),
-            ms
-        );
-        words.push(format!(
-            "<span style=\"color:{colour}\">●</span> {} {}",
-            w(lang, key),
-            ltr(&format!("{:.1} s", ms / 1000.0))
-        ));
+    fn name<'a>(&'a self, agency: &'a str) -> &'a str {
+        self.0.get(agency).map_or(agency, String::as_str)
     }
-    format!(
-        "{svg}</svg><div class=\"muted\">{}</div>",
-        words.join(" · ")
-    )
 }
 
 /// A stored evidence path, if it is a readable file inside the evidence directory.
@@ -939,20 +705,6 @@ async fn evidence_file(app: &App, stored: &str) -> Option<PathBuf> {
         .ok()?;
     let full = tokio::fs::canonicalize(stored).await.ok()?;
     full.starts_with(&root).then_some(full)
-}
-
-/// A stored term (outcome, answer type, case status or class) for people: Arabic from
-/// `arabic::term`, English with spaces for underscores.
-fn outcome_word(lang: Lang, term: &str) -> String {
-    match lang {
-        Lang::Ar => say(crate::arabic::term(term)),
-        Lang::En => say(term),
-    }
-}
-
-/// A fixed term for people: `no_answer` reads "no answer" in English.
-fn say(term: &str) -> String {
-    esc(&term.replace('_', " "))
 }
 
 fn probe_button(who: &Who, lang: Lang, channel: &str, target: &str, id: &str) -> String {
@@ -970,439 +722,6 @@ fn probe_button(who: &Who, lang: Lang, channel: &str, target: &str, id: &str) ->
     )
 }
 
-async fn centre(app: &App, who: &Who, req: &Request<Incoming>, id: &str, lang: Lang) -> Page {
-    let id = url::form_urlencoded::parse(format!("i={id}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default();
-    let c = app
-        .store
-        .centre(&id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| {
-            (
-                StatusCode::NOT_FOUND,
-                format!("{} '{id}'", w(lang, "not_found")),
-            )
-        })?;
-    let period = period_of(req)?;
-    let k = &app.config.scoring;
-    let title = name_of(lang, &c.name_ar, &c.name_en);
-    let mut h = format!(
-        "<h1>{title}</h1><table><tr><th>{}</th><td>{}</td></tr><tr><th>{}</th><td>{}</td></tr>\
-         <tr><th>{}</th><td>{} ({})</td></tr>",
-        w(lang, "agency"),
-        esc(&c.agency),
-        w(lang, "region"),
-        esc(&c.region),
-        w(lang, "hours"),
-        ltr(&c.hours.to_string()),
-        ltr(&c.timezone),
-    );
-    let _ = write!(h, "<tr><th>{}</th><td>", w(lang, "numbers"));
-    for (i, n) in c.phones.iter().enumerate() {
-        let _ = write!(
-            h,
-            "<div>{} {}</div>",
-            ltr(n),
-            probe_button(
-                who,
-                lang,
-                Channel::Phone.as_str(),
-                n,
-                &format!("probe-phone-{i}")
-            )
-        );
-    }
-    let _ = write!(h, "</td></tr><tr><th>{}</th><td>", w(lang, "sites"));
-    for (i, s) in c.websites.iter().enumerate() {
-        let _ = write!(
-            h,
-            "<div>{} {}</div>",
-            ltr(s),
-            probe_button(
-                who,
-                lang,
-                Channel::Web.as_str(),
-                s,
-                &format!("probe-web-{i}")
-            )
-        );
-    }
-    h += "</td></tr></table>";
-    // Scores: this period in full, the months before as a chart.
-    let mut history = Vec::new();
-    let mut p = Period::month_of(period.end() - chrono::Duration::seconds(1));
-    let mut months = Vec::new();
-    for _ in 0..HISTORY_MONTHS {
-        months.push(p.clone());
-        p = p.previous();
-    }
-    months.reverse();
-    let verdicts = crate::verdict::Verdicts::new(&app.store, &app.config);
-    for m in &months {
-        let s = verdicts.one(m, &c.id).await.map_err(internal)?;
-        history.push((
-            m.label.clone(),
-            s.as_ref()
-                .and_then(|s| s.phone.score.as_ref().map(|e| e.value)),
-            s.as_ref()
-                .and_then(|s| s.web.score.as_ref().map(|e| e.value)),
-        ));
-    }
-    let now_scores = verdicts.one(&period, &c.id).await.map_err(internal)?;
-    let cs: Option<&CentreScores> = now_scores.as_ref();
-    let _ = write!(
-        h,
-        "<section id=\"scores\"><h2>{} {}</h2><table><tr><th></th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        w(lang, "score"),
-        ltr(&period.label),
-        w(lang, "score"),
-        w(lang, "interval"),
-        w(lang, "calls"),
-    );
-    if let Some(s) = cs {
-        let est = |e: &Option<crate::score::stats::Estimate>| {
-            e.as_ref().map_or((String::new(), String::new()), |e| {
-                (
-                    ltr(&format!("{:.1}", e.value)),
-                    ltr(&format!("{:.1}–{:.1}", e.low, e.high)),
-                )
-            })
-        };
-        let (pv, pi) = est(&s.phone.score);
-        let (wv, wi) = est(&s.web.score);
-        let _ = write!(
-            h,
-            "<tr><th>{}</th><td id=\"phone-score\">{pv} {}</td><td>{pi}</td><td>{}</td></tr>\
-             <tr><th>{}</th><td id=\"web-score\">{wv} {}</td><td>{wi}</td><td>{}</td></tr>\
-             <tr><th>{}</th><td colspan=\"3\">{}</td></tr>",
-            w(lang, "phone"),
-            band_word(s.phone.band, lang),
-            s.phone.valid_calls,
-            w(lang, "web"),
-            band_word(s.web.band, lang),
-            s.web.valid_checks,
-            w(lang, "class"),
-            say(flag_word(s.flag, lang)),
-        );
-    }
-    let _ = write!(
-        h,
-        "</table><h3>{}</h3>{}<p class=\"muted\"><span style=\"color:#0b4f6c\">━ {}</span> · \
-         <span style=\"color:#2e7d32\">━ {}</span> · <span style=\"color:#c62828\">┅ {} {}</span></p></section>",
-        w(lang, "over_time"),
-        history_chart(&history, k.threshold, lang == Lang::Ar),
-        w(lang, "phone"),
-        w(lang, "web"),
-        w(lang, "threshold"),
-        ltr(&k.threshold.to_string())
-    );
-    // Last calls.
-    let calls = latest(app, &c.id, Channel::Phone.as_str(), 20).await?;
-    let _ = write!(
-        h,
-        "<section id=\"calls\"><h2>{}</h2>",
-        w(lang, "last_calls")
-    );
-    if calls.is_empty() {
-        let _ = write!(h, "<p>{}</p>", w(lang, "none"));
-    } else {
-        h += &table_head(
-            lang,
-            &[
-                "result",
-                "time",
-                "target",
-                "outcome",
-                "answer_type",
-                "timeline",
-                "recording",
-            ],
-        );
-        for r in &calls {
-            let Some(call) = r.probe.call() else {
-                continue;
-            };
-            let player = match call.recording.as_deref() {
-                Some(p) => super::evidence_url(&app.store, p).map_or(String::new(), |u| {
-                    format!(
-                        "<audio controls preload=\"none\" src=\"{}\"></audio>",
-                        esc(&u)
-                    )
-                }),
-                None => String::new(),
-            };
-            let _ = write!(
-                h,
-                "<tr class=\"call\"><td><a href=\"/results/{id}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{player}</td></tr>",
-                ltr(&format!("#{}", r.id)),
-                ltr(&r.started_at),
-                ltr(call.number.as_deref().unwrap_or(&r.target)),
-                outcome_word(lang, &r.outcome),
-                call.answer_type
-                    .as_ref()
-                    .map_or(String::new(), |a| outcome_word(lang, &crate::probe::code_of(a))),
-                call_timeline(&call.timings_ms, lang),
-                id = r.id,
-            );
-        }
-        h += "</table>";
-    }
-    h += "</section>";
-    // Last web audits.
-    let audits = latest(app, &c.id, Channel::Web.as_str(), 10).await?;
-    let _ = write!(
-        h,
-        "<section id=\"audits\"><h2>{}</h2>",
-        w(lang, "last_audits")
-    );
-    if audits.is_empty() {
-        let _ = write!(h, "<p>{}</p>", w(lang, "none"));
-    } else {
-        h += &table_head(
-            lang,
-            &[
-                "result",
-                "time",
-                "target",
-                "outcome",
-                "load_ms",
-                "a11y",
-                "violations",
-                "screenshot",
-            ],
-        );
-        for r in &audits {
-            h += &web_row(app, r, lang);
-        }
-        h += "</table>";
-    }
-    h += "</section>";
-    // Open cases.
-    let now = chrono::Utc::now();
-    let cases: Vec<_> = app
-        .store
-        .cases()
-        .await
-        .map_err(internal)?
-        .into_iter()
-        .filter(|x| x.centre == c.id && x.closed_at.is_none())
-        .collect();
-    let _ = write!(h, "<section id=\"cases\"><h2>{}</h2>", w(lang, "cases"));
-    if cases.is_empty() {
-        let _ = write!(h, "<p>{}</p>", w(lang, "no_cases"));
-    } else {
-        h += &table_head(
-            lang,
-            &["period", "phone", "class", "score", "opened", "due"],
-        );
-        for x in &cases {
-            let st = crate::score::cases::status(x, now);
-            let st = serde_json::to_value(st).ok();
-            let st = st.as_ref().and_then(Value::as_str).unwrap_or("open");
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td class=\"flag\">{} ({})</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                ltr(&x.period),
-                esc(word(
-                    lang,
-                    Channel::parse(&x.channel).unwrap_or(Channel::Phone).as_str()
-                )),
-                outcome_word(lang, &x.class),
-                outcome_word(lang, st),
-                ltr(&num(x.score)),
-                ltr(&x.opened_at),
-                ltr(&x.due_at),
-            );
-        }
-        h += "</table>";
-    }
-    h += "</section>";
-    Ok((title, h))
-}
-
-/// One web audit as a table row: outcome, time, a11y score, violations and the screenshot.
-fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
-    let web = r.probe.web();
-    let shot = web
-        .and_then(|w| w.browser.as_ref()?.screenshot.as_deref())
-        .and_then(|p| super::evidence_url(&app.store, p))
-        .map_or(String::new(), |u| {
-            format!(
-                "<a href=\"{u}\"><img class=\"shot\" loading=\"lazy\" alt=\"{}\" src=\"{u}\"></a>",
-                w(lang, "screenshot"),
-                u = esc(&u)
-            )
-        });
-    let a11y = web.and_then(|w| w.a11y.as_ref());
-    let violations: Vec<String> = a11y
-        .map(|a| {
-            a.violations
-                .iter()
-                .map(|v| ltr(&format!("{} ({}, {})", v.id, v.impact, v.nodes)))
-                .collect()
-        })
-        .unwrap_or_default();
-    format!(
-        "<tr class=\"audit\"><td><a href=\"/results/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{shot}</td></tr>",
-        r.id,
-        ltr(&format!("#{}", r.id)),
-        ltr(&r.started_at),
-        ltr(&r.target),
-        outcome_word(lang, &r.outcome),
-        ltr(&num(web.map(|w| w.timings_ms.total))),
-        ltr(&num(a11y.map(|a| a.score))),
-        violations.join("<br>"),
-    )
-}
-
-async fn result(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
-    let Ok(id) = id.parse::<i64>() else {
-        return Err((StatusCode::NOT_FOUND, w(lang, "not_found").to_string()));
-    };
-    let r = app
-        .store
-        .result(id)
-        .await
-        .map_err(internal)?
-        .ok_or_else(|| {
-            (
-                StatusCode::NOT_FOUND,
-                format!("{} #{id}", w(lang, "not_found")),
-            )
-        })?;
-    let call = r.probe.call();
-    let detail = match &r.probe {
-        crate::store::Probe::Call(c) => c.detail.as_deref(),
-        crate::store::Probe::Web(w) => w.detail.as_deref(),
-        crate::store::Probe::Unreadable => None,
-    };
-    let title = format!("{} #{id}", w(lang, "result"));
-    let mut h = format!(
-        "<h1>{} {}</h1><table>",
-        w(lang, "result"),
-        ltr(&format!("#{id}"))
-    );
-    let mut row = |k: &str, v: String| {
-        let _ = write!(h, "<tr><th>{}</th><td>{v}</td></tr>", w(lang, k));
-    };
-    if let Some(c) = &r.centre_id {
-        row("centre", centre_link(c, &r.started_at[..7], esc(c)));
-    }
-    row("time", ltr(&r.started_at));
-    row("target", ltr(&r.target));
-    row(
-        "outcome",
-        format!(
-            "<span id=\"outcome\">{}</span> {}",
-            outcome_word(lang, &r.outcome),
-            ltr(&r.outcome)
-        ),
-    );
-    if let Some(detail) = detail {
-        row("detail", esc(detail));
-    }
-    if let Some(call) = call {
-        let _ = write!(
-            h,
-            "<tr><th>{}</th><td>{}</td></tr>",
-            w(lang, "timeline"),
-            call_timeline(&call.timings_ms, lang)
-        );
-        if let Some(u) = call
-            .recording
-            .as_deref()
-            .and_then(|p| super::evidence_url(&app.store, p))
-        {
-            let _ = write!(
-                h,
-                "<tr><th>{}</th><td><audio id=\"player\" controls preload=\"none\" src=\"{}\"></audio></td></tr>",
-                w(lang, "recording"),
-                esc(&u)
-            );
-        }
-    } else {
-        h += "</table><table>";
-        h += &web_row(app, &r, lang);
-    }
-    h += "</table>";
-    // The SIP trace as written.
-    if let Some(p) = call.and_then(|c| c.sip_trace.as_deref()) {
-        if let Some(f) = evidence_file(app, p).await {
-            let text = tokio::fs::read(&f).await.unwrap_or_default();
-            let cut = &text[..text.len().min(256 * 1024)];
-            let _ = write!(
-                h,
-                "<section id=\"sip-trace\"><h2>{}</h2><pre>{}</pre></section>",
-                w(lang, "sip_trace"),
-                esc(&String::from_utf8_lossy(cut))
-            );
-        }
-    }
-    // Labels so far and the form.
-    if r.channel == Channel::Phone.as_str() {
-        let labels: Vec<_> = app.store.labels_of(id).await.map_err(internal)?;
-        let _ = write!(h, "<section id=\"labels\"><h2>{}</h2>", w(lang, "labels"));
-        if labels.is_empty() {
-            let _ = write!(h, "<p>{}</p>", w(lang, "none"));
-        } else {
-            h += &table_head(lang, &["time", "answer_type", "reason", "by"]);
-            for l in &labels {
-                let _ = write!(
-                    h,
-                    "<tr class=\"label\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    ltr(&l.at),
-                    outcome_word(lang, &l.answer_type),
-                    esc(&l.reason),
-                    esc(&l.by)
-                );
-            }
-            h += "</table>";
-        }
-        if who.role >= Role::Auditor && r.outcome == "answered" {
-            let _ = write!(
-                h,
-                "<h3>{}</h3><form id=\"label-form\" method=\"post\" action=\"/results/{id}/label\">{}\
-                 <p><label>{} <select name=\"answer_type\">",
-                w(lang, "label_form"),
-                csrf_field(who),
-                w(lang, "answer_type")
-            );
-            for t in [
-                "human",
-                "ivr",
-                "voicemail",
-                "announcement",
-                "music",
-                "silence",
-                "unknown",
-            ] {
-                let _ = write!(h, "<option value=\"{t}\">{}</option>", esc(word(lang, t)));
-            }
-            let _ = write!(
-                h,
-                "</select></label></p><p><label>{} <textarea name=\"reason\" required></textarea></label></p>\
-                 <p><label>{} <input name=\"time_to_person\" type=\"number\" min=\"0\" max=\"3600\" step=\"0.1\"></label></p>\
-                 <p><button>{}</button></p></form>",
-                w(lang, "reason"),
-                w(lang, "time_to_person"),
-                w(lang, "save")
-            );
-        }
-        h += "</section>";
-    }
-    let pretty = serde_json::to_string_pretty(&r.to_json()).unwrap_or_default();
-    let _ = write!(
-        h,
-        "<details><summary>{}</summary><pre>{}</pre></details>",
-        w(lang, "all_data"),
-        esc(&pretty)
-    );
-    Ok((title, h))
-}
-
 /// Forms: sign-out, labels, probe now. Each checks the session's form token.
 async fn post(
     app: &App,
@@ -1412,41 +731,58 @@ async fn post(
     id: Option<String>,
     lang: Lang,
 ) -> Reply {
-    let fail = |status: StatusCode, message: String| {
-        html(
-            status,
-            lang,
-            false,
-            shell(
+    let fail =
+        |status: StatusCode, title: &'static str, message: String, detail: Option<String>| {
+            failure_page(
                 lang,
+                false,
                 Some(who),
                 "/",
-                w(lang, "probe_failed"),
-                &format!(
-                    "<p class=\"error\" id=\"error\">{}</p><p><a href=\"/\">{}</a></p>",
-                    esc(&message),
-                    w(lang, "back")
-                ),
-            ),
+                Failure {
+                    status,
+                    title,
+                    message,
+                    detail,
+                },
+            )
+        };
+    let refused = |key: &str| {
+        fail(
+            StatusCode::FORBIDDEN,
+            "refused_title",
+            w(lang, key).to_string(),
+            None,
+        )
+    };
+    let probe_failed = |s: StatusCode, m: String| {
+        fail(
+            s,
+            "probe_failed",
+            w(lang, "probe_failed").to_string(),
+            Some(m),
         )
     };
     let f = match super::body(app, req).await {
         Ok(b) => form(&b),
-        Err((s, m)) => return fail(s, m),
+        Err((s, m)) => {
+            return fail(
+                s,
+                "bad_request",
+                w(lang, "bad_request").to_string(),
+                Some(m),
+            )
+        }
     };
     if let Some(s) = &who.session {
         if field(&f, "_csrf") != Some(auth::csrf_of(s).as_str()) {
-            return fail(
-                StatusCode::FORBIDDEN,
-                "the form is stale: reload the page".into(),
-            );
+            return refused("stale_form");
         }
     }
     match path {
         "/logout" => {
             if let Some(s) = &who.session {
                 if let Err(e) = app.store.end_session(s).await {
-                    return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+                    return failure_page(lang, false, Some(who), "/", internal(lang, e));
                 }
             }
             redirect(
@@ -1458,22 +794,29 @@ async fn post(
         }
         "/probe" => {
             if who.role < Role::Auditor {
-                return fail(StatusCode::FORBIDDEN, "the auditor role is needed".into());
+                return refused("auditor_needed");
             }
             let channel = field(&f, "channel").unwrap_or("");
             let target = field(&f, "target").unwrap_or("");
             match super::probe_now(app, channel, target, false, false, None).await {
                 Ok(ids) if !ids.is_empty() => redirect(&format!("/results/{}", ids[0]), None),
-                Ok(_) => fail(StatusCode::BAD_REQUEST, "nothing was probed".into()),
-                Err((s, m)) => fail(s, m),
+                Ok(_) => probe_failed(StatusCode::BAD_REQUEST, w(lang, "nothing_probed").into()),
+                Err((s, m)) => probe_failed(s, m),
             }
         }
         _ if path.ends_with("/label") && path.starts_with("/results/") => {
             if who.role < Role::Auditor {
-                return fail(StatusCode::FORBIDDEN, "the auditor role is needed".into());
+                return refused("auditor_needed");
             }
-            let Some(rid) = id.and_then(|i| i.parse::<i64>().ok()) else {
-                return fail(StatusCode::NOT_FOUND, w(lang, "not_found").into());
+            let Some(rid) = id.as_deref().and_then(|i| i.parse::<i64>().ok()) else {
+                let asked = id.unwrap_or_default();
+                return failure_page(
+                    lang,
+                    false,
+                    Some(who),
+                    "/",
+                    not_found(lang, "no_result", &asked),
+                );
             };
             let ttp = match field(&f, "time_to_person").map(str::trim) {
                 None | Some("") => None,
@@ -1482,7 +825,9 @@ async fn post(
                     Err(_) => {
                         return fail(
                             StatusCode::BAD_REQUEST,
-                            format!("'{t}' is not a number of seconds"),
+                            "bad_request",
+                            format!("{} {}", ltr(t), w(lang, "not_seconds")),
+                            None,
                         )
                     }
                 },
@@ -1498,9 +843,14 @@ async fn post(
             .await
             {
                 Ok(_) => redirect(&format!("/results/{rid}#labels"), None),
-                Err((s, m)) => fail(s, m),
+                Err((s, m)) => fail(s, "bad_request", w(lang, "bad_request").into(), Some(m)),
             }
         }
-        _ => fail(StatusCode::NOT_FOUND, w(lang, "not_found").into()),
+        _ => fail(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            w(lang, "no_page").to_string(),
+            None,
+        ),
     }
 }

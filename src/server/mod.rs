@@ -534,6 +534,10 @@ async fn handle(app: &App, req: Request<Incoming>) -> Reply {
         }
         return api(app, &who, req).await;
     }
+    // The accessibility statement is for everyone, signed in or not.
+    if path == "/accessibility" {
+        return dashboard::statement(&req, who.as_ref());
+    }
     let Some(who) = who else {
         return dashboard::to_login(&req);
     };

@@ -34,6 +34,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("websites", Text),
             ("updated_at", Text),
             ("tags", Text),
+            ("agency_ar", Text),
         ],
     ),
     (

@@ -1,0 +1,3 @@
+-- The agency's name in Arabic (the registry's optional `agency_ar` column): pages in Arabic
+-- show it, and the stored `agency` where it is missing.
+ALTER TABLE centres ADD COLUMN agency_ar TEXT;
