@@ -1237,14 +1237,10 @@ fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
             )
         });
     let a11y = web.and_then(|w| w.a11y.as_ref());
-    let violations: Vec<String> = a11y
-        .map(|a| {
-            a.violations
-                .iter()
-                .map(|v| ltr(&format!("{} ({}, {})", v.id, v.impact, v.nodes)))
-                .collect()
-        })
-        .unwrap_or_default();
+    // Each violation in words: description, WCAG criterion, element, page, pages sharing it.
+    let violations = a11y.map_or(String::new(), |a| {
+        crate::report::html::a11y_findings(&a.violations, lang)
+    });
     format!(
         "<tr class=\"audit\"><td><a href=\"/results/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{shot}</td></tr>",
         r.id,
@@ -1254,7 +1250,7 @@ fn web_row(app: &App, r: &StoredResult, lang: Lang) -> String {
         outcome_word(lang, &r.outcome),
         ltr(&num(web.map(|w| w.timings_ms.total))),
         ltr(&num(a11y.map(|a| a.score))),
-        violations.join("<br>"),
+        violations,
     )
 }
 
