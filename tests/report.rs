@@ -219,7 +219,7 @@ fn csv_and_json_reports_for_leadership() {
         // The flagged centre's owner is its agency (the registry names no other).
         let flagged = html.split("<section id=\"flagged\">").nth(1).unwrap();
         let flagged = flagged.split("</section>").next().unwrap();
-        assert!(flagged.contains(">Agency T</td>"), "{flagged}");
+        assert!(flagged.contains(">Agency T</div></td>"), "{flagged}");
         // Ids never break across lines.
         assert!(html.contains("bdi{white-space:nowrap}"), "{lang}");
         assert!(

@@ -96,7 +96,8 @@ fn table(head: &[&str], rows: &[Vec<String>]) -> String {
     for row in rows {
         h += "<tr>";
         for (cell, label) in row.iter().zip(head) {
-            h += &format!("<td data-label=\"{}\">{cell}</td>", esc(label));
+            // One wrapper: a phone's card lays a cell out as two grid items, label and content.
+            h += &format!("<td data-label=\"{}\"><div>{cell}</div></td>", esc(label));
         }
         h += "</tr>";
     }
