@@ -45,3 +45,42 @@ pub fn term(term: &str) -> &str {
         other => other,
     }
 }
+
+/// The city of an IANA zone as a reader names it: "Amman time", "توقيت عمّان". A city without
+/// an Arabic name here keeps its Latin name, isolated (U+2068…U+2069) so it keeps its order.
+pub fn zone_name(tz: &str, ar: bool) -> String {
+    let city = tz.rsplit('/').next().unwrap_or(tz).replace('_', " ");
+    if !ar {
+        return if city == "UTC" {
+            city
+        } else {
+            format!("{city} time")
+        };
+    }
+    let ar_city = match city.as_str() {
+        "Amman" => "عمّان",
+        "Riyadh" => "الرياض",
+        "Dubai" => "دبي",
+        "Qatar" => "الدوحة",
+        "Bahrain" => "المنامة",
+        "Kuwait" => "الكويت",
+        "Muscat" => "مسقط",
+        "Cairo" => "القاهرة",
+        "Casablanca" => "الدار البيضاء",
+        "Baghdad" => "بغداد",
+        "Beirut" => "بيروت",
+        "Damascus" => "دمشق",
+        "Tunis" => "تونس",
+        "Algiers" => "الجزائر",
+        "Khartoum" => "الخرطوم",
+        "Tripoli" => "طرابلس",
+        "Aden" => "عدن",
+        "Gaza" | "Hebron" => "فلسطين",
+        "UTC" => "التوقيت العالمي المنسّق",
+        _ => return format!("توقيت \u{2068}{city}\u{2069}"),
+    };
+    if city == "UTC" {
+        return ar_city.to_string();
+    }
+    format!("توقيت {ar_city}")
+}

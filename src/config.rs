@@ -76,6 +76,24 @@ pub struct Config {
     pub holidays: std::collections::BTreeMap<String, Vec<HolidayDate>>,
     /// Flags, escalations and resolutions sent to agency leadership.
     pub alerts: AlertsConfig,
+    /// The period report's cover, header and footer.
+    pub report: ReportConfig,
+}
+
+/// `[report]`: who issues the period report and how it is marked.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    /// The issuing unit, in English, on the cover and every printed page.
+    pub issuer: Option<String>,
+    /// The issuing unit in Arabic [default: `issuer`].
+    pub issuer_ar: Option<String>,
+    /// The classification marking (`Official — internal use`), on the cover and every page.
+    pub classification: Option<String>,
+    /// The classification marking in Arabic [default: `classification`].
+    pub classification_ar: Option<String>,
+    /// The date of issue is given in this time zone [default: UTC].
+    pub timezone: TzName,
 }
 
 /// A crontab(5) expression, checked when the config is read.
@@ -1194,9 +1212,31 @@ impl Config {
         Ok(())
     }
 
+    fn validate_report(&self) -> Result<(), Refusal> {
+        let r = &self.report;
+        let keys: [(&'static str, &Option<String>, usize); 4] = [
+            ("report.issuer", &r.issuer, 200),
+            ("report.issuer_ar", &r.issuer_ar, 200),
+            ("report.classification", &r.classification, 100),
+            ("report.classification_ar", &r.classification_ar, 100),
+        ];
+        for (key, value, max) in keys {
+            let Some(v) = value else { continue };
+            // Printed in the PDF's one-line header and footer.
+            if v.trim().is_empty() || v.chars().any(char::is_control) {
+                return Err(refuse(key, "must be one non-empty line"));
+            }
+            if v.chars().count() > max {
+                return Err(refuse(key, format!("at most {max} characters")));
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), Refusal> {
         self.validate_scoring()?;
         self.validate_server()?;
+        self.validate_report()?;
         if !(3..=3600).contains(&self.serve.lease_secs) {
             return Err(refuse(
                 "serve.lease_secs",

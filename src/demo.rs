@@ -120,7 +120,7 @@ pub async fn run(
         .cloned()
         .collect();
 
-    let r = report::build(store, &config, &period, None, now).await?;
+    let r = report::build_with_history(store, &config, &period, None, now).await?;
     let mut reports = Vec::new();
     let mut formats = vec![(Format::Html, "html")];
     if config.browser.enabled {

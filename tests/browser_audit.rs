@@ -139,6 +139,13 @@ async fn a_faulty_page_gives_exactly_its_rule_ids() {
     assert_eq!(alt.wcag, ["1.1.1"]);
     assert_eq!(alt.nodes, 1);
     assert_eq!(alt.selector.as_deref(), Some("img"));
+    // The element as written and the page it is on, for a person to find it; then in words.
+    let html = alt.html.as_deref().unwrap_or_default();
+    assert!(html.starts_with("<img") && !html.contains("alt="), "{html}");
+    assert_eq!(alt.page.as_deref(), Some(r.pages[0].url.as_str()));
+    let ar = raqib::probe::web::a11y_words::finding(alt, true);
+    assert_eq!(ar.criteria, ["1.1.1 المحتوى غير النصي"]);
+    assert!(ar.description.contains("نص بديل"), "{}", ar.description);
     // The duplicated id an ARIA reference points at is for a person to review, not a violation.
     let page = r.pages[0].a11y.as_ref().unwrap();
     assert_eq!(page.needs_review_rules, ["duplicate-id-aria"]);
@@ -264,6 +271,11 @@ async fn the_crawl_keeps_its_budget_and_follows_links_without_a_sitemap() {
     let a11y = r.a11y.as_ref().unwrap();
     let label = a11y.violations.iter().find(|v| v.id == "label").unwrap();
     assert_eq!((label.pages, label.nodes), (2, 2));
+    assert_eq!(
+        label.page.as_deref(),
+        Some(url.as_str()),
+        "the first page it is on"
+    );
     auditor.shutdown().await;
 }
 

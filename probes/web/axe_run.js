@@ -1,5 +1,5 @@
 // Runs the axe-core that raqib injected, on the given tags, and returns what raqib keeps:
-// violations (rule, impact, WCAG tags, node count, a sample selector), the rules that
+// violations (rule, impact, WCAG tags, node count, a sample selector and its HTML), the rules that
 // passed with their impact (for the weighted score), and "incomplete" apart as needs-review.
 (async (tags) => {
   const r = await axe.run(document, {
@@ -15,6 +15,8 @@
   const declared = {};
   for (const rule of (axe._audit && axe._audit.rules) || []) declared[rule.id] = rule.impact || null;
   const sample = (n) => (n && n.target ? n.target.map(String).join(' ') : null);
+  // The element as written, cut short here too so a huge node never crosses the pipe whole.
+  const snippet = (n) => (n && typeof n.html === 'string' ? n.html.slice(0, 400) : null);
   return JSON.stringify({
     version: axe.version,
     violations: r.violations.map((v) => ({
@@ -23,6 +25,7 @@
       tags: v.tags,
       nodes: v.nodes.length,
       selector: sample(v.nodes[0]),
+      html: snippet(v.nodes[0]),
       help: v.help,
     })),
     passes: r.passes.map((p) => ({ id: p.id, impact: declared[p.id] || 'moderate' })),

@@ -163,36 +163,6 @@ fn word(code: &str, ar: bool) -> String {
     }
 }
 
-/// The city of an IANA zone, as a reader names it.
-fn zone_name(tz: &str, ar: bool) -> String {
-    let city = tz.rsplit('/').next().unwrap_or(tz).replace('_', " ");
-    if !ar {
-        return format!("{city} time");
-    }
-    let ar_city = match city.as_str() {
-        "Amman" => "عمّان",
-        "Riyadh" => "الرياض",
-        "Dubai" => "دبي",
-        "Qatar" => "الدوحة",
-        "Bahrain" => "المنامة",
-        "Kuwait" => "الكويت",
-        "Muscat" => "مسقط",
-        "Cairo" => "القاهرة",
-        "Casablanca" => "الدار البيضاء",
-        "Baghdad" => "بغداد",
-        "Beirut" => "بيروت",
-        "Damascus" => "دمشق",
-        "Tunis" => "تونس",
-        "Algiers" => "الجزائر",
-        "Khartoum" => "الخرطوم",
-        "Tripoli" => "طرابلس",
-        "Aden" => "عدن",
-        "Gaza" | "Hebron" => "فلسطين",
-        _ => return format!("توقيت {}", iso(city)),
-    };
-    format!("توقيت {ar_city}")
-}
-
 /// A stored UTC instant as the centre's local time, its zone named ("15:21 Amman time").
 fn local_time(utc: &str, tz: Option<&str>, ar: bool) -> String {
     let Ok(t) = chrono::DateTime::parse_from_rfc3339(utc) else {
@@ -202,7 +172,7 @@ fn local_time(utc: &str, tz: Option<&str>, ar: bool) -> String {
     let (stamp, name) = match zone {
         Some(z) => (
             t.with_timezone(&z).format("%Y-%m-%d %H:%M").to_string(),
-            zone_name(z.name(), ar),
+            crate::arabic::zone_name(z.name(), ar),
         ),
         None => (t.format("%Y-%m-%d %H:%M").to_string(), "UTC".to_string()),
     };

@@ -133,24 +133,28 @@ pub fn print_browser_audit(r: &WebResult) {
             a.needs_review
         );
         for v in &a.violations {
+            let f = raqib::probe::web::a11y_words::finding(v, false);
+            let plural = |n: u64| if n == 1 { "" } else { "s" };
+            println!("    {:<8} {}", f.impact, f.description);
+            let criteria = f.criteria.join("; ");
             println!(
-                "    {:<9} {:<28} WCAG {:<10} {} element{} on {} page{}{}",
-                v.impact,
-                v.id,
-                if v.wcag.is_empty() {
-                    "-".to_string()
-                } else {
-                    v.wcag.join(",")
-                },
-                v.nodes,
-                if v.nodes == 1 { "" } else { "s" },
-                v.pages,
-                if v.pages == 1 { "" } else { "s" },
-                v.selector
-                    .as_ref()
-                    .map(|s| format!(" · e.g. {s}"))
-                    .unwrap_or_default()
+                "             {}{criteria} · {} element{} on {} page{} · axe rule {}",
+                if v.wcag.is_empty() { "" } else { "WCAG " },
+                f.elements,
+                plural(f.elements),
+                f.pages,
+                plural(f.pages),
+                f.rule
             );
+            if let Some(page) = &f.page {
+                println!("             first on {page}");
+            }
+            if let Some(s) = &f.selector {
+                println!("             element {s}");
+            }
+            if let Some(h) = &f.snippet {
+                println!("             html    {}", h.replace(['\n', '\r'], " "));
+            }
         }
     }
     if let Some(a) = &r.arabic {

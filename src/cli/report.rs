@@ -57,7 +57,7 @@ pub async fn exec(ctx: &Ctx, args: ReportArgs) -> Result<()> {
     let p = period.period()?;
     let store = ctx.store().await?;
     scores::check_agency(&store, period.agency.as_deref()).await?;
-    let r = raqib::report::build(
+    let r = raqib::report::build_with_history(
         &store,
         &ctx.config,
         &p,

@@ -3,8 +3,10 @@
 //! byte-order mark, CRLF, formula-like text neutralised), as an HTML page (Arabic right to
 //! left or English, SVG charts) and as that page printed to PDF by Chromium.
 
+pub mod chart;
 pub mod html;
 pub mod pdf;
+pub mod words;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -14,6 +16,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::score::period::Period;
+use crate::score::rules::Excluded;
 use crate::score::{self, Band, CentreScores, CentreTrend, FlagClass, Trend};
 use crate::store::{Store, StoreError};
 use crate::verdict::{Verdict, VerdictError, Verdicts};
@@ -60,11 +63,137 @@ pub struct Report {
     pub against: String,
     pub agency: Option<String>,
     pub generated_at: String,
+    pub cover: Cover,
     pub threshold: f64,
     pub summary: Summary,
+    /// The key figures of this period and (with [`build_with_history`]) of the one before.
+    pub figures: Figures,
+    pub figures_before: Option<Figures>,
+    /// With [`build_with_history`]: the six months up to the period's last, oldest first.
+    pub history: Vec<HistoryPoint>,
     pub agencies: Vec<AgencyRow>,
     pub flagged: Vec<FlaggedRow>,
     pub centres: Vec<CentreRow>,
+    /// With [`build_with_history`]: the accessibility rules the sites' latest audits of the
+    /// period fail, the most widespread first.
+    pub accessibility: Vec<A11yFinding>,
+}
+
+/// One accessibility rule across the sites: how many fail it, and one site's case of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct A11yFinding {
+    /// Sites whose latest audit of the period fails it.
+    pub sites: u64,
+    /// The first such site's centre, and its violation (element, page, pages sharing it).
+    pub centre: String,
+    pub example: crate::probe::web::a11y::Violation,
+}
+
+/// What is a person's to fix on the sites: the latest audit of each site in the period, its
+/// violations merged by rule (the verdict keeps the accessibility score, not the findings).
+async fn accessibility(
+    store: &Store,
+    period: &Period,
+    centres: &[CentreRow],
+) -> Result<Vec<A11yFinding>, ReportError> {
+    let results = store
+        .results(&crate::store::ResultFilter {
+            channel: Some(crate::probe::Channel::Web.as_str().to_string()),
+            since: Some(period.start()),
+            until: Some(period.end()),
+            newest_first: true,
+            ..Default::default()
+        })
+        .await?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut found: Vec<A11yFinding> = Vec::new();
+    for r in &results {
+        let Some(centre) = r.centre_id.as_deref() else {
+            continue;
+        };
+        let audit = r.probe.web().and_then(|w| w.a11y.as_ref());
+        let in_report = centres.iter().any(|c| c.centre == centre);
+        // Newest first: a site's first audit met is its latest.
+        let (Some(audit), true) = (audit, in_report) else {
+            continue;
+        };
+        if !seen.insert(r.target.clone()) {
+            continue;
+        }
+        for v in &audit.violations {
+            match found.iter_mut().find(|f| f.example.id == v.id) {
+                Some(f) => f.sites += 1,
+                None => found.push(A11yFinding {
+                    sites: 1,
+                    centre: centre.to_string(),
+                    example: v.clone(),
+                }),
+            }
+        }
+    }
+    let weight = |f: &A11yFinding| crate::probe::web::a11y::weight(&f.example.impact);
+    found.sort_by(|a, b| {
+        (b.sites as f64 * weight(b))
+            .total_cmp(&(a.sites as f64 * weight(a)))
+            .then(a.example.id.cmp(&b.example.id))
+    });
+    Ok(found)
+}
+/// What the cover says besides the figures: who issues the report, its marking, when.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cover {
+    pub issuer: Option<String>,
+    pub issuer_ar: Option<String>,
+    pub classification: Option<String>,
+    pub classification_ar: Option<String>,
+    /// The period's first and last days.
+    pub from: String,
+    pub to: String,
+    /// `YYYY-MM-DD HH:MM` in `timezone`.
+    pub issued_local: String,
+    pub timezone: String,
+}
+
+/// A period's key figures, from its stored verdicts. Calls are pooled over centres: a
+/// centre's answered and reached-a-person calls are its rates times its valid calls.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Figures {
+    pub centres: usize,
+    /// Centres with a phone score.
+    pub phone_scored: usize,
+    pub flagged: usize,
+    pub confirmed: usize,
+    pub provisional: usize,
+    pub critical: usize,
+    /// Calls placed in the period, counted or not.
+    pub calls_placed: u64,
+    pub valid_calls: u64,
+    /// Calls not counted, by reason.
+    pub excluded: BTreeMap<Excluded, u64>,
+    pub answered: u64,
+    pub reached_person: u64,
+    /// % of valid calls answered.
+    pub answer_rate: Option<f64>,
+    /// % of valid calls that reached a person.
+    pub reached_person_rate: Option<f64>,
+    /// The median over centres of each centre's mean time to reach a person (the verdict
+    /// keeps each centre's mean, not each call's time).
+    pub median_time_to_person_secs: Option<f64>,
+    /// Mean of the centres' phone scores.
+    pub mean_phone: Option<f64>,
+    /// % of counted website checks that found the site up.
+    pub sites_up: Option<f64>,
+    pub web_checks: u64,
+}
+
+/// One month of the trend chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryPoint {
+    pub period: String,
+    pub mean_phone: Option<f64>,
+    pub answer_rate: Option<f64>,
+    pub reached_person_rate: Option<f64>,
+    pub flagged: usize,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -115,6 +244,15 @@ pub struct FlaggedRow {
     pub phone_low: Option<f64>,
     pub phone_high: Option<f64>,
     pub valid_calls: u64,
+    /// Valid calls answered and reaching a person (from the verdict's rates).
+    pub answered: u64,
+    pub reached_person: u64,
+    /// The follow-up case's due date (`YYYY-MM-DD` in the report's zone), if one is open.
+    pub due_on: Option<String>,
+    /// Who answers for it: the centre's agency (the registry names no other owner).
+    pub owner: String,
+    #[serde(skip)]
+    pub criticals: Vec<score::Critical>,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +289,76 @@ fn add_band(b: &mut BandCounts, band: Option<Band>) {
     }
 }
 
+/// The calls a rate (a % of `n`, as the verdict rounds it) stands for.
+fn count_of(rate: Option<score::stats::Estimate>, n: u64) -> u64 {
+    rate.map_or(0, |r| (r.value * n as f64 / 100.0).round() as u64)
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    (n > 0).then(|| {
+        let m = if n % 2 == 1 {
+            xs[n / 2]
+        } else {
+            (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+        };
+        score::round1(m)
+    })
+}
+
+fn pct(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| score::round1(100.0 * part as f64 / whole as f64))
+}
+
+/// A period's key figures from its centres' stored scores (nothing is rescored).
+pub fn figures(all: &[CentreScores], k: &crate::config::ScoringConfig) -> Figures {
+    let mut f = Figures {
+        centres: all.len(),
+        ..Figures::default()
+    };
+    for c in score::flagged(all, k) {
+        f.flagged += 1;
+        match c.flag {
+            FlagClass::Confirmed => f.confirmed += 1,
+            FlagClass::Provisional => f.provisional += 1,
+            _ => {}
+        }
+        f.critical += usize::from(!c.critical.is_empty());
+    }
+    let (mut ttp, mut phone, mut up) = (Vec::new(), Vec::new(), 0);
+    for c in all {
+        let p = &c.phone;
+        f.valid_calls += p.valid_calls;
+        f.calls_placed += p.valid_calls + p.excluded.values().sum::<u64>();
+        for (why, n) in &p.excluded {
+            *f.excluded.entry(*why).or_insert(0) += n;
+        }
+        f.answered += count_of(p.answer_rate, p.valid_calls);
+        f.reached_person += count_of(p.reached_person, p.valid_calls);
+        ttp.extend(p.mean_time_to_person_secs.map(|e| e.value));
+        phone.extend(p.score.map(|e| e.value));
+        f.web_checks += c.web.valid_checks;
+        up += c.web.availability_pct.map_or(0, |a| {
+            (a * c.web.valid_checks as f64 / 100.0).round() as u64
+        });
+    }
+    f.phone_scored = phone.len();
+    f.answer_rate = pct(f.answered, f.valid_calls);
+    f.reached_person_rate = pct(f.reached_person, f.valid_calls);
+    f.median_time_to_person_secs = median(ttp);
+    f.mean_phone =
+        (!phone.is_empty()).then(|| score::round1(phone.iter().sum::<f64>() / phone.len() as f64));
+    f.sites_up = pct(up, f.web_checks);
+    f
+}
+
+/// The month that holds the period's last day.
+fn last_month(period: &Period) -> Period {
+    let last = period.until.pred_opt().unwrap_or(period.from);
+    Period::parse(&last.format("%Y-%m").to_string()).expect("a month label")
+}
+
 /// Builds the report of `period` (against the period before it), for one agency or all,
 /// from the stored verdicts.
 pub async fn build(
@@ -175,6 +383,12 @@ pub async fn build(
     let after: Vec<CentreScores> = verdicts.into_iter().map(|v| v.scores).collect();
     let trend_of = |id: &str| trends.get(id);
     let start = crate::probe::utc_millis::format(&period.start());
+    let tz = config.report.timezone.0;
+    let local_day = |utc: &str| {
+        DateTime::parse_from_rfc3339(utc)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d").to_string())
+            .ok()
+    };
     // Cases as stored: a report never opens or closes one.
     let cases = store.cases().await?;
     let mut summary = Summary {
@@ -198,17 +412,34 @@ pub async fn build(
     }
     let flagged: Vec<FlaggedRow> = list
         .iter()
-        .map(|c| FlaggedRow {
-            centre: c.centre.clone(),
-            name_ar: c.name_ar.clone(),
-            name_en: c.name_en.clone(),
-            agency: c.agency.clone(),
-            class: c.flag,
-            critical: c.critical.iter().map(|x| x.detail.clone()).collect(),
-            phone_score: c.phone.score.map(|e| e.value),
-            phone_low: c.phone.score.map(|e| e.low),
-            phone_high: c.phone.score.map(|e| e.high),
-            valid_calls: c.phone.valid_calls,
+        .map(|c| {
+            // The follow-up case of this period, else the centre's open one.
+            let case = cases
+                .iter()
+                .filter(|k| k.centre == c.centre)
+                .find(|k| k.period == period.label)
+                .or_else(|| {
+                    cases
+                        .iter()
+                        .find(|k| k.centre == c.centre && k.closed_at.is_none())
+                });
+            FlaggedRow {
+                centre: c.centre.clone(),
+                name_ar: c.name_ar.clone(),
+                name_en: c.name_en.clone(),
+                agency: c.agency.clone(),
+                class: c.flag,
+                critical: c.critical.iter().map(|x| x.detail.clone()).collect(),
+                phone_score: c.phone.score.map(|e| e.value),
+                phone_low: c.phone.score.map(|e| e.low),
+                phone_high: c.phone.score.map(|e| e.high),
+                valid_calls: c.phone.valid_calls,
+                answered: count_of(c.phone.answer_rate, c.phone.valid_calls),
+                reached_person: count_of(c.phone.reached_person, c.phone.valid_calls),
+                due_on: case.and_then(|k| local_day(&k.due_at)),
+                owner: c.agency.clone(),
+                criticals: c.critical.clone(),
+            }
         })
         .collect();
     for c in &after {
@@ -289,17 +520,88 @@ pub async fn build(
             row
         })
         .collect();
+    let r = &config.report;
+    let last_day = period.until.pred_opt().unwrap_or(period.from);
     Ok(Report {
         period: period.label.clone(),
         against: before_period.label,
         agency: agency.map(str::to_string),
         generated_at: crate::probe::utc_millis::format(&now),
+        cover: Cover {
+            issuer: r.issuer.clone(),
+            issuer_ar: r.issuer_ar.clone().or_else(|| r.issuer.clone()),
+            classification: r.classification.clone(),
+            classification_ar: r
+                .classification_ar
+                .clone()
+                .or_else(|| r.classification.clone()),
+            from: period.from.to_string(),
+            to: last_day.to_string(),
+            issued_local: now.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+            timezone: tz.name().to_string(),
+        },
         threshold: k.threshold,
+        figures: figures(&after, k),
+        figures_before: None,
+        history: Vec::new(),
         summary,
         agencies,
         flagged,
         centres,
+        accessibility: Vec::new(),
     })
+}
+
+/// The report as [`build`] makes it, with the period before's key figures, six months of
+/// history and the sites' accessibility findings (seven more periods' verdicts and the
+/// period's web results read: for the printed report, not the dashboard's every view).
+pub async fn build_with_history(
+    store: &Store,
+    config: &Config,
+    period: &Period,
+    agency: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Report, ReportError> {
+    let mut report = build(store, config, period, agency, now).await?;
+    let k = &config.scoring;
+    let step = Verdicts::new(store, config);
+    let read = |p: Period| {
+        let step = &step;
+        async move {
+            let all: Vec<CentreScores> = step
+                .read(&p)
+                .await?
+                .into_iter()
+                .filter(|v| agency.is_none_or(|a| a == v.scores.agency))
+                .map(|v| v.scores)
+                .collect();
+            Ok::<_, ReportError>(figures(&all, k))
+        }
+    };
+    report.figures_before = Some(read(period.previous()).await?);
+    report.accessibility = accessibility(store, period, &report.centres).await?;
+    let mut months = vec![last_month(period)];
+    while months.len() < 6 {
+        let earlier = months.last().expect("one month").previous();
+        months.push(earlier);
+    }
+    months.reverse();
+    for m in months {
+        let label = m.label.clone();
+        let f = if label == report.period {
+            report.figures.clone()
+        } else {
+            read(m).await?
+        };
+        report.history.push(HistoryPoint {
+            period: label,
+            mean_phone: f.mean_phone,
+            answer_rate: f.answer_rate,
+            reached_person_rate: f.reached_person_rate,
+            flagged: f.flagged,
+        });
+    }
+    Ok(report)
 }
 
 /// Why a centre has no overall index, in words: "phone: 3 of 5 calls needed".
@@ -445,7 +747,14 @@ pub async fn render(
 ) -> Result<Vec<u8>, ReportError> {
     Ok(match format {
         Format::Html => html::render(r, lang).into_bytes(),
-        Format::Pdf => pdf::print(chromium, &html::render(r, lang)).await?,
+        Format::Pdf => {
+            let (header, footer) = (html::page_header(r, lang), html::page_footer(r, lang));
+            let running = pdf::Running {
+                header: &header,
+                footer: &footer,
+            };
+            pdf::print(chromium, &html::render(r, lang), &running).await?
+        }
         Format::Json => {
             let mut b = serde_json::to_vec_pretty(r)?;
             b.push(b'\n');

@@ -9,8 +9,20 @@ use serde_json::json;
 use super::ReportError;
 use crate::probe::web::cdp::Browser;
 
-/// Prints `html` to PDF with the browser at `chromium` (A4, backgrounds on).
-pub async fn print(chromium: &Path, html: &str) -> Result<Vec<u8>, ReportError> {
+/// What runs along every printed page (Chromium's templates: `pageNumber` and `totalPages`
+/// spans are filled in; every style must be inline).
+pub struct Running<'a> {
+    pub header: &'a str,
+    pub footer: &'a str,
+}
+
+/// Prints `html` to PDF with the browser at `chromium`: A4, backgrounds on, margins that hold
+/// the running header and footer and survive a printer.
+pub async fn print(
+    chromium: &Path,
+    html: &str,
+    running: &Running<'_>,
+) -> Result<Vec<u8>, ReportError> {
     let err = |e: String| ReportError::Pdf(e);
     let dir = tempfile::tempdir().map_err(|e| err(e.to_string()))?;
     let page = dir.path().join("report.html");
@@ -34,7 +46,18 @@ pub async fn print(chromium: &Path, html: &str) -> Result<Vec<u8>, ReportError> 
         browser
             .call(
                 "Page.printToPDF",
-                json!({"printBackground": true, "paperWidth": 8.27, "paperHeight": 11.69}),
+                json!({
+                    "printBackground": true,
+                    "paperWidth": 8.27,
+                    "paperHeight": 11.69,
+                    "marginTop": 0.75,
+                    "marginBottom": 0.75,
+                    "marginLeft": 0.6,
+                    "marginRight": 0.6,
+                    "displayHeaderFooter": true,
+                    "headerTemplate": running.header,
+                    "footerTemplate": running.footer,
+                }),
                 Some(&sid),
             )
             .await

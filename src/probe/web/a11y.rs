@@ -30,10 +30,16 @@ pub struct Violation {
     pub nodes: u64,
     /// The first failing element's selector, to find it.
     pub selector: Option<String>,
+    /// The first failing element's HTML, at most `a11y_words::SNIPPET_CHARS` characters.
+    #[serde(default)]
+    pub html: Option<String>,
     pub help: String,
     /// Pages of the site that fail it.
     #[serde(default = "one")]
     pub pages: u64,
+    /// The first page (of a site's) where it occurs.
+    #[serde(default)]
+    pub page: Option<String>,
 }
 
 fn one() -> u64 {
@@ -56,6 +62,8 @@ pub struct AxeViolation {
     pub tags: Vec<String>,
     pub nodes: u64,
     pub selector: Option<String>,
+    #[serde(default)]
+    pub html: Option<String>,
     pub help: String,
 }
 
@@ -110,8 +118,13 @@ impl PageA11y {
                     wcag: wcag_criteria(&v.tags),
                     nodes: v.nodes,
                     selector: v.selector.clone(),
+                    html: v
+                        .html
+                        .as_deref()
+                        .map(|h| super::a11y_words::bounded(h, super::a11y_words::SNIPPET_CHARS)),
                     help: v.help.clone(),
                     pages: 1,
+                    page: None,
                 })
                 .collect(),
             needs_review: run.incomplete.len() as u64,
@@ -168,20 +181,24 @@ pub struct SiteA11y {
 }
 
 impl SiteA11y {
-    pub fn combine(engine: &str, pages: &[&PageA11y]) -> Option<SiteA11y> {
+    /// `pages` are `(url, audit)` pairs, the home page first.
+    pub fn combine(engine: &str, pages: &[(&str, &PageA11y)]) -> Option<SiteA11y> {
         if pages.is_empty() {
             return None;
         }
         let mut violations: Vec<Violation> = Vec::new();
         let mut needs_review: Vec<String> = Vec::new();
-        for p in pages {
+        for (url, p) in pages {
             for v in &p.violations {
                 match violations.iter_mut().find(|x| x.id == v.id) {
                     Some(x) => {
                         x.nodes += v.nodes;
                         x.pages += 1;
                     }
-                    None => violations.push(v.clone()),
+                    None => violations.push(Violation {
+                        page: Some(url.to_string()),
+                        ..v.clone()
+                    }),
                 }
             }
             for r in &p.needs_review_rules {
@@ -197,7 +214,7 @@ impl SiteA11y {
                 .then(b.nodes.cmp(&a.nodes))
                 .then(a.id.cmp(&b.id))
         });
-        let score = pages.iter().map(|p| p.score).sum::<f64>() / pages.len() as f64;
+        let score = pages.iter().map(|(_, p)| p.score).sum::<f64>() / pages.len() as f64;
         Some(SiteA11y {
             engine: format!("axe-core {engine}"),
             violations,
@@ -324,6 +341,7 @@ mod tests {
                 tags: vec!["wcag111".into()],
                 nodes: 2,
                 selector: Some("img".into()),
+                html: Some("<img src=\"a.png\">".into()),
                 help: "Images must have alternative text".into(),
             }],
             passes: vec![
@@ -371,8 +389,10 @@ mod tests {
             wcag: vec![],
             nodes,
             selector: None,
+            html: None,
             help: String::new(),
             pages: 1,
+            page: None,
         };
         let a = PageA11y {
             violations: vec![v("label", "critical", 1), v("link-name", "serious", 2)],
@@ -390,7 +410,7 @@ mod tests {
             score: 91.0,
             passes: vec![],
         };
-        let site = SiteA11y::combine("4.14.1", &[&a, &b]).unwrap();
+        let site = SiteA11y::combine("4.14.1", &[("https://x/", &a), ("https://x/b", &b)]).unwrap();
         assert_eq!(site.engine, "axe-core 4.14.1");
         assert_eq!(site.score, 85.5);
         assert_eq!(site.needs_review, 1);
@@ -400,6 +420,8 @@ mod tests {
             .map(|v| (v.id.as_str(), v.nodes, v.pages))
             .collect();
         assert_eq!(ids, [("label", 1, 1), ("link-name", 5, 2)]);
+        // Each names the first page it occurs on.
+        assert_eq!(site.violations[1].page.as_deref(), Some("https://x/"));
     }
 
     #[test]

@@ -712,7 +712,10 @@ fn summarise(mut pages: Vec<PageAudit>, phones: &[String]) -> SiteAudit {
             }
         }
     }
-    let a11y_pages: Vec<&PageA11y> = pages.iter().filter_map(|p| p.a11y.as_ref()).collect();
+    let a11y_pages: Vec<(&str, &PageA11y)> = pages
+        .iter()
+        .filter_map(|p| Some((p.url.as_str(), p.a11y.as_ref()?)))
+        .collect();
     let a11y = SiteA11y::combine(&engine, &a11y_pages);
     let home = &pages[0];
     SiteAudit {

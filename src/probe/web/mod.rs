@@ -7,6 +7,7 @@
 //! (`hop.rs`), the way blackbox_exporter uses Go's httptrace.
 
 pub mod a11y;
+pub mod a11y_words;
 pub mod audit;
 #[doc(hidden)] // public for the dashboard's browser tests
 pub mod cdp;

@@ -667,7 +667,7 @@ pub(super) async fn page(
                         web.and_then(|x| x.a11y.as_ref())
                             .map_or("—".into(), |a| ltr(&format!("{:.1}", a.score))),
                         counts_words(lang, sc, true),
-                        violations(web),
+                        violations(web, lang),
                         screenshot(app, web, lang),
                     ],
                 )

@@ -36,31 +36,10 @@ struct Figures {
     sites_up: Option<f64>,
 }
 
+/// The tiles' figures: the report's key figures (`report::figures`, so the two never differ),
+/// and the centres audited.
 fn figures(all: &[CentreScores], k: &ScoringConfig) -> Figures {
-    let mean = |xs: &[f64]| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
-    // A rate stored per centre, weighted back by the centre's valid calls.
-    let pooled = |rate: &dyn Fn(&CentreScores) -> Option<f64>| {
-        let (mut num, mut den) = (0.0, 0.0);
-        for c in all {
-            if let Some(r) = rate(c) {
-                num += r * c.phone.valid_calls as f64;
-                den += c.phone.valid_calls as f64;
-            }
-        }
-        (den > 0.0).then(|| num / den)
-    };
-    let (mut up, mut checks) = (0.0, 0.0);
-    for c in all.iter().filter(|c| c.web.inherited_from.is_none()) {
-        if let Some(pct) = c.web.availability_pct {
-            up += pct * c.web.valid_checks as f64;
-            checks += c.web.valid_checks as f64;
-        }
-    }
-    let flagged = score::flagged(all, k);
-    let phones: Vec<f64> = all
-        .iter()
-        .filter_map(|c| c.phone.score.map(|e| e.value))
-        .collect();
+    let f = crate::report::figures(all, k);
     Figures {
         audited: all
             .iter()
@@ -69,19 +48,13 @@ fn figures(all: &[CentreScores], k: &ScoringConfig) -> Figures {
                     || (c.web.valid_checks > 0 && c.web.inherited_from.is_none())
             })
             .count(),
-        flagged: flagged.len(),
-        confirmed: flagged
-            .iter()
-            .filter(|c| c.flag == FlagClass::Confirmed)
-            .count(),
-        provisional: flagged
-            .iter()
-            .filter(|c| c.flag == FlagClass::Provisional)
-            .count(),
-        mean_phone: mean(&phones),
-        answer_rate: pooled(&|c| c.phone.answer_rate.map(|e| e.value)),
-        reached: pooled(&|c| c.phone.reached_person.map(|e| e.value)),
-        sites_up: (checks > 0.0).then(|| up / checks),
+        flagged: f.flagged,
+        confirmed: f.confirmed,
+        provisional: f.provisional,
+        mean_phone: f.mean_phone,
+        answer_rate: f.answer_rate,
+        reached: f.reached_person_rate,
+        sites_up: f.sites_up,
     }
 }
 

@@ -201,18 +201,13 @@ fn scoring_section(lang: Lang, s: &ResultScoring, web: bool, k: &ScoringConfig) 
     h + "</section>"
 }
 
-/// The axe violations of a site, as raqib renders them today: rule, impact, elements.
-pub(super) fn violations(web: Option<&WebResult>) -> String {
-    let list: Vec<String> = web
-        .and_then(|w| w.a11y.as_ref())
-        .map(|a| {
-            a.violations
-                .iter()
-                .map(|v| ltr(&format!("{} ({}, {})", v.id, v.impact, v.nodes)))
-                .collect()
+/// The axe violations of a site in words: description, WCAG criterion, element, page, and the
+/// pages sharing it (the report's rendering).
+pub(super) fn violations(web: Option<&WebResult>, lang: Lang) -> String {
+    web.and_then(|w| w.a11y.as_ref())
+        .map_or(String::new(), |a| {
+            crate::report::html::a11y_findings(&a.violations, lang)
         })
-        .unwrap_or_default();
-    format!("<div class=\"violations\">{}</div>", list.join("<br>"))
 }
 
 /// The violations, or that there are none.
@@ -222,7 +217,7 @@ fn violations_or_none(lang: Lang, web: &WebResult) -> String {
             Lang::En => "none".into(),
             Lang::Ar => "لا توجد".into(),
         },
-        false => violations(Some(web)),
+        false => violations(Some(web), lang),
     }
 }
 

@@ -186,41 +186,9 @@ pub(crate) fn join_clauses(lang: Lang, parts: &[String]) -> String {
     })
 }
 
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-const MONTHS_AR: [&str; 12] = [
-    "يناير",
-    "فبراير",
-    "مارس",
-    "أبريل",
-    "مايو",
-    "يونيو",
-    "يوليو",
-    "أغسطس",
-    "سبتمبر",
-    "أكتوبر",
-    "نوفمبر",
-    "ديسمبر",
-];
-
+/// The month's name (`month0` from 0), as the report writes it.
 fn month_name(lang: Lang, month0: u32) -> &'static str {
-    let i = month0 as usize % 12;
-    match lang {
-        Lang::En => MONTHS_EN[i],
-        Lang::Ar => MONTHS_AR[i],
-    }
+    crate::report::words::month_name(month0 % 12 + 1, lang)
 }
 
 /// A period as people name it: "November 2026", "نوفمبر 2026", "Q4 2026"; a week or a range
@@ -309,7 +277,7 @@ pub(crate) fn hours_words(lang: Lang, hours: &crate::registry::OpeningHours) -> 
 /// A short month label for a chart's axis: "Nov" / "نوفمبر".
 pub(crate) fn month_short(lang: Lang, p: &Period) -> String {
     match lang {
-        Lang::En => MONTHS_EN[p.from.month0() as usize % 12][..3].to_string(),
+        Lang::En => month_name(lang, p.from.month0())[..3].to_string(),
         Lang::Ar => month_name(lang, p.from.month0()).to_string(),
     }
 }
