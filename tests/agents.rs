@@ -159,12 +159,22 @@ fn agents_two_share_a_sweep_of_200_centres_with_every_job_once() {
     );
     let mut a = u.agent("north-1", &["--agent-tag", "region=north"]);
     let mut b = u.agent("north-2", &[]);
-    // Both fire the same instants: one sweep per fire, whichever plans first.
-    wait_until("a finished sweep", Duration::from_secs(120), || {
-        u.json(&["sweeps", "--json"])
-            .iter()
-            .any(|s| s["status"] == "finished")
-    });
+    // Both fire the same instants: one sweep per fire, whichever plans first. An agent that
+    // starts just after an instant first fires at the next one: wait for a fire both saw.
+    let raced = |a: &Agent, b: &Agent| {
+        let logs = a.log() + &b.log();
+        logs.contains("planned by another agent") || logs.contains("is still running")
+    };
+    wait_until(
+        "a finished sweep, and a fire both agents saw",
+        Duration::from_secs(120),
+        || {
+            raced(&a, &b)
+                && u.json(&["sweeps", "--json"])
+                    .iter()
+                    .any(|s| s["status"] == "finished")
+        },
+    );
     a.stop();
     b.stop();
     let sweeps = u.json(&["sweeps", "--json"]);

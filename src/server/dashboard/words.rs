@@ -282,49 +282,9 @@ pub(crate) fn month_short(lang: Lang, p: &Period) -> String {
     }
 }
 
-/// Time zones' cities in both languages, for "15:21 Amman time" / "15:21 توقيت عمّان".
-const ZONES: &[(&str, &str, &str)] = &[
-    ("Asia/Amman", "Amman", "عمّان"),
-    ("Asia/Riyadh", "Riyadh", "الرياض"),
-    ("Asia/Dubai", "UAE", "الإمارات"),
-    ("Asia/Qatar", "Doha", "الدوحة"),
-    ("Asia/Bahrain", "Bahrain", "البحرين"),
-    ("Asia/Kuwait", "Kuwait", "الكويت"),
-    ("Asia/Muscat", "Muscat", "مسقط"),
-    ("Asia/Baghdad", "Baghdad", "بغداد"),
-    ("Asia/Beirut", "Beirut", "بيروت"),
-    ("Asia/Damascus", "Damascus", "دمشق"),
-    ("Asia/Aden", "Aden", "عدن"),
-    ("Asia/Hebron", "Hebron", "الخليل"),
-    ("Asia/Gaza", "Gaza", "غزة"),
-    ("Africa/Cairo", "Cairo", "القاهرة"),
-    ("Africa/Casablanca", "Morocco", "المغرب"),
-    ("Africa/Tunis", "Tunis", "تونس"),
-    ("Africa/Algiers", "Algiers", "الجزائر"),
-    ("Africa/Tripoli", "Tripoli", "طرابلس"),
-    ("Africa/Khartoum", "Khartoum", "الخرطوم"),
-    ("Africa/Nouakchott", "Nouakchott", "نواكشوط"),
-    ("Africa/Djibouti", "Djibouti", "جيبوتي"),
-    ("Africa/Mogadishu", "Mogadishu", "مقديشو"),
-    ("Indian/Comoro", "Comoros", "جزر القمر"),
-    ("UTC", "UTC", "التوقيت العالمي"),
-    ("Etc/UTC", "UTC", "التوقيت العالمي"),
-];
-
-/// A zone named for people: "Amman time" / "توقيت عمّان". A zone without a name here reads
-/// by its city ("Europe/Paris" → "Paris time"); in Arabic its id is kept left to right.
+/// A zone named for people: "Amman time" / "توقيت عمّان", as alerts and the report name it.
 pub(crate) fn zone_words(lang: Lang, tz: chrono_tz::Tz) -> String {
-    let id = tz.name();
-    let known = ZONES.iter().find(|(z, _, _)| *z == id);
-    match (lang, known) {
-        (Lang::En, Some((_, en, _))) => format!("{en} time"),
-        (Lang::Ar, Some((_, _, ar))) => format!("توقيت {ar}"),
-        (Lang::En, None) => {
-            let city = id.rsplit('/').next().unwrap_or(id).replace('_', " ");
-            format!("{city} time")
-        }
-        (Lang::Ar, None) => format!("توقيت <bdi dir=\"ltr\">{}</bdi>", super::esc(id)),
-    }
+    super::esc(&crate::arabic::zone_name(tz.name(), lang == Lang::Ar))
 }
 
 /// A stored instant (RFC 3339) in zone `tz`, for people: "22 November 2026, 15:21 Amman
