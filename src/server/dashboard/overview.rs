@@ -341,35 +341,43 @@ pub(super) async fn page(app: &super::App, req: &Request<Incoming>, lang: Lang) 
     let agency = param(req, "agency").filter(|a| !a.is_empty());
     let k = &app.config.scoring;
     let failed = |e: crate::verdict::VerdictError| internal(lang, e);
-    let r = crate::report::build(
+    // The report and the verdicts of the period, the one before and six months, each period
+    // read once, all side by side: read one after the other they took about 90 ms.
+    let verdicts = Verdicts::new(&app.store, &app.config);
+    let before = period.previous();
+    let months = months_to(&period);
+    let mut wanted: Vec<&Period> = Vec::new();
+    for p in months.iter().chain([&period, &before]) {
+        if !wanted.iter().any(|w| w.label == p.label) {
+            wanted.push(p);
+        }
+    }
+    let reads = futures::future::try_join_all(wanted.iter().map(|p| {
+        let verdicts = &verdicts;
+        async move { verdicts.read(p).await.map(|v| (p.label.clone(), v)) }
+    }));
+    let report = crate::report::build(
         &app.store,
         &app.config,
         &period,
         agency.as_deref(),
         chrono::Utc::now(),
-    )
-    .await
-    .map_err(|e| internal(lang, e))?;
+    );
+    let (r, all) = tokio::join!(report, reads);
+    let r = r.map_err(|e| internal(lang, e))?;
+    let read: HashMap<String, Vec<CentreScores>> = all
+        .map_err(failed)?
+        .into_iter()
+        .map(|(label, vs)| {
+            let mine = vs
+                .into_iter()
+                .map(|v| v.scores)
+                .filter(|c| agency.as_deref().is_none_or(|a| a == c.agency))
+                .collect();
+            (label, mine)
+        })
+        .collect();
     let agencies = Agencies::load(app, lang).await?;
-    // The verdicts of the period, the one before and six months, read once each.
-    let verdicts = Verdicts::new(&app.store, &app.config);
-    let mut read: HashMap<String, Vec<CentreScores>> = HashMap::new();
-    let before = period.previous();
-    let months = months_to(&period);
-    for p in months.iter().chain([&period, &before]) {
-        if read.contains_key(&p.label) {
-            continue;
-        }
-        let all: Vec<CentreScores> = verdicts
-            .read(p)
-            .await
-            .map_err(failed)?
-            .into_iter()
-            .map(|v| v.scores)
-            .filter(|c| agency.as_deref().is_none_or(|a| a == c.agency))
-            .collect();
-        read.insert(p.label.clone(), all);
-    }
     let empty = Vec::new();
     let of = |p: &Period| read.get(&p.label).unwrap_or(&empty);
     let now = of(&period);
