@@ -13,10 +13,18 @@ pub(crate) fn ltr(s: &str) -> String {
 }
 
 pub(crate) fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    // One pass: pages escape every name and cell, thousands a view.
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 const STYLE: &str = "\
@@ -1107,4 +1115,18 @@ fn a11y_findings_where(f: &a11y_words::Finding, lang: Lang) -> String {
     // text they would read out of order.
     .map(|line| format!("<div>{line}</div>"))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn markup_is_escaped_and_words_kept() {
+        assert_eq!(
+            esc(r#"<a href="x">مركز & "Centre"</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;مركز &amp; &quot;Centre&quot;&lt;/a&gt;"
+        );
+        assert_eq!(esc("&amp;"), "&amp;amp;");
+    }
 }

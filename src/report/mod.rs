@@ -312,7 +312,10 @@ fn pct(part: u64, whole: u64) -> Option<f64> {
 }
 
 /// A period's key figures from its centres' stored scores (nothing is rescored).
-pub fn figures(all: &[CentreScores], k: &crate::config::ScoringConfig) -> Figures {
+pub fn figures<C: std::borrow::Borrow<CentreScores>>(
+    all: &[C],
+    k: &crate::config::ScoringConfig,
+) -> Figures {
     let mut f = Figures {
         centres: all.len(),
         ..Figures::default()
@@ -327,7 +330,7 @@ pub fn figures(all: &[CentreScores], k: &crate::config::ScoringConfig) -> Figure
         f.critical += usize::from(!c.critical.is_empty());
     }
     let (mut ttp, mut phone, mut up) = (Vec::new(), Vec::new(), 0);
-    for c in all {
+    for c in all.iter().map(C::borrow) {
         let p = &c.phone;
         f.valid_calls += p.valid_calls;
         f.calls_placed += p.valid_calls + p.excluded.values().sum::<u64>();
@@ -370,18 +373,17 @@ pub async fn build(
 ) -> Result<Report, ReportError> {
     let k = &config.scoring;
     let before_period = period.previous();
-    let verdicts: Vec<Verdict> = Verdicts::new(store, config)
-        .read(period)
-        .await?
-        .into_iter()
+    let read = Verdicts::new(store, config).read(period).await?;
+    let verdicts: Vec<&Verdict> = read
+        .iter()
         .filter(|v| agency.is_none_or(|a| a == v.scores.agency))
         .collect();
-    let trends: BTreeMap<String, CentreTrend> = verdicts
+    let trends: BTreeMap<&str, &CentreTrend> = verdicts
         .iter()
-        .filter_map(|v| Some((v.scores.centre.clone(), v.trend.clone()?)))
+        .filter_map(|v| Some((v.scores.centre.as_str(), v.trend.as_ref()?)))
         .collect();
-    let after: Vec<CentreScores> = verdicts.into_iter().map(|v| v.scores).collect();
-    let trend_of = |id: &str| trends.get(id);
+    let after: Vec<&CentreScores> = verdicts.iter().map(|v| &v.scores).collect();
+    let trend_of = |id: &str| trends.get(id).copied();
     let start = crate::probe::utc_millis::format(&period.start());
     let tz = config.report.timezone.0;
     let local_day = |utc: &str| {
@@ -390,7 +392,12 @@ pub async fn build(
             .ok()
     };
     // Cases as stored: a report never opens or closes one.
-    let cases = store.cases().await?;
+    // Those of the period and those still open (all cases grow for years), and the centres
+    // given feedback before the period, each read once.
+    let (cases, fed_back) = tokio::try_join!(
+        store.cases_of_period_or_open(&period.label),
+        store.centres_with_case_ended_by(&start),
+    )?;
     let mut summary = Summary {
         centres: after.len(),
         ..Summary::default()
@@ -469,10 +476,7 @@ pub async fn build(
             Some(Trend::Improved) => {
                 summary.improved += 1;
                 a.0.improved += 1;
-                let fed_back = cases
-                    .iter()
-                    .any(|k| k.centre == c.centre && k.period_end.as_str() <= start.as_str());
-                if fed_back {
+                if fed_back.contains(&c.centre) {
                     summary.improved_after_feedback += 1;
                 }
             }
@@ -568,12 +572,11 @@ pub async fn build_with_history(
     let read = |p: Period| {
         let step = &step;
         async move {
-            let all: Vec<CentreScores> = step
-                .read(&p)
-                .await?
-                .into_iter()
-                .filter(|v| agency.is_none_or(|a| a == v.scores.agency))
-                .map(|v| v.scores)
+            let read = step.read(&p).await?;
+            let all: Vec<&CentreScores> = read
+                .iter()
+                .map(|v| &v.scores)
+                .filter(|c| agency.is_none_or(|a| a == c.agency))
                 .collect();
             Ok::<_, ReportError>(figures(&all, k))
         }

@@ -895,9 +895,13 @@ pub struct ChannelTrend {
 /// The flagged list leadership follows up, the same in `raqib flags`, reports and the API:
 /// critical flags first, then confirmed, provisional, and the centres at or under the
 /// threshold without enough valid calls; lowest phone score first within a class.
-pub fn flagged<'a>(all: &'a [CentreScores], k: &ScoringConfig) -> Vec<&'a CentreScores> {
+pub fn flagged<'a, C: std::borrow::Borrow<CentreScores>>(
+    all: &'a [C],
+    k: &ScoringConfig,
+) -> Vec<&'a CentreScores> {
     let mut out: Vec<&CentreScores> = all
         .iter()
+        .map(C::borrow)
         .filter(|c| {
             !c.critical.is_empty()
                 || matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional)

@@ -684,11 +684,12 @@ impl Agencies {
     async fn load(app: &App, lang: Lang) -> Result<Agencies, Failure> {
         let mut m = HashMap::new();
         if lang == Lang::Ar {
-            for c in app.store.centres().await.map_err(|e| internal(lang, e))? {
-                if let Some(ar) = c.agency_ar.filter(|a| !a.is_empty()) {
-                    m.entry(c.agency).or_insert(ar);
-                }
-            }
+            m.extend(
+                app.store
+                    .agency_names_ar()
+                    .await
+                    .map_err(|e| internal(lang, e))?,
+            );
         }
         Ok(Agencies(m))
     }

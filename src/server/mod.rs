@@ -401,7 +401,14 @@ fn mark_cookies_secure(reply: &mut Reply) {
 pub(crate) type Reply = Response<Full<Bytes>>;
 
 fn reply(status: StatusCode, body: Value) -> Reply {
-    let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+    reply_with(status, Json::Tree(body))
+}
+
+fn reply_with(status: StatusCode, body: Json) -> Reply {
+    let mut bytes = match body {
+        Json::Tree(v) => serde_json::to_vec(&v).unwrap_or_default(),
+        Json::Written(bytes) => bytes,
+    };
     bytes.push(b'\n');
     let mut r = Response::builder()
         .status(status)
@@ -547,10 +554,17 @@ async fn handle(app: &App, req: Request<Incoming>) -> Reply {
     dashboard::page(app, &who, req).await
 }
 
-type Answer = Result<(StatusCode, Value), (StatusCode, String)>;
+type Answer = Result<(StatusCode, Json), (StatusCode, String)>;
+
+/// An answer's body: a JSON tree, or JSON already written from typed values (a page of 452
+/// verdicts built as a tree first cost more than the rest of its request).
+enum Json {
+    Tree(Value),
+    Written(Vec<u8>),
+}
 
 fn ok(v: Value) -> Answer {
-    Ok((StatusCode::OK, v))
+    Ok((StatusCode::OK, Json::Tree(v)))
 }
 
 /// The route a path matches, with its numeric or text parameter: `/api/results/7` is
@@ -614,7 +628,7 @@ async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
         _ => Err((StatusCode::NOT_FOUND, format!("no endpoint {path}"))),
     };
     match result {
-        Ok((status, v)) => reply(status, v),
+        Ok((status, body)) => reply_with(status, body),
         Err((status, message)) => error(status, message),
     }
 }
@@ -641,27 +655,46 @@ fn not_found(message: String) -> (StatusCode, String) {
 fn paged<T: serde::Serialize>(
     req: &Request<Incoming>,
     items: Vec<T>,
-) -> Result<serde_json::Map<String, Value>, (StatusCode, String)> {
+) -> Result<Paged<T>, (StatusCode, String)> {
     let limit = num_param(req, "limit", 1000, 10_000)?.max(1) as usize;
     let offset = num_param(req, "offset", 0, i64::MAX)? as usize;
     let total = items.len();
     let page: Vec<T> = items.into_iter().skip(offset).take(limit).collect();
     let next = (offset.saturating_add(limit) < total).then_some(offset + limit);
-    let mut out = serde_json::Map::new();
-    out.insert(
-        "items".into(),
-        serde_json::to_value(page).map_err(internal)?,
-    );
-    out.insert("total".into(), total.into());
-    out.insert("offset".into(), offset.into());
-    out.insert("limit".into(), limit.into());
-    out.insert("next_offset".into(), json!(next));
-    Ok(out)
+    Ok(Paged {
+        items: page,
+        total,
+        offset,
+        limit,
+        next_offset: next,
+        period: None,
+    })
+}
+
+/// A page of a list, as `paged` cuts it.
+#[derive(serde::Serialize)]
+struct Paged<T> {
+    items: Vec<T>,
+    total: usize,
+    offset: usize,
+    limit: usize,
+    next_offset: Option<usize>,
+    /// The period a list of verdicts is of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    period: Option<String>,
+}
+
+impl<T: serde::Serialize> Paged<T> {
+    /// Written straight from the items, without a JSON tree of them.
+    fn answer(&self) -> Answer {
+        let bytes = serde_json::to_vec(self).map_err(internal)?;
+        Ok((StatusCode::OK, Json::Written(bytes)))
+    }
 }
 
 async fn centres(app: &App, req: &Request<Incoming>) -> Answer {
     let list = app.store.centres().await.map_err(internal)?;
-    ok(Value::Object(paged(req, list)?))
+    paged(req, list)?.answer()
 }
 
 async fn centre(app: &App, id: &str) -> Answer {
@@ -758,13 +791,10 @@ async fn scores(app: &App, req: &Request<Incoming>, flagged_only: bool) -> Answe
         true => crate::score::flagged(&all, &app.config.scoring),
         false => all.iter().collect(),
     };
-    let items: Vec<Value> = chosen
-        .into_iter()
-        .map(|c| serde_json::to_value(c).unwrap_or(Value::Null))
-        .collect();
-    let mut out = paged(req, items)?;
-    out.insert("period".into(), period.label.into());
-    ok(Value::Object(out))
+    // Only the page asked for is turned into JSON.
+    let mut out = paged(req, chosen)?;
+    out.period = Some(period.label);
+    out.answer()
 }
 
 /// Follow-up cases as stored (a read never opens or closes one), with their status now;
@@ -793,7 +823,7 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
         v["status"] = st;
         items.push(v);
     }
-    ok(Value::Object(paged(req, items)?))
+    paged(req, items)?.answer()
 }
 
 /// Sweeps newest first with their progress (`limit`, default 20).
@@ -822,7 +852,7 @@ async fn labels(app: &App, req: &Request<Incoming>) -> Answer {
         None => app.store.labels().await,
     }
     .map_err(internal)?;
-    ok(Value::Object(paged(req, items)?))
+    paged(req, items)?.answer()
 }
 
 #[derive(serde::Deserialize)]
@@ -857,7 +887,7 @@ async fn add_label(app: &App, who: &Who, req: Request<Incoming>) -> Answer {
     .await?;
     Ok((
         StatusCode::CREATED,
-        serde_json::to_value(labelled).map_err(internal)?,
+        Json::Tree(serde_json::to_value(labelled).map_err(internal)?),
     ))
 }
 

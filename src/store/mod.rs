@@ -236,6 +236,14 @@ pub struct StoredLabel {
     pub at: String,
 }
 
+/// Which follow-up cases a read wants.
+enum CasesOf<'a> {
+    All,
+    Open,
+    OpenOf(&'a str),
+    PeriodOrOpen(&'a str),
+}
+
 /// A scheduled sweep's job about to be planned.
 pub struct NewJob<'a> {
     pub centre: &'a str,
@@ -337,6 +345,8 @@ pub struct Store {
     /// The SQLite file's path and its (device, inode) when opened: a renamed or deleted file
     /// keeps taking writes through the open handle, so health compares the path with them.
     sqlite_file: Option<(PathBuf, (u64, u64))>,
+    /// This handle among the process's stores: what readers key what they keep of it by.
+    id: u64,
 }
 
 /// An exclusive lock on `DIR/raqib.lock`, held until dropped.
@@ -511,12 +521,19 @@ impl Store {
             .strip_prefix("sqlite://")
             .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
             .and_then(|p| health::file_id(&p).ok().map(|id| (p, id)));
+        static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Store {
             pool,
             evidence_dir,
             postgres: !url.starts_with("sqlite:"),
             sqlite_file,
+            id: OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// Distinct for each store opened in this process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     pub fn evidence_dir(&self) -> &Path {
@@ -592,6 +609,22 @@ impl Store {
         .await
         .map_err(q("list centres"))?;
         rows.iter().map(centre_from_row).collect()
+    }
+
+    /// Each agency's Arabic name, where one of its centres gives one (the least, should
+    /// they differ): what a page in Arabic names agencies by, without reading every centre.
+    pub async fn agency_names_ar(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT agency, MIN(agency_ar) FROM centres
+             WHERE agency_ar IS NOT NULL AND agency_ar <> '' GROUP BY agency",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(q("list agencies"))?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(q("read agencies"))
     }
 
     pub async fn centre(&self, id: &str) -> Result<Option<Centre>, StoreError> {
@@ -1138,37 +1171,60 @@ impl Store {
     }
 
     pub async fn cases(&self) -> Result<Vec<Case>, StoreError> {
-        self.cases_where(false, None).await
+        self.cases_where(CasesOf::All).await
     }
 
     /// The cases not closed yet (a few per flagged centre, where all cases grow for years).
     pub async fn open_cases(&self) -> Result<Vec<Case>, StoreError> {
-        self.cases_where(true, None).await
+        self.cases_where(CasesOf::Open).await
     }
 
     /// One centre's cases not closed yet (what a refresh of that centre may close).
     pub async fn open_cases_of(&self, centre: &str) -> Result<Vec<Case>, StoreError> {
-        self.cases_where(true, Some(centre)).await
+        self.cases_where(CasesOf::OpenOf(centre)).await
     }
 
-    async fn cases_where(
+    /// The cases opened for `period` and those not closed yet: what a period's report shows.
+    pub async fn cases_of_period_or_open(&self, period: &str) -> Result<Vec<Case>, StoreError> {
+        self.cases_where(CasesOf::PeriodOrOpen(period)).await
+    }
+
+    /// The centres with a case whose period ended by `end` (RFC 3339 UTC): those that had
+    /// feedback before a period starting then.
+    pub async fn centres_with_case_ended_by(
         &self,
-        open_only: bool,
-        centre: Option<&str>,
-    ) -> Result<Vec<Case>, StoreError> {
-        let query = match (open_only, centre) {
-            (true, Some(c)) => sqlx::query(
+        end: &str,
+    ) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT centre_id FROM cases WHERE period_end <= $1")
+            .bind(end)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(q("list cases"))?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(q("read case")))
+            .collect()
+    }
+
+    async fn cases_where(&self, of: CasesOf<'_>) -> Result<Vec<Case>, StoreError> {
+        let query = match of {
+            CasesOf::OpenOf(c) => sqlx::query(
                 "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
                         closed_at, closed_by_period
                  FROM cases WHERE closed_at IS NULL AND centre_id = $1 ORDER BY id",
             )
             .bind(c),
-            (true, None) => sqlx::query(
+            CasesOf::Open => sqlx::query(
                 "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
                         closed_at, closed_by_period
                  FROM cases WHERE closed_at IS NULL ORDER BY id",
             ),
-            (false, _) => sqlx::query(
+            CasesOf::PeriodOrOpen(p) => sqlx::query(
+                "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
+                        closed_at, closed_by_period
+                 FROM cases WHERE period = $1 OR closed_at IS NULL ORDER BY id",
+            )
+            .bind(p),
+            CasesOf::All => sqlx::query(
                 "SELECT id, centre_id, channel, period, period_end, class, score, opened_at, due_at,
                         closed_at, closed_by_period
                  FROM cases ORDER BY id",

@@ -112,6 +112,43 @@ fn upsert_sql(values: &str) -> String {
     )
 }
 
+/// The periods a refresh writes to: those of its rows and those it re-ranks.
+fn touched_periods<'a>(rows: &'a [VerdictRow], reranked: &'a [String]) -> Vec<&'a str> {
+    let mut touched: Vec<&str> = rows
+        .iter()
+        .map(|v| v.period.as_str())
+        .chain(reranked.iter().map(String::as_str))
+        .collect();
+    touched.sort_unstable();
+    touched.dedup();
+    touched
+}
+
+/// One UPDATE that raises the version of the `touched` periods and marks the `reranked`
+/// ones' ranks stale (one statement: a PostgreSQL statement may update a row once). Its
+/// placeholders, from `mark`, take the touched periods, then the reranked ones.
+fn mark_periods_sql(
+    touched: &[&str],
+    reranked: &[String],
+    mark: &mut impl FnMut() -> String,
+) -> String {
+    let touched: Vec<String> = touched.iter().map(|_| mark()).collect();
+    let reranked: Vec<String> = reranked.iter().map(|_| mark()).collect();
+    let ranks = if reranked.is_empty() {
+        "ranks_stale".to_string()
+    } else {
+        format!(
+            "CASE WHEN period IN ({}) THEN 1 ELSE ranks_stale END",
+            reranked.join(", ")
+        )
+    };
+    format!(
+        "UPDATE verdict_periods SET version = version + 1, ranks_stale = {ranks}
+         WHERE period IN ({})",
+        touched.join(", ")
+    )
+}
+
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
 
 /// Binds `v` to the next ten placeholders of an `upsert_sql`.
@@ -254,11 +291,13 @@ impl Store {
             upsert_in(&mut tx, v).await?;
         }
         sqlx::query(
-            "INSERT INTO verdict_periods (period, starts_at, ends_at, fingerprint, stale, computed_at)
-             VALUES ($1, $2, $3, $4, 0, $5)
+            "INSERT INTO verdict_periods (period, starts_at, ends_at, fingerprint, stale, computed_at,
+               version)
+             VALUES ($1, $2, $3, $4, 0, $5, 1)
              ON CONFLICT (period) DO UPDATE SET starts_at = excluded.starts_at,
                ends_at = excluded.ends_at, fingerprint = excluded.fingerprint, stale = 0,
-               ranks_stale = 0, computed_at = excluded.computed_at",
+               ranks_stale = 0, computed_at = excluded.computed_at,
+               version = verdict_periods.version + 1",
         )
         .bind(&p.period)
         .bind(&p.starts_at)
@@ -289,15 +328,20 @@ impl Store {
         for v in rows {
             upsert_in(&mut tx, v).await?;
         }
-        if !reranked.is_empty() {
-            let marks: Vec<String> = (1..=reranked.len()).map(|i| format!("${i}")).collect();
-            let sql = format!(
-                "UPDATE verdict_periods SET ranks_stale = 1 WHERE period IN ({})",
-                marks.join(", ")
-            );
+        let touched = touched_periods(rows, reranked);
+        if !touched.is_empty() {
+            let mut n = 0;
+            let sql = mark_periods_sql(&touched, reranked, &mut || {
+                n += 1;
+                format!("${n}")
+            });
             // Only `$n` placeholders are built above; the values are bound.
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for period in reranked {
+            for period in touched
+                .iter()
+                .copied()
+                .chain(reranked.iter().map(String::as_str))
+            {
                 query = query.bind(period);
             }
             query.execute(&mut *tx).await.map_err(q("mark ranks"))?;
@@ -347,12 +391,11 @@ impl Store {
                 upsert_sql(&values.join(", "))
             ));
         }
-        if !reranked.is_empty() {
-            let periods: Vec<String> = reranked.iter().map(|_| mark()).collect();
+        let touched = touched_periods(rows, reranked);
+        if !touched.is_empty() {
             parts.push(format!(
-                "marked AS (UPDATE verdict_periods SET ranks_stale = 1 WHERE period IN ({})
-                 RETURNING 1)",
-                periods.join(", ")
+                "marked AS ({} RETURNING 1)",
+                mark_periods_sql(&touched, reranked, &mut mark)
             ));
         }
         if queue_done.is_some() {
@@ -370,7 +413,11 @@ impl Store {
         for v in last.values() {
             query = bind_verdict(query, v);
         }
-        for period in reranked {
+        for period in touched
+            .iter()
+            .copied()
+            .chain(reranked.iter().map(String::as_str))
+        {
             query = query.bind(period);
         }
         if let Some(up_to) = queue_done {
@@ -393,21 +440,31 @@ impl Store {
     /// Ranks `period`'s league table again if a refresh moved a centre since it was last
     /// ranked. A move changes the places of every centre between its old and new place: they
     /// are written once, when the table is next read, not after each new result.
-    pub async fn rerank_if_stale(&self, period: &str) -> Result<(), StoreError> {
-        let stale =
-            sqlx::query("SELECT 1 FROM verdict_periods WHERE period = $1 AND ranks_stale = 1")
+    ///
+    /// Returns the period's version after (`None` for a period never stored): read before the
+    /// verdicts, it names a set no older than the one read.
+    pub async fn rerank_if_stale(&self, period: &str) -> Result<Option<i64>, StoreError> {
+        let version = || async {
+            sqlx::query("SELECT version, ranks_stale FROM verdict_periods WHERE period = $1")
                 .bind(period)
                 .fetch_optional(&self.pool)
                 .await
-                .map_err(q("read ranks"))?;
-        if stale.is_none() {
-            return Ok(());
+                .map_err(q("read ranks"))?
+                .map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)? != 0)))
+                .transpose()
+                .map_err(q("read ranks"))
+        };
+        match version().await? {
+            None => return Ok(None),
+            Some((v, false)) => return Ok(Some(v)),
+            Some((_, true)) => {}
         }
         // The mark is taken first: a refresh committing meanwhile waits for this transaction
         // and marks the table again, rather than having its move ranked from an older view.
         let mut tx = self.pool.begin().await.map_err(q("begin ranks"))?;
         let taken = sqlx::query(
-            "UPDATE verdict_periods SET ranks_stale = 0 WHERE period = $1 AND ranks_stale = 1",
+            "UPDATE verdict_periods SET ranks_stale = 0, version = version + 1
+             WHERE period = $1 AND ranks_stale = 1",
         )
         .bind(period)
         .execute(&mut *tx)
@@ -417,7 +474,8 @@ impl Store {
         if taken > 0 {
             self.rerank_in(&mut tx, period).await?;
         }
-        tx.commit().await.map_err(q("commit ranks"))
+        tx.commit().await.map_err(q("commit ranks"))?;
+        Ok(version().await?.map(|(v, _)| v))
     }
 
     /// Sets the league places of `period` from the stored indices, in the database: scored

@@ -695,6 +695,95 @@ mod tests {
         assert!(differ.is_empty(), "{differ:#?}");
     }
 
+    /// What `reader` reads of `period` and what the store holds now, each as JSON.
+    async fn read_and_held(
+        reader: &Verdicts<'_>,
+        store: &Store,
+        period: &Period,
+    ) -> (Vec<serde_json::Value>, Vec<serde_json::Value>) {
+        let shown =
+            |v: &crate::verdict::Verdict| serde_json::json!([v.scores, v.trend, v.computed_at]);
+        let read: Vec<_> = reader
+            .read(period)
+            .await
+            .unwrap()
+            .iter()
+            .map(shown)
+            .collect();
+        let held = store
+            .verdicts(&period.label)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| shown(&crate::verdict::decode(r).unwrap()))
+            .collect();
+        (read, held)
+    }
+
+    /// A period a reader keeps between reads is read again after each write that changes it,
+    /// made through another handle on the same database as another process would: a centre
+    /// refreshed after a new result, after a label, and the period rebuilt.
+    #[tokio::test]
+    async fn a_kept_period_is_read_again_after_each_write_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = std::env::var("RAQIB_STORE").ok();
+        let store = Store::open(dir.path(), url.as_deref()).await.unwrap();
+        let other = Store::open(dir.path(), url.as_deref()).await.unwrap();
+        let config = Config::default();
+        let registry = centres(12);
+        store.upsert_centres(&registry).await.unwrap();
+        let mut rng = SplitMix64::new(11);
+        let now = Utc::now();
+        fill(&store, &registry, 1, 4, now, &mut rng).await.unwrap();
+        let month = Period::month_of(now);
+        let (reader, writer) = (
+            Verdicts::new(&store, &config),
+            Verdicts::new(&other, &config),
+        );
+        let (first, held) = read_and_held(&reader, &store, &month).await;
+        assert_eq!(first, held);
+        // The same read again is the kept set, and still what is held.
+        assert_eq!(read_and_held(&reader, &store, &month).await.0, first);
+
+        let id = new_call(
+            &other,
+            &registry[3],
+            now - chrono::Duration::minutes(1),
+            &mut rng,
+        )
+        .await
+        .unwrap();
+        writer.catch_up().await.unwrap();
+        let (after_call, held) = read_and_held(&reader, &store, &month).await;
+        assert_eq!(after_call, held);
+        assert_ne!(after_call, first, "the new call changed nothing read");
+
+        other
+            .add_label(
+                id,
+                &crate::store::NewLabel {
+                    answer_type: "voicemail",
+                    time_to_person_secs: None,
+                    reason: "a machine",
+                    by: "test",
+                },
+            )
+            .await
+            .unwrap();
+        writer.catch_up().await.unwrap();
+        let (after_label, held) = read_and_held(&reader, &store, &month).await;
+        assert_eq!(after_label, held);
+        assert_ne!(after_label, after_call, "the label changed nothing read");
+
+        writer.rebuild(&month).await.unwrap();
+        let (rebuilt, held) = read_and_held(&reader, &store, &month).await;
+        assert_eq!(rebuilt, held);
+        assert_ne!(
+            rebuilt, after_label,
+            "the rebuild's time is not what is read"
+        );
+    }
+
     /// A quarter scored from the months rebuilt before it (`verdicts refresh --all`) has the
     /// same verdicts as the quarter read whole, and so do the months.
     #[tokio::test]

@@ -13,6 +13,7 @@
 pub mod bench;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -64,6 +65,78 @@ pub struct Verdict {
     pub computed_at: String,
 }
 
+/// The periods' verdicts this process last read, each at its stored version. Every write to a
+/// period's verdicts raises its version in the same transaction, so a set kept at the version
+/// the store names now is what a read would return; the overview reads eight periods a view
+/// and decoding them took most of its time. A few periods are kept, the least used dropped.
+mod kept {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use super::Verdict;
+
+    /// Store id and period label.
+    pub type Key = (u64, String);
+
+    /// Enough for the overview's periods (six months, the period and the one before) and a
+    /// quarter or two; about a megabyte each at 452 centres.
+    const PERIODS: usize = 12;
+
+    struct Kept {
+        version: i64,
+        verdicts: Arc<[Verdict]>,
+        used: u64,
+    }
+
+    #[derive(Default)]
+    struct All {
+        sets: HashMap<Key, Kept>,
+        clock: u64,
+    }
+
+    static ALL: Mutex<Option<All>> = Mutex::new(None);
+
+    pub fn get(key: &Key, version: i64) -> Option<Arc<[Verdict]>> {
+        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        let all = all.get_or_insert_with(All::default);
+        all.clock += 1;
+        let clock = all.clock;
+        let kept = all.sets.get_mut(key).filter(|k| k.version == version)?;
+        kept.used = clock;
+        Some(kept.verdicts.clone())
+    }
+
+    pub fn put(key: Key, version: i64, verdicts: Arc<[Verdict]>) {
+        let mut all = ALL.lock().unwrap_or_else(|e| e.into_inner());
+        let all = all.get_or_insert_with(All::default);
+        // A slower reader of an older version does not replace a newer set.
+        if all.sets.get(&key).is_some_and(|k| k.version > version) {
+            return;
+        }
+        all.clock += 1;
+        let used = all.clock;
+        all.sets.insert(
+            key,
+            Kept {
+                version,
+                verdicts,
+                used,
+            },
+        );
+        while all.sets.len() > PERIODS {
+            let oldest = all
+                .sets
+                .iter()
+                .min_by_key(|(_, k)| k.used)
+                .map(|(key, _)| key.clone());
+            match oldest {
+                Some(key) => all.sets.remove(&key),
+                None => break,
+            };
+        }
+    }
+}
+
 /// Whole-period builds in this process, one at a time.
 static REBUILDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -103,10 +176,18 @@ impl<'a> Verdicts<'a> {
 
     /// Every centre's verdict for `period`, by centre id: refreshed first where a result or
     /// label arrived since, rebuilt first where it was never computed or is stale.
-    pub async fn read(&self, period: &Period) -> Result<Vec<Verdict>, VerdictError> {
-        self.bring_up_to_date(period).await?;
+    pub async fn read(&self, period: &Period) -> Result<Arc<[Verdict]>, VerdictError> {
+        let version = self.bring_up_to_date(period).await?;
+        let key = (self.store.id(), period.label.clone());
+        if let Some(kept) = version.and_then(|v| kept::get(&key, v)) {
+            return Ok(kept);
+        }
         let rows = self.store.verdicts(&period.label).await?;
-        rows.iter().map(decode).collect()
+        let read: Arc<[Verdict]> = rows.iter().map(decode).collect::<Result<_, _>>()?;
+        if let Some(v) = version {
+            kept::put(key, v, read.clone());
+        }
+        Ok(read)
     }
 
     /// One centre's verdict for `period` (a centre page reads six months of one centre, not
@@ -124,7 +205,8 @@ impl<'a> Verdicts<'a> {
     }
 
     /// Refreshes what the queue holds and builds `period` when it is missing or stale.
-    async fn bring_up_to_date(&self, period: &Period) -> Result<(), VerdictError> {
+    /// Returns the period's stored version (see `kept`).
+    async fn bring_up_to_date(&self, period: &Period) -> Result<Option<i64>, VerdictError> {
         self.catch_up().await?;
         // Readers arriving together at a period to build wait for one build.
         let _one = REBUILDING.lock().await;
@@ -137,8 +219,8 @@ impl<'a> Verdicts<'a> {
         Ok(self
             .read(period)
             .await?
-            .into_iter()
-            .map(|v| v.scores)
+            .iter()
+            .map(|v| v.scores.clone())
             .collect())
     }
 

@@ -38,7 +38,7 @@ struct Figures {
 
 /// The tiles' figures: the report's key figures (`report::figures`, so the two never differ),
 /// and the centres audited.
-fn figures(all: &[CentreScores], k: &ScoringConfig) -> Figures {
+fn figures(all: &[&CentreScores], k: &ScoringConfig) -> Figures {
     let f = crate::report::figures(all, k);
     Figures {
         audited: all
@@ -365,21 +365,21 @@ pub(super) async fn page(app: &super::App, req: &Request<Incoming>, lang: Lang) 
     );
     let (r, all) = tokio::join!(report, reads);
     let r = r.map_err(|e| internal(lang, e))?;
-    let read: HashMap<String, Vec<CentreScores>> = all
-        .map_err(failed)?
-        .into_iter()
+    let all = all.map_err(failed)?;
+    let read: HashMap<&str, Vec<&CentreScores>> = all
+        .iter()
         .map(|(label, vs)| {
             let mine = vs
-                .into_iter()
-                .map(|v| v.scores)
+                .iter()
+                .map(|v| &v.scores)
                 .filter(|c| agency.as_deref().is_none_or(|a| a == c.agency))
                 .collect();
-            (label, mine)
+            (label.as_str(), mine)
         })
         .collect();
     let agencies = Agencies::load(app, lang).await?;
     let empty = Vec::new();
-    let of = |p: &Period| read.get(&p.label).unwrap_or(&empty);
+    let of = |p: &Period| read.get(p.label.as_str()).unwrap_or(&empty);
     let now = of(&period);
     let (fig_now, fig_before) = (figures(now, k), figures(of(&before), k));
     let against = period_words(lang, &before);
@@ -777,7 +777,7 @@ mod tests {
             high: 80.0,
         });
         a.phone.reached_person = None;
-        let f = figures(&[a, b], &k);
+        let f = figures(&[&a, &b], &k);
         assert_eq!(f.answer_rate, Some(90.0));
         assert_eq!(f.audited, 2);
     }
