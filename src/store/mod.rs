@@ -381,8 +381,26 @@ fn database_of(data_dir: &Path) -> String {
     format!("raqib_{}", &hash[..16])
 }
 
-/// Creates the database `url` names unless it exists (connecting to `postgres` to do so).
-async fn create_database(url: &str) -> Result<(), StoreError> {
+/// Drops the database a `{data_dir}` URL made for `data_dir` (a benchmark's or a test's, once
+/// done with). Any other URL names a database someone keeps: it is left alone.
+pub async fn drop_database_of(data_dir: &Path, url: &str) -> Result<(), StoreError> {
+    if !url.contains("{data_dir}") || url.starts_with("sqlite:") {
+        return Ok(());
+    }
+    let (pool, name) = admin_pool(&resolved_url(url, data_dir)).await?;
+    // The name is ours (raqib_ and hex), so it can be spliced in.
+    let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&pool)
+    .await
+    .map_err(q("drop database"));
+    pool.close().await;
+    dropped.map(|_| ())
+}
+
+/// A connection to the server's `postgres` database, and the database `url` names.
+async fn admin_pool(url: &str) -> Result<(AnyPool, String), StoreError> {
     sqlx::any::install_default_drivers();
     let mut admin = url::Url::parse(url).map_err(|e| StoreError::Url {
         message: e.to_string(),
@@ -399,6 +417,12 @@ async fn create_database(url: &str) -> Result<(), StoreError> {
         .connect_with(options)
         .await
         .map_err(opened)?;
+    Ok((pool, name))
+}
+
+/// Creates the database `url` names unless it exists (connecting to `postgres` to do so).
+async fn create_database(url: &str) -> Result<(), StoreError> {
+    let (pool, name) = admin_pool(url).await?;
     let exists = sqlx::query("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(&name)
         .fetch_optional(&pool)

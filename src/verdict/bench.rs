@@ -513,6 +513,13 @@ pub async fn run(
     // What the refreshes stored, against the same periods rebuilt whole.
     let touched = [Period::month_of(now), Period::quarter_of(now)];
     let refresh_differs = refresh_against_rebuild(&store, &verdicts, &touched).await?;
+    let rss_mb = rss_mb_of(Some(std::process::id()));
+    // The bench's own database goes with its directory (a PostgreSQL one outlives it).
+    drop(serve);
+    store.close().await;
+    if let Some(url) = url {
+        crate::store::drop_database_of(dir.path(), url).await?;
+    }
     Ok(VerdictsBench {
         store: if store.is_postgres() {
             "postgres".into()
@@ -540,7 +547,7 @@ pub async fn run(
         refresh_differs,
         metrics_first_ms,
         serve_rss_mb,
-        rss_mb: rss_mb_of(Some(std::process::id())),
+        rss_mb,
     })
 }
 
