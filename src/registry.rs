@@ -22,9 +22,9 @@ pub const COLUMNS: [&str; 9] = [
 ];
 
 /// Columns a file may add: `tags`, words separated by `;` (e.g. `urban;pilot`), that
-/// `[[schedule]] tags` select on; `agency_ar`, the agency's name in Arabic (pages in Arabic
-/// show `agency` where it is missing).
-pub const OPTIONAL_COLUMNS: [&str; 2] = ["tags", "agency_ar"];
+/// `[[schedule]] tags` select on; `agency_ar` and `region_ar`, the agency's and the region's
+/// names in Arabic (pages in Arabic show `agency` and `region` where they are missing).
+pub const OPTIONAL_COLUMNS: [&str; 3] = ["tags", "agency_ar", "region_ar"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Centre {
@@ -36,6 +36,9 @@ pub struct Centre {
     #[serde(default)]
     pub agency_ar: Option<String>,
     pub region: String,
+    /// The region's name in Arabic, when the registry gives one.
+    #[serde(default)]
+    pub region_ar: Option<String>,
     /// IANA time zone name, e.g. `Asia/Amman`.
     pub timezone: String,
     pub hours: OpeningHours,
@@ -365,7 +368,7 @@ pub fn read_csv(path: &Path) -> Result<Vec<Centre>, RegistryError> {
 /// and API answer that names its centre, so a runaway cell would be served again and again.
 fn max_chars(column: &str) -> usize {
     match column {
-        "name_ar" | "name_en" | "agency" | "agency_ar" | "region" => 200,
+        "name_ar" | "name_en" | "agency" | "agency_ar" | "region" | "region_ar" => 200,
         "timezone" => 64,
         "hours" => 300,
         _ => 2000,
@@ -595,6 +598,7 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 agency: field("agency"),
                 agency_ar: Some(field("agency_ar")).filter(|a| !a.trim().is_empty()),
                 region: field("region"),
+                region_ar: Some(field("region_ar")).filter(|a| !a.trim().is_empty()),
                 timezone,
                 hours,
                 phones,
@@ -827,17 +831,22 @@ mod tests {
     }
 
     #[test]
-    fn an_optional_arabic_agency_name_is_read_and_blank_is_none() {
-        let head = "id,name_ar,name_en,agency,agency_ar,region,timezone,hours,phones,websites\n";
+    fn optional_arabic_agency_and_region_names_are_read_and_blank_is_none() {
+        let head =
+            "id,name_ar,name_en,agency,agency_ar,region,region_ar,timezone,hours,phones,websites\n";
         let csv = format!(
-            "{head}a,م,A,Health,دائرة الصحة,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n\
-             b,م,B,Health, ,R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n"
+            "{head}a,م,A,Health,دائرة الصحة,Irbid,إربد,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n\
+             b,م,B,Health, ,R,,Asia/Amman,Sun-Thu 08:00-15:00,+96265000102,\n"
         );
         let c = parse_csv(csv.as_bytes(), "t.csv").unwrap();
         assert_eq!(c[0].agency_ar.as_deref(), Some("دائرة الصحة"));
+        assert_eq!(c[0].region_ar.as_deref(), Some("إربد"));
         assert_eq!(c[1].agency_ar, None);
+        assert_eq!(c[1].region_ar, None);
         let sample = parse_csv(SAMPLE_CSV.as_bytes(), "config/centres.csv").unwrap();
-        assert!(sample.iter().all(|c| c.agency_ar.is_some()));
+        assert!(sample
+            .iter()
+            .all(|c| c.agency_ar.is_some() && c.region_ar.is_some()));
         let long = format!(
             "{head}a,م,A,G,{},R,Asia/Amman,Sun-Thu 08:00-15:00,+96265000101,\n",
             "ج".repeat(201)

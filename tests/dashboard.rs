@@ -754,12 +754,12 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
         &config,
         &data,
         &format!(
-            "id,name_ar,name_en,agency,agency_ar,region,timezone,hours,phones,websites\n\
+            "id,name_ar,name_en,agency,agency_ar,region,region_ar,timezone,hours,phones,websites\n\
              jo-amman-civil,مكتب الأحوال المدنية - عمّان,Amman Civil Status Office,Civil Status,\
-             دائرة الأحوال المدنية,Amman,Asia/Amman,Sun-Sat 00:00-24:00,+96265000401;+96265000402,\
-             http://{}/ok/jo-amman-civil/\n\
+             دائرة الأحوال المدنية,Amman Governorate,محافظة العاصمة,Asia/Amman,Sun-Sat 00:00-24:00,\
+             +96265000401;+96265000402,http://{}/ok/jo-amman-civil/\n\
              jo-zarqa-civil,مكتب الأحوال المدنية - الزرقاء,Zarqa Civil Status Office,Civil Status,\
-             دائرة الأحوال المدنية,Zarqa,Asia/Amman,Sun-Sat 03:00-03:01,+96265000403,\n",
+             دائرة الأحوال المدنية,Zarqa,,Asia/Amman,Sun-Sat 03:00-03:01,+96265000403,\n",
             lab.http
         ),
     );
@@ -886,11 +886,12 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 
     // Names, agencies, times and reasons in the page's language.
-    for (lang, name, agency, zone, outside_why, needed, not_counted) in [
+    for (lang, name, agency, region, zone, outside_why, needed, not_counted) in [
         (
             "ar",
             "مكتب الأحوال المدنية - عمّان",
             "دائرة الأحوال المدنية",
+            "محافظة العاصمة",
             "توقيت عمّان",
             "لا مكالمات في ساعات العمل",
             "2 من 5 مكالمات مطلوبة",
@@ -900,6 +901,7 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
             "en",
             "Amman Civil Status Office",
             "Civil Status",
+            "Amman Governorate",
             "Amman time",
             "no calls in opening hours",
             "2 of 5 calls needed",
@@ -954,6 +956,8 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
             .text("document.getElementById('no-phone-score').innerText")
             .await;
         assert!(why.contains(needed), "{lang}: {why}");
+        let main = tab.text("document.querySelector('main').innerText").await;
+        assert!(main.contains(region), "{lang}: the region named: {main}");
         assert_eq!(
             tab.eval("getComputedStyle(document.querySelector('bdi.id')).whiteSpace")
                 .await,

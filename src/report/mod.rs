@@ -612,20 +612,7 @@ pub fn unscored_words(m: &[score::Missing], lang: Lang) -> String {
     let parts: Vec<String> = m
         .iter()
         .map(|m| {
-            let why = match (m.reason.as_str(), lang) {
-                ("no_calls", Lang::En) => "no calls placed".to_string(),
-                ("no_calls", Lang::Ar) => "لم تُجرَ مكالمات".to_string(),
-                ("no_calls_in_hours", Lang::En) => "no calls in opening hours".to_string(),
-                ("no_calls_in_hours", Lang::Ar) => "لا مكالمات في ساعات العمل".to_string(),
-                ("too_few_calls", Lang::En) => {
-                    format!("{} of {} calls needed", m.valid, m.needed)
-                }
-                ("too_few_calls", Lang::Ar) => {
-                    format!("{} من {} مكالمات مطلوبة", m.valid, m.needed)
-                }
-                (_, Lang::En) => "no website check".to_string(),
-                (_, Lang::Ar) => "لا فحص للموقع".to_string(),
-            };
+            let why = words::missing_reason(m, lang);
             let channel = match lang {
                 Lang::En => m.channel.as_str(),
                 Lang::Ar => crate::arabic::term(&m.channel),

@@ -3,6 +3,7 @@
 //! the page; numbers and ids are left to the HTML to isolate.
 
 use super::{FlaggedRow, Lang};
+use crate::arabic::{counted, counted_en, CALLS, HOURS};
 use crate::score::rules::Excluded;
 use crate::score::Critical;
 
@@ -121,8 +122,14 @@ pub fn critical(c: &Critical, lang: Lang) -> (String, String) {
     let subject = c.detail.split(' ').next().unwrap_or_default().to_string();
     let n = c.results.len();
     let words = match (c.kind.as_str(), lang) {
-        ("number_not_in_service", Lang::En) => format!("number out of service in {n} calls:"),
-        ("number_not_in_service", Lang::Ar) => format!("رقم خارج الخدمة في {n} مكالمات:"),
+        ("number_not_in_service", Lang::En) => format!(
+            "number out of service in {}:",
+            counted_en(n as u64, &n.to_string(), "call", "calls")
+        ),
+        ("number_not_in_service", Lang::Ar) => format!(
+            "رقم خارج الخدمة في {}:",
+            counted(n as u64, &n.to_string(), &CALLS)
+        ),
         ("site_down", _) => {
             let hours = c
                 .detail
@@ -130,9 +137,13 @@ pub fn critical(c: &Critical, lang: Lang) -> (String, String) {
                 .nth(1)
                 .and_then(|h| h.parse::<f64>().ok())
                 .map_or(String::new(), |h| format!("{h:.0}"));
+            let h = hours.parse::<u64>().unwrap_or(0);
             match lang {
-                Lang::En => format!("website down for {hours} hours:"),
-                Lang::Ar => format!("الموقع متوقف منذ {hours} ساعة:"),
+                Lang::En => format!(
+                    "website down for {}:",
+                    counted_en(h, &hours, "hour", "hours")
+                ),
+                Lang::Ar => format!("الموقع متوقف منذ {}:", counted(h, &hours, &HOURS)),
             }
         }
         (_, Lang::En) => "critical fault:".to_string(),
@@ -141,14 +152,42 @@ pub fn critical(c: &Critical, lang: Lang) -> (String, String) {
     (words, subject)
 }
 
+/// Why a channel has too little data for the overall index: "3 of 5 calls needed".
+pub(crate) fn missing_reason(m: &crate::score::Missing, lang: Lang) -> String {
+    match (m.reason.as_str(), lang) {
+        ("no_calls", Lang::En) => "no calls placed".into(),
+        ("no_calls", Lang::Ar) => "لم تُجرَ مكالمات".into(),
+        ("no_calls_in_hours", Lang::En) => "no calls in opening hours".into(),
+        ("no_calls_in_hours", Lang::Ar) => "لا مكالمات في ساعات العمل".into(),
+        ("too_few_calls", Lang::En) => format!(
+            "{} of {} needed",
+            m.valid,
+            counted_en(m.needed, &m.needed.to_string(), "call", "calls")
+        ),
+        ("too_few_calls", Lang::Ar) => format!(
+            "{} من {} مطلوبة",
+            m.valid,
+            counted(m.needed, &m.needed.to_string(), &CALLS)
+        ),
+        (_, Lang::En) => "no website check".into(),
+        (_, Lang::Ar) => "لا فحص للموقع".into(),
+    }
+}
+
 /// Why a flagged centre scores low, from its verdict's figures: "no person reached in 5 of 5
 /// calls (0 answered)".
 pub fn reason(f: &FlaggedRow, lang: Lang) -> String {
     let (n, answered) = (f.valid_calls, f.answered);
     let missed = n.saturating_sub(f.reached_person);
     match lang {
-        Lang::En => format!("no person reached in {missed} of {n} calls ({answered} answered)"),
-        Lang::Ar => format!("لم يُرد موظف في {missed} من {n} مكالمات (رُدّ على {answered} منها)"),
+        Lang::En => format!(
+            "no person reached in {missed} of {} ({answered} answered)",
+            counted_en(n, &n.to_string(), "call", "calls")
+        ),
+        Lang::Ar => format!(
+            "لم يُرد موظف في {missed} من {} (رُدّ على {answered} منها)",
+            counted(n, &n.to_string(), &CALLS)
+        ),
     }
 }
 

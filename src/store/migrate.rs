@@ -35,6 +35,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("updated_at", Text),
             ("tags", Text),
             ("agency_ar", Text),
+            ("region_ar", Text),
         ],
     ),
     (

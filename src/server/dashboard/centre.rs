@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use hyper::body::Incoming;
 use hyper::Request;
 
-use super::overview::{between, critical_words, flag_code, missing_reason, months_to};
+use super::overview::{between, critical_words, flag_code, missing_reason, months_to, pct};
 use super::result::{call_timeline, counts_words, screenshot, violations, web_outcome};
 use super::words::{
     cap, date_of, hours_words, join, join_clauses, month_short, period_words, term, term_cap, w,
@@ -18,6 +18,7 @@ use super::{
     cards, chart, esc, id_bdi, internal, latest, ltr, name_of, not_found, period_of, probe_button,
     summary_list, url_bdi, Agencies, App, Page, Who,
 };
+use crate::arabic::{counted, counted_en};
 use crate::config::ScoringConfig;
 use crate::probe::{code_of, Channel};
 use crate::report::Lang;
@@ -89,8 +90,16 @@ fn phone_why(
                 }
             },
             match lang {
-                Lang::En => format!(" {placed} calls placed, {} counted.", p.valid_calls),
-                Lang::Ar => format!(" أُجريت {placed} مكالمات، احتُسبت منها {}.", p.valid_calls),
+                Lang::En => format!(
+                    " {} placed, {} counted.",
+                    counted_en(placed, &ltr(&placed.to_string()), "call", "calls"),
+                    ltr(&p.valid_calls.to_string())
+                ),
+                Lang::Ar => format!(
+                    " المكالمات المُجراة: {}، المحتسبة منها: {}.",
+                    ltr(&placed.to_string()),
+                    ltr(&p.valid_calls.to_string())
+                ),
             }
         );
     }
@@ -98,19 +107,28 @@ fn phone_why(
     if let Some(e) = p.score {
         lines.push(match lang {
             Lang::En => format!(
-                "{} {}, {} (95 %), on {} valid calls ({} needed).",
+                "{} {}, {} (95 %), on {} ({} needed).",
                 w(lang, "score"),
                 ltr(&format!("{:.1}", e.value)),
                 between(lang, e.low, e.high),
-                p.valid_calls,
-                p.min_calls
+                counted_en(
+                    p.valid_calls,
+                    &ltr(&p.valid_calls.to_string()),
+                    "valid call",
+                    "valid calls"
+                ),
+                ltr(&p.min_calls.to_string())
             ),
             Lang::Ar => format!(
-                "الدرجة {}، {} (ثقة 95٪)، على {} مكالمات صالحة (المطلوب {}).",
+                "الدرجة {}، {} (ثقة 95٪)، على {} (المطلوب {}).",
                 ltr(&format!("{:.1}", e.value)),
                 between(lang, e.low, e.high),
-                p.valid_calls,
-                p.min_calls
+                counted(
+                    p.valid_calls,
+                    &ltr(&p.valid_calls.to_string()),
+                    &crate::arabic::VALID_CALLS
+                ),
+                ltr(&p.min_calls.to_string())
             ),
         });
     }
@@ -272,7 +290,7 @@ fn web_why(lang: Lang, s: Option<&CentreScores>, agencies: &Agencies) -> String 
     let parts = [
         (
             "availability",
-            x.availability_pct.map(|v| ltr(&format!("{v:.1} %"))),
+            x.availability_pct.map(|v| pct(lang, Some(v))),
         ),
         (
             "performance",
@@ -294,8 +312,23 @@ fn web_why(lang: Lang, s: Option<&CentreScores>, agencies: &Agencies) -> String 
         "<p>{}{}</p>",
         join(lang, &parts),
         match lang {
-            Lang::En => format!(", on {} valid checks.", x.valid_checks),
-            Lang::Ar => format!("، على {} فحوص صالحة.", x.valid_checks),
+            Lang::En => format!(
+                ", on {}.",
+                counted_en(
+                    x.valid_checks,
+                    &ltr(&x.valid_checks.to_string()),
+                    "valid check",
+                    "valid checks"
+                )
+            ),
+            Lang::Ar => format!(
+                "، على {}.",
+                counted(
+                    x.valid_checks,
+                    &ltr(&x.valid_checks.to_string()),
+                    &crate::arabic::VALID_CHECKS
+                )
+            ),
         }
     );
     if !x.excluded.is_empty() {
@@ -390,7 +423,13 @@ pub(super) async fn page(
         .collect();
     h += &summary_list(&[
         (w(lang, "agency"), esc(agencies.name(&c.agency))),
-        (w(lang, "region"), esc(&c.region)),
+        (
+            w(lang, "region"),
+            esc(match (lang, &c.region_ar) {
+                (Lang::Ar, Some(ar)) => ar,
+                _ => &c.region,
+            }),
+        ),
         (
             w(lang, "hours"),
             format!("{} ({})", hours_words(lang, &c.hours), zone_words(lang, tz)),
@@ -448,7 +487,8 @@ pub(super) async fn page(
         if let Some(e) = e {
             parts.push(between(lang, e.low, e.high));
         }
-        parts.push(format!("{} {unit}", ltr(&n.to_string())));
+        // "label: count", so that no noun has to agree with the number.
+        parts.push(format!("{unit}: {}", ltr(&n.to_string())));
         join(lang, &parts)
     };
     h += &tile(
@@ -461,7 +501,7 @@ pub(super) async fn page(
             s.map_or(0, |s| s.phone.valid_calls),
             match lang {
                 Lang::En => "valid calls",
-                Lang::Ar => "مكالمات صالحة",
+                Lang::Ar => "المكالمات الصالحة",
             },
         ),
     );
@@ -475,7 +515,7 @@ pub(super) async fn page(
             s.map_or(0, |s| s.web.valid_checks),
             match lang {
                 Lang::En => "valid checks",
-                Lang::Ar => "فحوص صالحة",
+                Lang::Ar => "الفحوص الصالحة",
             },
         ),
     );

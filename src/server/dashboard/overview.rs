@@ -27,6 +27,10 @@ struct Figures {
     flagged: usize,
     confirmed: usize,
     provisional: usize,
+    /// Flagged for a critical fault alone, and for a low score on too few calls: with the two
+    /// above, every flagged centre once.
+    critical_only: usize,
+    too_few_calls: usize,
     /// Mean of the centres' phone scores.
     mean_phone: Option<f64>,
     /// Valid calls answered, and reaching a person, in % of all valid calls.
@@ -40,7 +44,14 @@ struct Figures {
 /// and the centres audited.
 fn figures(all: &[&CentreScores], k: &ScoringConfig) -> Figures {
     let f = crate::report::figures(all, k);
+    let others: Vec<&CentreScores> = score::flagged(all, k)
+        .into_iter()
+        .filter(|c| !matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional))
+        .collect();
+    let critical_only = others.iter().filter(|c| !c.critical.is_empty()).count();
     Figures {
+        critical_only,
+        too_few_calls: others.len() - critical_only,
         audited: all
             .iter()
             .filter(|c| {
@@ -131,8 +142,13 @@ fn delta(lang: Lang, unit: Unit, now: Option<f64>, before: Option<f64>, against:
     format!("<span class=\"delta\">{text}</span>")
 }
 
-fn pct(x: Option<f64>) -> String {
-    x.map_or("—".into(), |v| ltr(&format!("{v:.1} %")))
+/// A share as each language writes it: "50.0%", "50.0٪".
+pub(super) fn pct(lang: Lang, x: Option<f64>) -> String {
+    let sign = match lang {
+        Lang::En => "%",
+        Lang::Ar => "٪",
+    };
+    x.map_or("—".into(), |v| ltr(&format!("{v:.1}{sign}")))
 }
 
 fn points(x: Option<f64>) -> String {
@@ -141,16 +157,31 @@ fn points(x: Option<f64>) -> String {
 
 /// The key-figure tiles of `now` against `before`.
 fn tiles(lang: Lang, now: &Figures, before: &Figures, against: &str) -> String {
+    // What the flagged are, each class once, as "label: count" (no noun to agree).
+    let classes: Vec<String> = [
+        (now.confirmed, "confirmed", "مؤكد"),
+        (now.provisional, "provisional", "مبدئي"),
+        (now.critical_only, "critical fault", "خلل حرج"),
+        (
+            now.too_few_calls,
+            "low on too few calls",
+            "منخفض على مكالمات قليلة",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, en, ar)| {
+        let label = match lang {
+            Lang::En => en,
+            Lang::Ar => ar,
+        };
+        format!("{label}: {}", ltr(&n.to_string()))
+    })
+    .collect();
     let flagged_value = format!(
         "{}<span class=\"sub\">{}</span>",
         ltr(&now.flagged.to_string()),
-        match lang {
-            Lang::En => format!(
-                "{} confirmed, {} provisional",
-                now.confirmed, now.provisional
-            ),
-            Lang::Ar => format!("{} مؤكد، {} مبدئي", now.confirmed, now.provisional),
-        }
+        join(lang, &classes)
     );
     let items: [(&str, String, String, bool); 6] = [
         (
@@ -191,7 +222,7 @@ fn tiles(lang: Lang, now: &Figures, before: &Figures, against: &str) -> String {
         ),
         (
             "answer_rate",
-            pct(now.answer_rate),
+            pct(lang, now.answer_rate),
             delta(
                 lang,
                 Unit::Percent,
@@ -203,13 +234,13 @@ fn tiles(lang: Lang, now: &Figures, before: &Figures, against: &str) -> String {
         ),
         (
             "reached_person",
-            pct(now.reached),
+            pct(lang, now.reached),
             delta(lang, Unit::Percent, now.reached, before.reached, against),
             false,
         ),
         (
             "sites_up",
-            pct(now.sites_up),
+            pct(lang, now.sites_up),
             delta(lang, Unit::Percent, now.sites_up, before.sites_up, against),
             false,
         ),
@@ -269,18 +300,7 @@ pub(super) fn missing_words(lang: Lang, missing: &[Missing]) -> String {
 }
 
 pub(super) fn missing_reason(lang: Lang, m: &Missing) -> String {
-    match (m.reason.as_str(), lang) {
-        ("no_calls", Lang::En) => "no calls placed".into(),
-        ("no_calls", Lang::Ar) => "لم تُجرَ مكالمات".into(),
-        ("no_calls_in_hours", Lang::En) => "no calls in opening hours".into(),
-        ("no_calls_in_hours", Lang::Ar) => "لا مكالمات في ساعات العمل".into(),
-        ("too_few_calls", Lang::En) => format!("{} of {} calls needed", m.valid, m.needed),
-        ("too_few_calls", Lang::Ar) => {
-            format!("{} من {} مكالمات مطلوبة", m.valid, m.needed)
-        }
-        (_, Lang::En) => "no website check".into(),
-        (_, Lang::Ar) => "لا فحص للموقع".into(),
-    }
+    crate::report::words::missing_reason(m, lang)
 }
 
 /// An interval in words: "between 52.0 and 65.0".
@@ -565,7 +585,7 @@ pub(super) async fn page(app: &super::App, req: &Request<Incoming>, lang: Lang) 
                 vec![
                     period_words(lang, m),
                     points(f.mean_phone),
-                    pct(f.answer_rate),
+                    pct(lang, f.answer_rate),
                     ltr(&f.flagged.to_string()),
                 ],
             )
