@@ -233,44 +233,52 @@ pub fn message(p: &Payload, lang: AlertLang) -> (String, String, String) {
             html += &format!("<p style=\"margin:12px 0 0\">{}</p>", html_of(n));
         }
         if let Some((head, body)) = &x.calls {
+            // Two columns, each stacking its parts, so that the table fits a phone's 390 px
+            // (six columns did not, and mail clients honour no layout switch): when and which
+            // number; what happened, with each further part named, and the evidence linked.
             let caption = if *l == "ar" { "أسوأ المكالمات" } else { "Worst calls" };
+            let (call, what) = if *l == "ar" {
+                ("المكالمة", "ما جرى")
+            } else {
+                ("Call", "What happened")
+            };
+            let cell = "border:1px solid #e5e7eb;vertical-align:top;word-break:break-word";
             html += &format!(
                 "<table width=\"100%\" cellpadding=\"6\" cellspacing=\"0\" \
                  style=\"border-collapse:collapse;margin-top:16px;font-size:14px\">\
-                 <caption style=\"text-align:{align};font-weight:bold;padding-bottom:4px\">{caption}</caption><tr>"
+                 <caption style=\"text-align:{align};font-weight:bold;padding-bottom:4px\">{caption}</caption>\
+                 <tr><th scope=\"col\" style=\"text-align:{align};background:#f3f4f6;{cell}\">{call}</th>\
+                 <th scope=\"col\" style=\"text-align:{align};background:#f3f4f6;{cell}\">{what}</th></tr>"
             );
-            for h in head {
-                html += &format!(
-                    "<th scope=\"col\" style=\"text-align:{align};background:#f3f4f6;\
-                     border:1px solid #e5e7eb\">{}</th>",
-                    html_of(h)
-                );
-            }
-            html += "</tr>";
             for r in body {
-                html += "<tr>";
-                for (i, cell) in r.iter().enumerate() {
-                    // The evidence: a link when it is one.
-                    let plain = cell.trim_matches(['\u{2068}', '\u{2069}']);
-                    // A long URL would widen the table past a phone's screen: the link
-                    // carries it, the cell names the result.
-                    let inner = if i + 1 == r.len() && plain.starts_with("http") {
+                let part = |i: usize| r.get(i).map(String::as_str).unwrap_or_default();
+                let mut lines = Vec::new();
+                for (i, value) in r.iter().enumerate().skip(2) {
+                    // The evidence: a link when it is one. A long URL would widen the table
+                    // past a phone's screen: the link carries it, the cell names the result.
+                    let plain = value.trim_matches(['\u{2068}', '\u{2069}']);
+                    if i + 1 == r.len() && plain.starts_with("http") {
                         let id = plain.rsplit('/').next().unwrap_or(plain);
                         let words = if *l == "ar" { "النتيجة" } else { "result" };
-                        format!(
+                        lines.push(format!(
                             "<a href=\"{}\">{words} <bdi dir=\"ltr\">{}</bdi></a>",
                             escape(plain),
                             escape(id)
-                        )
+                        ));
+                    } else if i == 2 {
+                        lines.push(format!("<strong>{}</strong>", html_of(value)));
                     } else {
-                        html_of(cell)
-                    };
-                    let nowrap = if i == 1 { "white-space:nowrap;" } else { "" };
-                    html += &format!(
-                        "<td style=\"{nowrap}border:1px solid #e5e7eb;word-break:break-word\">{inner}</td>"
-                    );
+                        let name = head.get(i).map(String::as_str).unwrap_or_default();
+                        lines.push(format!("{}: {}", html_of(name), html_of(value)));
+                    }
                 }
-                html += "</tr>";
+                html += &format!(
+                    "<tr><td style=\"{cell}\">{}<br><bdi dir=\"ltr\" style=\"white-space:nowrap\">{}</bdi></td>\
+                     <td style=\"{cell}\">{}</td></tr>",
+                    html_of(part(0)),
+                    escape(part(1).trim_matches(['\u{2068}', '\u{2069}'])),
+                    lines.join("<br>")
+                );
             }
             html += "</table>";
         }

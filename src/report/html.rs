@@ -522,15 +522,42 @@ pub fn render(r: &Report, lang: Lang) -> String {
         ),
     );
     tiles += &tile(
+        t(
+            "Time from dialling to the answer (median of calls)",
+            "الزمن من الاتصال إلى الرد (وسيط المكالمات)",
+        ),
+        f.median_answer_secs.map_or_else(
+            || esc(no_figure),
+            |v| format!("{} {}", ltr(&v.to_string()), t("s", "ث")),
+        ),
+        change(
+            f.median_answer_secs.map(f64::from),
+            b.map(|b| b.median_answer_secs.map(f64::from)),
+            Measure::Decimal(t(" s", " ث")),
+            lang,
+            &prev_words,
+        ),
+    );
+    // Each flagged class once, as "label: count" (no noun to agree with the number).
+    let classes: Vec<String> = [
+        (f.confirmed, t("confirmed", "مؤكد")),
+        (f.provisional, t("provisional", "مبدئي")),
+        (f.critical_only, t("critical fault", "خلل حرج")),
+        (
+            f.too_few_calls,
+            t("low on too few calls", "منخفض على مكالمات قليلة"),
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, label)| format!("{label}: {}", ltr(&n.to_string())))
+    .collect();
+    tiles += &tile(
         t("Centres flagged", "المراكز المرصودة"),
         format!(
-            "{}</p><p class=\"c\">{} {}{} {} {}",
+            "{}</p><p class=\"c\">{}",
             ltr(&f.flagged.to_string()),
-            ltr(&f.confirmed.to_string()),
-            t("confirmed", "مؤكد"),
-            t(",", "،"),
-            ltr(&f.provisional.to_string()),
-            t("provisional", "مبدئي")
+            classes.join(t(", ", "، "))
         ),
         change(
             Some(f.flagged as f64),

@@ -165,6 +165,10 @@ pub struct Figures {
     pub confirmed: usize,
     pub provisional: usize,
     pub critical: usize,
+    /// The flagged neither confirmed nor provisional: for a critical fault alone, or for a low
+    /// phone score on too few calls. With the two above, every flagged centre once.
+    pub critical_only: usize,
+    pub too_few_calls: usize,
     /// Calls placed in the period, counted or not.
     pub calls_placed: u64,
     pub valid_calls: u64,
@@ -179,6 +183,9 @@ pub struct Figures {
     /// The median over centres of each centre's mean time to reach a person (the verdict
     /// keeps each centre's mean, not each call's time).
     pub median_time_to_person_secs: Option<f64>,
+    /// The median time from dialling to the answer over every valid answered call, to the
+    /// whole second (each verdict counts its calls by second).
+    pub median_answer_secs: Option<u32>,
     /// Mean of the centres' phone scores.
     pub mean_phone: Option<f64>,
     /// % of counted website checks that found the site up.
@@ -247,6 +254,8 @@ pub struct FlaggedRow {
     /// Valid calls answered and reaching a person (from the verdict's rates).
     pub answered: u64,
     pub reached_person: u64,
+    /// The median seconds from dialling to the answer of its answered calls.
+    pub median_answer_secs: Option<f64>,
     /// The follow-up case's due date (`YYYY-MM-DD` in the report's zone), if one is open.
     pub due_on: Option<String>,
     /// Who answers for it: the centre's agency (the registry names no other owner).
@@ -325,13 +334,18 @@ pub fn figures<C: std::borrow::Borrow<CentreScores>>(
         match c.flag {
             FlagClass::Confirmed => f.confirmed += 1,
             FlagClass::Provisional => f.provisional += 1,
-            _ => {}
+            _ if !c.critical.is_empty() => f.critical_only += 1,
+            _ => f.too_few_calls += 1,
         }
         f.critical += usize::from(!c.critical.is_empty());
     }
     let (mut ttp, mut phone, mut up) = (Vec::new(), Vec::new(), 0);
+    let mut answer_secs: BTreeMap<u32, u64> = BTreeMap::new();
     for c in all.iter().map(C::borrow) {
         let p = &c.phone;
+        for (s, n) in &p.answer_secs_counts {
+            *answer_secs.entry(*s).or_insert(0) += n;
+        }
         f.valid_calls += p.valid_calls;
         f.calls_placed += p.valid_calls + p.excluded.values().sum::<u64>();
         for (why, n) in &p.excluded {
@@ -350,6 +364,13 @@ pub fn figures<C: std::borrow::Borrow<CentreScores>>(
     f.answer_rate = pct(f.answered, f.valid_calls);
     f.reached_person_rate = pct(f.reached_person, f.valid_calls);
     f.median_time_to_person_secs = median(ttp);
+    // The lower median second: the first whose running count reaches half the calls.
+    let answered: u64 = answer_secs.values().sum();
+    let mut seen = 0;
+    f.median_answer_secs = answer_secs.iter().find_map(|(s, n)| {
+        seen += n;
+        (2 * seen >= answered).then_some(*s)
+    });
     f.mean_phone =
         (!phone.is_empty()).then(|| score::round1(phone.iter().sum::<f64>() / phone.len() as f64));
     f.sites_up = pct(up, f.web_checks);
@@ -443,6 +464,7 @@ pub async fn build(
                 valid_calls: c.phone.valid_calls,
                 answered: count_of(c.phone.answer_rate, c.phone.valid_calls),
                 reached_person: count_of(c.phone.reached_person, c.phone.valid_calls),
+                median_answer_secs: c.phone.median_answer_secs,
                 due_on: case.and_then(|k| local_day(&k.due_at)),
                 owner: c.agency.clone(),
                 criticals: c.critical.clone(),

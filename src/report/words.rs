@@ -179,14 +179,17 @@ pub(crate) fn missing_reason(m: &crate::score::Missing, lang: Lang) -> String {
 pub fn reason(f: &FlaggedRow, lang: Lang) -> String {
     let (n, answered) = (f.valid_calls, f.answered);
     let missed = n.saturating_sub(f.reached_person);
+    let median = f.median_answer_secs.map(|s| format!("{s:.0}"));
     match lang {
         Lang::En => format!(
-            "no person reached in {missed} of {} ({answered} answered)",
-            counted_en(n, &n.to_string(), "call", "calls")
+            "no person reached in {missed} of {} ({answered} answered){}",
+            counted_en(n, &n.to_string(), "call", "calls"),
+            median.map_or(String::new(), |s| format!("; median time to answer {s}\u{a0}s"))
         ),
         Lang::Ar => format!(
-            "لم يُرد موظف في {missed} من {} (رُدّ على {answered} منها)",
-            counted(n, &n.to_string(), &CALLS)
+            "لم يُرد موظف في {missed} من {} (رُدّ على {answered} منها){}",
+            counted(n, &n.to_string(), &CALLS),
+            median.map_or(String::new(), |s| format!("؛ وسيط زمن الرد {s}\u{a0}ث"))
         ),
     }
 }

@@ -343,6 +343,13 @@ pub struct PhoneScores {
     pub service_level: Option<Estimate>,
     pub ring_no_answer: Option<Estimate>,
     pub mean_time_to_person_secs: Option<Estimate>,
+    /// The median time from dialling to the answer over the valid answered calls.
+    #[serde(default)]
+    pub median_answer_secs: Option<f64>,
+    /// The same calls counted by whole second to the answer: a report's median over every
+    /// centre's calls is read from these, without the calls.
+    #[serde(default)]
+    pub answer_secs_counts: BTreeMap<u32, u64>,
     /// Mean points per component over the valid calls (`null` where never measured).
     pub components: BTreeMap<String, Option<f64>>,
     /// Valid calls needed in this period to flag or clear.
@@ -419,6 +426,12 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
     let count = |f: &dyn Fn(&CallScore) -> bool| calls.iter().filter(|c| f(c)).count() as u64;
     let sample = phone_sample(rs.iter().copied());
     let ttp: Vec<f64> = calls.iter().filter_map(|c| c.time_to_person_secs).collect();
+    let mut answer_secs: Vec<f64> = calls.iter().filter_map(|c| c.answer_secs).collect();
+    answer_secs.sort_by(f64::total_cmp);
+    let mut answer_secs_counts = BTreeMap::new();
+    for s in &answer_secs {
+        *answer_secs_counts.entry(s.max(0.0) as u32).or_insert(0) += 1;
+    }
     let mut components = BTreeMap::new();
     for name in [
         "network_answer",
@@ -454,6 +467,9 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
         ),
         ring_no_answer: rate(no_answer, n, k),
         mean_time_to_person_secs: Sample::Phone(ttp).estimate(&format!("{key}/ttp"), k),
+        median_answer_secs: (!answer_secs.is_empty())
+            .then(|| round1(stats::percentile(&answer_secs, 0.5))),
+        answer_secs_counts,
         components,
         min_calls,
         sample,
@@ -1052,6 +1068,7 @@ mod tests {
                 person_source: None,
                 time_to_person_secs: None,
                 person_after_dial_secs: answered.then_some(5.0),
+                answer_secs: answered.then_some(3.0),
                 not_in_service: outcome == "not_in_service",
                 note: None,
             }),
@@ -1091,6 +1108,44 @@ mod tests {
 
     fn month() -> Period {
         Period::parse("2026-11").unwrap()
+    }
+
+    /// The median time to answer of a centre's answered calls, and of every centre's calls
+    /// from their counts by second (the report's key figure).
+    #[test]
+    fn median_time_to_answer_per_centre_and_over_all_calls() {
+        let timed = |id: i64, centre: &str, secs: Option<f64>| {
+            let mut r = call(id, centre, 70.0, secs.is_some(), "answered");
+            if let Some(c) = r.call.as_mut() {
+                c.answer_secs = secs;
+            }
+            r
+        };
+        let rs = vec![
+            timed(1, "a", Some(2.4)),
+            timed(2, "a", Some(30.0)),
+            timed(3, "a", Some(7.9)),
+            timed(4, "a", None),
+            timed(5, "b", Some(40.2)),
+            timed(6, "b", Some(41.0)),
+        ];
+        let centres = [centre("a", "Ag", &[]), centre("b", "Ag", &[])];
+        let out = centre_scores(&centres, &rs, &month(), &k());
+        assert_eq!(out[0].phone.median_answer_secs, Some(7.9));
+        assert_eq!(
+            out[0].phone.answer_secs_counts,
+            BTreeMap::from([(2, 1), (7, 1), (30, 1)])
+        );
+        assert_eq!(out[1].phone.median_answer_secs, Some(40.6));
+        // 2, 7, 30, 40, 41: the third call's second.
+        assert_eq!(
+            crate::report::figures(&out, &k()).median_answer_secs,
+            Some(30)
+        );
+        assert_eq!(
+            crate::report::figures(&out[..0], &k()).median_answer_secs,
+            None
+        );
     }
 
     #[test]

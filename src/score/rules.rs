@@ -88,6 +88,9 @@ pub struct CallScore {
     pub time_to_person_secs: Option<f64>,
     /// Seconds from the INVITE to the person (ring time plus time to a person).
     pub person_after_dial_secs: Option<f64>,
+    /// Seconds from the INVITE to the answer, for an answered call.
+    #[serde(default)]
+    pub answer_secs: Option<f64>,
     pub not_in_service: bool,
     /// A sentence on what was left out or capped.
     pub note: Option<String>,
@@ -211,6 +214,7 @@ pub fn call_score(c: &CallResult, label: Option<&Label>, k: &ScoringConfig) -> C
             (Some(r), Some(t)) => Some(r + t),
             _ => None,
         },
+        answer_secs: ring_secs.filter(|_| answered),
         not_in_service: c.outcome == CallOutcome::NotInService,
         note: (!notes.is_empty()).then(|| notes.join("; ")),
     }

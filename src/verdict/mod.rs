@@ -151,10 +151,17 @@ pub struct Verdicts<'a> {
     cases_on: Kind,
 }
 
+/// What a stored verdict holds, by version: a verdict stored by an older raqib (2: without the
+/// median time to answer) is computed again before it is read.
+const VERDICT_FORMAT: u32 = 2;
+
 /// The `[scoring]` knobs a stored verdict was computed with, as a short digest: verdicts
 /// computed with other knobs are rebuilt before they are read.
 fn fingerprint(k: &ScoringConfig) -> String {
-    let d = ring::digest::digest(&ring::digest::SHA256, format!("{k:?}").as_bytes());
+    let d = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{VERDICT_FORMAT}:{k:?}").as_bytes(),
+    );
     d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 

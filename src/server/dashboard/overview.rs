@@ -31,6 +31,8 @@ struct Figures {
     /// above, every flagged centre once.
     critical_only: usize,
     too_few_calls: usize,
+    /// The median seconds from dialling to the answer, over every answered valid call.
+    median_answer: Option<f64>,
     /// Mean of the centres' phone scores.
     mean_phone: Option<f64>,
     /// Valid calls answered, and reaching a person, in % of all valid calls.
@@ -44,14 +46,10 @@ struct Figures {
 /// and the centres audited.
 fn figures(all: &[&CentreScores], k: &ScoringConfig) -> Figures {
     let f = crate::report::figures(all, k);
-    let others: Vec<&CentreScores> = score::flagged(all, k)
-        .into_iter()
-        .filter(|c| !matches!(c.flag, FlagClass::Confirmed | FlagClass::Provisional))
-        .collect();
-    let critical_only = others.iter().filter(|c| !c.critical.is_empty()).count();
     Figures {
-        critical_only,
-        too_few_calls: others.len() - critical_only,
+        critical_only: f.critical_only,
+        too_few_calls: f.too_few_calls,
+        median_answer: f.median_answer_secs.map(f64::from),
         audited: all
             .iter()
             .filter(|c| {
@@ -75,6 +73,7 @@ enum Unit {
     Count,
     Points,
     Percent,
+    Seconds,
 }
 
 /// The change of a figure against the period before, with an arrow and words, so that the
@@ -88,17 +87,18 @@ fn delta(lang: Lang, unit: Unit, now: Option<f64>, before: Option<f64>, against:
     };
     let d = a - b;
     let size = match unit {
-        Unit::Count => format!("{}", d.abs().round()),
+        Unit::Count | Unit::Seconds => format!("{}", d.abs().round()),
         Unit::Points | Unit::Percent => format!("{:.1}", d.abs()),
     };
     let still = match unit {
-        Unit::Count => d.abs() < 0.5,
+        Unit::Count | Unit::Seconds => d.abs() < 0.5,
         _ => d.abs() < 0.05,
     };
     let unit_word = match unit {
         Unit::Count => "",
         Unit::Points => w(lang, "points_unit"),
         Unit::Percent => w(lang, "pct_points"),
+        Unit::Seconds => w(lang, "seconds_unit"),
     };
     let text = match (lang, still, d > 0.0) {
         (Lang::En, true, _) => format!("= no change on {against}"),
@@ -183,7 +183,12 @@ fn tiles(lang: Lang, now: &Figures, before: &Figures, against: &str) -> String {
         ltr(&now.flagged.to_string()),
         join(lang, &classes)
     );
-    let items: [(&str, String, String, bool); 6] = [
+    let seconds = |x: Option<f64>| {
+        x.map_or("—".into(), |v| {
+            format!("{} {}", ltr(&format!("{v:.0}")), w(lang, "seconds_unit"))
+        })
+    };
+    let items: [(&str, String, String, bool); 7] = [
         (
             "audited",
             ltr(&now.audited.to_string()),
@@ -228,6 +233,18 @@ fn tiles(lang: Lang, now: &Figures, before: &Figures, against: &str) -> String {
                 Unit::Percent,
                 now.answer_rate,
                 before.answer_rate,
+                against,
+            ),
+            false,
+        ),
+        (
+            "median_answer",
+            seconds(now.median_answer),
+            delta(
+                lang,
+                Unit::Seconds,
+                now.median_answer,
+                before.median_answer,
                 against,
             ),
             false,

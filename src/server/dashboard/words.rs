@@ -368,6 +368,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("trend", "Phone trend", "اتجاه الهاتف"),
     ("mean_phone", "Mean phone score", "متوسط درجة الهاتف"),
     ("answer_rate", "Calls answered", "المكالمات التي تم الرد عليها"),
+    ("median_answer", "Median time to answer", "وسيط زمن الرد"),
     ("reached_person", "Calls reaching a person", "المكالمات التي وصلت إلى موظف"),
     ("sites_up", "Site checks up", "فحوص المواقع المتاحة"),
     ("improved", "Improved", "تحسّن"),
@@ -476,6 +477,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("against", "against", "مقارنة بـ"),
     ("no_change_data", "no figure for the period before", "لا رقم للفترة السابقة"),
     ("points_unit", "points", "نقطة"),
+    ("seconds_unit", "s", "ث"),
     ("pct_points", "percentage points", "نقطة مئوية"),
     ("next_step", "What happens next", "الخطوة التالية"),
 ];
