@@ -67,6 +67,14 @@ pub const CALLS: Counted = Counted {
     other: "مكالمة",
 };
 
+pub const TEST_CALLS: Counted = Counted {
+    one: "مكالمة اختبارية واحدة",
+    two: "مكالمتين اختباريتين",
+    few: "مكالمات اختبارية",
+    many: "مكالمة اختبارية",
+    other: "مكالمة اختبارية",
+};
+
 pub const VALID_CALLS: Counted = Counted {
     one: "مكالمة صالحة واحدة",
     two: "مكالمتين صالحتين",

@@ -82,54 +82,6 @@ fn webhook_sink(out: &Path, fail: &[&str]) -> (Proc, u16) {
 }
 
 /// The first day of the month `back` months before this one.
-/// How wide a mail's HTML lays out in Chromium in a frame `width` px wide (headless windows
-/// are at least 500 px): the mail's scroll width and the frame's. Also a screenshot in
-/// $RAQIB_SCREENSHOTS/NAME-WIDTH.png when set.
-fn mail_widths(html: &str, name: &str, width: u32) -> (i64, i64) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mail.html");
-    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
-    std::fs::write(
-        &file,
-        format!(
-            "<!DOCTYPE html><html><body style=\"margin:0\">\
-             <iframe id=\"m\" width=\"{width}\" height=\"1400\" style=\"border:0;display:block\" \
-             srcdoc=\"{srcdoc}\"></iframe><script>\
-             document.getElementById('m').addEventListener('load', e => {{\
-               const d = e.target.contentDocument.scrollingElement;\
-               document.body.setAttribute('data-widths', d.scrollWidth + ' ' + d.clientWidth);\
-             }})</script></body></html>"
-        ),
-    )
-    .unwrap();
-    let chromium = |extra: &str| {
-        Command::new("/usr/bin/chromium")
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--force-device-scale-factor=2",
-                &format!("--window-size={},1400", width.max(500)),
-                extra,
-            ])
-            .arg(format!("file://{}", file.display()))
-            .output()
-            .expect("chromium runs")
-    };
-    if let Ok(shots) = std::env::var("RAQIB_SCREENSHOTS") {
-        chromium(&format!("--screenshot={shots}/{name}-{width}.png"));
-    }
-    let dom = String::from_utf8_lossy(&chromium("--dump-dom").stdout).to_string();
-    let widths = dom
-        .split("data-widths=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no widths measured in {dom}"));
-    let mut n = widths.split(' ').map(|x| x.parse::<i64>().unwrap());
-    (n.next().unwrap(), n.next().unwrap())
-}
-
 fn month_start(back: u32) -> NaiveDate {
     let today = Utc::now().date_naive();
     let mut d = today.with_day(1).unwrap();
@@ -334,7 +286,7 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
     // Read on a phone: the mail lays out within 390 px, worst-calls table and all.
     for (m, name) in [(ar, "mail-ar"), (en_mail, "mail-en")] {
         for width in [390, 1366] {
-            let (scroll, inner) = mail_widths(m["html"].as_str().unwrap(), name, width);
+            let (scroll, inner) = peers::laid_out_widths(m["html"].as_str().unwrap(), name, width);
             assert!(
                 scroll <= inner,
                 "{name} at {width} px: {scroll} px wide in a {inner} px window"

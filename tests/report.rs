@@ -216,6 +216,14 @@ fn csv_and_json_reports_for_leadership() {
             ],
         ));
         assert_no_codes(&visible_text(&html), lang);
+        // Read on a phone as on a desktop: nothing runs past the screen's width.
+        for width in [390, 1366] {
+            let (scroll, inner) = peers::laid_out_widths(&html, &format!("report-{lang}"), width);
+            assert!(
+                scroll <= inner,
+                "{lang} at {width} px: {scroll} px wide in a {inner} px window"
+            );
+        }
         // The flagged centre's owner is its agency (the registry names no other).
         let flagged = html.split("<section id=\"flagged\">").nth(1).unwrap();
         let flagged = flagged.split("</section>").next().unwrap();

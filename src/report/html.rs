@@ -259,8 +259,12 @@ fn summary_paragraph(r: &Report, lang: Lang) -> String {
                 .as_deref()
                 .map_or(String::new(), |a| format!(" التابعة لـ{}", esc(a)));
             out.push(format!(
-                "في {period}، أجرى رقيب {} مكالمة اختبارية إلى المراكز{scope} وعددها {}؛ احتُسب منها {}.",
-                n(f.calls_placed),
+                "في {period}، أجرى رقيب {} إلى المراكز{scope} وعددها {}؛ احتُسب منها {}.",
+                crate::arabic::counted(
+                    f.calls_placed,
+                    &n(f.calls_placed),
+                    &crate::arabic::TEST_CALLS
+                ),
                 n(f.centres as u64),
                 n(f.valid_calls)
             ));

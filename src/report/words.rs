@@ -184,7 +184,9 @@ pub fn reason(f: &FlaggedRow, lang: Lang) -> String {
         Lang::En => format!(
             "no person reached in {missed} of {} ({answered} answered){}",
             counted_en(n, &n.to_string(), "call", "calls"),
-            median.map_or(String::new(), |s| format!("; median time to answer {s}\u{a0}s"))
+            median.map_or(String::new(), |s| format!(
+                "; median time to answer {s}\u{a0}s"
+            ))
         ),
         Lang::Ar => format!(
             "لم يُرد موظف في {missed} من {} (رُدّ على {answered} منها){}",

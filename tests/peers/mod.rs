@@ -514,3 +514,51 @@ pub fn ok(out: &Output) -> String {
     );
     String::from_utf8(out.stdout.clone()).unwrap()
 }
+
+/// How wide a page's HTML (a mail, a report) lays out in Chromium in a frame `width` px wide
+/// (headless windows are at least 500 px): the page's scroll width and the frame's. Also a screenshot in
+/// $RAQIB_SCREENSHOTS/NAME-WIDTH.png when set.
+pub fn laid_out_widths(html: &str, name: &str, width: u32) -> (i64, i64) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mail.html");
+    let srcdoc = html.replace('&', "&amp;").replace('"', "&quot;");
+    std::fs::write(
+        &file,
+        format!(
+            "<!DOCTYPE html><html><body style=\"margin:0\">\
+             <iframe id=\"m\" width=\"{width}\" height=\"1400\" style=\"border:0;display:block\" \
+             srcdoc=\"{srcdoc}\"></iframe><script>\
+             document.getElementById('m').addEventListener('load', e => {{\
+               const d = e.target.contentDocument.scrollingElement;\
+               document.body.setAttribute('data-widths', d.scrollWidth + ' ' + d.clientWidth);\
+             }})</script></body></html>"
+        ),
+    )
+    .unwrap();
+    let chromium = |extra: &str| {
+        Command::new("/usr/bin/chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--force-device-scale-factor=2",
+                &format!("--window-size={},1400", width.max(500)),
+                extra,
+            ])
+            .arg(format!("file://{}", file.display()))
+            .output()
+            .expect("chromium runs")
+    };
+    if let Ok(shots) = std::env::var("RAQIB_SCREENSHOTS") {
+        chromium(&format!("--screenshot={shots}/{name}-{width}.png"));
+    }
+    let dom = String::from_utf8_lossy(&chromium("--dump-dom").stdout).to_string();
+    let widths = dom
+        .split("data-widths=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("no widths measured in {dom}"));
+    let mut n = widths.split(' ').map(|x| x.parse::<i64>().unwrap());
+    (n.next().unwrap(), n.next().unwrap())
+}
