@@ -21,6 +21,19 @@
 use serde::{Deserialize, Serialize};
 
 pub const FRAME: usize = 160; // 20 ms at 8 kHz
+
+impl AnswerType {
+    /// Every answer type, in the order an auditor is offered them.
+    pub const ALL: [AnswerType; 7] = [
+        AnswerType::Human,
+        AnswerType::Ivr,
+        AnswerType::Voicemail,
+        AnswerType::Announcement,
+        AnswerType::Music,
+        AnswerType::Silence,
+        AnswerType::Unknown,
+    ];
+}
 const ACTIVE_RMS: f64 = 183.0; // -45 dBFS of 32768
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -142,10 +142,10 @@ fn delta(lang: Lang, unit: Unit, now: Option<f64>, before: Option<f64>, against:
     format!("<span class=\"delta\">{text}</span>")
 }
 
-/// A share as each language writes it: "50.0%", "50.0٪".
+/// A share as the report writes it: "50.0 %" (no-break space), "50.0٪".
 pub(super) fn pct(lang: Lang, x: Option<f64>) -> String {
     let sign = match lang {
-        Lang::En => "%",
+        Lang::En => "\u{a0}%",
         Lang::Ar => "٪",
     };
     x.map_or("—".into(), |v| ltr(&format!("{v:.1}{sign}")))

@@ -541,16 +541,9 @@ async fn labels(
             csrf_field(who),
             w(lang, "answer_type")
         );
-        for t in [
-            "human",
-            "ivr",
-            "voicemail",
-            "announcement",
-            "music",
-            "silence",
-            "unknown",
-        ] {
-            let _ = write!(h, "<option value=\"{t}\">{}</option>", term_cap(lang, t));
+        for t in crate::probe::call::audio::AnswerType::ALL {
+            let t = code_of(&t);
+            let _ = write!(h, "<option value=\"{t}\">{}</option>", term_cap(lang, &t));
         }
         let _ = write!(
             h,
