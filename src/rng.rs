@@ -4,6 +4,7 @@
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64: a tiny, well-tested generator; a fixed seed makes every bootstrap repeatable.
+#[derive(Clone)]
 pub struct SplitMix64(u64);
 
 impl SplitMix64 {

@@ -8,7 +8,8 @@ pub mod period;
 pub mod rules;
 pub mod stats;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -139,12 +140,60 @@ pub enum Sample {
     },
 }
 
-/// The mean of `xs.len()` draws from `xs` with replacement, summed in draw order (as
-/// `stats::mean` of the drawn sample would be) without building the sample.
-fn mean_of_draws(xs: &[f64], rng: &mut SplitMix64) -> Option<f64> {
-    let n = xs.len();
-    (n > 0).then(|| (0..n).map(|_| xs[rng.below(n)]).sum::<f64>() / n as f64)
+/// The indices of one resample, two from each 64-bit draw (its high half, then its low half):
+/// half the generator's work, the most of a refresh. A resample begins on a fresh draw, so
+/// every resample of a sample takes the same number of them (`Sample::draws`).
+struct Picks<'a> {
+    rng: &'a mut SplitMix64,
+    low: Option<u32>,
 }
+
+impl<'a> Picks<'a> {
+    fn new(rng: &'a mut SplitMix64) -> Self {
+        Picks { rng, low: None }
+    }
+
+    /// Uniform in `0..n` (n > 0), by multiply-shift of 32 bits: unbiased enough for n ≪ 2³².
+    fn below(&mut self, n: usize) -> usize {
+        let half = match self.low.take() {
+            Some(low) => low,
+            None => {
+                let x = self.rng.next_u64();
+                self.low = Some(x as u32);
+                (x >> 32) as u32
+            }
+        };
+        ((half as u64 * n as u64) >> 32) as usize
+    }
+}
+
+/// The mean of `xs.len()` picks from `xs` with replacement, without building the sample: the
+/// picks in even places and those in odd places summed apart, then together. One running sum
+/// would make every add wait for the one before: most of a bootstrap's time.
+fn mean_of_picks(xs: &[f64], picks: &mut Picks) -> Option<f64> {
+    let n = xs.len();
+    if n == 0 {
+        return None;
+    }
+    let (mut even, mut odd) = (0.0, 0.0);
+    for _ in 0..n / 2 {
+        even += xs[picks.below(n)];
+        odd += xs[picks.below(n)];
+    }
+    if n % 2 == 1 {
+        even += xs[picks.below(n)];
+    }
+    Some((even + odd) / n as f64)
+}
+
+/// Recent phone resamples, by seed, resample count and sample: a refresh values a period's
+/// interval and then its trend's side of that period from the same resamples, and a sweep
+/// refreshes a centre call after call against the same period before. Phone only: a web
+/// resample's value depends on more knobs than its key says.
+type Resampled = (u64, usize, Vec<f64>, Arc<[f64]>);
+static RECENT: Mutex<VecDeque<Resampled>> = Mutex::new(VecDeque::new());
+/// About 1 MB: the last ten centres or so of a sweep's refreshes.
+const RECENT_KEPT: usize = 64;
 
 impl Sample {
     pub fn value(&self, k: &ScoringConfig) -> Option<f64> {
@@ -162,26 +211,27 @@ impl Sample {
     /// The value of one bootstrap resample (each list redrawn to its own length, in the order
     /// good, performance, accessibility). Nothing is allocated: a refresh runs thousands.
     fn resampled_value(&self, rng: &mut SplitMix64, k: &ScoringConfig) -> Option<f64> {
+        let mut picks = Picks::new(rng);
         match self {
             Sample::Empty => None,
-            Sample::Phone(xs) => mean_of_draws(xs, rng),
+            Sample::Phone(xs) => mean_of_picks(xs, &mut picks),
             Sample::Web {
                 good,
                 performance,
                 accessibility,
             } => {
                 let n = good.len();
-                let goods = (0..n).filter(|_| good[rng.below(n)]).count();
-                let performance = mean_of_draws(performance, rng);
-                let accessibility = mean_of_draws(accessibility, rng);
+                let goods = (0..n).filter(|_| good[picks.below(n)]).count();
+                let performance = mean_of_picks(performance, &mut picks);
+                let accessibility = mean_of_picks(accessibility, &mut picks);
                 web_value_of(goods, n, performance, accessibility, k)
             }
         }
     }
 
-    /// The draws one resample takes from the generator: one per value of each list.
+    /// The generator's draws one resample takes: one for every two values of the lists.
     fn draws(&self) -> usize {
-        match self {
+        let picks = match self {
             Sample::Empty => 0,
             Sample::Phone(xs) => xs.len(),
             Sample::Web {
@@ -189,13 +239,48 @@ impl Sample {
                 performance,
                 accessibility,
             } => good.len() + performance.len() + accessibility.len(),
+        };
+        picks.div_ceil(2)
+    }
+
+    /// The values of the seeded bootstrap's resamples for `key`, in order.
+    fn resampled(&self, key: &str, k: &ScoringConfig) -> Arc<[f64]> {
+        let seed = stats::seed_for(k.seed, key);
+        let resamples = k.bootstrap_resamples;
+        // A rebuild's thousands of centres would only churn the memo.
+        let xs = match self {
+            Sample::Phone(xs) if !SHARING_CORES.get() => Some(xs),
+            _ => None,
+        };
+        let same = |r: &&Resampled| {
+            r.0 == seed
+                && r.1 == resamples
+                && r.2.len() == xs.map_or(0, |x| x.len())
+                && r.2
+                    .iter()
+                    .zip(xs.into_iter().flatten())
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+        };
+        if xs.is_some() {
+            let recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = recent.iter().find(same) {
+                return r.3.clone();
+            }
         }
+        let vals: Arc<[f64]> =
+            bootstrap(k, seed, self.draws(), |rng| self.resampled_value(rng, k)).into();
+        if let Some(xs) = xs {
+            let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+            recent.push_front((seed, resamples, xs.clone(), vals.clone()));
+            recent.truncate(RECENT_KEPT);
+        }
+        vals
     }
 
     /// The value with its seeded percentile-bootstrap interval.
     pub fn estimate(&self, key: &str, k: &ScoringConfig) -> Option<Estimate> {
         let value = self.value(k)?;
-        let vals = bootstrap(k, key, self.draws(), |rng| self.resampled_value(rng, k));
+        let vals = self.resampled(key, k).to_vec();
         Some(rounded(stats::percentile_interval(
             value,
             vals,
@@ -203,16 +288,19 @@ impl Sample {
         )))
     }
 
-    /// `self − before` with its bootstrap interval (each side resampled on its own).
-    pub fn change(&self, before: &Sample, key: &str, k: &ScoringConfig) -> Option<Estimate> {
+    /// The change from `before` to `self`, with the percentile interval of the differences
+    /// of each side's own resamples (keyed as its own interval is, so a refresh draws them
+    /// once): the two periods' samples are independent.
+    pub fn change(
+        &self,
+        key: &str,
+        before: &Sample,
+        before_key: &str,
+        k: &ScoringConfig,
+    ) -> Option<Estimate> {
         let value = self.value(k)? - before.value(k)?;
-        let draws = self.draws() + before.draws();
-        // Both sides drawn before either is looked at: every resample takes `draws`.
-        let diffs = bootstrap(k, key, draws, |rng| {
-            let a = self.resampled_value(rng, k);
-            let b = before.resampled_value(rng, k);
-            Some(a? - b?)
-        });
+        let (a, b) = (self.resampled(key, k), before.resampled(before_key, k));
+        let diffs = a.iter().zip(b.iter()).map(|(a, b)| a - b).collect();
         Some(rounded(stats::percentile_interval(
             value,
             diffs,
@@ -231,16 +319,15 @@ thread_local! {
 }
 
 /// The statistics of `k.bootstrap_resamples` resamples, in order, each taking `draws` draws
-/// from the generator seeded for `key`. A large bootstrap outside a shared build (one centre's
+/// from the generator seeded with `seed`. A large bootstrap outside a shared build (one centre's
 /// refresh) is cut in parts side by side: each part's generator skips to where the part
 /// begins, so the values are the same, in the same order, as drawn one after the other.
 fn bootstrap(
     k: &ScoringConfig,
-    key: &str,
+    seed: u64,
     draws: usize,
     stat: impl Fn(&mut SplitMix64) -> Option<f64> + Sync,
 ) -> Vec<f64> {
-    let seed = stats::seed_for(k.seed, key);
     let resamples = k.bootstrap_resamples;
     let part = |from: usize, to: usize| {
         let mut rng = SplitMix64::new(seed);
@@ -477,7 +564,7 @@ fn phone_scores(rs: &[&ScoredResult], key: &str, min_calls: u64, k: &ScoringConf
 }
 
 /// The phone channel's bootstrap sample: the valid calls' scores, in the results' order.
-pub fn phone_sample<'a>(rs: impl IntoIterator<Item = &'a ScoredResult>) -> Sample {
+fn phone_sample<'a>(rs: impl IntoIterator<Item = &'a ScoredResult>) -> Sample {
     Sample::Phone(
         rs.into_iter()
             .filter(|r| r.excluded.is_none())
@@ -978,19 +1065,26 @@ pub fn centre_trend(
     web: Option<ChannelTrend>,
     k: &ScoringConfig,
 ) -> CentreTrend {
-    let key = format!("{}/{}/{}", a.centre, b.period, a.period);
     CentreTrend {
         centre: a.centre.clone(),
         agency: a.agency.clone(),
         period: a.period.clone(),
         against: b.period.clone(),
         phone: phone_trend(&a.centre, &a.period, &a.phone.sample, b, k),
-        web: web.unwrap_or_else(|| trend(&a.web.sample, &b.web.sample, &format!("{key}/web"), k)),
+        web: web.unwrap_or_else(|| {
+            let key = |p: &str| format!("{}/{p}/web", a.centre);
+            trend(
+                (&a.web.sample, &key(&a.period)),
+                (&b.web.sample, &key(&b.period)),
+                k,
+            )
+        }),
     }
 }
 
-/// The phone part of `centre_trend`, from the phone sample alone: a refresh computes it beside
-/// the period's own scores.
+/// The phone part of `centre_trend`, from the phone sample alone (a refresh after a call keeps
+/// the web part). Each side is resampled as its period's interval is (same key), so a refresh
+/// finds both sides' resamples already drawn.
 pub fn phone_trend(
     centre: &str,
     period: &str,
@@ -998,14 +1092,29 @@ pub fn phone_trend(
     b: &CentreScores,
     k: &ScoringConfig,
 ) -> ChannelTrend {
-    let key = format!("{centre}/{}/{period}/phone", b.period);
-    trend(sample, &b.phone.sample, &key, k)
+    trend(
+        (sample, &format!("{centre}/{period}/phone")),
+        (&b.phone.sample, &format!("{centre}/{}/phone", b.period)),
+        k,
+    )
+}
+
+/// Warms the resamples `phone_trend` will take of the period before (`b`), so that they can be
+/// drawn beside the period's own.
+pub fn resample_phone_before(centre: &str, b: &CentreScores, k: &ScoringConfig) {
+    b.phone
+        .sample
+        .resampled(&format!("{centre}/{}/phone", b.period), k);
 }
 
 /// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in
-/// mirror; otherwise unchanged (SCORING.md §4).
-pub fn trend(after: &Sample, before: &Sample, key: &str, k: &ScoringConfig) -> ChannelTrend {
-    let change = after.change(before, key, k);
+/// mirror; otherwise unchanged (SCORING.md §4). Each side is a sample and its bootstrap's key.
+pub fn trend(
+    (after, after_key): (&Sample, &str),
+    (before, before_key): (&Sample, &str),
+    k: &ScoringConfig,
+) -> ChannelTrend {
+    let change = after.change(after_key, before, before_key, k);
     let (a, b) = (after.value(k).map(round1), before.value(k).map(round1));
     ChannelTrend {
         before: b,
@@ -1317,16 +1426,14 @@ mod tests {
     fn trends_need_the_delta_and_an_interval_excluding_zero() {
         let k = k();
         let up = trend(
-            &Sample::Phone(vec![80.0; 20]),
-            &Sample::Phone(vec![70.0; 20]),
-            "t",
+            (&Sample::Phone(vec![80.0; 20]), "a"),
+            (&Sample::Phone(vec![70.0; 20]), "b"),
             &k,
         );
         assert_eq!(up.trend, Some(Trend::Improved));
         let small = trend(
-            &Sample::Phone(vec![74.0; 20]),
-            &Sample::Phone(vec![70.0; 20]),
-            "t",
+            (&Sample::Phone(vec![74.0; 20]), "a"),
+            (&Sample::Phone(vec![70.0; 20]), "b"),
             &k,
         );
         assert_eq!(
@@ -1340,22 +1447,25 @@ mod tests {
             .collect();
         let noisy_before: Vec<f64> = (0..6).map(|i| if i < 2 { 100.0 } else { 0.0 }).collect();
         let n = trend(
-            &Sample::Phone(noisy_after),
-            &Sample::Phone(noisy_before),
-            "t",
+            (&Sample::Phone(noisy_after), "a"),
+            (&Sample::Phone(noisy_before), "b"),
             &k,
         );
         assert!(n.change.unwrap().value > 5.0);
         assert_eq!(n.trend, Some(Trend::Unchanged));
         let down = trend(
-            &Sample::Phone(vec![50.0; 20]),
-            &Sample::Phone(vec![70.0; 20]),
-            "t",
+            (&Sample::Phone(vec![50.0; 20]), "a"),
+            (&Sample::Phone(vec![70.0; 20]), "b"),
             &k,
         );
         assert_eq!(down.trend, Some(Trend::Declined));
         assert_eq!(
-            trend(&Sample::Phone(vec![]), &Sample::Phone(vec![1.0]), "t", &k).trend,
+            trend(
+                (&Sample::Phone(vec![]), "a"),
+                (&Sample::Phone(vec![1.0]), "b"),
+                &k
+            )
+            .trend,
             None
         );
     }
@@ -1373,11 +1483,18 @@ mod tests {
     }
 
     /// The bootstrap draws without building each resample; its values must be those of the
-    /// resample built and valued, draw for draw, or stored intervals would move.
+    /// resample built and valued, pick for pick, or stored intervals would move; and each
+    /// resample takes `draws()` from the generator, or a bootstrap cut across the cores would
+    /// skip to the wrong place.
     #[test]
     fn a_resample_is_valued_as_if_it_were_built() {
-        fn built(xs: &[f64], rng: &mut SplitMix64) -> Vec<f64> {
-            (0..xs.len()).map(|_| xs[rng.below(xs.len())]).collect()
+        fn built(xs: &[f64], picks: &mut Picks) -> Vec<f64> {
+            (0..xs.len()).map(|_| xs[picks.below(xs.len())]).collect()
+        }
+        // Summed as `mean_of_picks` does: even places, odd places, then together.
+        fn mean(xs: &[f64]) -> Option<f64> {
+            let part = |r: usize| xs.iter().skip(r).step_by(2).sum::<f64>();
+            (!xs.is_empty()).then(|| (part(0) + part(1)) / xs.len() as f64)
         }
         let mut data = SplitMix64::new(11);
         for round in 0..300 {
@@ -1391,17 +1508,24 @@ mod tests {
                 performance: perf.clone(),
                 accessibility: acc.clone(),
             };
+            let phone_sample = Sample::Phone(xs.clone());
             let (mut a, mut b) = (SplitMix64::new(round), SplitMix64::new(round));
+            let mut taken = 0u64;
             for _ in 0..20 {
-                let phone = Sample::Phone(built(&xs, &mut a)).value(&k());
-                assert_eq!(
-                    Sample::Phone(xs.clone()).resampled_value(&mut b, &k()),
-                    phone
-                );
-                let goods: Vec<bool> = (0..good.len()).map(|_| good[a.below(good.len())]).collect();
-                let (p, c) = (built(&perf, &mut a), built(&acc, &mut a));
-                let whole = web_value(&goods, &p, &c, &k());
+                let phone = mean(&built(&xs, &mut Picks::new(&mut a)));
+                assert_eq!(phone_sample.resampled_value(&mut b, &k()), phone);
+                let mut picks = Picks::new(&mut a);
+                let goods: Vec<bool> = (0..good.len())
+                    .map(|_| good[picks.below(good.len())])
+                    .collect();
+                let (p, c) = (built(&perf, &mut picks), built(&acc, &mut picks));
+                let g = goods.iter().filter(|g| **g).count();
+                let whole = web_value_of(g, goods.len(), mean(&p), mean(&c), &k());
                 assert_eq!(web.resampled_value(&mut b, &k()), whole, "round {round}");
+                taken += (phone_sample.draws() + web.draws()) as u64;
+                let mut skipped = SplitMix64::new(round);
+                skipped.skip(taken);
+                assert_eq!(skipped.next_u64(), b.clone().next_u64(), "round {round}");
             }
         }
     }

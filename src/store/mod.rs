@@ -524,8 +524,11 @@ impl Store {
             source,
         };
         let options = AnyConnectOptions::from_str(url).map_err(opened)?;
+        // A SQLite connection is a file handle that does not go stale: pinging it before each
+        // use (the pool's default) only doubled the round trips to its worker thread.
         let pool = AnyPoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(!url.starts_with("sqlite:"))
             .connect_with(options)
             .await
             .map_err(opened)?;

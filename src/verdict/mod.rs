@@ -151,9 +151,10 @@ pub struct Verdicts<'a> {
     cases_on: Kind,
 }
 
-/// What a stored verdict holds, by version: a verdict stored by an older raqib (2: without the
-/// median time to answer) is computed again before it is read.
-const VERDICT_FORMAT: u32 = 2;
+/// What a stored verdict holds and how, by version: a verdict stored by an older raqib is
+/// computed again before it is read (2: without the median time to answer; 3: intervals from
+/// one draw per two picks, trends from each period's own resamples).
+const VERDICT_FORMAT: u32 = 3;
 
 /// The `[scoring]` knobs a stored verdict was computed with, as a short digest: verdicts
 /// computed with other knobs are rebuilt before they are read.
@@ -504,12 +505,32 @@ impl<'a> Verdicts<'a> {
         let wanted: Vec<String> = wanted.into_iter().collect();
         // The results are most of the reading: the three small reads go one after the other
         // on a second connection meanwhile (more side by side only queue on two cores).
-        let ((centre, labels, kept), results) = tokio::try_join!(
+        let ((centre, labels, mut mine, warming), results) = tokio::try_join!(
             async {
                 let centre = self.store.centre(centre_id).await?;
                 let labels = load::labels_of_centre(self.store, centre_id, since, until).await?;
                 let kept = self.store.centre_verdicts(centre_id, &wanted).await?;
-                Ok::<_, VerdictError>((centre, labels, kept))
+                // The centre's stored verdicts, kept current as periods are refreshed.
+                let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
+                for row in &kept {
+                    mine.insert(row.period.clone(), decode(row)?);
+                }
+                // A phone trend's other side is the period before, not refreshed here: its
+                // resamples are drawn while the results are still being read.
+                let bases: Vec<CentreScores> = live
+                    .iter()
+                    .filter(|(_, _, trends)| *trends)
+                    .map(|(_, period, _)| period.previous().label)
+                    .filter(|before| !live.iter().any(|l| l.0.period == *before))
+                    .filter_map(|before| Some(mine.get(&before)?.scores.clone()))
+                    .collect();
+                let (k, id) = (self.k.clone(), centre_id.to_string());
+                let warming = tokio::task::spawn_blocking(move || {
+                    for b in &bases {
+                        score::resample_phone_before(&id, b, &k);
+                    }
+                });
+                Ok::<_, VerdictError>((centre, labels, mine, warming))
             },
             async {
                 Ok::<_, VerdictError>(
@@ -528,11 +549,7 @@ impl<'a> Verdicts<'a> {
             .iter()
             .map(|r| score::score_result(r, labels.get(&r.id), self.k))
             .collect::<Result<Vec<_>, _>>()?;
-        // The centre's stored verdicts, kept current as periods are refreshed.
-        let mut mine: BTreeMap<String, Verdict> = BTreeMap::new();
-        for row in &kept {
-            mine.insert(row.period.clone(), decode(row)?);
-        }
+        warming.await.expect("a resampling thread panicked");
         let now = Utc::now();
         let computed_at = millis(&now);
         let mut rows: Vec<VerdictRow> = Vec::new();
@@ -546,8 +563,7 @@ impl<'a> Verdicts<'a> {
             let mine_now = mine.get(&p.period);
             // Its trend too, where nothing computed below can change it: the period before is
             // not refreshed here, and the web trend is the stored one (a call changes only
-            // the phone's samples; `web_unchanged` below decides whether it is kept). Its
-            // bootstrap runs beside the period's own.
+            // the phone's samples; `web_unchanged` below decides whether it is kept).
             let before = period.previous().label;
             let early_base = match (trends, mine.get(&before), mine_now) {
                 (true, Some(b), Some(o)) if !live.iter().any(|l| l.0.period == before) => {
@@ -555,31 +571,30 @@ impl<'a> Verdicts<'a> {
                 }
                 _ => None,
             };
-            let (centre, scored) = (&centre, &scored);
-            std::thread::scope(|scope| {
-                let phone = early_base.map(|(b, _)| {
-                    scope.spawn(move || {
-                        let sample = score::phone_sample(&scored[from..to]);
-                        score::phone_trend(&centre.id, &p.period, &sample, &b.scores, self.k)
-                    })
-                });
-                let fresh = score::one_centre_scores(
-                    centre,
-                    &scored[from..to],
-                    period,
+            let fresh = score::one_centre_scores(
+                &centre,
+                &scored[from..to],
+                period,
+                self.k,
+                mine_now.map(|o| &o.scores.web),
+            );
+            // Both sides' resamples are drawn by now (and kept a while): the period's with its
+            // interval, the one before's while the results were read.
+            let early = early_base.map(|(b, t)| CentreTrend {
+                centre: fresh.centre.clone(),
+                agency: fresh.agency.clone(),
+                period: fresh.period.clone(),
+                against: b.scores.period.clone(),
+                phone: score::phone_trend(
+                    &centre.id,
+                    &p.period,
+                    &fresh.phone.sample,
+                    &b.scores,
                     self.k,
-                    mine_now.map(|o| &o.scores.web),
-                );
-                let early = phone.zip(early_base).map(|(h, (b, t))| CentreTrend {
-                    centre: fresh.centre.clone(),
-                    agency: fresh.agency.clone(),
-                    period: fresh.period.clone(),
-                    against: b.scores.period.clone(),
-                    phone: h.join().expect("a trend thread panicked"),
-                    web: t.web.clone(),
-                });
-                (fresh, early)
-            })
+                ),
+                web: t.web.clone(),
+            });
+            (fresh, early)
         };
         let mut computed: Vec<(CentreScores, Option<CentreTrend>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = live
@@ -683,7 +698,13 @@ impl<'a> Verdicts<'a> {
                     continue;
                 }
                 if let Some(v) = mine.get_mut(&next.period) {
-                    v.trend = Some(score::centre_trend(&v.scores, &me, None, self.k));
+                    // Its web side too is as stored when this period's web is.
+                    let web = v
+                        .trend
+                        .as_ref()
+                        .filter(|_| web_unchanged)
+                        .map(|t| t.web.clone());
+                    v.trend = Some(score::centre_trend(&v.scores, &me, web, self.k));
                     rows.push(encode(
                         &next.period,
                         &v.scores,
