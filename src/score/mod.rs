@@ -252,15 +252,7 @@ impl Sample {
             Sample::Phone(xs) if !SHARING_CORES.get() => Some(xs),
             _ => None,
         };
-        let same = |r: &&Resampled| {
-            r.0 == seed
-                && r.1 == resamples
-                && r.2.len() == xs.map_or(0, |x| x.len())
-                && r.2
-                    .iter()
-                    .zip(xs.into_iter().flatten())
-                    .all(|(a, b)| a.to_bits() == b.to_bits())
-        };
+        let same = |r: &&Resampled| r.0 == seed && r.1 == resamples && Some(&r.2) == xs;
         if xs.is_some() {
             let recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(r) = recent.iter().find(same) {
@@ -1072,10 +1064,9 @@ pub fn centre_trend(
         against: b.period.clone(),
         phone: phone_trend(&a.centre, &a.period, &a.phone.sample, b, k),
         web: web.unwrap_or_else(|| {
-            let key = |p: &str| format!("{}/{p}/web", a.centre);
             trend(
-                (&a.web.sample, &key(&a.period)),
-                (&b.web.sample, &key(&b.period)),
+                (&a.web.sample, &sample_key(&a.centre, &a.period, "web")),
+                (&b.web.sample, &sample_key(&a.centre, &b.period, "web")),
                 k,
             )
         }),
@@ -1093,10 +1084,15 @@ pub fn phone_trend(
     k: &ScoringConfig,
 ) -> ChannelTrend {
     trend(
-        (sample, &format!("{centre}/{period}/phone")),
-        (&b.phone.sample, &format!("{centre}/{}/phone", b.period)),
+        (sample, &sample_key(centre, period, "phone")),
+        (&b.phone.sample, &sample_key(centre, &b.period, "phone")),
         k,
     )
+}
+
+/// The bootstrap key of a centre's channel sample in a period, as its interval is keyed.
+fn sample_key(centre: &str, period: &str, channel: &str) -> String {
+    format!("{centre}/{period}/{channel}")
 }
 
 /// Warms the resamples `phone_trend` will take of the period before (`b`), so that they can be
@@ -1104,7 +1100,7 @@ pub fn phone_trend(
 pub fn resample_phone_before(centre: &str, b: &CentreScores, k: &ScoringConfig) {
     b.phone
         .sample
-        .resampled(&format!("{centre}/{}/phone", b.period), k);
+        .resampled(&sample_key(centre, &b.period, "phone"), k);
 }
 
 /// Improved when the change is at least `trend_delta` and its interval excludes 0; declined in
