@@ -101,6 +101,16 @@ pub fn mean(xs: &[f64]) -> f64 {
     xs.iter().sum::<f64>() / xs.len() as f64
 }
 
+/// The standard deviation of `xs` about their mean, with `n - 1` in the denominator (the
+/// bootstrap's standard error when `xs` are its resamples); 0 for fewer than two.
+pub fn sd(xs: &[f64]) -> f64 {
+    if xs.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(xs);
+    (xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (xs.len() - 1) as f64).sqrt()
+}
+
 /// The percentile interval of bootstrap statistics around `value`: `percentile` of them
 /// sorted, from the four order statistics it reads, each selected in linear time (a refresh
 /// sorted thousands of values only to read four).

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::Serialize;
 
-use super::{Samples, VerdictError, Verdicts};
+use super::{VerdictError, Verdicts};
 use crate::config::Config;
 use crate::probe::call::audio::AnswerType;
 use crate::probe::call::{CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary};
@@ -316,7 +316,7 @@ async fn snapshot(
             let v = super::decode(&row)?;
             let shown = serde_json::json!({
                 "scores": v.scores,
-                "samples": Samples { phone: v.scores.phone.sample.clone(), web: v.scores.web.sample.clone() },
+                "samples": row.samples,
                 "trend": v.trend,
             });
             out.push((row.period, row.centre, shown));

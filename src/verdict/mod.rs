@@ -53,6 +53,11 @@ struct Stored {
 struct Samples {
     phone: Sample,
     web: Sample,
+    /// The scores' bootstrap standard errors: a trend against this period is built from them.
+    #[serde(default)]
+    phone_se: Option<f64>,
+    #[serde(default)]
+    web_se: Option<f64>,
 }
 
 /// A centre's verdict for a period, as every surface reads it.
@@ -153,8 +158,8 @@ pub struct Verdicts<'a> {
 
 /// What a stored verdict holds and how, by version: a verdict stored by an older raqib is
 /// computed again before it is read (2: without the median time to answer; 3: intervals from
-/// one draw per two picks, trends from each period's own resamples).
-const VERDICT_FORMAT: u32 = 3;
+/// one draw per two picks; 4: the scores' standard errors kept, trends built from them).
+const VERDICT_FORMAT: u32 = 4;
 
 /// The `[scoring]` knobs a stored verdict was computed with, as a short digest: verdicts
 /// computed with other knobs are rebuilt before they are read.
@@ -505,7 +510,7 @@ impl<'a> Verdicts<'a> {
         let wanted: Vec<String> = wanted.into_iter().collect();
         // The results are most of the reading: the three small reads go one after the other
         // on a second connection meanwhile (more side by side only queue on two cores).
-        let ((centre, labels, mut mine, warming), results) = tokio::try_join!(
+        let ((centre, labels, mut mine), results) = tokio::try_join!(
             async {
                 let centre = self.store.centre(centre_id).await?;
                 let labels = load::labels_of_centre(self.store, centre_id, since, until).await?;
@@ -515,29 +520,15 @@ impl<'a> Verdicts<'a> {
                 for row in &kept {
                     mine.insert(row.period.clone(), decode(row)?);
                 }
-                // A phone trend's other side is the period before, not refreshed here: its
-                // resamples are drawn while the results are still being read.
-                let bases: Vec<CentreScores> = live
-                    .iter()
-                    .filter(|(_, _, trends)| *trends)
-                    .map(|(_, period, _)| period.previous().label)
-                    .filter(|before| !live.iter().any(|l| l.0.period == *before))
-                    .filter_map(|before| Some(mine.get(&before)?.scores.clone()))
-                    .collect();
-                let (k, id) = (self.k.clone(), centre_id.to_string());
-                let warming = tokio::task::spawn_blocking(move || {
-                    for b in &bases {
-                        score::resample_phone_before(&id, b, &k);
-                    }
-                });
-                Ok::<_, VerdictError>((centre, labels, mine, warming))
+                Ok::<_, VerdictError>((centre, labels, mine))
             },
             async {
-                Ok::<_, VerdictError>(
-                    self.store
-                        .results_of_centre(centre_id, since, until)
-                        .await?,
-                )
+                // A task of its own: decoding the results then runs on the other core while
+                // the small reads' round trips go on, not between them.
+                let (store, id) = (self.store.clone(), centre_id.to_string());
+                let read =
+                    tokio::spawn(async move { store.results_of_centre(&id, since, until).await });
+                Ok::<_, VerdictError>(read.await.expect("the results' read panicked")?)
             },
         )?;
         let Some(centre) = centre else {
@@ -549,7 +540,6 @@ impl<'a> Verdicts<'a> {
             .iter()
             .map(|r| score::score_result(r, labels.get(&r.id), self.k))
             .collect::<Result<Vec<_>, _>>()?;
-        warming.await.expect("a resampling thread panicked");
         let now = Utc::now();
         let computed_at = millis(&now);
         let mut rows: Vec<VerdictRow> = Vec::new();
@@ -557,49 +547,20 @@ impl<'a> Verdicts<'a> {
         let mut cased: Vec<(Period, CentreScores)> = Vec::new();
         // Each period's scores from its slice of the results, the periods side by side (their
         // bootstraps are most of a refresh).
-        let part = |p: &VerdictPeriod, period: &Period, trends: bool| {
-            let from = scored.partition_point(|r| r.started_at.as_str() < p.starts_at.as_str());
-            let to = scored.partition_point(|r| r.started_at.as_str() < p.ends_at.as_str());
-            let mine_now = mine.get(&p.period);
-            // Its trend too, where nothing computed below can change it: the period before is
-            // not refreshed here, and the web trend is the stored one (a call changes only
-            // the phone's samples; `web_unchanged` below decides whether it is kept).
-            let before = period.previous().label;
-            let early_base = match (trends, mine.get(&before), mine_now) {
-                (true, Some(b), Some(o)) if !live.iter().any(|l| l.0.period == before) => {
-                    o.trend.as_ref().map(|t| (b, t))
-                }
-                _ => None,
-            };
-            let fresh = score::one_centre_scores(
+        let part = |i: usize| {
+            let (p, period, _) = &live[i];
+            score::one_centre_scores(
                 &centre,
-                &scored[from..to],
+                slice(&scored, &p.starts_at, &p.ends_at),
                 period,
                 self.k,
-                mine_now.map(|o| &o.scores.web),
-            );
-            // Both sides' resamples are drawn by now (and kept a while): the period's with its
-            // interval, the one before's while the results were read.
-            let early = early_base.map(|(b, t)| CentreTrend {
-                centre: fresh.centre.clone(),
-                agency: fresh.agency.clone(),
-                period: fresh.period.clone(),
-                against: b.scores.period.clone(),
-                phone: score::phone_trend(
-                    &centre.id,
-                    &p.period,
-                    &fresh.phone.sample,
-                    &b.scores,
-                    self.k,
-                ),
-                web: t.web.clone(),
-            });
-            (fresh, early)
+                mine.get(&p.period).map(|o| &o.scores.web),
+            )
         };
-        let mut computed: Vec<(CentreScores, Option<CentreTrend>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = live
-                .iter()
-                .map(|(p, period, trends)| scope.spawn(move || part(p, period, *trends)))
+        let part = &part;
+        let mut computed: Vec<CentreScores> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..live.len())
+                .map(|i| scope.spawn(move || part(i)))
                 .collect();
             handles
                 .into_iter()
@@ -610,7 +571,7 @@ impl<'a> Verdicts<'a> {
         .rev()
         .collect();
         for (p, period, trends) in &live {
-            let (mut fresh, early) = computed.pop().expect("one per period");
+            let mut fresh = computed.pop().expect("one per period");
             let old = mine.get(&p.period).cloned();
             let own_site = !score::inherits_web(&fresh, &centre);
             // Most new results are calls: the web part, and with it the agency's pool and every
@@ -666,18 +627,10 @@ impl<'a> Verdicts<'a> {
                     }
                 }
             }
-            if let (Some(t), true) = (early, web_unchanged) {
-                changed[0].1 = Some(t);
-            } else if *trends {
+            if *trends {
                 let before = mine.get(&period.previous().label);
-                changed[0].1 = before.map(|b| {
-                    let old_web = old
-                        .as_ref()
-                        .and_then(|o| o.trend.as_ref())
-                        .filter(|_| web_unchanged)
-                        .map(|t| t.web.clone());
-                    score::centre_trend(&changed[0].0, &b.scores, old_web, self.k)
-                });
+                changed[0].1 =
+                    before.map(|b| score::centre_trend(&changed[0].0, &b.scores, self.k));
             }
             // Its place and the others' are set when the period's table is next read.
             reranked.push(p.period.clone());
@@ -698,13 +651,7 @@ impl<'a> Verdicts<'a> {
                     continue;
                 }
                 if let Some(v) = mine.get_mut(&next.period) {
-                    // Its web side too is as stored when this period's web is.
-                    let web = v
-                        .trend
-                        .as_ref()
-                        .filter(|_| web_unchanged)
-                        .map(|t| t.web.clone());
-                    v.trend = Some(score::centre_trend(&v.scores, &me, web, self.k));
+                    v.trend = Some(score::centre_trend(&v.scores, &me, self.k));
                     rows.push(encode(
                         &next.period,
                         &v.scores,
@@ -731,6 +678,13 @@ impl<'a> Verdicts<'a> {
         }
         Ok(live.len())
     }
+}
+
+/// The scored results started in `[from, until)` (RFC 3339 UTC) of `rs`, in time order.
+fn slice<'a>(rs: &'a [ScoredResult], from: &str, until: &str) -> &'a [ScoredResult] {
+    let a = rs.partition_point(|r| r.started_at.as_str() < from);
+    let b = rs.partition_point(|r| r.started_at.as_str() < until);
+    &rs[a..b.max(a)]
 }
 
 /// The scored results of the months that make up `p` exactly (a quarter of three months held),
@@ -809,6 +763,8 @@ fn encode(
     let samples = Samples {
         phone: s.phone.sample.clone(),
         web: s.web.sample.clone(),
+        phone_se: s.phone.score_se,
+        web_se: s.web.score_se,
     };
     let stored = Stored {
         scores: s.clone(),
@@ -845,6 +801,8 @@ fn decode(row: &VerdictRow) -> Result<Verdict, VerdictError> {
         let samples: Samples = serde_json::from_str(samples).map_err(corrupt)?;
         scores.phone.sample = samples.phone;
         scores.web.sample = samples.web;
+        scores.phone.score_se = samples.phone_se;
+        scores.web.score_se = samples.web_se;
     }
     Ok(Verdict {
         scores,
