@@ -112,6 +112,27 @@ fn upsert_sql(values: &str) -> String {
     )
 }
 
+/// A refresh's rows, each verdict once (a statement may write a row once: the later of two
+/// writes is kept, as one write after the other would leave it), and the statement that
+/// upserts them all with placeholders from `mark`.
+fn upsert_once<'a>(
+    rows: &'a [VerdictRow],
+    mark: &mut dyn FnMut() -> String,
+) -> (Vec<&'a VerdictRow>, String) {
+    let mut last: BTreeMap<(&str, &str), &VerdictRow> = BTreeMap::new();
+    for v in rows {
+        last.insert((v.period.as_str(), v.centre.as_str()), v);
+    }
+    let values: Vec<String> = last
+        .values()
+        .map(|_| {
+            let row: Vec<String> = (0..10).map(|_| mark()).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    (last.into_values().collect(), upsert_sql(&values.join(", ")))
+}
+
 /// The periods a refresh writes to: those of its rows and those it re-ranks.
 fn touched_periods<'a>(rows: &'a [VerdictRow], reranked: &'a [String]) -> Vec<&'a str> {
     let mut touched: Vec<&str> = rows
@@ -325,8 +346,24 @@ impl Store {
             return self.put_refresh_at_once(rows, reranked, queue_done).await;
         }
         let mut tx = self.pool.begin().await.map_err(q("begin verdicts"))?;
-        for v in rows {
-            upsert_in(&mut tx, v).await?;
+        // The rows in one statement: each is a round trip to the connection's thread.
+        if !rows.is_empty() {
+            let mut n = 0;
+            let (once, sql) = upsert_once(rows, &mut || {
+                n += 1;
+                format!("${n}")
+            });
+            // Only `$n` placeholders and fixed text are put together above; values are bound.
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for v in once {
+                query = bind_verdict(query, v);
+            }
+            // Nullable floats: not kept prepared (see "Nullable floats" in store/mod.rs).
+            query
+                .persistent(false)
+                .execute(&mut *tx)
+                .await
+                .map_err(q("store verdicts"))?;
         }
         let touched = touched_periods(rows, reranked);
         if !touched.is_empty() {
@@ -366,30 +403,17 @@ impl Store {
         reranked: &[String],
         queue_done: Option<i64>,
     ) -> Result<(), StoreError> {
-        // A statement may write a row once: the later of two writes of a verdict is kept, as
-        // one write after the other would leave it.
-        let mut last: BTreeMap<(&str, &str), &VerdictRow> = BTreeMap::new();
-        for v in rows {
-            last.insert((v.period.as_str(), v.centre.as_str()), v);
-        }
         let mut n = 0;
         let mut mark = || {
             n += 1;
             format!("${n}")
         };
         let mut parts: Vec<String> = Vec::new();
-        if !last.is_empty() {
-            let values: Vec<String> = last
-                .values()
-                .map(|_| {
-                    let row: Vec<String> = (0..10).map(|_| mark()).collect();
-                    format!("({})", row.join(", "))
-                })
-                .collect();
-            parts.push(format!(
-                "up AS ({} RETURNING 1)",
-                upsert_sql(&values.join(", "))
-            ));
+        let mut once = Vec::new();
+        if !rows.is_empty() {
+            let (rows, upsert) = upsert_once(rows, &mut mark);
+            once = rows;
+            parts.push(format!("up AS ({upsert} RETURNING 1)"));
         }
         let touched = touched_periods(rows, reranked);
         if !touched.is_empty() {
@@ -410,7 +434,7 @@ impl Store {
         // Only `$n` placeholders and fixed text are put together above; values are bound.
         let sql = format!("WITH {} SELECT 1", parts.join(", "));
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for v in last.values() {
+        for v in once {
             query = bind_verdict(query, v);
         }
         for period in touched
