@@ -1031,8 +1031,8 @@ pub struct CentreTrend {
     pub web: ChannelTrend,
 }
 
-/// The trends of every centre scored in both `after` and `before` (the bootstrap keyed by
-/// centre and both periods, so `raqib trends` and reports give the same numbers).
+/// The trends of every centre scored in both `after` and `before`. A trend is arithmetic on
+/// each period's stored score and standard error: no thread is worth spawning for them.
 pub fn centre_trends(
     after: &[CentreScores],
     before: &[CentreScores],
@@ -1040,11 +1040,10 @@ pub fn centre_trends(
 ) -> Vec<CentreTrend> {
     let before: HashMap<&str, &CentreScores> =
         before.iter().map(|b| (b.centre.as_str(), b)).collect();
-    let pairs: Vec<(&CentreScores, &CentreScores)> = after
+    after
         .iter()
-        .filter_map(|a| Some((a, *before.get(a.centre.as_str())?)))
-        .collect();
-    on_every_core(&pairs, |(a, b)| centre_trend(a, b, k))
+        .filter_map(|a| Some(centre_trend(a, before.get(a.centre.as_str())?, k)))
+        .collect()
 }
 
 /// One centre's trends between `before` and `after`, from each period's score and its
