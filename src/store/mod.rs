@@ -155,24 +155,53 @@ impl StoredResult {
     }
 }
 
-/// A result from a row of its columns in table order (id, channel, centre_id, target,
-/// started_at, outcome, reason, sweep_id, data, agent).
-fn stored_result(r: &sqlx::any::AnyRow) -> Result<StoredResult, StoreError> {
-    let json: String = r.try_get(8).map_err(q("read result"))?;
-    let channel: String = r.try_get(1).map_err(q("read result"))?;
-    Ok(StoredResult {
+/// A result's columns but `data`, in table order (id, channel, centre_id, target, started_at,
+/// outcome, reason, sweep_id, agent).
+type ResultHead = (
+    i64,
+    String,
+    Option<String>,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+);
+
+/// A result from its columns and its probe's JSON: the one place its probe is decoded.
+fn stored_result_of(head: ResultHead, json: String) -> StoredResult {
+    let (id, channel, centre_id, target, started_at, outcome, reason, sweep_id, agent) = head;
+    StoredResult {
         probe: Probe::from_text(&channel, &json),
-        id: r.try_get(0).map_err(q("read result"))?,
+        id,
         channel,
-        centre_id: r.try_get(2).map_err(q("read result"))?,
-        target: r.try_get(3).map_err(q("read result"))?,
-        started_at: r.try_get(4).map_err(q("read result"))?,
-        outcome: r.try_get(5).map_err(q("read result"))?,
-        reason: r.try_get(6).map_err(q("read result"))?,
-        sweep_id: r.try_get(7).map_err(q("read result"))?,
+        centre_id,
+        target,
+        started_at,
+        outcome,
+        reason,
+        sweep_id,
         json,
-        agent: r.try_get(9).map_err(q("read result"))?,
-    })
+        agent,
+    }
+}
+
+/// A result from a row of its columns in table order (`data` ninth).
+fn stored_result(r: &sqlx::any::AnyRow) -> Result<StoredResult, StoreError> {
+    let e = || q("read result");
+    let head = (
+        r.try_get(0).map_err(e())?,
+        r.try_get(1).map_err(e())?,
+        r.try_get(2).map_err(e())?,
+        r.try_get(3).map_err(e())?,
+        r.try_get(4).map_err(e())?,
+        r.try_get(5).map_err(e())?,
+        r.try_get(6).map_err(e())?,
+        r.try_get(7).map_err(e())?,
+        r.try_get(9).map_err(e())?,
+    );
+    Ok(stored_result_of(head, r.try_get(8).map_err(e())?))
 }
 
 /// A result's JSON with its store id first, as `--json` prints it.
@@ -1019,22 +1048,11 @@ impl Store {
         ) else {
             return Ok(Vec::new());
         };
-        type Head = (
-            i64,
-            String,
-            Option<String>,
-            String,
-            String,
-            String,
-            Option<String>,
-            Option<i64>,
-            Option<String>,
-        );
         let corrupt = |e: serde_json::Error| StoreError::Corrupt {
             what,
             message: e.to_string(),
         };
-        let heads: Vec<Head> = serde_json::from_str(&heads).map_err(corrupt)?;
+        let heads: Vec<ResultHead> = serde_json::from_str(&heads).map_err(corrupt)?;
         let datas: Vec<&serde_json::value::RawValue> =
             serde_json::from_str(&datas).map_err(corrupt)?;
         if heads.len() != datas.len() {
@@ -1046,27 +1064,7 @@ impl Store {
         Ok(heads
             .into_iter()
             .zip(datas)
-            .map(
-                |(
-                    (id, channel, centre_id, target, started_at, outcome, reason, sweep_id, agent),
-                    data,
-                )| {
-                    let json = data.get().to_string();
-                    StoredResult {
-                        probe: Probe::from_text(&channel, &json),
-                        id,
-                        channel,
-                        centre_id,
-                        target,
-                        started_at,
-                        outcome,
-                        reason,
-                        sweep_id,
-                        json,
-                        agent,
-                    }
-                },
-            )
+            .map(|(head, data)| stored_result_of(head, data.get().to_string()))
             .collect())
     }
 
