@@ -28,6 +28,9 @@ use crate::probe::web::WebResult;
 use crate::registry::{Centre, FieldError};
 pub use crate::store_url::{redact, StoreUrl};
 
+/// A PostgreSQL connection idle this long is pinged before it is used again.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("cannot create the data directory {path}: {source}")]
@@ -556,10 +559,21 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(url).map_err(opened)?;
         // A SQLite connection is a file handle that does not go stale: pinging it before each
-        // use (the pool's default) only doubled the round trips to its worker thread.
+        // use (the pool's default) only doubled the round trips to its worker thread. A
+        // PostgreSQL one can (the server restarted, an idle timeout), but not while in use:
+        // only one idle for a while is pinged, not each of a refresh's ten reads and writes.
+        let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
             .max_connections(4)
-            .test_before_acquire(!url.starts_with("sqlite:"))
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if !sqlite && meta.idle_for >= PING_AFTER_IDLE {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(opened)?;
