@@ -966,49 +966,67 @@ fn with_secret_hint(mut message: String) -> String {
     message
 }
 
-/// `shared[0]`, then `between`, then `shared[1]`, as one list made once per process (serde's
-/// unknown-field message takes a `'static` list).
-fn key_list(
-    cell: &'static std::sync::OnceLock<Vec<&'static str>>,
-    shared: [&[&'static str]; 2],
-    between: impl Iterator<Item = &'static str>,
-) -> &'static [&'static str] {
-    cell.get_or_init(|| {
-        shared[0]
-            .iter()
-            .copied()
-            .chain(between)
-            .chain(shared[1].iter().copied())
-            .collect()
-    })
+/// `shared[0]`, then `between`, then `shared[1]`, as one list for serde's unknown-field
+/// message, which takes a `'static` list: made (and leaked) only for that refusal, which ends
+/// the reading of the file.
+fn key_list(shared: [&[&'static str]; 2], between: &[&'static str]) -> &'static [&'static str] {
+    let all: Vec<&'static str> = shared[0]
+        .iter()
+        .chain(between)
+        .chain(shared[1])
+        .copied()
+        .collect();
+    Vec::leak(all)
+}
+
+/// What reading the config needs of the notifier kinds (email, webhook, …): their keys, their
+/// typed reading and their checks. The kinds live in `alert`, above this leaf, so their list
+/// comes in from there (`alert::notifier::Kinds`) to `Config::load` and `Config::parse`.
+pub trait NotifierKinds {
+    /// The `[alerts]` tables the kinds claim (`smtp`).
+    fn alerts_keys(&self) -> Vec<&'static str>;
+    /// The contact keys the kinds claim: each kind's address key, then its options.
+    fn contact_keys(&self) -> Vec<&'static str>;
+    /// Every kind reads its keys, typed, so that a wrong value is refused at its line.
+    fn read(&self, doc: &ConfigDoc) -> Result<(), ConfigError>;
+    /// Every kind checks its `[alerts]` settings.
+    fn check(&self, alerts: &AlertsConfig) -> Result<(), Refusal>;
+    /// Contact `index` has exactly one kind's address, and that kind accepts it.
+    fn check_contact(
+        &self,
+        alerts: &AlertsConfig,
+        index: usize,
+        contact: &ContactConfig,
+    ) -> Result<(), Refusal>;
 }
 
 impl Config {
-    /// Loads `path`, or the embedded default when `path` is `None`.
-    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+    /// Loads `path`, or the embedded default when `path` is `None`, with the notifier kinds
+    /// `kinds`.
+    pub fn load(path: Option<&Path>, kinds: &dyn NotifierKinds) -> Result<Config, ConfigError> {
         match path {
-            None => Config::parse(EMBEDDED, EMBEDDED_NAME),
+            None => Config::parse(EMBEDDED, EMBEDDED_NAME, kinds),
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
                     path: p.display().to_string(),
                     source,
                 })?;
-                Config::parse(&text, &p.display().to_string())
+                Config::parse(&text, &p.display().to_string(), kinds)
             }
         }
     }
 
-    /// Parses and validates `text`; `file` names it in errors.
-    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+    /// Parses and validates `text` with the notifier kinds `kinds`; `file` names it in errors.
+    pub fn parse(text: &str, file: &str, kinds: &dyn NotifierKinds) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
             let message = with_secret_hint(e.message().trim_end().to_string());
             located(text, file, span, message)
         })?;
         if let Some(doc) = parse_doc(text) {
-            config.read_notifiers(&ConfigDoc { text, file, doc })?;
+            config.read_notifiers(&ConfigDoc { text, file, doc }, kinds)?;
         }
-        config.validate().map_err(|r| {
+        config.validate(kinds).map_err(|r| {
             let span = key_span(text, r.at.as_deref().unwrap_or(r.key)).unwrap_or(0..0);
             let mut err = located(text, file, span, r.message);
             if let ConfigError::Invalid { key, .. } = &mut err {
@@ -1021,26 +1039,29 @@ impl Config {
 
     /// The `[alerts]` and contact keys no notifier kind claims are refused as unknown; each
     /// kind then reads its own keys, typed, so a wrong value is refused at its line.
-    fn read_notifiers(&self, doc: &ConfigDoc) -> Result<(), ConfigError> {
-        use crate::alert::notifier;
-        static ALERTS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-        static CONTACT: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-        let alerts_keys = key_list(&ALERTS, ALERTS_KEYS, notifier::alerts_keys());
-        let contact_keys = key_list(&CONTACT, CONTACT_KEYS, notifier::contact_keys());
+    fn read_notifiers(
+        &self,
+        doc: &ConfigDoc,
+        kinds: &dyn NotifierKinds,
+    ) -> Result<(), ConfigError> {
+        // The shared keys are read into fields: only the others reach these tables.
+        let tables = kinds.alerts_keys();
         for key in self.alerts.notifier.keys() {
-            if !alerts_keys.contains(&key.as_str()) {
-                return Err(doc.unknown(&format!("alerts.{key}"), key, alerts_keys));
+            if !tables.contains(&key.as_str()) {
+                let expected = key_list(ALERTS_KEYS, &tables);
+                return Err(doc.unknown(&format!("alerts.{key}"), key, expected));
             }
         }
+        let contact_keys = kinds.contact_keys();
         for (i, c) in self.alerts.contact.iter().enumerate() {
             for key in c.notifier.keys() {
                 if !contact_keys.contains(&key.as_str()) {
                     let path = format!("alerts.contact.{i}.{key}");
-                    return Err(doc.unknown(&path, key, contact_keys));
+                    return Err(doc.unknown(&path, key, key_list(CONTACT_KEYS, &contact_keys)));
                 }
             }
         }
-        notifier::read(doc)
+        kinds.read(doc)
     }
 
     fn validate_scoring(&self) -> Result<(), Refusal> {
@@ -1124,7 +1145,7 @@ impl Config {
         Ok(())
     }
 
-    fn validate_alerts(&self) -> Result<(), Refusal> {
+    fn validate_alerts(&self, kinds: &dyn NotifierKinds) -> Result<(), Refusal> {
         let a = &self.alerts;
         if a.retry_attempts == 0 || a.retry_attempts > 50 || a.retry_secs == 0 {
             return Err(refuse(
@@ -1137,9 +1158,9 @@ impl Config {
                 return Err(refuse("alerts.evidence_url", "must contain {id}"));
             }
         }
-        crate::alert::notifier::check(a)?;
+        kinds.check(a)?;
         for (i, c) in a.contact.iter().enumerate() {
-            crate::alert::notifier::check_contact(a, i, c)?;
+            kinds.check_contact(a, i, c)?;
             if c.agency.trim().is_empty() {
                 return Err(refuse_contact(
                     i,
@@ -1233,7 +1254,7 @@ impl Config {
         Ok(())
     }
 
-    fn validate(&self) -> Result<(), Refusal> {
+    fn validate(&self, kinds: &dyn NotifierKinds) -> Result<(), Refusal> {
         self.validate_scoring()?;
         self.validate_server()?;
         self.validate_report()?;
@@ -1273,7 +1294,7 @@ impl Config {
                 ));
             }
         }
-        self.validate_alerts()?;
+        self.validate_alerts(kinds)?;
         let w = &self.web;
         if !(100..=120_000).contains(&w.timeout_ms) {
             return Err(refuse(
@@ -1623,15 +1644,41 @@ impl fmt::Display for ContentCheck {
 mod tests {
     use super::*;
 
+    /// A config without notifier kinds: these tests read no contact.
+    struct NoKinds;
+
+    impl NotifierKinds for NoKinds {
+        fn alerts_keys(&self) -> Vec<&'static str> {
+            Vec::new()
+        }
+        fn contact_keys(&self) -> Vec<&'static str> {
+            Vec::new()
+        }
+        fn read(&self, _doc: &ConfigDoc) -> Result<(), ConfigError> {
+            Ok(())
+        }
+        fn check(&self, _alerts: &AlertsConfig) -> Result<(), Refusal> {
+            Ok(())
+        }
+        fn check_contact(
+            &self,
+            _alerts: &AlertsConfig,
+            index: usize,
+            _contact: &ContactConfig,
+        ) -> Result<(), Refusal> {
+            Err(refuse_contact(index, "", "no notifier kind here"))
+        }
+    }
+
     #[test]
     fn embedded_default_is_valid() {
-        let c = Config::load(None).unwrap();
+        let c = Config::load(None, &NoKinds).unwrap();
         assert!(c.lab.http_listen.ip().is_loopback());
     }
 
     #[test]
     fn empty_file_takes_every_default() {
-        let c = Config::parse("", "x.toml").unwrap();
+        let c = Config::parse("", "x.toml", &NoKinds).unwrap();
         assert_eq!(c.web.timeout_ms, 10_000);
         assert_eq!(c.web.max_redirects, 10);
     }
@@ -1639,7 +1686,9 @@ mod tests {
     #[test]
     fn validation_error_points_at_the_key() {
         let text = "[store]\ndata_dir = \"d\"\n\n[web]\n  timeout_ms = 5\n";
-        let e = Config::parse(text, "c.toml").unwrap_err().to_string();
+        let e = Config::parse(text, "c.toml", &NoKinds)
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             e,
             "c.toml:5:3: web.timeout_ms: must be between 100 and 120000 (got 5)"
@@ -1649,7 +1698,9 @@ mod tests {
     #[test]
     fn unknown_key_is_named_with_its_line() {
         let text = "[web]\ntimeout_ms = 1000\ntimout = 3\n";
-        let e = Config::parse(text, "c.toml").unwrap_err().to_string();
+        let e = Config::parse(text, "c.toml", &NoKinds)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("c.toml:3:1: web.timout: unknown field `timout`"),
             "{e}"

@@ -46,7 +46,7 @@ async fn plan_at(
     now: DateTime<Utc>,
     run: &[&str],
 ) -> Vec<(String, String, String, DateTime<Utc>)> {
-    let config = Config::parse(config, "test.toml").unwrap();
+    let config = Config::parse(config, "test.toml", &raqib::alert::notifier::Kinds).unwrap();
     let server = Server::new(config, store.clone())
         .await
         .unwrap()

@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use super::message::Payload;
 use super::{AlertError, KINDS};
 use crate::config::{
-    refuse_contact, AlertsConfig, Config, ConfigDoc, ConfigError, ContactConfig, Refusal,
+    refuse_contact, AlertsConfig, Config, ConfigDoc, ConfigError, ContactConfig, NotifierKinds,
+    Refusal,
 };
 
 /// Why one delivery failed; stored as the delivery's last error and printed, in these words.
@@ -98,6 +99,32 @@ pub trait Notifier: Send + Sync {
         contact: &'a ContactConfig,
         p: &'a Payload,
     ) -> BoxFuture<'a, Result<(), NotifyError>>;
+}
+
+/// The kinds of `KINDS` as the config reads them: `Config::load(path, &Kinds)`.
+pub struct Kinds;
+
+impl NotifierKinds for Kinds {
+    fn alerts_keys(&self) -> Vec<&'static str> {
+        alerts_keys().collect()
+    }
+    fn contact_keys(&self) -> Vec<&'static str> {
+        contact_keys().collect()
+    }
+    fn read(&self, doc: &ConfigDoc) -> Result<(), ConfigError> {
+        read(doc)
+    }
+    fn check(&self, alerts: &AlertsConfig) -> Result<(), Refusal> {
+        check(alerts)
+    }
+    fn check_contact(
+        &self,
+        alerts: &AlertsConfig,
+        index: usize,
+        contact: &ContactConfig,
+    ) -> Result<(), Refusal> {
+        check_contact(alerts, index, contact)
+    }
 }
 
 /// The `[alerts]` keys the kinds claim, in `KINDS` order.

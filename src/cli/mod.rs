@@ -243,7 +243,7 @@ impl Ctx {
                 p.is_file().then_some(p)
             }
         };
-        let config = Config::load(path.as_deref())?;
+        let config = Config::load(path.as_deref(), &raqib::alert::notifier::Kinds)?;
         let data_dir = cli
             .data_dir
             .clone()
