@@ -194,7 +194,7 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
             if !(1..=10_000).contains(&centres) || !(1..=36).contains(&months) || calls > 1000 {
                 return Err(bad("--centres 1–10000, --months 1–36, --calls 0–1000"));
             }
-            let b = raqib::verdict::bench::run(ctx.store_url.as_deref(), centres, months, calls)
+            let b = raqib::bench::verdicts::run(ctx.store_url.as_deref(), centres, months, calls)
                 .await?;
             if json {
                 println!("{}", serde_json::to_string(&b)?);

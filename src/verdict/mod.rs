@@ -10,7 +10,6 @@
 //! the next period's trend. A period never computed, computed with other `[scoring]` knobs,
 //! or whose registry changed is rebuilt whole before it is read.
 
-pub mod bench;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -787,7 +786,7 @@ fn encode(
     }
 }
 
-fn decode(row: &VerdictRow) -> Result<Verdict, VerdictError> {
+pub(crate) fn decode(row: &VerdictRow) -> Result<Verdict, VerdictError> {
     let corrupt = |e: serde_json::Error| VerdictError::Corrupt {
         period: row.period.clone(),
         centre: row.centre.clone(),

@@ -1,4 +1,7 @@
-//! `raqib bench`: throughput figures printed, never asserted by tests.
+//! `raqib bench`: throughput figures printed, never asserted by tests. `verdicts.rs` is
+//! `raqib bench verdicts`; the web, call, browser and agents benches are here.
+
+pub mod verdicts;
 
 use std::sync::Arc;
 use std::time::Instant;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::Serialize;
 
-use super::{VerdictError, Verdicts};
+use crate::verdict::{VerdictError, Verdicts};
 use crate::config::Config;
 use crate::probe::call::audio::AnswerType;
 use crate::probe::call::{CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary};
@@ -313,7 +313,7 @@ async fn snapshot(
         // As a reader sees them: ranked again first where a refresh moved a centre.
         store.rerank_if_stale(&p.label).await?;
         for row in store.verdicts_with_samples(&p.label).await? {
-            let v = super::decode(&row)?;
+            let v = crate::verdict::decode(&row)?;
             let shown = serde_json::json!({
                 "scores": v.scores,
                 "samples": row.samples,
