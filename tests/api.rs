@@ -687,19 +687,19 @@ fn failed_sign_ins_are_delayed_per_user_and_per_address() {
     );
     // Once the delay has passed, the right password works (tried every 200 ms meanwhile:
     // refusals unchecked do not lengthen the delay).
-    let deadline = refused_at + Duration::from_secs(retry + 5);
-    loop {
-        let (status, _, _) = as_client("10.0.0.1", "boss", "a long viewer password");
-        if status == 303 {
-            break;
-        }
-        assert_eq!(status, 429);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "still refused after Retry-After"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let within = (refused_at + Duration::from_secs(retry + 5))
+        .saturating_duration_since(std::time::Instant::now());
+    peers::wait_until(
+        "the right password to pass after Retry-After",
+        within,
+        || {
+            let (status, _, _) = as_client("10.0.0.1", "boss", "a long viewer password");
+            if status != 303 {
+                assert_eq!(status, 429);
+            }
+            status == 303
+        },
+    );
     assert!(
         refused_at.elapsed() + Duration::from_millis(1100) >= Duration::from_secs(retry),
         "signed in before Retry-After ({retry} s): {:?}",
@@ -866,16 +866,13 @@ fn slow_and_idle_connections_are_cut_off() {
         "GET /evidence/big.txt HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\n\r\n"
     )
     .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
     // The log line names this connection (the silent one above may have been cut as idle too).
     let this = format!("{}: closed, idle for 2 s", s.local_addr().unwrap());
-    while !std::fs::read_to_string(&log_path).unwrap().contains(&this) {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the stalled reader was never cut off"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    peers::wait_until(
+        "the stalled reader to be cut off",
+        Duration::from_secs(30),
+        || std::fs::read_to_string(&log_path).unwrap().contains(&this),
+    );
     let mut got = Vec::new();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let _ = s.read_to_end(&mut got);
@@ -913,14 +910,12 @@ fn slow_and_idle_connections_are_cut_off() {
     );
     drop(held);
     // Freed slots take new connections again.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        if let Some((200, _, _)) = http_from("127.0.0.1", port, "GET", "/healthz", &[], "") {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no slot freed");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    peers::wait_until("a freed slot to answer", Duration::from_secs(5), || {
+        matches!(
+            http_from("127.0.0.1", port, "GET", "/healthz", &[], ""),
+            Some((200, _, _))
+        )
+    });
 }
 
 /// Item 11: health checks the store and the evidence directory: a renamed data directory is

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde::Serialize;
 
-use crate::verdict::{VerdictError, Verdicts};
 use crate::config::Config;
 use crate::probe::call::audio::AnswerType;
 use crate::probe::call::{CallOutcome, CallResult, CallTarget, CallTimings, RtpSummary};
@@ -19,6 +18,7 @@ use crate::registry::Centre;
 use crate::rng::SplitMix64;
 use crate::score::period::Period;
 use crate::store::{NewResult, Store, StoreError};
+use crate::verdict::{VerdictError, Verdicts};
 
 #[derive(Debug, Serialize)]
 pub struct VerdictsBench {

@@ -10,7 +10,6 @@
 //! the next period's trend. A period never computed, computed with other `[scoring]` knobs,
 //! or whose registry changed is rebuilt whole before it is read.
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
