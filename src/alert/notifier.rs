@@ -105,17 +105,24 @@ pub trait Notifier: Send + Sync {
 pub struct Kinds;
 
 impl NotifierKinds for Kinds {
+    /// In `KINDS` order.
     fn alerts_keys(&self) -> Vec<&'static str> {
-        alerts_keys().collect()
+        KINDS
+            .iter()
+            .flat_map(|k| k.tables().iter().copied())
+            .collect()
     }
     fn contact_keys(&self) -> Vec<&'static str> {
-        contact_keys().collect()
+        KINDS
+            .iter()
+            .flat_map(|k| std::iter::once(k.name()).chain(k.options().iter().copied()))
+            .collect()
     }
     fn read(&self, doc: &ConfigDoc) -> Result<(), ConfigError> {
-        read(doc)
+        KINDS.iter().try_for_each(|k| k.read(doc))
     }
     fn check(&self, alerts: &AlertsConfig) -> Result<(), Refusal> {
-        check(alerts)
+        KINDS.iter().try_for_each(|k| k.check(alerts))
     }
     fn check_contact(
         &self,
@@ -123,48 +130,17 @@ impl NotifierKinds for Kinds {
         index: usize,
         contact: &ContactConfig,
     ) -> Result<(), Refusal> {
-        check_contact(alerts, index, contact)
-    }
-}
-
-/// The `[alerts]` keys the kinds claim, in `KINDS` order.
-pub fn alerts_keys() -> impl Iterator<Item = &'static str> {
-    KINDS.iter().flat_map(|k| k.tables().iter().copied())
-}
-
-/// The contact keys the kinds claim (each kind's address key, then its options).
-pub fn contact_keys() -> impl Iterator<Item = &'static str> {
-    KINDS
-        .iter()
-        .flat_map(|k| std::iter::once(k.name()).chain(k.options().iter().copied()))
-}
-
-/// Every kind reads its keys from the file.
-pub fn read(doc: &ConfigDoc) -> Result<(), ConfigError> {
-    KINDS.iter().try_for_each(|k| k.read(doc))
-}
-
-/// Every kind checks its `[alerts]` settings.
-pub fn check(alerts: &AlertsConfig) -> Result<(), Refusal> {
-    KINDS.iter().try_for_each(|k| k.check(alerts))
-}
-
-/// Contact `index` has exactly one kind's address, and that kind accepts it.
-pub fn check_contact(
-    alerts: &AlertsConfig,
-    index: usize,
-    contact: &ContactConfig,
-) -> Result<(), Refusal> {
-    let mut kinds = KINDS
-        .iter()
-        .filter(|k| contact.notifier.contains_key(k.name()));
-    match (kinds.next(), kinds.next()) {
-        (Some(kind), None) => kind.check_contact(alerts, index, contact),
-        _ => Err(refuse_contact(
-            index,
-            "",
-            &format!("give exactly one of {}", names()),
-        )),
+        let mut kinds = KINDS
+            .iter()
+            .filter(|k| contact.notifier.contains_key(k.name()));
+        match (kinds.next(), kinds.next()) {
+            (Some(kind), None) => kind.check_contact(alerts, index, contact),
+            _ => Err(refuse_contact(
+                index,
+                "",
+                &format!("give exactly one of {}", names()),
+            )),
+        }
     }
 }
 
@@ -295,11 +271,8 @@ mod tests {
 
     #[test]
     fn each_kind_claims_its_keys_and_names_its_contacts() {
-        assert_eq!(
-            contact_keys().collect::<Vec<_>>(),
-            ["email", "webhook", "format"]
-        );
-        assert_eq!(alerts_keys().collect::<Vec<_>>(), ["smtp"]);
+        assert_eq!(Kinds.contact_keys(), ["email", "webhook", "format"]);
+        assert_eq!(Kinds.alerts_keys(), ["smtp"]);
         assert_eq!(names(), "email or webhook");
         assert_eq!(
             target(&contact("email = \"a@b.example\"")),
