@@ -562,21 +562,20 @@ impl Store {
         // use (the pool's default) only doubled the round trips to its worker thread. A
         // PostgreSQL one can (the server restarted, an idle timeout), but not while in use:
         // only one idle for a while is pinged, not each of a refresh's ten reads and writes.
-        let sqlite = url.starts_with("sqlite:");
-        let pool = AnyPoolOptions::new()
+        let mut pool = AnyPoolOptions::new()
             .max_connections(4)
-            .test_before_acquire(false)
-            .before_acquire(move |conn, meta| {
+            .test_before_acquire(false);
+        if !url.starts_with("sqlite:") {
+            pool = pool.before_acquire(|conn, meta| {
                 Box::pin(async move {
-                    if !sqlite && meta.idle_for >= PING_AFTER_IDLE {
+                    if meta.idle_for >= PING_AFTER_IDLE {
                         sqlx::Connection::ping(conn).await?;
                     }
                     Ok(true)
                 })
-            })
-            .connect_with(options)
-            .await
-            .map_err(opened)?;
+            });
+        }
+        let pool = pool.connect_with(options).await.map_err(opened)?;
         if url.starts_with("sqlite:") {
             // WAL lets readers work while a sweep writes; it is a property of the file, so
             // one connection sets it for all. The `Any` driver does not apply sqlx's default.
