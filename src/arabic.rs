@@ -38,6 +38,7 @@ pub fn term(term: &str) -> &str {
         "voicemail" => "بريد صوتي",
         "announcement" => "رسالة مسجلة",
         "music" => "موسيقى انتظار",
+        "tone" => "نغمة (رنين أو انشغال أو فاكس)",
         "silence" => "صمت",
         "open" => "مفتوحة",
         "overdue" => "متأخرة",

@@ -462,8 +462,11 @@ pub struct CallConfig {
     pub after_answer: AfterAnswer,
     /// The notice played by `notice` (8 kHz mono 16-bit WAV); unset: the embedded Arabic one.
     pub notice_file: Option<PathBuf>,
-    /// Seconds of audio after answer that the answer-type heuristic listens to.
+    /// Seconds of audio after answer that the answer-type classifier listens to (at most).
     pub classify_secs: u64,
+    /// Under this confidence (0–1) a call's answer type is `unknown` and waits for an
+    /// auditor's label; `unknown` never counts as reaching a person.
+    pub min_confidence: f64,
     /// 3xx redirects followed before the call fails.
     pub max_redirects: u32,
     /// One-way delay assumed by the E-model when RTCP gives none, in milliseconds.
@@ -481,7 +484,8 @@ impl Default for CallConfig {
             ring_timeout_secs: 60,
             after_answer: AfterAnswer::Notice,
             notice_file: None,
-            classify_secs: 10,
+            classify_secs: 60,
+            min_confidence: 0.5,
             max_redirects: 3,
             default_delay_ms: 100.0,
             scripts_dir: PathBuf::from("probes/calls"),
@@ -1467,10 +1471,16 @@ impl Config {
                 format!("must be between 10 and 2000 (got {})", c.timer_t1_ms),
             ));
         }
-        if !(1..=60).contains(&c.classify_secs) {
+        if !(1..=600).contains(&c.classify_secs) {
             return Err(refuse(
                 "call.classify_secs",
-                format!("must be between 1 and 60 (got {})", c.classify_secs),
+                format!("must be between 1 and 600 (got {})", c.classify_secs),
+            ));
+        }
+        if !(0.0..=1.0).contains(&c.min_confidence) {
+            return Err(refuse(
+                "call.min_confidence",
+                format!("must be between 0 and 1 (got {})", c.min_confidence),
             ));
         }
         if !(0.0..=2000.0).contains(&c.default_delay_ms) {

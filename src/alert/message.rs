@@ -149,6 +149,7 @@ fn en(code: &str) -> &str {
         "voicemail" => "voicemail",
         "announcement" => "a recorded announcement",
         "music" => "hold music",
+        "tone" => "a tone (ringback, busy or fax)",
         "silence" => "silence",
         "site_down" => "site down",
         other => other,

@@ -1,6 +1,7 @@
 //! `raqib bench`: throughput figures printed, never asserted by tests. `verdicts.rs` is
 //! `raqib bench verdicts`; the web, call, browser and agents benches are here.
 
+pub mod answer_type;
 pub mod verdicts;
 
 use std::sync::Arc;

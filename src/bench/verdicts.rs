@@ -149,6 +149,7 @@ fn call_result(
         ringing: Some(40.0),
         answer: (r.outcome == CallOutcome::Answered).then_some(ring),
         first_audio: (r.outcome == CallOutcome::Answered).then_some(300.0),
+        person: None,
         total: ring + 8000.0,
     };
     if r.outcome == CallOutcome::Answered {

@@ -82,6 +82,31 @@ pub enum BenchCmd {
         #[arg(long)]
         json: bool,
     },
+    /// The answer-type classifier on a labelled corpus (scripts/audio-corpus): its confusion
+    /// matrix beside the first rule's, per part (`tune`, on which the model was fitted, and
+    /// `held`, which it never saw), after G.711 round trips and packet loss
+    AnswerType {
+        /// The corpus directory (made by `scripts/audio-corpus DIR` when it has no manifest)
+        #[arg(long, default_value = "target/audio-corpus")]
+        corpus: PathBuf,
+        /// Under this confidence an answer is `unknown` (default: the config's
+        /// call.min_confidence)
+        #[arg(long)]
+        min_confidence: Option<f64>,
+        /// Fit the frame model on the `tune` part and write it to this Rust file (the
+        /// repository's is src/probe/call/audio/model.rs), then evaluate with it after a rebuild
+        #[arg(long, value_name = "FILE")]
+        train: Option<PathBuf>,
+        /// List every clip whose answer was not its class
+        #[arg(long)]
+        misses: bool,
+        /// Write every clip's frame features and training labels to this file (JSON lines)
+        #[arg(long, value_name = "FILE")]
+        dump: Option<PathBuf>,
+        /// Print the figures as JSON
+        #[arg(long)]
+        json: bool,
+    },
     /// Availability checks per second against a local server, a fresh connection each
     Web {
         /// Number of checks
@@ -101,6 +126,14 @@ pub enum BenchCmd {
 
 pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
     match cmd {
+        BenchCmd::AnswerType {
+            corpus,
+            min_confidence,
+            train,
+            misses,
+            dump,
+            json,
+        } => answer_type(ctx, &corpus, min_confidence, train, misses, dump, json)?,
         BenchCmd::Calls {
             calls,
             concurrency,
@@ -279,6 +312,113 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
             b.checks, b.concurrency, b.elapsed_s, b.checks_per_s, b.p50_ms, b.p99_ms, b.failed
         );
             }
+        }
+    }
+    Ok(())
+}
+
+fn answer_type(
+    ctx: &Ctx,
+    corpus: &std::path::Path,
+    min_confidence: Option<f64>,
+    train: Option<PathBuf>,
+    misses: bool,
+    dump: Option<PathBuf>,
+    json: bool,
+) -> Result<()> {
+    use raqib::bench::answer_type as at;
+    let min_confidence = min_confidence.unwrap_or(ctx.config.call.min_confidence);
+    if !(0.0..=1.0).contains(&min_confidence) {
+        return Err(bad("--min-confidence is between 0 and 1"));
+    }
+    if !corpus.join("manifest.tsv").exists() {
+        let script = std::path::Path::new("scripts/audio-corpus");
+        if !script.exists() {
+            return Err(bad(format!(
+                "{} has no manifest.tsv, and scripts/audio-corpus is not here to make it: \
+                 run it from the repository, or pass --corpus",
+                corpus.display()
+            )));
+        }
+        eprintln!("making the corpus in {} …", corpus.display());
+        let status = std::process::Command::new("bash")
+            .arg(script)
+            .arg(corpus)
+            .status()?;
+        if !status.success() {
+            return Err(bad(format!("scripts/audio-corpus failed ({status})")));
+        }
+    }
+    let clips = at::read_corpus(corpus)?;
+    if let Some(path) = dump {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        at::dump(&clips, &mut out)?;
+        eprintln!("wrote {}", path.display());
+        return Ok(());
+    }
+    if let Some(out) = train {
+        eprintln!("fitting the frame model on the tune part …");
+        let model = at::train(&clips, 15)?;
+        let tune = clips.iter().filter(|c| c.split == "tune").count();
+        std::fs::write(
+            &out,
+            model.to_rust(&format!(
+                "Fitted on the {tune} clips of the corpus' tune part (scripts/audio-corpus), 15 epochs."
+            )),
+        )?;
+        eprintln!("wrote {}: rebuild raqib to use it", out.display());
+        return Ok(());
+    }
+    let outcomes = at::evaluate(&clips, min_confidence)?;
+    let reports: Vec<at::Report> = ["tune", "held", "lab"]
+        .iter()
+        .map(|s| at::report(&outcomes, s))
+        .collect();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({
+                "min_confidence": min_confidence,
+                "reports": reports,
+                "clips": outcomes,
+            }))?
+        );
+        return Ok(());
+    }
+    for r in &reports {
+        println!(
+            "## {} part: {} clips (rows: the truth; columns: the answer)\n\nclassifier (unknown under confidence {min_confidence}):\n\n{}\nthe first rule, for comparison:\n\n{}",
+            r.split,
+            r.classifier.clips,
+            r.classifier.table(),
+            r.heuristic.table()
+        );
+        println!(
+            "music answered `human`: classifier {} of {}, first rule {} of {}",
+            r.music_as_human.0,
+            r.classifier
+                .total(raqib::probe::call::audio::AnswerType::Music),
+            r.music_as_human.1,
+            r.heuristic
+                .total(raqib::probe::call::audio::AnswerType::Music)
+        );
+        if let Some((median, max)) = r.person_error_ms {
+            println!("start of the person's speech, heard against true: median error {median:.0} ms, largest {max:.0} ms");
+        }
+        println!();
+    }
+    if misses {
+        for o in outcomes.iter().filter(|o| o.classified != o.class) {
+            println!(
+                "{} {}: {} (guess {}, confidence {:.2}; {} {}% loss)",
+                o.split,
+                o.file,
+                o.classified.code(),
+                o.guess.code(),
+                o.confidence,
+                o.channel.law,
+                o.channel.loss_pct
+            );
         }
     }
     Ok(())

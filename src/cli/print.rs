@@ -31,12 +31,22 @@ pub fn print_call_result(id: i64, r: &CallResult) {
         t.total
     );
     if let Some(a) = &r.answer_type {
+        let sure = r
+            .answer_type_confidence
+            .map(|c| format!(", confidence {c:.2}"))
+            .unwrap_or_default();
+        let guess = r
+            .answer_type_guess
+            .map(|g| format!("; guess {} — an auditor decides", g.code()))
+            .unwrap_or_default();
+        let person = r
+            .timings_ms
+            .person
+            .map(|ms| format!("; a person spoke {:.1} s after answer", ms / 1000.0))
+            .unwrap_or_default();
         println!(
-            "  heard      {} ({})",
-            serde_json::to_value(a)
-                .unwrap_or_default()
-                .as_str()
-                .unwrap_or(""),
+            "  heard      {} ({}{sure}{guess}{person})",
+            a.code(),
             r.answer_type_source.as_deref().unwrap_or("heuristic")
         );
     }
@@ -262,8 +272,8 @@ pub fn print_results(
         return;
     }
     println!(
-        "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14}  target",
-        "id", "started_at", "chan", "centre", "outcome", "reason", "total", "score"
+        "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14} {:<22}  target",
+        "id", "started_at", "chan", "centre", "outcome", "reason", "total", "score", "heard"
     );
     for (r, s) in results.iter().zip(scoring) {
         let total = match &r.probe {
@@ -278,8 +288,22 @@ pub fn print_results(
             (_, _, Some(w)) => if w.good { "good" } else { "bad" }.to_string(),
             _ => "-".into(),
         };
+        // What answered, and for an unsure call the guess an auditor is asked to check.
+        let heard = match &r.probe {
+            raqib::store::Probe::Call(c) => match (c.answer_type, c.answer_type_guess) {
+                (Some(t), Some(g)) => format!(
+                    "{} ({}? {:.2})",
+                    t.code(),
+                    g.code(),
+                    c.answer_type_confidence.unwrap_or(0.0)
+                ),
+                (Some(t), None) => t.code().to_string(),
+                _ => "-".into(),
+            },
+            _ => "-".into(),
+        };
         println!(
-            "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14}  {}",
+            "{:>6} {:<24} {:<6} {:<22} {:<9} {:<12} {:>10} {:<14} {:<22}  {}",
             r.id,
             r.started_at,
             r.channel,
@@ -288,6 +312,7 @@ pub fn print_results(
             r.reason.as_deref().unwrap_or("-"),
             fmt_ms(total),
             score,
+            heard,
             r.target
         );
     }

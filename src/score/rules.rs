@@ -108,14 +108,16 @@ pub fn call_score(c: &CallResult, label: Option<&Label>, k: &ScoringConfig) -> C
         (None, _, None) => (false, None),
     };
     let ring_secs = c.timings_ms.answer.map(|ms| ms / 1000.0);
-    // Time to a person: the auditor's figure, else the first audio after answer when the
-    // heuristic heard a person; an IVR's agent hand-over time is not measured.
+    // Time to a person: the auditor's figure, else when the classifier heard the person
+    // begin to speak (after any menu or music); results stored before it measured that
+    // fall back to the first audio. An IVR's agent hand-over time is not measured.
+    let heard = c.timings_ms.person.or(c.timings_ms.first_audio);
     let time_to_person = match (reached, source) {
         (false, _) => None,
         (true, Some("label")) => label
             .and_then(|l| l.time_to_person_secs)
-            .or(c.timings_ms.first_audio.map(|ms| ms / 1000.0)),
-        (true, Some("heuristic")) => c.timings_ms.first_audio.map(|ms| ms / 1000.0),
+            .or(heard.map(|ms| ms / 1000.0)),
+        (true, Some("heuristic")) => heard.map(|ms| ms / 1000.0),
         _ => None,
     };
     let mos = c.rtp.as_ref().filter(|r| r.packets > 0).map(|r| r.mos);
@@ -281,6 +283,8 @@ mod tests {
             number: None,
             unlisted: false,
             answer_type_source: None,
+            answer_type_confidence: None,
+            answer_type_guess: None,
             early_media: false,
             hangup_by: None,
             after_answer: "notice".into(),
@@ -319,8 +323,29 @@ mod tests {
     }
 
     #[test]
+    fn time_to_a_person_runs_to_their_first_words_not_to_the_first_audio() {
+        // Hold music from 1 s, the person's words at 180 s: half of the 15 points.
+        let mut c = call(CallOutcome::Answered, Some(3000.0));
+        c.timings_ms.first_audio = Some(1000.0);
+        c.timings_ms.person = Some(180_000.0);
+        let s = call_score(&c, None, &k());
+        assert_eq!(s.time_to_person_secs, Some(180.0));
+        assert_eq!(s.score, 100.0 - 7.5);
+        // An unsure call (unknown) never reaches a person, whatever was guessed.
+        c.answer_type = Some(AnswerType::Unknown);
+        c.answer_type_guess = Some(AnswerType::Human);
+        let s = call_score(&c, None, &k());
+        assert!(!s.reached_person && s.time_to_person_secs.is_none());
+    }
+
+    #[test]
     fn an_ivr_or_voicemail_alone_scores_at_most_55() {
-        for t in [AnswerType::Ivr, AnswerType::Voicemail, AnswerType::Music] {
+        for t in [
+            AnswerType::Ivr,
+            AnswerType::Voicemail,
+            AnswerType::Music,
+            AnswerType::Tone,
+        ] {
             let mut c = call(CallOutcome::Answered, Some(1000.0));
             c.answer_type = Some(t);
             let s = call_score(&c, None, &k());

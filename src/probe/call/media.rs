@@ -45,6 +45,7 @@ pub struct Capture {
     pub wav_error: Option<String>,
     wav: Option<Wav>,
     carry: Vec<i16>,
+    listener: audio::Listener,
 }
 
 impl Capture {
@@ -80,7 +81,7 @@ impl Capture {
         self.carry.extend_from_slice(pcm);
         let whole = self.carry.len() / audio::FRAME * audio::FRAME;
         for f in self.carry[..whole].chunks_exact(audio::FRAME) {
-            self.frames.push(audio::Frame::of(f));
+            self.frames.push(self.listener.frame(f));
         }
         self.carry.drain(..whole);
     }

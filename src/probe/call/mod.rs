@@ -88,6 +88,8 @@ pub struct CallTimings {
     pub ringing: Option<f64>,
     pub answer: Option<f64>,
     pub first_audio: Option<f64>,
+    /// When a person began to speak, after any menu or music (the classifier's finding).
+    pub person: Option<f64>,
     pub total: f64,
 }
 
@@ -121,6 +123,10 @@ pub struct CallResult {
     pub unlisted: bool,
     /// How `answer_type` was decided: `heuristic` (audio), later `label` (an auditor).
     pub answer_type_source: Option<String>,
+    /// How sure the classifier was of its answer type, 0–1.
+    pub answer_type_confidence: Option<f64>,
+    /// The classifier's guess when it was too unsure to give it (`answer_type` is `unknown`).
+    pub answer_type_guess: Option<AnswerType>,
     /// RTP arrived before the answer (ringback or an announcement as early media).
     pub early_media: bool,
     /// Who ended an answered call: `raqib` or `remote`.
@@ -192,6 +198,8 @@ pub(crate) struct Settings {
     pub username: Option<String>,
     pub password: Option<String>,
     pub classify: Duration,
+    /// Under this confidence the answer type is `unknown` (an auditor decides).
+    pub min_confidence: f64,
     pub max_redirects: u32,
     pub default_delay_ms: f64,
     pub t1: Duration,
@@ -256,6 +264,7 @@ impl CallProbe {
                 username: trunk.username.clone(),
                 password,
                 classify: Duration::from_secs(config.call.classify_secs),
+                min_confidence: config.call.min_confidence,
                 max_redirects: config.call.max_redirects,
                 default_delay_ms: config.call.default_delay_ms,
                 t1: Duration::from_millis(config.call.timer_t1_ms),
@@ -345,6 +354,8 @@ impl CallResult {
             number: target.number.clone(),
             unlisted: target.unlisted,
             answer_type_source: None,
+            answer_type_confidence: None,
+            answer_type_guess: None,
             early_media: false,
             hangup_by: None,
             after_answer,

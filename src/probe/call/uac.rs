@@ -454,8 +454,14 @@ pub(super) async fn place(
     if result.outcome == CallOutcome::Answered && opts.after_answer != AfterAnswer::Hangup {
         let window = (s.classify.as_millis() / 20) as usize;
         let after = &capture.frames[heard.answer_frame.min(capture.frames.len())..];
-        result.answer_type = Some(audio::classify_frames(&after[..after.len().min(window)]));
+        let heard = audio::classify(&after[..after.len().min(window)], s.min_confidence);
+        result.answer_type = Some(heard.answer_type);
         result.answer_type_source = Some("heuristic".into());
+        result.answer_type_confidence = Some(round3(heard.confidence));
+        if heard.answer_type != heard.guess {
+            result.answer_type_guess = Some(heard.guess);
+        }
+        result.timings_ms.person = heard.person_ms;
     }
     if capture.junk > 0 {
         call.trace.note(

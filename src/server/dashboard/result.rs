@@ -374,7 +374,21 @@ fn web_sections(app: &App, lang: Lang, web: &WebResult) -> String {
 fn call_rows(app: &App, lang: Lang, call: &CallResult) -> Vec<(&'static str, String)> {
     let mut rows = Vec::new();
     if let Some(t) = call.answer_type {
-        rows.push((w(lang, "answer_type"), term_cap(lang, &code_of(&t))));
+        let mut said = term_cap(lang, &code_of(&t));
+        if let Some(g) = call.answer_type_guess {
+            said += &format!(" · {}: {}", w(lang, "guess"), term(lang, g.code()));
+        }
+        if let Some(c) = call.answer_type_confidence {
+            said += &format!(
+                " · {}: <bdi class=\"nb\">{:.0} %</bdi>",
+                w(lang, "confidence"),
+                c * 100.0
+            );
+        }
+        rows.push((w(lang, "answer_type"), said));
+    }
+    if let Some(ms) = call.timings_ms.person {
+        rows.push((w(lang, "person_spoke"), secs(lang, ms / 1000.0)));
     }
     if let Some(by) = &call.hangup_by {
         rows.push((w(lang, "hung_up"), term_cap(lang, by)));
@@ -568,6 +582,7 @@ mod tests {
             ringing,
             answer,
             first_audio: None,
+            person: None,
             total: 9000.0,
         }
     }

@@ -96,6 +96,11 @@ const TERMS: &[(&str, &str, &str)] = &[
     ("voicemail", "voicemail", "بريد صوتي"),
     ("announcement", "recorded announcement", "رسالة مسجلة"),
     ("music", "hold music", "موسيقى انتظار"),
+    (
+        "tone",
+        "a tone (ringback, busy or fax)",
+        "نغمة (رنين أو انشغال أو فاكس)",
+    ),
     ("silence", "silence", "صمت"),
     ("unknown", "unknown", "غير معروف"),
     // Why a result does not count.
@@ -480,6 +485,23 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("seconds_unit", "s", "ث"),
     ("pct_points", "percentage points", "نقطة مئوية"),
     ("next_step", "What happens next", "الخطوة التالية"),
+    ("review", "Calls to review", "مكالمات للمراجعة"),
+    (
+        "review_intro",
+        "raqib could not tell with enough confidence what answered these calls. They do not count as reaching a person until an auditor listens to the recording and labels the call.",
+        "لم يتمكن رقيب من تحديد من أجاب على هذه المكالمات بثقة كافية. لا تُحتسب وصولاً إلى موظف حتى يستمع مدقق إلى التسجيل ويصنّف المكالمة.",
+    ),
+    ("review_none", "No call is waiting for an auditor.", "لا توجد مكالمة بانتظار مدقق."),
+    (
+        "review_more",
+        "The 200 newest calls are shown; label them to see older ones, or list all with raqib results --needs-review.",
+        "تُعرض أحدث 200 مكالمة؛ صنّفها لتظهر المكالمات الأقدم، أو اعرضها كلها بالأمر raqib results --needs-review.",
+    ),
+    ("guess", "raqib's guess", "تخمين رقيب"),
+    ("confidence", "Confidence", "درجة الثقة"),
+    ("action", "Action", "الإجراء"),
+    ("listen_and_label", "Listen and label", "استمع وصنّف"),
+    ("person_spoke", "A person spoke after", "تحدث موظف بعد"),
 ];
 
 /// The dashboard's word for `key` (a channel's name for a channel).

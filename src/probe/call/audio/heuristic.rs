@@ -1,6 +1,5 @@
-//! What was heard: 20 ms frames of the decoded call audio, when sound first arrived, and a
-//! heuristic guess of what answered. The guess is a heuristic and the result says so; an
-//! auditor's label (a later issue) overrides it.
+//! The first rule raqib used, kept so that `raqib bench answer-type` can show what the
+//! classifier changed on the same corpus. Calls are no longer classified by it.
 //!
 //! The rule, over the first `window` seconds after answer (frames of 160 samples at 8 kHz):
 //! - a frame is *active* when its RMS exceeds -45 dBFS, *tonal* when its normalised
@@ -18,67 +17,10 @@
 //!   for digits);
 //! - otherwise `unknown`.
 
-use serde::{Deserialize, Serialize};
-
-pub const FRAME: usize = 160; // 20 ms at 8 kHz
-
-impl AnswerType {
-    /// Every answer type, in the order an auditor is offered them.
-    pub const ALL: [AnswerType; 7] = [
-        AnswerType::Human,
-        AnswerType::Ivr,
-        AnswerType::Voicemail,
-        AnswerType::Announcement,
-        AnswerType::Music,
-        AnswerType::Silence,
-        AnswerType::Unknown,
-    ];
-}
-const ACTIVE_RMS: f64 = 183.0; // -45 dBFS of 32768
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnswerType {
-    Human,
-    Ivr,
-    Voicemail,
-    Announcement,
-    Music,
-    Silence,
-    Unknown,
-}
-
-/// What one 20 ms frame sounded like: all the heuristic needs (2 bits, not 320 bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Frame {
-    pub active: bool,
-    pub tonal: bool,
-}
-
-impl Frame {
-    pub fn of(samples: &[i16]) -> Frame {
-        let active = is_active(samples);
-        Frame {
-            active,
-            tonal: active && is_tonal(samples),
-        }
-    }
-}
-
-fn rms(x: &[i16]) -> f64 {
-    if x.is_empty() {
-        return 0.0;
-    }
-    (x.iter().map(|&s| (s as f64) * (s as f64)).sum::<f64>() / x.len() as f64).sqrt()
-}
-
-/// Whether a frame is sound rather than line noise.
-pub fn is_active(frame: &[i16]) -> bool {
-    rms(frame) > ACTIVE_RMS
-}
+use super::{AnswerType, Frame};
 
 /// A pure tone: strong periodicity at a short lag (above 400 Hz fundamental).
-fn is_tonal(x: &[i16]) -> bool {
+pub(super) fn is_tonal(x: &[i16]) -> bool {
     let n = x.len();
     let energy: f64 = x.iter().map(|&s| (s as f64).powi(2)).sum();
     if energy == 0.0 {
@@ -104,18 +46,6 @@ fn is_tonal(x: &[i16]) -> bool {
     best > 0.9
 }
 
-pub fn frames(samples: &[i16]) -> Vec<Frame> {
-    samples.chunks_exact(FRAME).map(Frame::of).collect()
-}
-
-/// Index of the first active frame at or after sample `from`, as milliseconds from `from`.
-pub fn first_audio_ms(samples: &[i16], from: usize) -> Option<f64> {
-    let tail = samples.get(from..)?;
-    tail.chunks_exact(FRAME)
-        .position(is_active)
-        .map(|i| (i * FRAME) as f64 / 8.0)
-}
-
 /// Runs of equal activity: (active, tonal-majority, length in frames).
 fn runs(frames: &[Frame]) -> Vec<(bool, bool, usize)> {
     let mut out: Vec<(bool, usize, usize)> = Vec::new();
@@ -131,11 +61,6 @@ fn runs(frames: &[Frame]) -> Vec<(bool, bool, usize)> {
     out.into_iter()
         .map(|(a, tonal, len)| (a, tonal * 2 > len, len))
         .collect()
-}
-
-/// Guesses what answered from the audio after answer (8 kHz samples).
-pub fn classify(after_answer: &[i16]) -> AnswerType {
-    classify_frames(&frames(after_answer))
 }
 
 /// Guesses what answered from the 20 ms frames after answer.
@@ -225,6 +150,11 @@ pub fn classify_frames(fr: &[Frame]) -> AnswerType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::probe::call::audio::{first_audio_ms, frames};
+
+    fn classify(samples: &[i16]) -> AnswerType {
+        classify_frames(&frames(samples))
+    }
 
     fn tone(hz: f64, ms: usize, amp: f64) -> Vec<i16> {
         (0..ms * 8)
