@@ -110,7 +110,11 @@ pub struct Channel {
 /// with 1 % and a quarter with 3 % of 20 ms packets lost.
 pub fn channel_of(index: usize) -> Channel {
     Channel {
-        law: if index.is_multiple_of(2) { "ulaw" } else { "alaw" },
+        law: if index.is_multiple_of(2) {
+            "ulaw"
+        } else {
+            "alaw"
+        },
         loss_pct: [0, 1, 0, 3][index % 4],
     }
 }

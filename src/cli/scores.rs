@@ -365,7 +365,7 @@ pub struct CasesArgs {
 pub struct LabelArgs {
     /// The call's result id (from `raqib results`)
     pub result_id: i64,
-    /// human | ivr | voicemail | announcement | music | silence | unknown
+    /// human | ivr | voicemail | announcement | music | tone | silence | unknown
     #[arg(long, value_name = "TYPE")]
     pub answer_type: String,
     /// Why: what the auditor heard (required)

@@ -55,6 +55,11 @@ pub struct ResultsArgs {
     /// At most this many results
     #[arg(long, value_name = "N")]
     pub limit: Option<i64>,
+    /// Only calls waiting for an auditor: the classifier was unsure of the answer type
+    /// (`unknown`, its guess and confidence shown) and no label decides it yet; label one
+    /// with `raqib label`
+    #[arg(long)]
+    pub needs_review: bool,
     /// One JSON object per line
     #[arg(long)]
     pub json: bool,
@@ -107,6 +112,7 @@ pub async fn results(ctx: &Ctx, args: ResultsArgs) -> Result<()> {
         channel,
         sweep,
         limit,
+        needs_review,
         json,
     } = args;
     let since = since.map(|s| parse_since(&s)).transpose()?;
@@ -116,6 +122,7 @@ pub async fn results(ctx: &Ctx, args: ResultsArgs) -> Result<()> {
         since,
         sweep_id: sweep,
         limit,
+        needs_review,
         ..ResultFilter::default()
     };
     let store = ctx.store().await?;

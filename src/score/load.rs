@@ -149,7 +149,7 @@ pub async fn period_scores(
 #[derive(Debug, Clone)]
 pub struct LabelRequest {
     pub result_id: i64,
-    /// human | ivr | voicemail | announcement | music | silence | unknown
+    /// human | ivr | voicemail | announcement | music | tone | silence | unknown
     pub answer_type: String,
     pub reason: String,
     pub time_to_person_secs: Option<f64>,

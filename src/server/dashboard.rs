@@ -10,6 +10,7 @@ mod centre;
 mod chart;
 mod overview;
 mod result;
+mod review;
 mod words;
 
 use std::collections::HashMap;
@@ -193,7 +194,12 @@ fn shell(lang: Lang, who: Option<&Who>, switch_to: &str, title: &str, body: &str
         w(lang, "title"),
     );
     if who.is_some() {
-        let _ = write!(h, "<a href=\"/\">{}</a>", w(lang, "overview"));
+        let _ = write!(
+            h,
+            "<a href=\"/\">{}</a><a href=\"/review\">{}</a>",
+            w(lang, "overview"),
+            w(lang, "review")
+        );
     }
     let _ = write!(
         h,
@@ -563,6 +569,7 @@ pub(super) async fn page(app: &App, who: &Who, req: Request<Incoming>) -> Reply 
         (Method::GET, [""]) => overview::page(app, &req, lang).await,
         (Method::GET, ["centres", id]) => centre::page(app, who, &req, id, lang).await,
         (Method::GET, ["results", id]) => result::page(app, who, id, lang).await,
+        (Method::GET, ["review"]) => review::page(app, lang).await,
         (Method::POST, _) => {
             let id = segments.get(1).map(|s| s.to_string());
             return post(app, who, req, &path, id, lang).await;

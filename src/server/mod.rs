@@ -742,6 +742,15 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
             limit: Some(limit),
             offset: Some(offset),
             newest_first: true,
+            needs_review: match param(req, "needs_review").as_deref() {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(bad(format!(
+                        "needs_review must be true or false, not '{other}'"
+                    )))
+                }
+            },
             ..ResultFilter::default()
         })
         .await

@@ -69,6 +69,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("sweep_id", Int),
             ("data", Text),
             ("agent", Text),
+            ("review", Int),
         ],
     ),
     (

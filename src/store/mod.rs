@@ -231,6 +231,11 @@ pub struct NewResult<'a> {
     pub agent: Option<&'a str>,
 }
 
+/// A call the classifier was not sure of: it waits for an auditor's label.
+fn needs_review(r: &NewResult<'_>) -> bool {
+    r.channel == "phone" && r.data.get("answer_type").and_then(|t| t.as_str()) == Some("unknown")
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ResultFilter {
     pub centre_id: Option<String>,
@@ -249,6 +254,8 @@ pub struct ResultFilter {
     /// Only results with a greater id, then in id order (not time order): a cursor for
     /// reading what was stored since, page by page, without missing a row between pages.
     pub after_id: Option<i64>,
+    /// Only calls waiting for an auditor: answer type `unknown` and no label yet.
+    pub needs_review: bool,
 }
 
 /// An auditor's label about to be stored.
@@ -919,6 +926,9 @@ impl Store {
         if f.after_id.is_some() {
             sql += &format!(" AND id > {}", next());
         }
+        if f.needs_review {
+            sql += " AND review = 1 AND NOT EXISTS (SELECT 1 FROM labels l WHERE l.result_id = results.id)";
+        }
         sql += match (f.after_id, f.newest_first) {
             (Some(_), _) => " ORDER BY id",
             (None, true) => " ORDER BY started_at DESC, id DESC",
@@ -1337,8 +1347,8 @@ async fn insert_result_in(
     queue: bool,
 ) -> Result<i64, StoreError> {
     let row = sqlx::query(
-        "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        "INSERT INTO results (channel, centre_id, target, started_at, outcome, reason, sweep_id, data, agent, review)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
     .bind(r.channel)
     .bind(r.centre_id)
@@ -1349,6 +1359,7 @@ async fn insert_result_in(
     .bind(r.sweep_id)
     .bind(r.data.to_string())
     .bind(r.agent)
+    .bind(needs_review(r) as i64)
     .fetch_one(&mut **tx)
     .await
     .map_err(q("insert result"))?;
