@@ -380,9 +380,9 @@ fn call_rows(app: &App, lang: Lang, call: &CallResult) -> Vec<(&'static str, Str
         }
         if let Some(c) = call.answer_type_confidence {
             said += &format!(
-                " · {}: <bdi class=\"nb\">{:.0} %</bdi>",
+                " · {}: {}",
                 w(lang, "confidence"),
-                c * 100.0
+                super::overview::pct(lang, Some(c * 100.0))
             );
         }
         rows.push((w(lang, "answer_type"), said));

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use super::overview::pct;
 use super::words::{term, w, when};
 use super::{cards, centre_link, esc, id_bdi, internal, name_of, App, Page};
 use crate::report::Lang;
@@ -51,25 +52,23 @@ pub(super) async fn page(app: &App, lang: Lang) -> Page {
                 (None, Some(id)) => id_bdi(id),
                 (None, None) => "—".into(),
             };
-            let (guess, sure) = match &r.probe {
+            // The number dialled, not the trunk's URI; the guess in words.
+            let (number, guess, sure) = match &r.probe {
                 Probe::Call(c) => (
-                    c.answer_type_guess.map_or_else(
-                        || term(lang, "unknown").to_string(),
-                        |g| term(lang, g.code()).to_string(),
-                    ),
-                    c.answer_type_confidence.map_or("—".into(), |x| {
-                        format!("<bdi class=\"nb\">{:.0} %</bdi>", x * 100.0)
-                    }),
+                    c.number.clone().unwrap_or_else(|| r.target.clone()),
+                    c.answer_type_guess
+                        .map_or(term(lang, "unknown"), |g| term(lang, g.code())),
+                    pct(lang, c.answer_type_confidence.map(|x| x * 100.0)),
                 ),
-                _ => (term(lang, "unknown").to_string(), "—".into()),
+                _ => (r.target.clone(), term(lang, "unknown"), "—".into()),
             };
             (
                 "",
                 vec![
                     when(lang, &r.started_at, tz),
                     centre_cell,
-                    id_bdi(&r.target),
-                    esc(&guess),
+                    id_bdi(&number),
+                    esc(guess),
                     sure,
                     format!(
                         "<a href=\"/results/{}#labels\">{}</a>",
