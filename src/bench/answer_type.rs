@@ -86,17 +86,8 @@ fn read_wav(path: &Path) -> Result<Vec<i16>, CorpusError> {
         path: path.display().to_string(),
         message,
     };
-    let mut r = hound::WavReader::open(path).map_err(|e| bad(e.to_string()))?;
-    let spec = r.spec();
-    if spec.sample_rate != 8000 || spec.channels != 1 || spec.bits_per_sample != 16 {
-        return Err(bad(format!(
-            "{} Hz, {} channel(s), {} bits: 8000 Hz mono 16-bit expected",
-            spec.sample_rate, spec.channels, spec.bits_per_sample
-        )));
-    }
-    r.samples::<i16>()
-        .collect::<Result<_, _>>()
-        .map_err(|e| bad(e.to_string()))
+    let bytes = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    crate::probe::call::read_wav_8k(&bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// How a clip reaches the classifier: which G.711 law and how many packets are lost.
@@ -152,11 +143,8 @@ pub struct Outcome {
 /// The frames of clip `index` as a call would hear it.
 pub fn frames_of(clip: &Clip, index: usize) -> Result<Vec<Frame>, CorpusError> {
     let samples = read_wav(&clip.file)?;
-    Ok(audio::frames(&through(
-        &samples,
-        channel_of(index),
-        index as u64,
-    )))
+    let heard = through(&samples, channel_of(index), index as u64);
+    Ok(audio::listen::frames_for_both(&heard))
 }
 
 /// Classifies every clip (on all cores: clips are independent).

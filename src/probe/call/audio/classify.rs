@@ -675,3 +675,64 @@ fn merge(rs: &[Run], sound: Sound, gap: usize) -> Vec<Run> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(hz: f32) -> Frame {
+        Frame {
+            top: hz / 4000.0,
+            ..Frame::default()
+        }
+    }
+
+    #[test]
+    fn a_tone_has_few_notes_and_a_tune_many() {
+        // Ringback's two partials, the strongest flipping between them.
+        let ring: Vec<Frame> = (0..100)
+            .map(|i| at(if i % 3 == 0 { 400.0 } else { 450.0 }))
+            .collect();
+        assert_eq!(notes(&ring.iter().collect::<Vec<_>>()), 2);
+        // A melody over a major scale.
+        let tune: Vec<Frame> = [262.0, 294.0, 330.0, 349.0, 392.0, 440.0, 494.0]
+            .iter()
+            .flat_map(|hz| std::iter::repeat_n(at(*hz), 15))
+            .collect();
+        assert_eq!(notes(&tune.iter().collect::<Vec<_>>()), 7);
+    }
+
+    #[test]
+    fn nothing_heard_is_silence_for_sure_and_never_a_person() {
+        let quiet = super::super::frames(&vec![0i16; 8000 * 10]);
+        let c = classify(&quiet, 0.5);
+        assert_eq!((c.answer_type, c.person_ms), (AnswerType::Silence, None));
+        assert_eq!(classify(&[], 0.5).answer_type, AnswerType::Silence);
+        // Asked for more certainty than there is, the answer is unknown with its guess kept.
+        let unsure = classify(&quiet, 1.01);
+        assert_eq!(
+            (unsure.answer_type, unsure.guess),
+            (AnswerType::Unknown, AnswerType::Silence)
+        );
+    }
+
+    #[test]
+    fn the_network_learns_what_separates_the_sounds_and_the_same_frames_give_the_same_weights() {
+        let samples: Vec<(Features, Sound)> = (0..400)
+            .map(|i| {
+                let mut x = [0.0; FEATURES];
+                x[0] = (i % 4) as f32 * 10.0 + (i % 7) as f32 * 0.1;
+                x[1] = (i % 5) as f32;
+                (x, SOUNDS[i % 4])
+            })
+            .collect();
+        let m = Model::train(&samples, 40, 7);
+        for (x, s) in &samples {
+            let p = m.probabilities(x);
+            let best = (0..CLASSES).max_by(|a, b| p[*a].total_cmp(&p[*b])).unwrap();
+            assert_eq!(best, *s as usize, "{x:?}: {p:?}");
+        }
+        assert_eq!(m, Model::train(&samples, 40, 7));
+        assert!(m.to_rust("test").contains("pub const TRAINED: Model"));
+    }
+}

@@ -150,7 +150,8 @@ pub fn classify_frames(fr: &[Frame]) -> AnswerType {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::probe::call::audio::{first_audio_ms, frames};
+    use crate::probe::call::audio::first_audio_ms;
+    use crate::probe::call::audio::listen::frames_for_both as frames;
 
     fn classify(samples: &[i16]) -> AnswerType {
         classify_frames(&frames(samples))

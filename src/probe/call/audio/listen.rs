@@ -48,6 +48,12 @@ pub struct Listener {
     previous: [i16; FRAME],
     previous_shape: Vec<f32>,
     held: std::collections::VecDeque<Bits>,
+    /// Per-frame work space, kept so a frame allocates nothing.
+    power: Vec<f32>,
+    sorted: Vec<f32>,
+    tops: Vec<(f32, usize)>,
+    /// Also compute the first rule's `tonal` flag (the bench's comparison only).
+    first_rule: bool,
 }
 
 impl Default for Listener {
@@ -72,6 +78,10 @@ impl Default for Listener {
             previous: [0; FRAME],
             previous_shape: vec![0.0; HI - LO],
             held: Default::default(),
+            power: Vec::with_capacity(HI - LO),
+            sorted: Vec::with_capacity(HI - LO),
+            tops: Vec::with_capacity(HI - LO),
+            first_rule: false,
         }
     }
 }
@@ -102,10 +112,10 @@ impl Listener {
         self.previous.copy_from_slice(x);
         self.fft
             .process_with_scratch(&mut self.buf, &mut self.scratch);
-        let power: Vec<f32> = self.buf[LO..HI]
-            .iter()
-            .map(|c| c.norm_sqr() + 1e-3)
-            .collect();
+        self.power.clear();
+        self.power
+            .extend(self.buf[LO..HI].iter().map(|c| c.norm_sqr() + 1e-3));
+        let power = &self.power;
         let total: f32 = power.iter().sum();
         let flat = {
             let log_mean = power.iter().map(|p| p.ln()).sum::<f32>() / power.len() as f32;
@@ -118,21 +128,24 @@ impl Listener {
             .sum::<f32>()
             / total
             / (N / 2) as f32;
-        let shape: Vec<f32> = power.iter().map(|p| p / total).collect();
-        let flux = shape
-            .iter()
-            .zip(&self.previous_shape)
-            .map(|(a, b)| (a - b).abs())
-            .sum::<f32>()
-            / 2.0;
-        self.previous_shape = shape;
+        let mut flux = 0.0;
+        for (p, before) in power.iter().zip(self.previous_shape.iter_mut()) {
+            let shape = p / total;
+            flux += (shape - *before).abs();
+            *before = shape;
+        }
+        let flux = flux / 2.0;
 
         // Peaks, how much energy the two strongest hold, and which partials held.
-        let mut sorted = power.clone();
-        sorted.sort_by(|a, b| a.total_cmp(b));
-        let median = sorted[sorted.len() / 2];
+        self.sorted.clear();
+        self.sorted.extend_from_slice(power);
+        let mid = self.sorted.len() / 2;
+        let median = *self
+            .sorted
+            .select_nth_unstable_by(mid, |a, b| a.total_cmp(b))
+            .1;
         let mut peaks = Bits::default();
-        let mut tops: Vec<(f32, usize)> = Vec::new();
+        self.tops.clear();
         let mut sustained = 0.0;
         let audible = db > -60.0;
         for k in 1..power.len() - 1 {
@@ -140,17 +153,18 @@ impl Listener {
             if audible && p > power[k - 1] && p >= power[k + 1] && p > PEAK_OVER_MEDIAN * median {
                 set(&mut peaks, k);
                 let around = power[k - 1] + p + power[k + 1];
-                tops.push((around, k));
+                self.tops.push((around, k));
                 if self.held.len() == HOLD && self.held.iter().all(|h| near(h, k)) {
                     sustained += around;
                 }
             }
         }
-        tops.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let top = tops
+        self.tops.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+        let top = self
+            .tops
             .first()
             .map_or(0.0, |t| (t.1 + LO) as f32 / (N / 2) as f32);
-        let peak2 = tops.iter().take(2).map(|t| t.0).sum::<f32>() / total;
+        let peak2 = self.tops.iter().take(2).map(|t| t.0).sum::<f32>() / total;
         if self.held.len() == HOLD {
             self.held.pop_front();
         }
@@ -158,7 +172,7 @@ impl Listener {
 
         Frame {
             active: db > super::ACTIVE_DB,
-            tonal: super::heuristic::is_tonal(x) && db > super::ACTIVE_DB,
+            tonal: self.first_rule && db > super::ACTIVE_DB && super::heuristic::is_tonal(x),
             db,
             voice: self.voice,
             flat,
@@ -194,5 +208,14 @@ impl Listener {
 /// The frames of a whole recording (8 kHz), as a call would have heard them.
 pub fn frames(samples: &[i16]) -> Vec<Frame> {
     let mut l = Listener::default();
+    samples.chunks_exact(FRAME).map(|f| l.frame(f)).collect()
+}
+
+/// `frames` with the first rule's `tonal` flag too, for the bench's comparison of the two.
+pub fn frames_for_both(samples: &[i16]) -> Vec<Frame> {
+    let mut l = Listener {
+        first_rule: true,
+        ..Listener::default()
+    };
     samples.chunks_exact(FRAME).map(|f| l.frame(f)).collect()
 }

@@ -75,7 +75,7 @@ impl AnswerType {
 pub struct Frame {
     /// Above -45 dBFS.
     pub active: bool,
-    /// Periodic at a short lag (the first rule's "tone").
+    /// Periodic at a short lag (the first rule's "tone"; computed for the bench only).
     pub tonal: bool,
     /// Level in dBFS (-100 for digital silence).
     pub db: f32,
