@@ -42,7 +42,7 @@ pub enum ConfigError {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// Where results and evidence are kept.
@@ -81,7 +81,7 @@ pub struct Config {
 }
 
 /// `[report]`: who issues the period report and how it is marked.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportConfig {
     /// The issuing unit, in English, on the cover and every printed page.
@@ -99,6 +99,25 @@ pub struct ReportConfig {
 /// A crontab(5) expression, checked when the config is read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CronExpr(pub String);
+
+/// The types read from a string are written back as that string (`raqib config check`).
+macro_rules! serialize_as_text {
+    ($($t:ty => |$v:ident| $text:expr;)*) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let $v = self;
+                s.serialize_str(&$text)
+            }
+        }
+    )*};
+}
+
+serialize_as_text! {
+    CronExpr => |v| v.0;
+    TzName => |v| v.0.name();
+    HolidayDate => |v| v.0.format("%Y-%m-%d").to_string();
+    AfterAnswer => |v| v.to_string();
+}
 
 impl<'de> Deserialize<'de> for CronExpr {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -141,7 +160,7 @@ impl<'de> Deserialize<'de> for HolidayDate {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum ScheduleChannel {
     #[default]
@@ -149,7 +168,7 @@ pub enum ScheduleChannel {
     Phone,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum WhenClosedCfg {
     /// No call to a closed centre this run.
@@ -159,7 +178,7 @@ pub enum WhenClosedCfg {
     Defer,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleConfig {
     /// Names the schedule in sweeps and logs; unique.
@@ -203,7 +222,7 @@ fn default_spread() -> u64 {
 /// `[alerts]`: what every notifier shares. Each notifier kind's own keys (`[alerts.smtp]`;
 /// a contact's `email`, `webhook`, `format`) are typed and checked in its file under
 /// `src/alert/`, which reads them from `notifier`; a key no kind claims is refused as unknown.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(default)]
 pub struct AlertsConfig {
     /// The sender of alert emails, `Name <address>` or an address.
@@ -260,7 +279,7 @@ impl Default for AlertsConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum AlertPeriod {
     #[default]
@@ -270,7 +289,7 @@ pub enum AlertPeriod {
 
 /// One `[[alerts.contact]]`: who, for which agency, in which language; how to reach them is
 /// one notifier kind's address key (`email`, `webhook`) and options, kept in `notifier`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 pub struct ContactConfig {
     /// Names the contact in logs and `raqib alerts`.
     pub name: Option<String>,
@@ -301,7 +320,7 @@ pub enum AlertLang {
     Both,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServeConfig {
     /// A run missed while raqib serve was down is made once at start-up if it fell due within
@@ -326,7 +345,7 @@ impl Default for ServeConfig {
 
 /// The HTTP server of `raqib serve --listen` (and `--metrics-listen`): how long a client may
 /// take, how much it may send, how many may connect, and how sign-in failures are slowed.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// A request's head (request line and headers) must arrive within this many seconds of the
@@ -385,7 +404,7 @@ impl Default for ServerConfig {
 }
 
 /// This process as one of several agents sharing a store (`raqib serve --agent NAME`).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AgentConfig {
     /// The agent's name, unique among the store's agents [default: the host name].
@@ -395,7 +414,7 @@ pub struct AgentConfig {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
     #[default]
@@ -403,7 +422,7 @@ pub enum Transport {
     Tcp,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrunkConfig {
     /// Request-URI of a call; `{number}` is the E.164 number, e.g. `sip:{number}@trunk.example`.
@@ -453,7 +472,7 @@ impl Default for TrunkConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CallConfig {
     /// Seconds of ringing before the call is cancelled as `no_answer`.
@@ -494,7 +513,7 @@ impl Default for CallConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScoringConfig {
     /// Ring time (INVITE → 200 OK) with full marks, in seconds.
@@ -594,7 +613,7 @@ impl Default for ScoringConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GuardConfig {
     /// E.164 prefixes that may be dialled (`+962`); a number matching none is never dialled.
@@ -612,7 +631,7 @@ impl Default for GuardConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     /// Directory of the SQLite file (`raqib.sqlite`) and of evidence files; relative to the
@@ -635,7 +654,7 @@ impl Default for StoreConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RegistryConfig {
     /// CSV of centres that `raqib demo` and `raqib lab` use; unset means the embedded
@@ -644,7 +663,7 @@ pub struct RegistryConfig {
 }
 
 /// What a page must contain to count as the centre's page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum ContentCheck {
     /// No content check.
@@ -656,7 +675,7 @@ pub enum ContentCheck {
     NameEn,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WebConfig {
     /// A check fails with reason `timeout` when the whole body has not arrived in this time
@@ -704,7 +723,7 @@ impl Default for WebConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BrowserConfig {
     /// Open each site in headless Chromium after its HTTP check (`--no-browser` turns it off).
@@ -720,9 +739,9 @@ pub struct BrowserConfig {
     pub page_timeout_ms: u64,
     /// The audit waits this long (ms) for the load event, then audits what has arrived.
     pub load_timeout_ms: u64,
-    /// axe-core's `axe.min.js`, installed by `./scripts/setup` (npm ci in probes/web); a relative
-    /// path is tried from the current directory, then from raqib's source tree.
-    pub axe_path: PathBuf,
+    /// Another axe-core's `axe.min.js` instead of the one built into raqib; a relative path is
+    /// tried from the current directory, then from raqib's source tree.
+    pub axe_path: Option<PathBuf>,
     /// axe-core tags to run: WCAG 2.2 A and AA by default.
     pub axe_tags: Vec<String>,
     /// Pages audited per site besides its home page (sitemap first, else the home page's links).
@@ -744,7 +763,7 @@ impl Default for BrowserConfig {
             tabs: 4,
             page_timeout_ms: 30_000,
             load_timeout_ms: 15_000,
-            axe_path: PathBuf::from("probes/web/node_modules/axe-core/axe.min.js"),
+            axe_path: None,
             axe_tags: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
                 .map(String::from)
                 .to_vec(),
@@ -756,7 +775,7 @@ impl Default for BrowserConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LabConfig {
     /// Plain-HTTP address of the lab's websites (loopback only).

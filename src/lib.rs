@@ -10,6 +10,7 @@ pub mod config;
 pub mod cron;
 pub mod demo;
 pub mod lab;
+pub mod logs;
 pub mod probe;
 pub mod redact;
 pub mod registry;

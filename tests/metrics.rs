@@ -338,9 +338,7 @@ fn metrics_agree_with_the_store_and_count_each_new_probe_once() {
     });
     let serve_log = std::fs::read_to_string(dir.path().join("serve.log")).unwrap();
     assert!(
-        serve_log.contains(&format!(
-            "serve: metrics on http://127.0.0.1:{metrics}/metrics"
-        )),
+        serve_log.contains(&format!("metrics on http://127.0.0.1:{metrics}/metrics")),
         "{serve_log}"
     );
 

@@ -319,12 +319,13 @@ async fn store_alert(
         })
         .await?;
     if contacts.is_empty() {
-        log(format!(
-            "alert {id} ({} {}): no contact configured for agency '{}'",
+        tracing::warn!(
+            alert = id,
+            centre = p.centre.as_ref().map_or("", |c| c.id.as_str()),
+            "alert {id} ({}): no contact configured for agency '{}'",
             p.kind,
-            p.centre.as_ref().map_or("", |c| c.id.as_str()),
             p.centre.as_ref().map_or("", |c| c.agency.as_str())
-        ));
+        );
     }
     Ok(id)
 }
@@ -482,7 +483,7 @@ pub async fn deliver_due(
                     }
                 };
                 let line = format!("alert {} → {}: {what}: {e}", d.alert_id, d.contact);
-                log(line.clone());
+                tracing::warn!(alert = d.alert_id, contact = %d.contact, "{line}");
                 done.attempts.push(line);
             }
         }
@@ -548,7 +549,7 @@ impl Alerter {
             Ok(true) => true,
             Ok(false) => false,
             Err(e) => {
-                log(format!("alerts lease: {e}"));
+                tracing::error!("alerts lease: {e}");
                 false
             }
         }
@@ -556,7 +557,7 @@ impl Alerter {
 
     async fn unlease(&self) {
         if let Err(e) = self.store.release_lease("alerts", &self.owner).await {
-            log(format!("alerts lease: {e}"));
+            tracing::error!("alerts lease: {e}");
         }
     }
 
@@ -564,7 +565,7 @@ impl Alerter {
     pub async fn evaluate(&self, why: &str) {
         let _one = self.busy.lock().await;
         if !self.lease().await {
-            log(format!("{why}: another agent is evaluating alerts"));
+            tracing::info!("{why}: another agent is evaluating alerts");
             return;
         }
         let now = Utc::now();
@@ -576,13 +577,13 @@ impl Alerter {
         )
         .await
         {
-            Ok(e) => log(format!(
+            Ok(e) => tracing::info!(
                 "{why}: {} new alerts for {} ({} unchanged)",
                 e.alerts.len(),
                 e.period,
                 e.unchanged
-            )),
-            Err(e) => log(format!("{why}: evaluation failed: {e}")),
+            ),
+            Err(e) => tracing::error!("{why}: evaluation failed: {e}"),
         }
         self.deliver_locked().await;
         self.unlease().await;
@@ -590,12 +591,14 @@ impl Alerter {
 
     async fn deliver_locked(&self) {
         match deliver_due(&self.store, &self.config, &self.notifiers, Utc::now()).await {
-            Ok(d) if d.sent + d.retrying + d.failed > 0 => log(format!(
+            Ok(d) if d.sent + d.retrying + d.failed > 0 => tracing::info!(
                 "deliveries: {} sent, {} to retry, {} failed",
-                d.sent, d.retrying, d.failed
-            )),
+                d.sent,
+                d.retrying,
+                d.failed
+            ),
             Ok(_) => {}
-            Err(e) => log(format!("deliveries: {e}")),
+            Err(e) => tracing::error!("deliveries: {e}"),
         }
     }
 
@@ -634,13 +637,6 @@ pub fn default_period(config: &Config, now: DateTime<Utc>) -> Period {
         crate::config::AlertPeriod::Month => Period::month_of(now),
         crate::config::AlertPeriod::Quarter => Period::quarter_of(now),
     }
-}
-
-fn log(line: String) {
-    eprintln!(
-        "{} alert: {line}",
-        crate::probe::utc_millis::format(&Utc::now())
-    );
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod bench;
 pub mod centres;
 pub mod lab;
+pub mod operator;
 pub mod print;
 pub mod probe;
 pub mod report;
@@ -35,7 +36,12 @@ use scores::Select;
 #[derive(Parser)]
 #[command(
     name = "raqib",
-    version,
+    version = concat!(
+        env!("CARGO_PKG_VERSION"),
+        " (axe-core ",
+        env!("RAQIB_AXE_VERSION"),
+        ")"
+    ),
     about = "raqib (رقيب): an audit robot for government service centres",
     long_about = "raqib places real test calls and visits websites of government service centres, \
 stores what it measured as evidence, and scores each centre per channel and period.\n\n\
@@ -59,6 +65,16 @@ pub struct Cli {
         hide_env_values = true
     )]
     store: Option<String>,
+    /// How `serve` and long commands write their log on stderr: text, or one JSON object a
+    /// line. The level comes from RUST_LOG (default info; e.g. RUST_LOG=raqib=debug,sqlx=warn)
+    #[arg(
+        long,
+        global = true,
+        env = "RAQIB_LOG_FORMAT",
+        value_name = "FORMAT",
+        default_value = "text"
+    )]
+    pub log_format: raqib::logs::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -134,6 +150,15 @@ pub enum Command {
     /// Measure throughput and print the figures
     #[command(subcommand)]
     Bench(bench::BenchCmd),
+    /// The configuration: `config check` prints the effective config, secrets redacted
+    #[command(subcommand, after_help = operator::CONFIG_HELP)]
+    Config(operator::ConfigCmd),
+    /// Print a shell's completion script
+    #[command(after_help = operator::COMPLETIONS_HELP)]
+    Completions(operator::CompletionsArgs),
+    /// Print the manual page (roff), or write one per command into a directory
+    #[command(after_help = operator::MAN_HELP)]
+    Man(operator::ManArgs),
 }
 
 #[derive(clap::Args)]
@@ -285,6 +310,15 @@ impl Ctx {
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> Result<()> {
+    // These need no config: they must work where the config is broken or absent.
+    let cli = match cli.command {
+        Command::Completions(args) => {
+            operator::completions(args);
+            return Ok(());
+        }
+        Command::Man(args) => return operator::man(args),
+        command => Cli { command, ..cli },
+    };
     let ctx = Ctx::load(&cli)?;
     match cli.command {
         Command::Centres(cmd) => centres::exec(&ctx, cmd).await,
@@ -307,5 +341,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Cases(args) => scores::cases(&ctx, args).await,
         Command::Label(args) => scores::label(&ctx, args).await,
         Command::Bench(cmd) => bench::exec(&ctx, cmd).await,
+        Command::Config(cmd) => {
+            operator::config(&ctx, cmd, &operator::source_of(cli.config.as_deref()))
+        }
+        Command::Completions(_) | Command::Man(_) => unreachable!("answered above"),
     }
 }

@@ -94,7 +94,7 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
         ));
     }
     if ctx.config.schedule.is_empty() {
-        eprintln!("serve: no [[schedule]] in the config: only unfinished sweeps are resumed");
+        tracing::warn!("no [[schedule]] in the config: only unfinished sweeps are resumed");
     }
     let store = ctx.store().await?;
     raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
@@ -108,11 +108,11 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
             Some(heartbeat.clone()),
         )
         .await?;
-        eprintln!("serve: dashboard and API on http://{bound}");
+        tracing::info!("dashboard and API on http://{bound}");
     }
     if let Some(addr) = metrics_listen {
         let bound = raqib::server::metrics::start(addr, ctx.config.clone(), store.clone()).await?;
-        eprintln!("serve: metrics on http://{bound}/metrics");
+        tracing::info!("metrics on http://{bound}/metrics");
     }
     let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store)
         .await?

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::kit::Kit;
 use super::plan::{self, WhenClosed};
@@ -130,15 +131,6 @@ fn selects(s: &ScheduleConfig, c: &Centre) -> bool {
         && s.agency.as_ref().is_none_or(|a| a == &c.agency)
         && s.region.as_ref().is_none_or(|r| r == &c.region)
         && s.tags.iter().all(|t| c.tags.contains(t))
-}
-
-/// One line per event on stderr, for the service's log.
-fn log(msg: impl AsRef<str>) {
-    eprintln!(
-        "{} serve: {}",
-        crate::probe::utc_millis::format(&Utc::now()),
-        msg.as_ref()
-    );
 }
 
 /// The scheduler's idea of now: the system clock, or one started at a chosen instant that then
@@ -368,14 +360,15 @@ impl Server {
                 Duration::seconds(self.config.serve.lease_secs as i64),
             )
             .await?;
-        log(format!(
+        tracing::info!(
+            agent = %self.agent.name,
             "agent '{}'{}",
             self.agent.name,
             match self.agent.tags.is_empty() {
                 true => String::new(),
                 false => format!(" ({})", self.agent.tags.join(", ")),
             }
-        ));
+        );
         executors.spawn(self.heartbeat(stop_rx.clone()));
         executors.spawn(self.worker(stop_rx.clone()));
         let now = self.clock.now();
@@ -387,16 +380,17 @@ impl Server {
                 due_now.push((i, now));
             } else if let Some(last) = self.store.last_fired(&s.name).await? {
                 if let Some(missed) = cron.missed(last, now, grace) {
-                    log(format!(
+                    tracing::info!(
+                        schedule = %s.name,
                         "schedule '{}' missed its run at {missed}: running it now",
                         s.name
-                    ));
+                    );
                     due_now.push((i, missed));
                 }
             }
             next.push(cron.next_after(now));
         }
-        log(format!(
+        tracing::info!(
             "{} schedules; next: {}",
             self.schedules.len(),
             self.schedules
@@ -409,15 +403,16 @@ impl Server {
                 ))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ));
+        );
         tokio::pin!(stop);
         loop {
             for (i, fired_at) in due_now.drain(..) {
                 let name = self.schedules[i].0.name.clone();
                 if self.store.schedule_running(&name).await? {
-                    log(format!(
+                    tracing::info!(
+                        schedule = %name,
                         "schedule '{name}' is still running: this fire is skipped"
-                    ));
+                    );
                     continue;
                 }
                 if self.plan(i, fired_at).await? {
@@ -443,11 +438,11 @@ impl Server {
                 }
             }
         }
-        log("stopping: no new jobs; waiting for those in progress");
+        tracing::info!("stopping: no new jobs; waiting for those in progress");
         let _ = stop_tx.send(true);
         while executors.join_next().await.is_some() {}
         self.kits.shutdown().await;
-        log("stopped");
+        tracing::info!("stopped");
         Ok(())
     }
 
@@ -500,10 +495,11 @@ impl Server {
                         &holidays,
                         &mut rng,
                     ) else {
-                        log(format!(
+                        tracing::info!(
+                            centre = %c.id,
                             "{}: closed now, or no window before closing: skipped",
                             c.id
-                        ));
+                        );
                         continue;
                     };
                     // Instants come sorted; numbers take them in a shuffled order so that
@@ -519,7 +515,7 @@ impl Server {
             }
         }
         if jobs.is_empty() {
-            log(format!("schedule '{}': nothing to do now", s.name));
+            tracing::info!(schedule = %s.name, "schedule '{}': nothing to do now", s.name);
             return Ok(false);
         }
         let new: Vec<NewJob> = jobs
@@ -536,18 +532,21 @@ impl Server {
             .await?
         {
             Some(id) => {
-                log(format!(
+                tracing::info!(
+                    schedule = %s.name,
+                    sweep = id,
                     "schedule '{}': sweep {id} planned with {} jobs",
                     s.name,
                     jobs.len()
-                ));
+                );
                 Ok(true)
             }
             None => {
-                log(format!(
+                tracing::info!(
+                    schedule = %s.name,
                     "schedule '{}': the fire of {fired_at} was planned by another agent",
                     s.name
-                ));
+                );
                 Ok(false)
             }
         }
@@ -575,12 +574,12 @@ impl Server {
                     s.phone.valid_calls + 2 * phones <= k.max_calls_quarter
                 })
                 .map(|s| {
-                    log(format!("{}: provisional flag: extra calls", s.centre));
+                    tracing::info!(centre = %s.centre, "{}: provisional flag: extra calls", s.centre);
                     s.centre
                 })
                 .collect(),
             Err(e) => {
-                log(format!("no extra calls for provisional flags: {e}"));
+                tracing::warn!("no extra calls for provisional flags: {e}");
                 Default::default()
             }
         }
@@ -612,7 +611,7 @@ impl Server {
                             b.beat();
                         }
                     }
-                    Err(e) => log(format!("heartbeat: {e}")),
+                    Err(e) => tracing::error!("heartbeat: {e}"),
                 }
             }
         }
@@ -643,7 +642,7 @@ impl Server {
                 let open = match store.open_sweeps().await {
                     Ok(o) => o,
                     Err(e) => {
-                        log(format!("open sweeps: {e}"));
+                        tracing::error!("open sweeps: {e}");
                         Vec::new()
                     }
                 };
@@ -667,7 +666,7 @@ impl Server {
                     }
                     if let Err(e) = kits.ready(channel).await {
                         if unready.insert(channel) {
-                            log(format!("cannot run {channel} jobs here: {e}"));
+                            tracing::error!("cannot run {channel} jobs here: {e}");
                         }
                         continue;
                     }
@@ -682,7 +681,7 @@ impl Server {
                     {
                         Ok(c) => c,
                         Err(e) => {
-                            log(format!("claiming jobs: {e}"));
+                            tracing::error!("claiming jobs: {e}");
                             continue;
                         }
                     };
@@ -700,19 +699,29 @@ impl Server {
                             alerter.clone(),
                             agent.name.clone(),
                         );
-                        tasks.spawn(async move {
-                            let _permit = permit;
-                            run_claimed(
-                                &store,
-                                &kits,
-                                alerter.as_deref(),
-                                &name,
-                                centre,
-                                job,
-                                channel,
-                            )
-                            .await;
-                        });
+                        let span = tracing::info_span!(
+                            "job",
+                            sweep = job.sweep_id,
+                            job = job.id,
+                            centre = %job.centre,
+                            agent = %name
+                        );
+                        tasks.spawn(
+                            async move {
+                                let _permit = permit;
+                                run_claimed(
+                                    &store,
+                                    &kits,
+                                    alerter.as_deref(),
+                                    &name,
+                                    centre,
+                                    job,
+                                    channel,
+                                )
+                                .await;
+                            }
+                            .instrument(span),
+                        );
                     }
                 }
                 // Until the next job is due, a second at most: other agents plan sweeps and
@@ -758,34 +767,32 @@ async fn run_claimed(
             };
             match store.complete_claimed(job.id, agent, &r).await {
                 Ok(Some(_)) => {}
-                Ok(None) => log(format!(
+                Ok(None) => tracing::warn!(
                     "job {}: its lease passed to another agent: this result is not stored",
                     job.id
-                )),
-                Err(e) => log(format!(
-                    "job {}: the result could not be stored: {e}",
-                    job.id
-                )),
+                ),
+                Err(e) => tracing::error!("job {}: the result could not be stored: {e}", job.id),
             }
         }
         None => {
-            log(format!(
+            tracing::warn!(
                 "job {}: centre '{}' left the registry: skipped",
-                job.id, job.centre
-            ));
+                job.id,
+                job.centre
+            );
             if let Err(e) = store.skip_claimed(job.id, agent).await {
-                log(format!("job {}: {e}", job.id));
+                tracing::error!("job {}: {e}", job.id);
             }
         }
     }
     match store.finish_if_done(job.sweep_id).await {
         Ok(true) => {
-            log(format!("sweep {} finished", job.sweep_id));
+            tracing::info!("sweep {} finished", job.sweep_id);
             if let Some(a) = alerter {
                 a.evaluate(&format!("after sweep {}", job.sweep_id)).await;
             }
         }
         Ok(false) => {}
-        Err(e) => log(format!("sweep {}: {e}", job.sweep_id)),
+        Err(e) => tracing::error!("sweep {}: {e}", job.sweep_id),
     }
 }

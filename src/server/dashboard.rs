@@ -431,9 +431,11 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
         Ok(super::signin::Gate::Open) => {}
         Ok(super::signin::Gate::Delayed { retry_after, why }) => {
             let secs = retry_after.as_secs_f64().ceil().max(1.0) as u64;
-            super::log(format!(
-                "sign-in refused unchecked for {name:?} from {address}: {why}; retry after {secs} s"
-            ));
+            tracing::warn!(
+                user = ?name,
+                %address,
+                "sign-in refused unchecked: {why}; retry after {secs} s"
+            );
             if let Err(e) = app
                 .store
                 .record_signin(&name, &address, SigninOutcome::Refused)
@@ -480,7 +482,7 @@ pub(super) async fn login(app: &App, req: Request<Incoming>) -> Reply {
         return failed(e);
     }
     if !good {
-        super::log(format!("sign-in failed for {name:?} from {address}"));
+        tracing::warn!(user = ?name, %address, "sign-in failed");
         return html(
             StatusCode::UNAUTHORIZED,
             lang,

@@ -25,6 +25,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tracing::Instrument;
 
 use crate::config::{Config, ServerConfig};
 use crate::probe::Channel;
@@ -281,9 +282,10 @@ where
                 // At most a line a second: a flood of connections is no flood of log lines.
                 refused += 1;
                 if last_refusal_log.is_none_or(|t: Instant| t.elapsed() >= Duration::from_secs(1)) {
-                    log(format!(
-                        "{peer}: refused ({refused} so far): {cap} connections are open (the cap)"
-                    ));
+                    tracing::warn!(
+                        %peer,
+                        "refused ({refused} so far): {cap} connections are open (the cap)"
+                    );
                     last_refusal_log = Some(Instant::now());
                 }
                 continue;
@@ -305,18 +307,33 @@ where
                         let state = state.clone();
                         let busy = Busy::new(&activity);
                         req.extensions_mut().insert(Peer(peer));
+                        let request = NEXT_REQUEST.fetch_add(1, Ordering::Relaxed);
+                        let span = tracing::info_span!("request", request, %peer);
                         async move {
+                            let started = Instant::now();
+                            let method = req.method().clone();
+                            // The path only: a query may carry what a log must not keep.
                             let path = req.uri().path().to_string();
                             let answer = std::panic::AssertUnwindSafe(handler(state, req))
                                 .catch_unwind()
                                 .await
                                 .unwrap_or_else(|_| {
-                                    log(format!("{peer}: the handler of {path} panicked"));
+                                    tracing::error!(%path, "the handler panicked");
                                     error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
                                 });
                             drop(busy);
+                            tracing::info!(
+                                target: "raqib::access",
+                                %method,
+                                %path,
+                                status = answer.status().as_u16(),
+                                ms = started.elapsed().as_secs_f64() * 1e3,
+                                "{method} {path} {}",
+                                answer.status().as_u16()
+                            );
                             Ok::<_, Infallible>(answer)
                         }
+                        .instrument(span)
                     })
                 };
                 let conn = hyper::server::conn::http1::Builder::new()
@@ -326,7 +343,7 @@ where
                 tokio::select! {
                     _ = conn => {}
                     _ = idle_for(&activity, idle) => {
-                        log(format!("{peer}: closed, idle for {} s", idle.as_secs()));
+                        tracing::info!(%peer, "closed, idle for {} s", idle.as_secs());
                     }
                 }
                 drop(slot);
@@ -336,14 +353,9 @@ where
     Ok(local)
 }
 
-/// One line per event on stderr, with its time.
-pub(crate) fn log(msg: impl AsRef<str>) {
-    eprintln!(
-        "{} server: {}",
-        crate::probe::utc_millis::format(&chrono::Utc::now()),
-        msg.as_ref()
-    );
-}
+/// Numbers the requests of this process, so that a request's log lines can be found
+/// together (the `request` field of its span).
+static NEXT_REQUEST: AtomicU64 = AtomicU64::new(1);
 
 /// The client's address: the connection's peer, or, when the peer is a trusted proxy, the
 /// last address its `X-Forwarded-For` names.
@@ -1051,10 +1063,8 @@ async fn health(app: &App) -> Reply {
     let status = match failing.is_empty() {
         true => StatusCode::OK,
         false => {
-            log(format!(
-                "health: failing {failing:?}: {}",
-                Value::Object(checks.clone())
-            ));
+            let details = Value::Object(checks.clone());
+            tracing::warn!("health: failing {failing:?}: {details}");
             StatusCode::SERVICE_UNAVAILABLE
         }
     };

@@ -298,8 +298,8 @@ impl CallProbe {
                     tokio::time::sleep(Duration::from_secs((granted as u64 * 4 / 5).max(1))).await;
                     let r = register::register(&settings, &udp, &call_id, &mut cseq, expires).await;
                     if !r.ok {
-                        eprintln!(
-                            "raqib: registration refresh failed: {}",
+                        tracing::warn!(
+                            "registration refresh failed: {}",
                             r.detail.unwrap_or_default()
                         );
                     }

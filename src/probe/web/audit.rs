@@ -29,6 +29,10 @@ use crate::probe::ProbeError;
 const PAGE_FACTS_JS: &str = include_str!("../../../probes/web/page_facts.js");
 const AXE_RUN_JS: &str = include_str!("../../../probes/web/axe_run.js");
 const ARABIC_CHECKS_JS: &str = include_str!("../../../probes/web/arabic_checks.js");
+/// The pinned axe-core, empty when the build found none (`build.rs`).
+const AXE_EMBEDDED: &str = include_str!(concat!(env!("OUT_DIR"), "/axe.min.js"));
+/// Its version, as `raqib --version` says it.
+pub const AXE_VERSION: &str = env!("RAQIB_AXE_VERSION");
 
 /// How long a page that missed its load event has to answer a trivial script before it
 /// counts as frozen.
@@ -42,18 +46,42 @@ fn viewport(height: u32) -> Value {
     json!({"width": VIEWPORT.0, "height": height, "deviceScaleFactor": 1, "mobile": false})
 }
 
-/// axe-core's source. A relative path is tried from the current directory, then from raqib's
-/// source tree, where `scripts/setup` installs it: raqib run from elsewhere (the demo in a
-/// scratch directory, a cron job) still finds it.
-fn read_axe(path: &Path) -> Result<String, AuditError> {
-    let mut tried = vec![path.to_path_buf()];
-    if path.is_relative() {
-        tried.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(path));
+/// axe-core's source: the copy built into raqib (`build.rs`), or the file `[browser] axe_path`
+/// names, whose relative path is tried from the current directory, then from raqib's source
+/// tree.
+fn read_axe(path: Option<&Path>) -> Result<String, AuditError> {
+    match path {
+        None if AXE_EMBEDDED.is_empty() => Err(AuditError::AxeMissing(Vec::new())),
+        None => Ok(AXE_EMBEDDED.to_string()),
+        Some(path) => {
+            let mut tried = vec![path.to_path_buf()];
+            if path.is_relative() {
+                tried.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(path));
+            }
+            tried
+                .iter()
+                .find_map(|p| std::fs::read_to_string(p).ok())
+                .ok_or(AuditError::AxeMissing(tried))
+        }
     }
-    tried
-        .iter()
-        .find_map(|p| std::fs::read_to_string(p).ok())
-        .ok_or(AuditError::AxeMissing(tried))
+}
+
+/// An empty list: the build carried no axe-core and no file was named.
+fn axe_missing(tried: &[PathBuf]) -> String {
+    match tried {
+        [] => "this raqib was built without axe-core: run ./scripts/setup (npm ci in \
+               probes/web) and build again, set browser.axe_path, or pass --no-browser"
+            .into(),
+        _ => format!(
+            "axe-core is not at {}: fix browser.axe_path (or remove it to use the axe-core \
+             built into raqib), or pass --no-browser",
+            tried
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" nor ")
+        ),
+    }
 }
 
 /// Failed sub-request URLs kept per page.
@@ -63,11 +91,7 @@ const SITEMAPS_READ: usize = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
-    #[error(
-        "axe-core is not at {}: run ./scripts/setup (it runs `npm ci` in probes/web), set \
-         browser.axe_path, or pass --no-browser",
-        .0.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" nor ")
-    )]
+    #[error("{}", axe_missing(.0))]
     AxeMissing(Vec<PathBuf>),
     #[error(
         "Chromium is not at {0}: install it (apt-get install chromium), set browser.path, or \
@@ -266,7 +290,7 @@ impl Auditor {
         if !cfg.path.is_file() {
             return Err(AuditError::BrowserMissing(cfg.path.clone()));
         }
-        let axe_src = read_axe(&cfg.axe_path)?;
+        let axe_src = read_axe(cfg.axe_path.as_deref())?;
         Ok(Auditor {
             cfg: cfg.clone(),
             flags,
