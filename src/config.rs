@@ -78,6 +78,34 @@ pub struct Config {
     pub alerts: AlertsConfig,
     /// The period report's cover, header and footer.
     pub report: ReportConfig,
+    /// How long evidence files are kept (`raqib store prune`, run daily by `serve`).
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: days each kind of evidence file is kept after its result, `0` for ever.
+/// The result's row, its measurements and the verdicts stay; the row then says which of its
+/// evidence expired and when.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// Call recordings (WAV, about 16 kB a second).
+    pub recordings_days: u32,
+    /// SIP traces of calls.
+    pub traces_days: u32,
+    /// Full-page screenshots of audited pages.
+    pub screenshots_days: u32,
+}
+
+impl Default for RetentionConfig {
+    /// A year and a month: a year's report and the comparison with the year before can still
+    /// show the evidence of the period's last calls.
+    fn default() -> Self {
+        Self {
+            recordings_days: 400,
+            traces_days: 400,
+            screenshots_days: 400,
+        }
+    }
 }
 
 /// `[report]`: who issues the period report and how it is marked.
@@ -381,6 +409,9 @@ pub struct ServerConfig {
     /// The dashboard's address as readers reach it (`https://raqib.unit.gov.example`): alerts
     /// link to the flagged result there. `serve` refuses alert contacts without it.
     pub public_url: Option<String>,
+    /// The environment variable holding the bearer token `/metrics` then demands (never the
+    /// token itself); without it `/metrics` answers anyone who reaches its address.
+    pub metrics_token_env: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -399,6 +430,7 @@ impl Default for ServerConfig {
             signin_delay_secs: 1,
             signin_max_delay_secs: 900,
             public_url: None,
+            metrics_token_env: None,
         }
     }
 }

@@ -510,8 +510,108 @@ fn metrics_agree_with_the_store_and_count_each_new_probe_once() {
         answered.len() as f64
     );
     assert_eq!(counters(&last), expected_counters(&results(&config, &data)));
+
+    // What every exporter has: its build, its process.
+    let build = last.family("raqib_build_info");
+    assert_eq!(build.len(), 1, "{build:?}");
+    assert!(build[0]
+        .0
+        .contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))));
+    assert!(build[0].0.contains("axe_core=\""));
+    assert!(last.get("process_resident_memory_bytes") > 1e6);
+    assert!(last.get("process_open_fds") >= 3.0);
+    let started = last.get("process_start_time_seconds");
+    let now = chrono::Utc::now().timestamp() as f64;
+    assert!(
+        started <= now && started > now - 600.0,
+        "{started} vs {now}"
+    );
+    // Per target, as blackbox_exporter: the busy number's latest call failed, an answered
+    // one's succeeded with its answer time.
+    let of = |family: &str, target: &str| -> Vec<f64> {
+        last.family(family)
+            .into_iter()
+            .filter(|(series, _)| series.contains(target))
+            .map(|(_, v)| v)
+            .collect()
+    };
+    assert_eq!(of("raqib_probe_success", busy), vec![0.0]);
+    let latest_answered = results(&config, &data)
+        .into_iter()
+        .rfind(|r| r["outcome"] == "answered")
+        .unwrap();
+    let number = latest_answered["number"].as_str().unwrap().to_string();
+    let latest_of_number = results(&config, &data)
+        .into_iter()
+        .rfind(|r| r["number"] == number.as_str())
+        .unwrap();
+    if latest_of_number["outcome"] == "answered" {
+        assert_eq!(of("raqib_probe_success", &number), vec![1.0]);
+        let want = latest_of_number["timings_ms"]["answer"].as_f64().unwrap() / 1000.0;
+        let got = of("raqib_probe_answer_seconds", &number);
+        assert!(
+            got.len() == 1 && (got[0] - want).abs() < 1e-6,
+            "{got:?} vs {want}"
+        );
+    }
+    assert!(!last
+        .family("raqib_probe_last_run_timestamp_seconds")
+        .is_empty());
+    // Evidence on disk: the calls' recordings.
+    assert!(last.get("raqib_evidence_bytes{kind=\"recordings\"}") > 0.0);
+    assert!(last.get("raqib_evidence_files{kind=\"traces\"}") > 0.0);
     eprintln!(
         "timings: sweeps {setup_secs:.1} s, first scrape {first_scrape_ms} ms, whole test {:.1} s",
         t0.elapsed().as_secs_f64()
     );
+}
+
+/// With `[server] metrics_token_env`, a scrape needs that bearer token; a serve whose variable
+/// is not set refuses to start rather than serve /metrics to anyone.
+#[test]
+fn a_metrics_token_keeps_scrapers_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(
+        &config,
+        "[server]\nmetrics_token_env = \"RAQIB_TEST_METRICS_TOKEN\"\n",
+    )
+    .unwrap();
+    let metrics = free_port();
+    let refused = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--metrics-listen", &format!("127.0.0.1:{metrics}")])
+        .env_remove("RAQIB_TEST_METRICS_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("RAQIB_TEST_METRICS_TOKEN"));
+
+    let _serve = Proc(
+        Command::new(BIN)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--metrics-listen", &format!("127.0.0.1:{metrics}")])
+            .env("RAQIB_TEST_METRICS_TOKEN", "s3cret-scrape")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_until("serve to listen", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", metrics)).is_ok()
+    });
+    let (status, _, _) = http(metrics, "GET", "/metrics", None);
+    assert_eq!(status, 401);
+    let (status, _, _) = http(metrics, "GET", "/metrics", Some("s3cret-scrapf"));
+    assert_eq!(status, 401);
+    let (status, _, body) = http(metrics, "GET", "/metrics", Some("s3cret-scrape"));
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("raqib_build_info{"));
 }

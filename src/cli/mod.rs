@@ -202,6 +202,10 @@ pub fn is_bad_input(e: &anyhow::Error) -> bool {
         || e.downcast_ref::<config::ConfigError>().is_some()
         || e.downcast_ref::<registry::RegistryError>().is_some()
         || matches!(
+            e.downcast_ref::<raqib::server::ServerError>(),
+            Some(raqib::server::ServerError::MetricsToken(_))
+        )
+        || matches!(
             e.downcast_ref::<raqib::alert::AlertError>(),
             Some(raqib::alert::AlertError::Setup(_))
         )

@@ -55,6 +55,36 @@ Example config:
   centres = \"jo-*\"        # also agency = .., region = .., tags = [..]
   when_closed = \"defer\"";
 
+/// `store prune` a minute after start, then every day: evidence never outgrows [retention]
+/// for more than a day.
+async fn prune_daily(store: raqib::store::Store, retention: raqib::config::RetentionConfig) {
+    let mut wait = std::time::Duration::from_secs(60);
+    loop {
+        tokio::time::sleep(wait).await;
+        wait = std::time::Duration::from_secs(24 * 3600);
+        match store
+            .prune_evidence(&retention, chrono::Utc::now(), false)
+            .await
+        {
+            Ok(p) => {
+                let (files, bytes) = p
+                    .deleted
+                    .values()
+                    .fold((0, 0), |(f, b), t| (f + t.files, b + t.bytes));
+                tracing::info!(
+                    files,
+                    bytes,
+                    results = p.results_marked,
+                    "retention: {files} evidence files deleted ({}), {} results marked",
+                    raqib::store::retention::size(bytes),
+                    p.results_marked
+                );
+            }
+            Err(e) => tracing::error!("retention: {e}"),
+        }
+    }
+}
+
 pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
     let ServeArgs {
         run,
@@ -114,6 +144,7 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
         let bound = raqib::server::metrics::start(addr, ctx.config.clone(), store.clone()).await?;
         tracing::info!("metrics on http://{bound}/metrics");
     }
+    tokio::spawn(prune_daily(store.clone(), ctx.config.retention.clone()));
     let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store)
         .await?
         .with_heartbeat(heartbeat);

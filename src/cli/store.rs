@@ -25,6 +25,60 @@ pub enum StoreCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Delete recordings, SIP traces and screenshots older than [retention] keeps them; each
+    /// result keeps its row, measurements and verdicts, and says its evidence expired.
+    /// `serve` runs this daily
+    Prune {
+        /// Count what would go, delete nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Prune as on this day (UTC, YYYY-MM-DD) instead of today: with --dry-run, what a
+        /// prune then will delete
+        #[arg(long, value_name = "DAY")]
+        as_of: Option<chrono::NaiveDate>,
+        /// One JSON object
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn prune(
+    ctx: &Ctx,
+    dry_run: bool,
+    as_of: Option<chrono::NaiveDate>,
+    json: bool,
+) -> Result<()> {
+    let now = match as_of {
+        Some(day) => day.and_hms_opt(12, 0, 0).expect("noon exists").and_utc(),
+        None => Utc::now(),
+    };
+    let store = ctx.store().await?;
+    let p = store
+        .prune_evidence(&ctx.config.retention, now, dry_run)
+        .await?;
+    if json {
+        println!("{}", serde_json::to_string(&p)?);
+        return Ok(());
+    }
+    let verb = if dry_run { "would delete" } else { "deleted" };
+    for (kind, t) in &p.deleted {
+        let kept = match p.before.get(kind) {
+            Some(day) => format!("evidence of results before {day} (UTC)"),
+            None => "kept for ever ([retention] 0)".into(),
+        };
+        println!(
+            "{:<12} {verb} {:>7} files, {:>10}: {kept}",
+            kind.as_str(),
+            t.files,
+            raqib::store::retention::size(t.bytes)
+        );
+    }
+    println!(
+        "{} results {} their evidence expired",
+        p.results_marked,
+        if dry_run { "would say" } else { "now say" }
+    );
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -35,7 +89,14 @@ pub struct AgentsArgs {
 }
 
 pub async fn exec(ctx: &Ctx, cmd: StoreCmd) -> Result<()> {
-    let StoreCmd::Migrate { from, to, json } = cmd;
+    let (from, to, json) = match cmd {
+        StoreCmd::Migrate { from, to, json } => (from, to, json),
+        StoreCmd::Prune {
+            dry_run,
+            as_of,
+            json,
+        } => return prune(ctx, dry_run, as_of, json).await,
+    };
     use raqib::store::migrate;
     use raqib::store_url::{redact, StoreUrl};
     let source = StoreUrl::parse(&from).map_err(|e| bad(format!("--from {e}")))?;

@@ -56,6 +56,11 @@ pub fn hash_password(password: &str) -> Result<String, AuthError> {
     ))
 }
 
+/// Whether two secrets are equal, in time that depends on their lengths only.
+pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 /// Whether `password` matches `stored` (compared in constant time by ring).
 pub fn verify_password(password: &str, stored: &str) -> bool {
     let mut parts = stored.split('$');

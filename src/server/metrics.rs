@@ -8,8 +8,13 @@
 //! since the previous one (by id, in pages); the score gauges, which need a period's scoring,
 //! are recomputed at most once a minute.
 //!
-//! This port has no authentication, unlike the API: it is meant for a private scrape network,
-//! so listen on an address only Prometheus can reach, never beside the dashboard.
+//! Besides, as Prometheus' exporters have them: `raqib_build_info`, the `process_*` metrics of
+//! this process, evidence on disk per kind, and per target (as blackbox_exporter's `probe_*`)
+//! whether its last probe succeeded, its last answer time and its certificate's expiry.
+//!
+//! Without `[server] metrics_token_env` this port has no authentication, unlike the API: it is
+//! meant for a private scrape network, so listen on an address only Prometheus can reach.
+//! With it, a scrape must bring `Authorization: Bearer TOKEN` (Prometheus' `authorization`).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -26,6 +31,7 @@ use super::ServerError;
 use crate::config::Config;
 use crate::probe::Channel;
 use crate::score::period::Period;
+use crate::store::retention::{self, EvidenceKind};
 use crate::store::ResultTiming;
 use crate::store::Store;
 
@@ -40,6 +46,8 @@ const PAGE: i64 = 5000;
 const TRAIL: i64 = 500;
 /// How long a month's scores are reused before they are computed again.
 const SCORES_TTL: Duration = Duration::from_secs(60);
+/// How long the evidence directory's sizes are reused: walking it reads every file's size.
+const EVIDENCE_TTL: Duration = Duration::from_secs(300);
 
 const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -90,12 +98,42 @@ struct Tally {
     answer: Histogram,
     /// (centre, channel, score) and when they were computed.
     scores: Option<(Instant, Scores)>,
+    /// The latest probe of each (centre, channel, target).
+    last: BTreeMap<(String, String, String), Last>,
+    evidence: Option<(Instant, BTreeMap<EvidenceKind, retention::Tally>)>,
+}
+
+/// What a target's latest probe found.
+#[derive(Debug, Clone)]
+struct Last {
+    started_at: String,
+    success: bool,
+    answer_secs: Option<f64>,
+    /// Unix seconds, from the days left when it was checked.
+    cert_expiry: Option<f64>,
 }
 
 struct Exporter {
     config: Config,
     store: Store,
+    /// The bearer token a scrape must bring, when `[server] metrics_token_env` names one.
+    token: Option<String>,
     tally: Mutex<Tally>,
+}
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            cursor: 0,
+            seen: Default::default(),
+            probes: BTreeMap::new(),
+            durations: BTreeMap::new(),
+            answer: Histogram::new(ANSWER_BUCKETS),
+            scores: None,
+            last: BTreeMap::new(),
+            evidence: None,
+        }
+    }
 }
 
 /// Binds `addr` and serves `/metrics` in the background; returns the bound address.
@@ -105,17 +143,18 @@ pub async fn start(
     store: Store,
 ) -> Result<SocketAddr, ServerError> {
     let limits = config.server.clone();
+    let token = match &config.server.metrics_token_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.is_empty() => Some(t),
+            _ => return Err(ServerError::MetricsToken(var.clone())),
+        },
+    };
     let exporter = Arc::new(Exporter {
         config,
         store,
-        tally: Mutex::new(Tally {
-            cursor: 0,
-            seen: Default::default(),
-            probes: BTreeMap::new(),
-            durations: BTreeMap::new(),
-            answer: Histogram::new(ANSWER_BUCKETS),
-            scores: None,
-        }),
+        token,
+        tally: Mutex::new(Tally::default()),
     });
     // Count what the store holds now, before the first scrape asks: after a restart that
     // reads every result once, which would otherwise time the first scrape out.
@@ -145,6 +184,25 @@ async fn handle(exporter: &Exporter, req: Request<Incoming>) -> Response<Full<By
     if req.uri().path() != "/metrics" {
         return text(StatusCode::NOT_FOUND, "only /metrics here\n".into());
     }
+    if let Some(token) = &exporter.token {
+        let given = req
+            .headers()
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !super::auth::same_secret(given.as_bytes(), token.as_bytes()) {
+            let mut r = text(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is needed\n".into(),
+            );
+            r.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                hyper::header::HeaderValue::from_static("Bearer realm=\"raqib metrics\""),
+            );
+            return r;
+        }
+    }
     if req.method() != hyper::Method::GET {
         let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "GET only\n".into());
         r.headers_mut().insert(
@@ -170,8 +228,51 @@ impl Exporter {
         }
         let sweeps = self.store.running_sweeps().await?;
         let deliveries = self.store.delivery_counts().await?;
+        let evidence_fresh =
+            matches!(&tally.evidence, Some((at, _)) if at.elapsed() < EVIDENCE_TTL);
+        if !evidence_fresh {
+            let store = self.store.clone();
+            let sizes = tokio::task::spawn_blocking(move || store.evidence_on_disk()).await?;
+            tally.evidence = Some((Instant::now(), sizes));
+        }
 
         let mut out = String::new();
+        header(
+            &mut out,
+            "raqib_build_info",
+            "gauge",
+            "Always 1: the version of raqib and of the axe-core built into it.",
+        );
+        sample(
+            &mut out,
+            "raqib_build_info",
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("axe_core", crate::probe::web::audit::AXE_VERSION),
+            ],
+            1.0,
+        );
+        process_metrics(&mut out);
+        if let Some((_, sizes)) = &tally.evidence {
+            for (name, help) in [
+                (
+                    "raqib_evidence_bytes",
+                    "Bytes of evidence files on disk, by kind; [retention] bounds them.",
+                ),
+                ("raqib_evidence_files", "Evidence files on disk, by kind."),
+            ] {
+                header(&mut out, name, "gauge", help);
+                for (kind, t) in sizes {
+                    let n = if name == "raqib_evidence_bytes" {
+                        t.bytes
+                    } else {
+                        t.files
+                    };
+                    sample(&mut out, name, &[("kind", kind.as_str())], n as f64);
+                }
+            }
+        }
+        targets(&mut out, &tally.last);
         header(
             &mut out,
             "raqib_probes_total",
@@ -360,6 +461,151 @@ fn count(tally: &mut Tally, r: &ResultTiming) {
             tally.answer.observe(ms / 1000.0);
         }
     }
+    let key = (
+        r.centre_id.clone().unwrap_or_default(),
+        r.channel.clone(),
+        r.target.clone(),
+    );
+    if tally
+        .last
+        .get(&key)
+        .is_some_and(|l| l.started_at > r.started_at)
+    {
+        return;
+    }
+    let checked = chrono::DateTime::parse_from_rfc3339(&r.started_at)
+        .map(|t| t.timestamp() as f64)
+        .ok();
+    tally.last.insert(
+        key,
+        Last {
+            started_at: r.started_at.clone(),
+            success: matches!(r.outcome.as_str(), "answered" | "up" | "degraded"),
+            answer_secs: answer
+                .filter(|_| r.outcome == "answered")
+                .map(|ms| ms / 1000.0),
+            cert_expiry: r
+                .tls_days_left
+                .zip(checked)
+                .map(|(days, at)| at + days * 86_400.0),
+        },
+    );
+}
+
+/// Per target, as blackbox_exporter's `probe_*` gauges.
+fn targets(out: &mut String, last: &BTreeMap<(String, String, String), Last>) {
+    type Of = fn(&Last) -> Option<f64>;
+    let families: [(&str, &str, Of); 4] = [
+        (
+            "raqib_probe_success",
+            "Whether the latest probe of the target succeeded (a call answered; a site up or degraded).",
+            |l| Some(if l.success { 1.0 } else { 0.0 }),
+        ),
+        (
+            "raqib_probe_answer_seconds",
+            "Seconds to answer of the target's latest call, when it was answered.",
+            |l| l.answer_secs,
+        ),
+        (
+            "raqib_probe_ssl_earliest_cert_expiry",
+            "Unix time the site's certificate expires, as its latest check saw it (to the day).",
+            |l| l.cert_expiry,
+        ),
+        (
+            "raqib_probe_last_run_timestamp_seconds",
+            "Unix time the target's latest probe started.",
+            |l| {
+                chrono::DateTime::parse_from_rfc3339(&l.started_at)
+                    .ok()
+                    .map(|t| t.timestamp_millis() as f64 / 1e3)
+            },
+        ),
+    ];
+    for (name, help, value_of) in families {
+        header(out, name, "gauge", help);
+        for ((centre, channel, target), l) in last {
+            if let Some(v) = value_of(l) {
+                let labels = [
+                    ("centre", centre.as_str()),
+                    ("channel", channel.as_str()),
+                    ("target", target.as_str()),
+                ];
+                sample(out, name, &labels, v);
+            }
+        }
+    }
+}
+
+/// The `process_*` metrics Prometheus' client libraries export, from /proc (Linux).
+fn process_metrics(out: &mut String) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<f64>().ok());
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as f64;
+    let boot = std::fs::read_to_string("/proc/stat").ok().and_then(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("btime ")?.trim().parse::<f64>().ok())
+    });
+    let open_fds = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as f64)
+        .ok();
+    let max_fds = {
+        let mut l = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `l` is a valid rlimit to write to.
+        (unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut l) } == 0).then_some(l.rlim_cur as f64)
+    };
+    let figures = [
+        (
+            "process_cpu_seconds_total",
+            "counter",
+            "User and system CPU time spent in seconds.",
+            field(14).zip(field(15)).map(|(u, s)| (u + s) / ticks),
+        ),
+        (
+            "process_resident_memory_bytes",
+            "gauge",
+            "Resident memory size in bytes.",
+            field(24).map(|p| p * page),
+        ),
+        (
+            "process_virtual_memory_bytes",
+            "gauge",
+            "Virtual memory size in bytes.",
+            field(23),
+        ),
+        (
+            "process_start_time_seconds",
+            "gauge",
+            "Start time of the process since unix epoch in seconds.",
+            field(22).zip(boot).map(|(t, b)| b + t / ticks),
+        ),
+        (
+            "process_open_fds",
+            "gauge",
+            "Number of open file descriptors.",
+            open_fds,
+        ),
+        (
+            "process_max_fds",
+            "gauge",
+            "Maximum number of open file descriptors.",
+            max_fds,
+        ),
+    ];
+    for (name, kind, help, value) in figures {
+        if let Some(v) = value {
+            header(out, name, kind, help);
+            sample(out, name, &[], v);
+        }
+    }
 }
 
 fn header(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -485,20 +731,17 @@ mod tests {
 
     #[test]
     fn a_result_counts_once_with_its_timings() {
-        let mut tally = Tally {
-            cursor: 0,
-            seen: Default::default(),
-            probes: BTreeMap::new(),
-            durations: BTreeMap::new(),
-            answer: Histogram::new(ANSWER_BUCKETS),
-            scores: None,
-        };
+        let mut tally = Tally::default();
         let result = |id, channel: &str, outcome: &str, total, answer| ResultTiming {
             id,
             channel: channel.into(),
             outcome: outcome.into(),
             total_ms: total,
             answer_ms: answer,
+            centre_id: Some("c".into()),
+            target: format!("t{id}"),
+            started_at: format!("2026-12-0{id}T10:00:00.000Z"),
+            tls_days_left: None,
         };
         count(
             &mut tally,

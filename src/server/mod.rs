@@ -41,6 +41,8 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("server.metrics_token_env names {0}, which is not set (or empty)")]
+    MetricsToken(String),
 }
 
 /// Roles in order of what they may do.

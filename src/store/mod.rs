@@ -10,6 +10,7 @@ pub mod agents;
 pub mod alerts;
 pub mod health;
 pub mod migrate;
+pub mod retention;
 pub mod signins;
 pub mod users;
 pub mod verdicts;
@@ -1386,6 +1387,11 @@ pub struct ResultTiming {
     /// `timings_ms.total` and `timings_ms.answer`, as stored.
     pub total_ms: Option<f64>,
     pub answer_ms: Option<f64>,
+    pub centre_id: Option<String>,
+    pub target: String,
+    pub started_at: String,
+    /// A web check's `tls_days_left`.
+    pub tls_days_left: Option<f64>,
 }
 
 impl Store {
@@ -1400,14 +1406,18 @@ impl Store {
             sqlx::query(
                 "SELECT id, channel, outcome,
                         CAST(CAST(data AS json) #>> '{timings_ms,total}' AS DOUBLE PRECISION),
-                        CAST(CAST(data AS json) #>> '{timings_ms,answer}' AS DOUBLE PRECISION)
+                        CAST(CAST(data AS json) #>> '{timings_ms,answer}' AS DOUBLE PRECISION),
+                        centre_id, target, started_at,
+                        CAST(CAST(data AS json) #>> '{tls_days_left}' AS DOUBLE PRECISION)
                  FROM results WHERE id > $1 ORDER BY id LIMIT $2",
             )
         } else {
             sqlx::query(
                 "SELECT id, channel, outcome,
                         CAST(json_extract(data, '$.timings_ms.total') AS REAL),
-                        CAST(json_extract(data, '$.timings_ms.answer') AS REAL)
+                        CAST(json_extract(data, '$.timings_ms.answer') AS REAL),
+                        centre_id, target, started_at,
+                        CAST(json_extract(data, '$.tls_days_left') AS REAL)
                  FROM results WHERE id > $1 ORDER BY id LIMIT $2",
             )
         };
@@ -1426,6 +1436,10 @@ impl Store {
                     outcome: r.try_get(2).map_err(g())?,
                     total_ms: r.try_get(3).map_err(g())?,
                     answer_ms: r.try_get(4).map_err(g())?,
+                    centre_id: r.try_get(5).map_err(g())?,
+                    target: r.try_get(6).map_err(g())?,
+                    started_at: r.try_get(7).map_err(g())?,
+                    tls_days_left: r.try_get(8).map_err(g())?,
                 })
             })
             .collect()

@@ -410,6 +410,39 @@ fn call_rows(app: &App, lang: Lang, call: &CallResult) -> Vec<(&'static str, Str
     rows
 }
 
+/// What of a result's evidence retention deleted, and when: "The recording, the SIP trace:
+/// deleted on …".
+fn expired_evidence(lang: Lang, json: &str, tz: chrono_tz::Tz) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let expired = v.get("evidence_expired")?.as_object()?;
+    let mut what = Vec::new();
+    let mut at = None;
+    for (key, word) in [
+        ("recording", "recordings"),
+        ("sip_trace", "traces"),
+        ("screenshot", "screenshots"),
+    ] {
+        if let Some(t) = expired.get(key).and_then(|t| t.as_str()) {
+            what.push(w(lang, word).to_string());
+            at = Some(t.to_string());
+        }
+    }
+    let at = at?;
+    let sep = if lang == Lang::Ar { "، " } else { ", " };
+    if let Some(first) = what.first_mut() {
+        // "the SIP trace" leads the sentence when the recording was kept.
+        let mut c = first.chars();
+        *first = c
+            .next()
+            .map_or(String::new(), |f| f.to_uppercase().chain(c).collect());
+    }
+    Some(format!(
+        "<span id=\"evidence-expired\">{}: {}</span>",
+        what.join(sep),
+        w(lang, "evidence_expired").replace("{when}", &when(lang, &at, tz))
+    ))
+}
+
 pub(super) async fn page(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
     let Ok(id) = id.parse::<i64>() else {
         return Err(not_found(lang, "no_result", id));
@@ -463,6 +496,9 @@ pub(super) async fn page(app: &App, who: &Who, id: &str, lang: Lang) -> Page {
     ));
     if let Some(call) = call {
         rows.extend(call_rows(app, lang, call));
+    }
+    if let Some(expired) = expired_evidence(lang, &r.json, tz) {
+        rows.push((w(lang, "evidence"), expired));
     }
     if let Some(d) = detail {
         rows.push((
