@@ -19,10 +19,10 @@ use tokio::net::unix::pipe;
 use tokio::sync::{mpsc, oneshot};
 
 /// Flags of ../shared/TESTING.md: without the background-networking ones Chromium keeps
-/// calling hosts that a closed network refuses.
+/// calling hosts that a closed network refuses. `--no-sandbox` is added only as root (see
+/// [`sandbox_off`]).
 const FLAGS: &[&str] = &[
     "--headless",
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
     "--no-first-run",
@@ -82,6 +82,23 @@ pub struct Browser {
     reader: tokio::task::JoinHandle<()>,
 }
 
+/// Whether Chromium must run without its sandbox: only as root, where it refuses to start with
+/// it. As any other user the sandbox stays on: Debian's chromium (no setuid helper) puts each
+/// renderer in its own user, PID and network namespaces under a seccomp-bpf filter, which
+/// needs unprivileged user namespaces (see [`SANDBOX_HINT`]).
+fn sandbox_off() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// Said when Chromium reports that it cannot sandbox itself: it then exits at once, and every
+/// page would end as `browser_error` with no other clue.
+const SANDBOX_HINT: &str = "Chromium's sandbox needs unprivileged user namespaces: allow them \
+    (sysctl user.max_user_namespaces, kernel.unprivileged_userns_clone, Ubuntu's AppArmor \
+    userns restriction, systemd's RestrictNamespaces=, a container's seccomp profile), or \
+    install chromium-sandbox (a setuid helper: not under NoNewPrivileges=); or, knowingly, \
+    turn the sandbox off with [browser] args = [\"--no-sandbox\"]";
+
 fn os_pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills two descriptors that nothing else owns yet.
@@ -107,12 +124,14 @@ impl Browser {
         let (from_browser_r, from_browser_w) = os_pipe().map_err(spawn_err)?;
         let mut cmd = tokio::process::Command::new(path);
         cmd.args(FLAGS)
+            .args(sandbox_off().then_some("--no-sandbox"))
             .args(extra)
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Read only for what it says about its sandbox (see `watch_stderr`).
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             // Its own process group, so that a hung browser is killed with its renderers.
             .process_group(0);
@@ -138,8 +157,11 @@ impl Browser {
                 });
             }
         }
-        let child = cmd.spawn().map_err(spawn_err)?;
+        let mut child = cmd.spawn().map_err(spawn_err)?;
         drop((to_browser_r, from_browser_w));
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(watch_stderr(stderr, path.to_path_buf()));
+        }
         let writer = pipe::Sender::from_owned_fd(to_browser_w).map_err(spawn_err)?;
         let reader = pipe::Receiver::from_owned_fd(from_browser_r).map_err(spawn_err)?;
         let shared = Arc::new(Shared {
@@ -274,6 +296,32 @@ impl Drop for Browser {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Drains the browser's stderr (so that it never blocks on a full pipe) and logs the lines
+/// about its sandbox, with what to do when it has none. Ends when every process of the browser
+/// has closed it.
+async fn watch_stderr(stderr: tokio::process::ChildStderr, path: PathBuf) {
+    use tokio::io::AsyncBufReadExt;
+    let mut reader = tokio::io::BufReader::new(stderr);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // Bytes, not `lines()`: a line that is not UTF-8 must not stop the draining.
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        let text = String::from_utf8_lossy(&line);
+        if !text.to_ascii_lowercase().contains("sandbox") {
+            continue;
+        }
+        let said: String = text.trim().chars().take(400).collect();
+        eprintln!("browser: {}: {said}", path.display());
+        if text.contains("No usable sandbox") {
+            eprintln!("browser: {SANDBOX_HINT}");
+        }
+    }
 }
 
 async fn read_loop(mut reader: pipe::Receiver, shared: Arc<Shared>) {
