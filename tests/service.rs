@@ -18,8 +18,6 @@ use serde_json::Value;
 
 const UNIT: &str = "dist/raqib.service";
 const INSTALLED_BIN: &str = "/usr/local/bin/raqib";
-/// The pinned axe-core as `scripts/setup` installs it (see `with_axe`).
-const AXE: &str = "probes/web/node_modules/axe-core/axe.min.js";
 
 fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
@@ -281,24 +279,6 @@ impl Sandbox {
         self.command(args).output().unwrap()
     }
 
-    /// Puts the pinned axe.min.js where raqib looks first for its default relative path (the
-    /// current directory): `nobody` may not reach the source tree. A raqib that carries
-    /// axe-core in its binary ignores it.
-    fn with_axe(&self) {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(AXE);
-        if let Ok(text) = std::fs::read_to_string(src) {
-            let dst = self.root.path().join(AXE);
-            for dir in dst.ancestors().skip(1) {
-                if dir == self.root.path() {
-                    break;
-                }
-                std::fs::create_dir_all(dir).unwrap();
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-            }
-            self.write(AXE, &text);
-        }
-    }
-
     /// The user raqib runs as here.
     fn uid(&self) -> u32 {
         match self.as_root {
@@ -424,7 +404,6 @@ fn raqib_runs_as_a_normal_user_with_chromium_sandboxed() {
         return;
     }
     let sb = Sandbox::new();
-    sb.with_axe();
     let url = site();
     let csv = sb.write(
         "centres.csv",

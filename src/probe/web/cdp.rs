@@ -317,9 +317,9 @@ async fn watch_stderr(stderr: tokio::process::ChildStderr, path: PathBuf) {
             continue;
         }
         let said: String = text.trim().chars().take(400).collect();
-        eprintln!("browser: {}: {said}", path.display());
+        tracing::warn!(browser = %path.display(), "{said}");
         if text.contains("No usable sandbox") {
-            eprintln!("browser: {SANDBOX_HINT}");
+            tracing::error!("{SANDBOX_HINT}");
         }
     }
 }
