@@ -247,3 +247,128 @@ fn pinned_axe() -> String {
         .unwrap()
         .to_string()
 }
+
+/// The most talkative log (`RUST_LOG=trace`, raqib's and its libraries' events, as JSON)
+/// across sign-ins right and wrong, API and /metrics requests with their tokens, and a config
+/// full of secrets' names: every line is JSON, requests are logged, and no secret appears.
+#[test]
+fn no_secret_reaches_the_log_even_at_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    let secrets = [
+        ("RAQIB_TEST_TRUNK_PW", "trunk-s3cret-pw"),
+        ("RAQIB_TEST_METRICS", "metrics-s3cret-token"),
+    ];
+    std::fs::write(
+        &config,
+        "[trunk]\nusername = \"robot\"\npassword_env = \"RAQIB_TEST_TRUNK_PW\"\n\
+         [server]\nmetrics_token_env = \"RAQIB_TEST_METRICS\"\npublic_url = \"https://raqib.example\"\n\
+         [[alerts.contact]]\nagency = \"*\"\nwebhook = \"http://127.0.0.1:9/hook/path-s3cret\"\n",
+    )
+    .unwrap();
+    peers::ok(&peers::raqib(
+        &config,
+        &data,
+        &["users", "add", "boss", "--role", "admin"],
+    ));
+    assert_eq!(
+        peers::set_password(&config, &data, "boss", "signin-s3cret-pw"),
+        Some(0)
+    );
+    let token = peers::ok(&peers::raqib(&config, &data, &["users", "token", "boss"]));
+    let token = token.trim().to_string();
+    let (api, metrics) = (peers::free_port(), peers::free_port());
+    let log = dir.path().join("serve.log");
+    let _serve = peers::Proc(
+        Command::new(peers::BIN)
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--log-format", "json", "serve"])
+            .args(["--listen", &format!("127.0.0.1:{api}")])
+            .args(["--metrics-listen", &format!("127.0.0.1:{metrics}")])
+            .envs(secrets)
+            .env("RUST_LOG", "trace")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    peers::wait_until(
+        "serve to listen",
+        std::time::Duration::from_secs(20),
+        || {
+            [api, metrics]
+                .iter()
+                .all(|p| std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok())
+        },
+    );
+    let form = ("Content-Type", "application/x-www-form-urlencoded");
+    for password in ["signin-s3cret-pw", "wrong-s3cret-pw"] {
+        let body = format!("name=boss&password={password}&next=%2F");
+        peers::http(api, "POST", "/login", &[form], &body);
+    }
+    let bearer = format!("Bearer {token}");
+    let (status, _, _) = peers::http(
+        api,
+        "GET",
+        "/api/centres",
+        &[("Authorization", &bearer)],
+        "",
+    );
+    assert_eq!(status, 200);
+    peers::http(api, "GET", &format!("/api/results?token={token}"), &[], "");
+    let scrape = format!("Bearer {}", secrets[1].1);
+    let (status, _, _) = peers::http(
+        metrics,
+        "GET",
+        "/metrics",
+        &[("Authorization", &scrape)],
+        "",
+    );
+    assert_eq!(status, 200);
+
+    peers::wait_until(
+        "the access lines",
+        std::time::Duration::from_secs(10),
+        || std::fs::read_to_string(&log).unwrap().contains("/metrics"),
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "raqib::access")
+        .collect();
+    assert!(access.len() >= 5, "{text}");
+    assert!(
+        access
+            .iter()
+            .any(|l| l["path"] == "/login" && l["status"] == 303),
+        "{text}"
+    );
+    assert!(
+        access.iter().all(|l| l["spans"][0]["request"].is_u64()),
+        "{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "TRACE" || l["level"] == "DEBUG"),
+        "trace is on"
+    );
+    for secret in [
+        "trunk-s3cret-pw",
+        "metrics-s3cret-token",
+        "path-s3cret",
+        "signin-s3cret-pw",
+        "wrong-s3cret-pw",
+        token.as_str(),
+    ] {
+        assert!(!text.contains(secret), "{secret} in the log:\n{text}");
+    }
+}

@@ -416,3 +416,67 @@ fn health_reports_a_stalled_scheduler() {
         healthz(port).0 == 200
     });
 }
+
+/// SIGHUP: a broken config is refused with its FILE:LINE and serve runs on; a good one is
+/// taken up by the same process (same PID), with its new schedules and the dashboard back.
+#[test]
+fn sighup_reloads_the_config_or_refuses_it_and_runs_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    let schedule = |name: &str| {
+        format!(
+            "[[schedule]]\nname = \"{name}\"\ncron = \"0 3 1 1 *\"\ntimezone = \"Asia/Amman\"\nchannel = \"web\"\n"
+        )
+    };
+    std::fs::write(&config, schedule("before")).unwrap();
+    let port = peers::free_port();
+    let mut served = serve(&config, &data, &["--listen", &format!("127.0.0.1:{port}")]);
+    let log = || std::fs::read_to_string(dir.path().join("serve.log")).unwrap_or_default();
+    wait_until(
+        "serve to plan its schedules",
+        Duration::from_secs(20),
+        || log().contains("next: before at"),
+    );
+    let pid = served.id() as i32;
+    let hup = || unsafe { libc::kill(pid, libc::SIGHUP) };
+
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n[call]\nring_timeout_secs = \"soon\"\n",
+            schedule("after")
+        ),
+    )
+    .unwrap();
+    assert_eq!(hup(), 0);
+    wait_until("the refusal", Duration::from_secs(20), || {
+        log().contains("reload refused")
+    });
+    let refusal = log();
+    assert!(
+        refusal.contains(&format!("{}:", config.display())),
+        "{refusal}"
+    );
+    assert!(served.try_wait().unwrap().is_none(), "still running");
+    let (status, _, _) = peers::http(port, "GET", "/healthz", &[], "");
+    assert_eq!(status, 200);
+
+    std::fs::write(&config, schedule("after")).unwrap();
+    assert_eq!(hup(), 0);
+    wait_until("the new schedules", Duration::from_secs(30), || {
+        log().contains("next: after at")
+    });
+    assert!(
+        served.try_wait().unwrap().is_none(),
+        "the same process runs on"
+    );
+    assert_eq!(served.id() as i32, pid);
+    wait_until("the dashboard back", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let (status, _, _) = peers::http(port, "GET", "/healthz", &[], "");
+    assert_eq!(status, 200);
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert!(served.wait().unwrap().success());
+}

@@ -259,6 +259,9 @@ pub fn message_of(e: &anyhow::Error) -> String {
 /// What every command starts from: the config, the data directory and the store's URL.
 pub struct Ctx {
     pub config: Config,
+    /// The file the config came from (`None`: the embedded default): what `serve` reads again
+    /// on SIGHUP.
+    pub config_path: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub store_url: Option<String>,
 }
@@ -273,6 +276,7 @@ impl Ctx {
             }
         };
         let config = Config::load(path.as_deref(), &raqib::alert::notifier::Kinds)?;
+        let config_path = path;
         let data_dir = cli
             .data_dir
             .clone()
@@ -295,6 +299,7 @@ impl Ctx {
         }
         Ok(Ctx {
             config,
+            config_path,
             data_dir,
             store_url,
         })

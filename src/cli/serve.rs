@@ -127,6 +127,7 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
         tracing::warn!("no [[schedule]] in the config: only unfinished sweeps are resumed");
     }
     let store = ctx.store().await?;
+    let store_for_reload = store.clone();
     raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
         .map_err(|e| bad(e.to_string()))?;
     let heartbeat = Arc::new(raqib::schedule::serve::Heartbeat::new(&ctx.config));
@@ -148,14 +149,80 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
     let server = raqib::schedule::serve::Server::new(ctx.config.clone(), store)
         .await?
         .with_heartbeat(heartbeat);
+    let reload = std::sync::atomic::AtomicBool::new(false);
     let stop = async {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("SIGTERM handler");
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+        let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
+        loop {
+            tokio::select! {
+                _ = term.recv() => return,
+                _ = tokio::signal::ctrl_c() => return,
+                _ = hup.recv() => match reloadable(&ctx, &store_for_reload).await {
+                    Ok(()) => {
+                        tracing::info!(
+                            "SIGHUP: the config and registry check out: reloading once the \
+                             calls in progress end"
+                        );
+                        reload.store(true, std::sync::atomic::Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => tracing::error!(
+                        "SIGHUP: reload refused, still running as before: {}",
+                        super::message_of(&e)
+                    ),
+                },
+            }
         }
     };
     server.run(&run, stop).await?;
+    if reload.load(std::sync::atomic::Ordering::SeqCst) {
+        store_for_reload.close().await;
+        return Err(reexec());
+    }
     Ok(())
+}
+
+/// Whether the config file, read again, and the registry in the store would start `serve`:
+/// the checks `exec` makes before it starts anything.
+async fn reloadable(ctx: &Ctx, store: &raqib::store::Store) -> Result<()> {
+    let config =
+        raqib::config::Config::load(ctx.config_path.as_deref(), &raqib::alert::notifier::Kinds)?;
+    if !config.alerts.contact.is_empty() && config.server.public_url.is_none() {
+        return Err(bad("[[alerts.contact]] needs [server] public_url"));
+    }
+    if let Some(var) = &config.server.metrics_token_env {
+        if std::env::var(var).map_or(true, |t| t.is_empty()) {
+            return Err(bad(format!(
+                "server.metrics_token_env names {var}, which is not set (or empty)"
+            )));
+        }
+    }
+    raqib::schedule::serve::check_selectors(&config.schedule, &store.centres().await?)
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(())
+}
+
+/// Starts this same binary again in this process (same PID, so systemd sees a reload, not a
+/// restart), with the same arguments but `--run`: a reload fires no schedule by itself. The
+/// scheduler has stopped as on SIGTERM; a sweep in progress goes on in the new image. Every
+/// descriptor raqib opens is close-on-exec, so the data directory's lock and the listening
+/// sockets are free for it. Returns only if the exec failed.
+fn reexec() -> anyhow::Error {
+    use std::os::unix::process::CommandExt;
+    let mut args = std::env::args_os().skip(1).peekable();
+    let mut kept = Vec::new();
+    while let Some(a) = args.next() {
+        if a == "--run" {
+            args.next();
+        } else if !a.to_string_lossy().starts_with("--run=") {
+            kept.push(a);
+        }
+    }
+    let argv0 = std::env::args_os().next().unwrap_or_else(|| "raqib".into());
+    let err = std::process::Command::new("/proc/self/exe")
+        .arg0(argv0)
+        .args(kept)
+        .exec();
+    anyhow::anyhow!("SIGHUP: cannot start raqib again: {err}")
 }
