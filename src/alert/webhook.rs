@@ -1,7 +1,7 @@
 //! Alerts by webhook: one JSON POST through reqwest over HTTP/1.1 (rustls with ring and the
 //! system's CAs for https, the proxy from the environment, only 307/308 redirects followed),
-//! success being any 2xx status. The kind's keys: a contact's `webhook` URL and `format` (raqib's own
-//! JSON, Slack or Microsoft Teams).
+//! success being any 2xx status. The kind's keys: a contact's `webhook` URL and `format`
+//! (raqib's own JSON, Slack or Microsoft Teams).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +97,7 @@ impl NotifierKind for Webhook {
     fn notifier(&self, config: &Config) -> Result<Box<dyn Notifier>, AlertError> {
         let timeout = super::email::timeout(&config.alerts);
         Ok(Box::new(WebhookNotifier {
-            client: client(timeout).map_err(|e| AlertError::Setup(e.to_string()))?,
+            client: Client::new(timeout).map_err(|e| AlertError::Setup(e.to_string()))?,
             timeout,
         }))
     }
@@ -105,8 +105,8 @@ impl NotifierKind for Webhook {
 
 /// Webhooks set up for a run.
 struct WebhookNotifier {
-    /// Built once for every webhook of the run (see [`client`]).
-    client: reqwest::Client,
+    /// Built once for every webhook of the run.
+    client: Client,
     timeout: Duration,
 }
 
@@ -182,8 +182,13 @@ pub enum PostError {
     BadUrl(#[from] url::ParseError),
     #[error("URL without host")]
     NoHost,
-    #[error("connect {host}: {detail}")]
-    Connect { host: String, detail: String },
+    /// `via`: ` through proxy HOST:PORT` when the environment named one for this URL.
+    #[error("connect {host}{via}: {detail}")]
+    Connect {
+        host: String,
+        via: String,
+        detail: String,
+    },
     #[error("TLS with {host}: {detail}")]
     Tls { host: String, detail: String },
     #[error("no answer within {0} s")]
@@ -232,32 +237,86 @@ fn tls_config() -> Result<rustls::ClientConfig, PostError> {
 
 /// The HTTP client for webhooks (and HTTP gateways), built once per notifier: it reads the
 /// system's CA files and the proxy variables, and keeps connections for the next alert.
-/// `timeout` bounds each whole POST; connecting gets at most 10 s of it.
-pub fn client(timeout: Duration) -> Result<reqwest::Client, PostError> {
-    reqwest::Client::builder()
+pub struct Client {
+    http: reqwest::Client,
+    /// The proxy rules reqwest read from the environment, read alike beside it, so that a
+    /// connect error can name the proxy it went through.
+    proxies: hyper_util::client::proxy::matcher::Matcher,
+}
+
+impl Client {
+    /// `timeout` bounds each whole POST; connecting gets at most 10 s of it.
+    pub fn new(timeout: Duration) -> Result<Client, PostError> {
+        Ok(Client {
+            http: http_client(timeout)?.build().map_err(setup)?,
+            proxies: hyper_util::client::proxy::matcher::Matcher::from_system(),
+        })
+    }
+
+    /// A client that ignores the proxy variables: for tests of loopback peers, whatever the
+    /// environment they run in.
+    #[cfg(test)]
+    fn direct(timeout: Duration) -> Client {
+        Client {
+            http: http_client(timeout).unwrap().no_proxy().build().unwrap(),
+            proxies: hyper_util::client::proxy::matcher::Matcher::builder().build(),
+        }
+    }
+
+    /// ` through proxy HOST:PORT` when `u` goes through a proxy, else nothing. The proxy's
+    /// URL may carry credentials: only its host and port are named.
+    fn via(&self, u: &url::Url) -> String {
+        let proxy = u
+            .as_str()
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| self.proxies.intercept(&uri));
+        match proxy.as_ref().and_then(|p| p.uri().authority()) {
+            Some(a) => {
+                let host = a.host();
+                match a.port_u16() {
+                    Some(port) => format!(" through proxy {host}:{port}"),
+                    None => format!(" through proxy {host}"),
+                }
+            }
+            None => String::new(),
+        }
+    }
+}
+
+fn http_client(timeout: Duration) -> Result<reqwest::ClientBuilder, PostError> {
+    Ok(reqwest::Client::builder()
         .tls_backend_preconfigured(tls_config()?)
         // The proxy comes from HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (or their
         // lower-case forms), read here: reqwest's default, kept by adding no `.proxy()`.
-        .redirect(reqwest::redirect::Policy::custom(|a| {
-            match judge_redirect(a.status().as_u16(), a.url(), a.previous()) {
-                Ok(()) => a.follow(),
-                Err(e) => a.error(e),
-            }
+        .redirect(reqwest::redirect::Policy::custom(|a| match judge_redirect(
+            a.status().as_u16(),
+            a.url(),
+            a.previous(),
+        ) {
+            Ok(()) => a.follow(),
+            Err(e) => a.error(e),
         }))
         // A Referer would hand the webhook's URL, secret and all, to the redirect's target.
         .referer(false)
         .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .timeout(timeout)
-        .user_agent(concat!("raqib/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| PostError::Setup(causes(&e)))
+        .user_agent(concat!("raqib/", env!("CARGO_PKG_VERSION"))))
+}
+
+fn setup(e: reqwest::Error) -> PostError {
+    PostError::Setup(causes(&e))
 }
 
 /// Whether a webhook's POST follows a redirect to `next` (`previous`: the URLs requested so
 /// far). 301, 302 and 303 make a client re-send a POST as a GET without its body: the
 /// receiver would answer 200 and the alert be lost, so they are errors, as is a redirect
 /// from https to http (the alert in clear), to another scheme, or past `MAX_REDIRECTS`.
-fn judge_redirect(status: u16, next: &url::Url, previous: &[url::Url]) -> Result<(), RedirectRefused> {
+fn judge_redirect(
+    status: u16,
+    next: &url::Url,
+    previous: &[url::Url],
+) -> Result<(), RedirectRefused> {
     let host = host_port(next);
     if !matches!(next.scheme(), "http" | "https") {
         return Err(RedirectRefused::Scheme {
@@ -288,7 +347,7 @@ fn host_port(u: &url::Url) -> String {
 /// Posts `body` to `url` within `timeout`; an error says what failed (connect, TLS, timeout,
 /// redirect, status) without the URL's path. Also for a kind that talks to an HTTP gateway.
 pub async fn post(
-    client: &reqwest::Client,
+    client: &Client,
     url: &str,
     body: &serde_json::Value,
     timeout: Duration,
@@ -297,11 +356,19 @@ pub async fn post(
     if u.host_str().is_none() {
         return Err(PostError::NoHost);
     }
-    let host = format!("{}:{}", u.host_str().unwrap_or_default(), u.port_or_known_default().unwrap_or(80));
-    let fail = |e: reqwest::Error| request_error(e, &u, &host, timeout);
+    let host = format!(
+        "{}:{}",
+        u.host_str().unwrap_or_default(),
+        u.port_or_known_default().unwrap_or(80)
+    );
+    let fail = |e: reqwest::Error| request_error(e, client, &u, &host, timeout);
     let mut response = client
+        .http
         .post(u.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json; charset=utf-8")
+        .header(
+            reqwest::header::CONTENT_TYPE,
+            "application/json; charset=utf-8",
+        )
         .body(body.to_string())
         .timeout(timeout)
         .send()
@@ -327,7 +394,13 @@ pub async fn post(
 
 /// A failed request in raqib's words: reqwest's own message names the whole URL, so it is
 /// never shown; its causes are, with the URL's path scrubbed should one repeat it.
-fn request_error(e: reqwest::Error, u: &url::Url, host: &str, timeout: Duration) -> PostError {
+fn request_error(
+    e: reqwest::Error,
+    client: &Client,
+    u: &url::Url,
+    host: &str,
+    timeout: Duration,
+) -> PostError {
     let scrub = |text: String| {
         let path = &u[url::Position::BeforePath..];
         if path.len() > 1 {
@@ -336,31 +409,29 @@ fn request_error(e: reqwest::Error, u: &url::Url, host: &str, timeout: Duration)
             text
         }
     };
-    let mut cause = std::error::Error::source(&e);
-    while let Some(c) = cause {
+    for c in chain(&e) {
         if let Some(r) = c.downcast_ref::<RedirectRefused>() {
             return PostError::Redirect(r.clone());
         }
-        let tls = c
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .is_some_and(|inner| inner.is::<rustls::Error>());
-        if tls || c.is::<rustls::Error>() {
+        if c.is::<rustls::Error>() {
             return PostError::Tls {
                 host: host.to_string(),
                 detail: scrub(causes(&e)),
             };
         }
-        cause = c.source();
     }
     if e.is_connect() {
         let detail = if e.is_timeout() {
-            format!("no connection within {} s", CONNECT_TIMEOUT.min(timeout).as_secs())
+            format!(
+                "no connection within {} s",
+                CONNECT_TIMEOUT.min(timeout).as_secs()
+            )
         } else {
             scrub(causes(&e))
         };
         return PostError::Connect {
             host: host.to_string(),
+            via: client.via(u),
             detail,
         };
     }
@@ -373,17 +444,28 @@ fn request_error(e: reqwest::Error, u: &url::Url, host: &str, timeout: Duration)
     }
 }
 
+/// The causes of `e`, outermost first. An `io::Error`'s own `source()` skips the error it
+/// wraps (where rustls's is), so it is stepped into instead.
+fn chain<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(e.source(), |c| match c.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => c.source(),
+    })
+}
+
 /// The causes of a reqwest error, outermost first, without reqwest's own words (which name
 /// the URL) and without the wrappers' empty ones.
 fn causes(e: &reqwest::Error) -> String {
     let mut out: Vec<String> = Vec::new();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
+    for c in chain(e) {
         let text = c.to_string();
         if !text.starts_with("client error (") && out.last() != Some(&text) {
             out.push(text);
         }
-        cause = c.source();
     }
     if out.is_empty() {
         "the request failed".into()
@@ -423,15 +505,26 @@ mod tests {
             let e = judge_redirect(status, &next, &from).unwrap_err();
             assert_eq!(
                 e.to_string(),
-                format!("redirect {status} to other.invalid:8443 refused: only 307 and 308 re-send a POST with its body")
+                format!(
+                    "redirect {status} to other.invalid:8443 refused: \
+                     only 307 and 308 re-send a POST with its body"
+                )
             );
         }
         let down = judge_redirect(307, &u("http://hooks.invalid/x"), &from).unwrap_err();
-        assert_eq!(down, RedirectRefused::Downgrade { host: "hooks.invalid".into() });
+        assert_eq!(
+            down,
+            RedirectRefused::Downgrade {
+                host: "hooks.invalid".into()
+            }
+        );
         let four = [from[0].clone(), next.clone(), next.clone(), next.clone()];
         assert_eq!(judge_redirect(307, &next, &four[..3]), Ok(()));
         let e = judge_redirect(307, &next, &four).unwrap_err();
-        assert_eq!(e.to_string(), "redirect to other.invalid:8443 refused: more than 3 redirects");
+        assert_eq!(
+            e.to_string(),
+            "redirect to other.invalid:8443 refused: more than 3 redirects"
+        );
         let ftp = judge_redirect(307, &u("ftp://hooks.invalid/x"), &from).unwrap_err();
         assert!(matches!(ftp, RedirectRefused::Scheme { .. }), "{ftp}");
     }
@@ -445,12 +538,42 @@ mod tests {
             .unwrap()
             .port();
         let timeout = Duration::from_secs(5);
-        let client = client(timeout).unwrap();
+        let client = Client::direct(timeout);
         let url = format!("http://127.0.0.1:{port}/services/T0/SECRET?token=QSECRET");
         let e = post(&client, &url, &json!({}), timeout).await.unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, PostError::Connect { .. }), "{text}");
-        assert!(text.starts_with(&format!("connect 127.0.0.1:{port}: ")), "{text}");
-        assert!(!text.contains("SECRET") && !text.contains("services"), "{text}");
+        assert!(
+            text.starts_with(&format!("connect 127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SECRET") && !text.contains("services"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_peer_is_a_tls_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.read(&mut [0u8; 1024]);
+            let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        });
+        let timeout = Duration::from_secs(5);
+        let url = format!("https://127.0.0.1:{port}/services/SECRET");
+        let e = post(&Client::direct(timeout), &url, &json!({}), timeout)
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, PostError::Tls { .. }), "{text}");
+        assert!(
+            text.starts_with(&format!("TLS with 127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
     }
 }
