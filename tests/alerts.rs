@@ -2,18 +2,20 @@
 //! reaches a real SMTP server (aiosmtpd, STARTTLS and AUTH) and a webhook receiver in JSON,
 //! Slack and Teams form; it is not sent twice; an overdue case escalates to the second list;
 //! a clear later period sends "resolved"; a failing receiver is retried with back-off and a
-//! dead one recorded as failed; `raqib serve` alerts after its own sweep.
+//! dead one recorded as failed; `raqib serve` alerts after its own sweep. Webhooks follow only
+//! redirects that keep a POST, cut an endless answer short, time out on a silent receiver
+//! and go through the proxy the environment names.
 
 mod peers;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{Datelike, NaiveDate, Utc};
 use peers::{
     eventually, free_port, json_lines, python_module, raqib, spawn_ready, start_lab,
-    wait_for_due_retries, Proc, BIN, LAB_PORTS,
+    wait_for_due_retries, wait_until, Proc, BIN, LAB_PORTS,
 };
 use serde_json::Value;
 
@@ -71,12 +73,12 @@ fn smtp_sink(dir: &Path, out: &Path) -> (Proc, u16) {
     (proc, port)
 }
 
-fn webhook_sink(out: &Path, fail: &[&str]) -> (Proc, u16) {
+/// `webhook_sink.py` writing to `out`, with its options (`--fail /flaky:2`, …).
+fn webhook_sink(out: &Path, options: &[&str]) -> (Proc, u16) {
     let mut cmd = Command::new("python3");
-    cmd.arg(peers_dir().join("webhook_sink.py")).arg(out);
-    for f in fail {
-        cmd.arg("--fail").arg(f);
-    }
+    cmd.arg(peers_dir().join("webhook_sink.py"))
+        .arg(out)
+        .args(options);
     let (proc, line) = spawn_ready(cmd, "webhook ready:", Duration::from_secs(20));
     (proc, line.rsplit(' ').next().unwrap().parse().unwrap())
 }
@@ -128,7 +130,7 @@ fn a_flag_reaches_leadership_once_escalates_when_overdue_and_resolves() {
     let mails = dir.path().join("mails.jsonl");
     let hooks = dir.path().join("hooks.jsonl");
     let (_smtp, smtp_port) = smtp_sink(dir.path(), &mails);
-    let (_hook, hook_port) = webhook_sink(&hooks, &["/flaky:2"]);
+    let (_hook, hook_port) = webhook_sink(&hooks, &["--fail", "/flaky:2"]);
     let dead = free_port();
     let hook = |path: &str| format!("http://127.0.0.1:{hook_port}{path}");
     let config = dir.path().join("raqib.toml");
@@ -552,7 +554,7 @@ fn serve_alerts_after_its_sweep() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs [server] public_url"));
     let log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
     let serve = Proc(
-        Command::new(BIN)
+        peers::without_proxy(&mut Command::new(BIN))
             .arg("--config")
             .arg(&config)
             .arg("--data-dir")
@@ -579,4 +581,193 @@ fn serve_alerts_after_its_sweep() {
     );
     drop(serve);
     drop(lab);
+}
+
+/// Every webhook contact of `urls` (JSON format) for `alerts test`, with `[alerts.smtp]` only
+/// for its `timeout_secs`, which webhooks share.
+fn webhook_config(path: &Path, timeout_secs: u64, urls: &[String]) {
+    let contacts: String = urls
+        .iter()
+        .map(|u| format!("[[alerts.contact]]\nagency = \"*\"\nwebhook = \"{u}\"\n"))
+        .collect();
+    write(
+        path,
+        &format!(
+            "[alerts.smtp]\nhost = \"127.0.0.1\"\nsecurity = \"none\"\ntimeout_secs = {timeout_secs}\n{contacts}"
+        ),
+    );
+}
+
+/// Each contact's error in a `raqib alerts test --json` report (empty when it went out).
+fn test_errors(out: &Output) -> Vec<String> {
+    json_lines(out)
+        .iter()
+        .map(|r| r["error"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn webhooks_follow_only_307_and_308_cut_endless_answers_and_time_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let hooks = dir.path().join("hooks.jsonl");
+    let (_hook, port) = webhook_sink(
+        &hooks,
+        &[
+            "--redirect",
+            "307",
+            "/moved/SECRET1?token=QSECRET1",
+            "/to",
+            "--redirect",
+            "302",
+            "/found/SECRET2",
+            "/to",
+            "--redirect",
+            "307",
+            "/loop/SECRET3",
+            "/loop/SECRET3",
+            "--endless",
+            "/endless/SECRET4",
+        ],
+    );
+    // A receiver that never answers: connections wait in its backlog, never accepted.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let at = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    let config = dir.path().join("raqib.toml");
+    webhook_config(
+        &config,
+        3,
+        &[
+            at("/moved/SECRET1?token=QSECRET1"),
+            at("/found/SECRET2"),
+            at("/loop/SECRET3"),
+            at("/endless/SECRET4"),
+            format!("http://127.0.0.1:{silent_port}/silent/SECRET5"),
+        ],
+    );
+    let started = Instant::now();
+    let out = raqib(&config, &data, &["alerts", "test", "--json"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(1));
+    let errors = test_errors(&out);
+    assert_eq!(
+        errors,
+        [
+            String::new(),
+            format!(
+                "redirect 302 to 127.0.0.1:{port} refused: only 307 and 308 re-send a POST with its body"
+            ),
+            format!("redirect to 127.0.0.1:{port} refused: more than 3 redirects"),
+            String::new(),
+            "no answer within 3 s".to_string(),
+        ]
+    );
+    // The silent receiver held the run for its timeout, no longer (slack for a slow start).
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(15),
+        "{took:?}"
+    );
+    for text in [&out.stdout, &out.stderr] {
+        assert!(!String::from_utf8_lossy(text).contains("SECRET"));
+    }
+    let got = lines(&hooks);
+    let at_path = |p: &str| -> Vec<&Value> { got.iter().filter(|h| h["path"] == p).collect() };
+    // The 307 is followed with the same POST: method, type and body.
+    let (moved, to) = (at_path("/moved/SECRET1?token=QSECRET1"), at_path("/to"));
+    assert_eq!((moved.len(), to.len()), (1, 1), "{got:#?}");
+    assert_eq!(to[0]["body"], moved[0]["body"]);
+    assert_eq!(to[0]["body"]["alert"]["kind"], "test");
+    assert_eq!(to[0]["content_type"], "application/json; charset=utf-8");
+    // The 302 was asked once and not re-sent as anything; the loop asked 1 + 3 times.
+    assert_eq!(at_path("/found/SECRET2")[0]["redirected"], 302);
+    assert_eq!(at_path("/found/SECRET2").len(), 1);
+    assert_eq!(at_path("/loop/SECRET3").len(), 4);
+    // The endless body: raqib hung up after its first 64 KiB (what the sink wrote beyond that
+    // sat in socket buffers), long before the sink's own cap of 256 MiB.
+    wait_until("the endless answer to end", Duration::from_secs(10), || {
+        lines(&hooks).iter().any(|h| h["endless_sent"].is_u64())
+    });
+    let sent = lines(&hooks)
+        .iter()
+        .find_map(|h| h["endless_sent"].as_u64())
+        .unwrap();
+    assert!(sent < 64 * 1024 * 1024, "{sent} bytes sent");
+    drop(silent);
+}
+
+#[test]
+fn webhooks_go_through_the_proxy_the_environment_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let hooks = dir.path().join("hooks.jsonl");
+    // The sink as the proxy: it answers an absolute-form request itself and records its URL.
+    let (_proxy, port) = webhook_sink(&hooks, &[]);
+    let proxy = format!("http://127.0.0.1:{port}");
+    let hidden = "http://hook.invalid/services/T0/PROXYSECRET?token=Q1";
+    let config = dir.path().join("raqib.toml");
+    webhook_config(
+        &config,
+        10,
+        &[hidden.to_string(), format!("{proxy}/direct")],
+    );
+    for (round, [http, no]) in [["HTTP_PROXY", "NO_PROXY"], ["http_proxy", "no_proxy"]]
+        .into_iter()
+        .enumerate()
+    {
+        let out = peers::raqib_env(
+            &config,
+            &data,
+            &[(http, &proxy), (no, "127.0.0.1")],
+            &["alerts", "test", "--json"],
+        );
+        ok(&out);
+        let got = lines(&hooks);
+        assert_eq!(got.len(), 2 * (round + 1), "{got:#?}");
+        let new = &got[2 * round..];
+        // hook.invalid resolves nowhere: it was reached through the proxy only.
+        assert_eq!(
+            (new[0]["path"].as_str(), new[0]["host"].as_str()),
+            (Some(hidden), Some("hook.invalid")),
+            "{http}"
+        );
+        assert_eq!(new[0]["body"]["alert"]["kind"], "test");
+        // NO_PROXY keeps loopback direct: an origin-form request.
+        assert_eq!(new[1]["path"], "/direct", "{no}");
+    }
+    // Without a proxy the same webhook cannot be reached, and the error names its host only.
+    let out = raqib(&config, &data, &["alerts", "test", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let errors = test_errors(&out);
+    assert!(
+        errors[0].starts_with("connect hook.invalid:80: "),
+        "{errors:?}"
+    );
+    assert!(!errors[0].contains("PROXYSECRET") && !errors[0].contains("Q1"));
+    assert_eq!(errors[1], "");
+    assert_eq!(lines(&hooks).len(), 5);
+    // A proxy that cannot be reached is named, without the credentials its URL carries.
+    let dead = free_port();
+    let out = peers::raqib_env(
+        &config,
+        &data,
+        &[
+            (
+                "HTTP_PROXY",
+                &format!("http://user:PROXYPW@127.0.0.1:{dead}"),
+            ),
+            ("NO_PROXY", "127.0.0.1"),
+        ],
+        &["alerts", "test", "--json"],
+    );
+    let errors = test_errors(&out);
+    assert!(
+        errors[0].starts_with(&format!(
+            "connect hook.invalid:80 through proxy 127.0.0.1:{dead}: "
+        )),
+        "{errors:?}"
+    );
+    assert!(!errors[0].contains("PROXYPW") && !errors[0].contains("PROXYSECRET"));
+    assert_eq!(errors[1], "");
+    assert_eq!(lines(&hooks).len(), 6);
 }

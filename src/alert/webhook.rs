@@ -1,17 +1,14 @@
-//! Alerts by webhook: one JSON POST over HTTP/1.1 (TLS for https, the system's CAs), success
-//! being any 2xx status. The kind's keys: a contact's `webhook` URL and `format` (raqib's own
-//! JSON, Slack or Microsoft Teams).
+//! Alerts by webhook: one JSON POST through reqwest over HTTP/1.1 (rustls with ring and the
+//! system's CAs for https, the proxy from the environment, only 307/308 redirects followed),
+//! success being any 2xx status. The kind's keys: a contact's `webhook` URL and `format`
+//! (raqib's own JSON, Slack or Microsoft Teams).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::net::TcpStream;
 
 use super::message::{texts, Payload, Text};
 use super::notifier::{self, Notifier, NotifierKind, NotifyError};
@@ -98,17 +95,18 @@ impl NotifierKind for Webhook {
     }
 
     fn notifier(&self, config: &Config) -> Result<Box<dyn Notifier>, AlertError> {
+        let timeout = super::email::timeout(&config.alerts);
         Ok(Box::new(WebhookNotifier {
-            tls: tls_config().map_err(|e| AlertError::Setup(e.to_string()))?,
-            timeout: super::email::timeout(&config.alerts),
+            client: Client::new(timeout).map_err(|e| AlertError::Setup(e.to_string()))?,
+            timeout,
         }))
     }
 }
 
 /// Webhooks set up for a run.
 struct WebhookNotifier {
-    /// For https webhooks, built once (it reads the system's CA files).
-    tls: Arc<rustls::ClientConfig>,
+    /// Built once for every webhook of the run.
+    client: Client,
     timeout: Duration,
 }
 
@@ -124,7 +122,7 @@ impl Notifier for WebhookNotifier {
                 .format;
             let body = body(p, contact.lang, format);
             let url = notifier::address(contact, "webhook");
-            post(url, &body, &self.tls, self.timeout)
+            post(&self.client, url, &body, self.timeout)
                 .await
                 .map_err(|e| NotifyError::Send(e.to_string()))
         })
@@ -172,117 +170,221 @@ pub fn body(p: &Payload, lang: AlertLang, format: WebhookFormat) -> Value {
     }
 }
 
-/// Why a POST to a webhook (or an HTTP gateway) failed, in the words deliveries record.
+/// Why a POST to a webhook (or an HTTP gateway) failed, in the words deliveries record. No
+/// message names the URL's path or query (a webhook's secret): only its host and port.
 #[derive(Debug, thiserror::Error)]
 pub enum PostError {
-    #[error("{0}")]
+    #[error("TLS settings: {0}")]
     TlsSetup(#[from] rustls::Error),
-    #[error("no answer within {0} s")]
-    Timeout(u64),
+    #[error("HTTP client settings: {0}")]
+    Setup(String),
     #[error("bad URL: {0}")]
     BadUrl(#[from] url::ParseError),
     #[error("URL without host")]
     NoHost,
-    #[error("connect {host}:{port}: {source}")]
+    /// `via`: ` through proxy HOST:PORT` when the environment named one for this URL.
+    #[error("connect {host}{via}: {detail}")]
     Connect {
         host: String,
-        port: u16,
-        #[source]
-        source: std::io::Error,
+        via: String,
+        detail: String,
     },
-    #[error("{0}")]
-    Request(#[from] hyper::http::Error),
-    #[error("server name {host}: {source}")]
-    ServerName {
-        host: String,
-        #[source]
-        source: rustls::pki_types::InvalidDnsNameError,
-    },
-    #[error("TLS with {host}: {source}")]
-    Tls {
-        host: String,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("HTTP: {0}")]
-    Http(#[from] hyper::Error),
+    #[error("TLS with {host}: {detail}")]
+    Tls { host: String, detail: String },
+    #[error("no answer within {0} s")]
+    Timeout(u64),
+    #[error(transparent)]
+    Redirect(#[from] RedirectRefused),
+    #[error("HTTP with {host}: {detail}")]
+    Http { host: String, detail: String },
     #[error("HTTP status {0}")]
     Status(u16),
 }
 
-/// The TLS settings for https webhooks: the system's CAs, read once.
-pub fn tls_config() -> Result<Arc<rustls::ClientConfig>, PostError> {
+/// A redirect the webhook client will not follow; named by its status and Location's host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedirectRefused {
+    #[error("redirect {status} to {host} refused: only 307 and 308 re-send a POST with its body")]
+    Method { status: u16, host: String },
+    #[error("redirect to http://{host} refused: it would leave https")]
+    Downgrade { host: String },
+    #[error("redirect to {host} refused: more than {MAX_REDIRECTS} redirects")]
+    TooMany { host: String },
+    #[error("redirect to a {scheme} URL refused: only http and https")]
+    Scheme { scheme: String },
+}
+
+/// At most this many redirects for one POST: a receiver that moved needs one or two, more is
+/// a loop.
+pub const MAX_REDIRECTS: usize = 3;
+/// At most this much of a response body is read. A receiver's answer matters only by its
+/// status; reading a little lets the connection be kept for the next alert, and a broken or
+/// hostile receiver sending an endless body cannot fill memory or hold the delivery.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
+/// Longest wait for a connection (TCP, and through a proxy), within a delivery's own timeout.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The TLS settings for https webhooks: the ring provider and the system's CAs, read once.
+fn tls_config() -> Result<rustls::ClientConfig, PostError> {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+        .with_no_client_auth())
 }
 
-/// Posts `body` to `url`; an error says what failed (connect, TLS, status). Also for a kind
-/// that talks to an HTTP gateway.
+/// The HTTP client for webhooks (and HTTP gateways), built once per notifier: it reads the
+/// system's CA files and the proxy variables, and keeps connections for the next alert.
+pub struct Client {
+    http: reqwest::Client,
+    /// The proxy rules reqwest read from the environment, read alike beside it, so that a
+    /// connect error can name the proxy it went through.
+    proxies: hyper_util::client::proxy::matcher::Matcher,
+}
+
+impl Client {
+    /// `timeout` bounds each whole POST; connecting gets at most 10 s of it.
+    pub fn new(timeout: Duration) -> Result<Client, PostError> {
+        Ok(Client {
+            http: http_client(timeout)?.build().map_err(setup)?,
+            proxies: hyper_util::client::proxy::matcher::Matcher::from_system(),
+        })
+    }
+
+    /// A client that ignores the proxy variables: for tests of loopback peers, whatever the
+    /// environment they run in.
+    #[cfg(test)]
+    fn direct(timeout: Duration) -> Client {
+        Client {
+            http: http_client(timeout).unwrap().no_proxy().build().unwrap(),
+            proxies: hyper_util::client::proxy::matcher::Matcher::builder().build(),
+        }
+    }
+
+    /// ` through proxy HOST:PORT` when `u` goes through a proxy, else nothing. The proxy's
+    /// URL may carry credentials: only its host and port are named.
+    fn via(&self, u: &url::Url) -> String {
+        let proxy = u
+            .as_str()
+            .parse::<http::Uri>()
+            .ok()
+            .and_then(|uri| self.proxies.intercept(&uri));
+        match proxy.as_ref().and_then(|p| p.uri().authority()) {
+            Some(a) => {
+                let host = a.host();
+                match a.port_u16() {
+                    Some(port) => format!(" through proxy {host}:{port}"),
+                    None => format!(" through proxy {host}"),
+                }
+            }
+            None => String::new(),
+        }
+    }
+}
+
+fn http_client(timeout: Duration) -> Result<reqwest::ClientBuilder, PostError> {
+    Ok(reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config()?)
+        // The proxy comes from HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY (or their
+        // lower-case forms), read here: reqwest's default, kept by adding no `.proxy()`.
+        .redirect(reqwest::redirect::Policy::custom(|a| match judge_redirect(
+            a.status().as_u16(),
+            a.url(),
+            a.previous(),
+        ) {
+            Ok(()) => a.follow(),
+            Err(e) => a.error(e),
+        }))
+        // A Referer would hand the webhook's URL, secret and all, to the redirect's target.
+        .referer(false)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+        .timeout(timeout)
+        .user_agent(concat!("raqib/", env!("CARGO_PKG_VERSION"))))
+}
+
+fn setup(e: reqwest::Error) -> PostError {
+    PostError::Setup(causes(&e))
+}
+
+/// Whether a webhook's POST follows a redirect to `next` (`previous`: the URLs requested so
+/// far). 301, 302 and 303 make a client re-send a POST as a GET without its body: the
+/// receiver would answer 200 and the alert be lost, so they are errors, as is a redirect
+/// from https to http (the alert in clear), to another scheme, or past `MAX_REDIRECTS`.
+fn judge_redirect(
+    status: u16,
+    next: &url::Url,
+    previous: &[url::Url],
+) -> Result<(), RedirectRefused> {
+    let host = host_port(next);
+    if !matches!(next.scheme(), "http" | "https") {
+        return Err(RedirectRefused::Scheme {
+            scheme: next.scheme().to_string(),
+        });
+    }
+    if !matches!(status, 307 | 308) {
+        return Err(RedirectRefused::Method { status, host });
+    }
+    if previous.iter().any(|u| u.scheme() == "https") && next.scheme() == "http" {
+        return Err(RedirectRefused::Downgrade { host });
+    }
+    if previous.len() > MAX_REDIRECTS {
+        return Err(RedirectRefused::TooMany { host });
+    }
+    Ok(())
+}
+
+/// `host` or `host:port` (a port the URL names), never the path.
+fn host_port(u: &url::Url) -> String {
+    let host = u.host_str().unwrap_or("?");
+    match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
+}
+
+/// Posts `body` to `url` within `timeout`; an error says what failed (connect, TLS, timeout,
+/// redirect, status) without the URL's path. Also for a kind that talks to an HTTP gateway.
 pub async fn post(
+    client: &Client,
     url: &str,
     body: &serde_json::Value,
-    tls: &Arc<rustls::ClientConfig>,
     timeout: Duration,
 ) -> Result<(), PostError> {
-    tokio::time::timeout(timeout, post_inner(url, body, tls))
-        .await
-        .unwrap_or_else(|_| Err(PostError::Timeout(timeout.as_secs())))
-}
-
-async fn post_inner(
-    url: &str,
-    body: &serde_json::Value,
-    tls: &Arc<rustls::ClientConfig>,
-) -> Result<(), PostError> {
     let u = url::Url::parse(url)?;
-    let host = u.host_str().ok_or(PostError::NoHost)?.to_string();
-    let https = u.scheme() == "https";
-    let port = u.port_or_known_default().unwrap_or(80);
-    let tcp = TcpStream::connect((host.trim_matches(|c| c == '[' || c == ']'), port))
-        .await
-        .map_err(|source| PostError::Connect {
-            host: host.clone(),
-            port,
-            source,
-        })?;
-    let path = match u.query() {
-        Some(q) => format!("{}?{q}", u.path()),
-        None => u.path().to_string(),
-    };
-    let request = hyper::Request::post(path)
-        .header(hyper::header::HOST, u.authority())
+    if u.host_str().is_none() {
+        return Err(PostError::NoHost);
+    }
+    let host = format!(
+        "{}:{}",
+        u.host_str().unwrap_or_default(),
+        u.port_or_known_default().unwrap_or(80)
+    );
+    let fail = |e: reqwest::Error| request_error(e, client, &u, &host, timeout);
+    let mut response = client
+        .http
+        .post(u.clone())
         .header(
-            hyper::header::CONTENT_TYPE,
+            reqwest::header::CONTENT_TYPE,
             "application/json; charset=utf-8",
         )
-        .header(
-            hyper::header::USER_AGENT,
-            concat!("raqib/", env!("CARGO_PKG_VERSION")),
-        )
-        .body(Full::new(Bytes::from(body.to_string())))?;
-    let status = if https {
-        let name = rustls::pki_types::ServerName::try_from(host.clone())
-            .map_err(|source| PostError::ServerName {
-                host: host.clone(),
-                source,
-            })?;
-        let tls = tokio_rustls::TlsConnector::from(tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|source| PostError::Tls {
-                host: host.clone(),
-                source,
-            })?;
-        send(TokioIo::new(tls), request).await?
-    } else {
-        send(TokioIo::new(tcp), request).await?
-    };
+        .body(body.to_string())
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(fail)?;
+    let status = response.status().as_u16();
+    // The status alone decides. The body is read up to MAX_RESPONSE_BYTES, chunk by chunk,
+    // and dropped: a 2xx with a larger, endless or stalled body is still delivered (the
+    // receiver took the alert; sending it again would repeat it).
+    let mut read = 0;
+    while read < MAX_RESPONSE_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => read += chunk.len(),
+            Ok(None) | Err(_) => break,
+        }
+    }
     if (200..300).contains(&status) {
         Ok(())
     } else {
@@ -290,17 +392,86 @@ async fn post_inner(
     }
 }
 
-async fn send<T>(io: T, request: hyper::Request<Full<Bytes>>) -> Result<u16, PostError>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-    tokio::spawn(conn);
-    let response = sender.send_request(request).await?;
-    let status = response.status().as_u16();
-    // Read the body so the receiver sees a complete exchange.
-    let _ = response.into_body().collect().await;
-    Ok(status)
+/// A failed request in raqib's words: reqwest's own message names the whole URL, so it is
+/// never shown; its causes are, with the URL's path scrubbed should one repeat it.
+fn request_error(
+    e: reqwest::Error,
+    client: &Client,
+    u: &url::Url,
+    host: &str,
+    timeout: Duration,
+) -> PostError {
+    let scrub = |text: String| {
+        let path = &u[url::Position::BeforePath..];
+        if path.len() > 1 {
+            text.replace(path, "/…")
+        } else {
+            text
+        }
+    };
+    for c in chain(&e) {
+        if let Some(r) = c.downcast_ref::<RedirectRefused>() {
+            return PostError::Redirect(r.clone());
+        }
+        if c.is::<rustls::Error>() {
+            return PostError::Tls {
+                host: host.to_string(),
+                detail: scrub(causes(&e)),
+            };
+        }
+    }
+    if e.is_connect() {
+        let detail = if e.is_timeout() {
+            format!(
+                "no connection within {} s",
+                CONNECT_TIMEOUT.min(timeout).as_secs()
+            )
+        } else {
+            scrub(causes(&e))
+        };
+        return PostError::Connect {
+            host: host.to_string(),
+            via: client.via(u),
+            detail,
+        };
+    }
+    if e.is_timeout() {
+        return PostError::Timeout(timeout.as_secs());
+    }
+    PostError::Http {
+        host: host.to_string(),
+        detail: scrub(causes(&e)),
+    }
+}
+
+/// The causes of `e`, outermost first. An `io::Error`'s own `source()` skips the error it
+/// wraps (where rustls's is), so it is stepped into instead.
+fn chain<'e>(
+    e: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(e.source(), |c| match c.downcast_ref::<std::io::Error>() {
+        Some(io) => io
+            .get_ref()
+            .map(|inner| inner as &(dyn std::error::Error + 'static)),
+        None => c.source(),
+    })
+}
+
+/// The causes of a reqwest error, outermost first, without reqwest's own words (which name
+/// the URL) and without the wrappers' empty ones.
+fn causes(e: &reqwest::Error) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for c in chain(e) {
+        let text = c.to_string();
+        if !text.starts_with("client error (") && out.last() != Some(&text) {
+            out.push(text);
+        }
+    }
+    if out.is_empty() {
+        "the request failed".into()
+    } else {
+        out.join(": ")
+    }
 }
 
 #[cfg(test)]
@@ -321,5 +492,88 @@ mod tests {
         let card = &t["attachments"][0]["content"];
         assert_eq!(card["type"], "AdaptiveCard");
         assert_eq!(card["body"][0]["rtl"], true);
+    }
+
+    #[test]
+    fn only_307_and_308_are_followed_within_https_and_three_hops() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let from = [u("https://hooks.invalid/services/SECRET")];
+        let next = u("https://other.invalid:8443/new/SECRET2");
+        assert_eq!(judge_redirect(307, &next, &from), Ok(()));
+        assert_eq!(judge_redirect(308, &next, &from), Ok(()));
+        for status in [301, 302, 303] {
+            let e = judge_redirect(status, &next, &from).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!(
+                    "redirect {status} to other.invalid:8443 refused: \
+                     only 307 and 308 re-send a POST with its body"
+                )
+            );
+        }
+        let down = judge_redirect(307, &u("http://hooks.invalid/x"), &from).unwrap_err();
+        assert_eq!(
+            down,
+            RedirectRefused::Downgrade {
+                host: "hooks.invalid".into()
+            }
+        );
+        let four = [from[0].clone(), next.clone(), next.clone(), next.clone()];
+        assert_eq!(judge_redirect(307, &next, &four[..3]), Ok(()));
+        let e = judge_redirect(307, &next, &four).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "redirect to other.invalid:8443 refused: more than 3 redirects"
+        );
+        let ftp = judge_redirect(307, &u("ftp://hooks.invalid/x"), &from).unwrap_err();
+        assert!(matches!(ftp, RedirectRefused::Scheme { .. }), "{ftp}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_post_names_the_host_never_the_path() {
+        // A port nothing listens on (bound, then released).
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let timeout = Duration::from_secs(5);
+        let client = Client::direct(timeout);
+        let url = format!("http://127.0.0.1:{port}/services/T0/SECRET?token=QSECRET");
+        let e = post(&client, &url, &json!({}), timeout).await.unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, PostError::Connect { .. }), "{text}");
+        assert!(
+            text.starts_with(&format!("connect 127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert!(
+            !text.contains("SECRET") && !text.contains("services"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn https_to_a_plain_http_peer_is_a_tls_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut s, _) = listener.accept().unwrap();
+            let _ = s.read(&mut [0u8; 1024]);
+            let _ = s.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        });
+        let timeout = Duration::from_secs(5);
+        let url = format!("https://127.0.0.1:{port}/services/SECRET");
+        let e = post(&Client::direct(timeout), &url, &json!({}), timeout)
+            .await
+            .unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, PostError::Tls { .. }), "{text}");
+        assert!(
+            text.starts_with(&format!("TLS with 127.0.0.1:{port}: ")),
+            "{text}"
+        );
+        assert!(!text.contains("SECRET"), "{text}");
     }
 }

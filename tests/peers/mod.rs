@@ -165,9 +165,30 @@ pub fn raqib(config: &Path, data: &Path, args: &[&str]) -> Output {
     raqib_env(config, data, &[], args)
 }
 
-/// `raqib` with extra environment variables.
+/// The variables webhooks take their proxy from.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// `cmd` without the caller's proxy variables: a developer's proxy would otherwise receive the
+/// tests' webhooks to loopback peers.
+pub fn without_proxy(cmd: &mut Command) -> &mut Command {
+    for var in PROXY_VARS {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// `raqib` with extra environment variables (and none of the caller's proxy variables).
 pub fn raqib_env(config: &Path, data: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
-    Command::new(BIN)
+    without_proxy(&mut Command::new(BIN))
         .arg("--config")
         .arg(config)
         .arg("--data-dir")
