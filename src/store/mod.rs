@@ -267,7 +267,7 @@ pub struct NewLabel<'a> {
     pub by: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredLabel {
     pub id: i64,
     pub result_id: i64,
@@ -304,7 +304,7 @@ pub struct JobRow {
 }
 
 /// A follow-up case as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: i64,
     pub centre: String,
@@ -330,7 +330,7 @@ pub struct NewCase<'a> {
     pub due_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Sweep {
     pub id: i64,
     pub channel: String,

@@ -30,7 +30,7 @@ impl SigninOutcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SigninAttempt {
     pub id: i64,
     pub at: String,

@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{now_text, q, Store, StoreError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,

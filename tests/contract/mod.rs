@@ -106,7 +106,7 @@ fn start(doc: &Value) -> Option<Checker> {
 /// The document `/api/openapi.json` serves (the test `the_served_document_is_the_library_s`
 /// holds them equal).
 pub fn document() -> Value {
-    raqib::server::openapi()
+    raqib::server::openapi().clone()
 }
 
 /// Whether answers are checked here (jsonschema is installed).
