@@ -438,7 +438,10 @@ fn reply_with(status: StatusCode, body: Json) -> Reply {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-    reply(status, json!({"error": message.into()}))
+    let body = openapi::Error {
+        error: message.into(),
+    };
+    reply(status, serde_json::to_value(body).unwrap_or_default())
 }
 
 /// The query string's value for `key`.
@@ -1027,31 +1030,41 @@ async fn signins(app: &App, req: &Request<Incoming>) -> Answer {
 /// `/healthz`: 200 when the store takes a read and a write, the evidence directory a file and
 /// (under `raqib serve`) the scheduler's heartbeat is fresh; 503 naming what fails.
 async fn health(app: &App) -> Reply {
+    let failed = |error: String| HealthCheck {
+        ok: false,
+        error: Some(error),
+        ..HealthCheck::default()
+    };
+    let fine = HealthCheck {
+        ok: true,
+        ..HealthCheck::default()
+    };
+    let late = || failed("no answer within 5 s".into());
     let mut checks = serde_json::Map::new();
+    let mut add = |name: &str, check: HealthCheck| {
+        checks.insert(name.into(), serde_json::to_value(check).unwrap_or_default());
+    };
     let store = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_tables()).await;
-    checks.insert(
-        "store".into(),
+    add(
+        "store",
         match store {
-            Ok(Ok(())) => json!({"ok": true}),
-            Ok(Err(e)) => json!({"ok": false, "error": e.to_string()}),
-            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+            Ok(Ok(())) => fine.clone(),
+            Ok(Err(e)) => failed(e.to_string()),
+            Err(_) => late(),
         },
     );
     let evidence = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_evidence_dir()).await;
-    checks.insert(
-        "evidence".into(),
+    add(
+        "evidence",
         match evidence {
-            Ok(Ok(())) => json!({"ok": true}),
-            Ok(Err(e)) => json!({
-                "ok": false,
-                "error": format!("{}: {e}", app.store.evidence_dir().display())
-            }),
-            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+            Ok(Ok(())) => fine.clone(),
+            Ok(Err(e)) => failed(format!("{}: {e}", app.store.evidence_dir().display())),
+            Err(_) => late(),
         },
     );
     if let Some(h) = &app.heartbeat {
-        checks.insert(
-            "scheduler".into(),
+        add(
+            "scheduler",
             scheduler_check(
                 h.last_millis(),
                 chrono::Utc::now().timestamp_millis(),
@@ -1059,10 +1072,10 @@ async fn health(app: &App) -> Reply {
             ),
         );
     }
-    let failing: Vec<&String> = checks
+    let failing: Vec<String> = checks
         .iter()
         .filter(|(_, c)| c["ok"] != true)
-        .map(|(k, _)| k)
+        .map(|(k, _)| k.clone())
         .collect();
     let status = match failing.is_empty() {
         true => StatusCode::OK,
@@ -1072,29 +1085,56 @@ async fn health(app: &App) -> Reply {
             StatusCode::SERVICE_UNAVAILABLE
         }
     };
-    reply(
-        status,
-        json!({
-            "status": if failing.is_empty() { "ok" } else { "failing" },
-            "failing": failing,
-            "checks": checks,
-        }),
-    )
+    let health = Health {
+        status: if failing.is_empty() { "ok" } else { "failing" },
+        failing,
+        checks,
+    };
+    reply(status, serde_json::to_value(health).unwrap_or_default())
+}
+
+/// `/healthz`'s answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`, or `failing` when a check fails.
+    #[schema(value_type = String, pattern = "^(ok|failing)$")]
+    status: &'static str,
+    /// The checks that fail: `store`, `evidence`, `scheduler`.
+    failing: Vec<String>,
+    /// Each check by name, in the order made (a map of `HealthCheck`s).
+    #[schema(value_type = std::collections::BTreeMap<String, HealthCheck>)]
+    checks: serde_json::Map<String, Value>,
+}
+
+/// One part's check: `error` says why it fails; the scheduler's also gives its heartbeat.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct HealthCheck {
+    ok: bool,
+    /// The scheduler's last beat (UTC, RFC 3339 with milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_beat: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale_after_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// The scheduler's part of health: its last beat at `last_ms`, seen at `now_ms`.
-fn scheduler_check(last_ms: i64, now_ms: i64, stale_after: Duration) -> Value {
+fn scheduler_check(last_ms: i64, now_ms: i64, stale_after: Duration) -> HealthCheck {
     let age = (now_ms - last_ms).max(0) as f64 / 1000.0;
     let last = chrono::DateTime::from_timestamp_millis(last_ms)
         .map(|t| crate::probe::utc_millis::format(&t))
         .unwrap_or_default();
     let ok = age <= stale_after.as_secs_f64();
-    let mut v = json!({"ok": ok, "last_beat": last, "age_secs": age,
-        "stale_after_secs": stale_after.as_secs_f64()});
-    if !ok {
-        v["error"] = format!("no heartbeat for {age:.0} s: the scheduler stalled").into();
+    HealthCheck {
+        ok,
+        last_beat: Some(last),
+        age_secs: Some(age),
+        stale_after_secs: Some(stale_after.as_secs_f64()),
+        error: (!ok).then(|| format!("no heartbeat for {age:.0} s: the scheduler stalled")),
     }
-    v
 }
 
 /// The URL path an evidence file is served at, if it lies in the store's evidence directory.
@@ -1193,12 +1233,9 @@ mod tests {
     fn a_stale_heartbeat_fails_health() {
         let stale = std::time::Duration::from_secs(60);
         let fresh = super::scheduler_check(1_000_000, 1_030_000, stale);
-        assert_eq!(
-            (fresh["ok"].as_bool(), fresh["age_secs"].as_f64()),
-            (Some(true), Some(30.0))
-        );
+        assert_eq!((fresh.ok, fresh.age_secs), (true, Some(30.0)));
         let old = super::scheduler_check(1_000_000, 1_061_000, stale);
-        assert_eq!(old["ok"], false);
-        assert!(old["error"].as_str().unwrap().contains("stalled"), "{old}");
+        assert!(!old.ok);
+        assert!(old.error.as_deref().unwrap().contains("stalled"), "{old:?}");
     }
 }

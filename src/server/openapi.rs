@@ -22,8 +22,17 @@ use utoipa::OpenApi;
     crate::store::StoredLabel,
     crate::store::Case,
     crate::store::Sweep,
+    super::Health,
+    Error,
 )))]
 struct Generated;
+
+/// The body of every answer but 2xx.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Error {
+    /// What went wrong, for people.
+    pub error: String,
+}
 
 /// The paths, parameters, responses and the schemas of answers assembled by hand
 /// (`openapi.json`), with the generated schemas merged in.
