@@ -472,9 +472,11 @@ pub struct CentreScores {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Missing {
     /// `phone` or `web`.
+    #[schema(value_type = crate::probe::Channel)]
     pub channel: String,
     /// `no_calls` (none placed), `no_calls_in_hours` (every call fell outside the centre's
     /// hours), `too_few_calls` (`valid` of `needed`), `no_web_checks`.
+    #[schema(pattern = "^(no_calls|no_calls_in_hours|too_few_calls|no_web_checks)$")]
     pub reason: String,
     pub valid: u64,
     pub needed: u64,

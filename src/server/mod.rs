@@ -47,7 +47,8 @@ pub enum ServerError {
 }
 
 /// Roles in order of what they may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
     Auditor,

@@ -10,7 +10,8 @@ use super::{now_text, q, Store, StoreError};
 const KEEP_DAYS: i64 = 90;
 
 /// What became of a sign-in attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum SigninOutcome {
     /// The password was checked and was wrong (or the user is unknown).
     Failed,
@@ -36,6 +37,7 @@ pub struct SigninAttempt {
     pub at: String,
     pub name: String,
     pub address: String,
+    #[schema(value_type = SigninOutcome)]
     pub outcome: String,
 }
 

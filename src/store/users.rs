@@ -10,6 +10,7 @@ use super::{now_text, q, Store, StoreError};
 pub struct User {
     pub id: i64,
     pub name: String,
+    #[schema(value_type = crate::server::Role)]
     pub role: String,
     pub created_at: String,
     pub tokens: i64,
