@@ -23,7 +23,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -692,12 +692,13 @@ fn paged<T: serde::Serialize>(
 }
 
 /// A page of a list, as `paged` cuts it.
-#[derive(serde::Serialize)]
-struct Paged<T> {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Paged<T> {
     items: Vec<T>,
     total: usize,
     offset: usize,
     limit: usize,
+    /// The next page's offset while more follow.
     next_offset: Option<usize>,
     /// The period a list of verdicts is of.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -710,6 +711,42 @@ impl<T: serde::Serialize> Paged<T> {
         let bytes = serde_json::to_vec(self).map_err(internal)?;
         Ok((StatusCode::OK, Json::Written(bytes)))
     }
+}
+
+/// A whole list that is not cut into pages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Listed<T> {
+    items: Vec<T>,
+    total: usize,
+}
+
+impl<T: serde::Serialize> Listed<T> {
+    fn answer(items: Vec<T>) -> Answer {
+        let listed = Listed {
+            total: items.len(),
+            items,
+        };
+        ok(serde_json::to_value(listed).map_err(internal)?)
+    }
+}
+
+/// A page of results: no `total` (no COUNT over a table that only grows).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ResultsPage {
+    #[schema(value_type = Vec<openapi::StoredResult>)]
+    items: Vec<Value>,
+    offset: i64,
+    limit: i64,
+    /// The next page's offset while a page is full.
+    next_offset: Option<i64>,
+}
+
+/// A follow-up case with its status now.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseNow {
+    #[serde(flatten)]
+    case: crate::store::Case,
+    status: crate::score::cases::CaseStatus,
 }
 
 async fn centres(app: &App, req: &Request<Incoming>) -> Answer {
@@ -780,7 +817,13 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
         .collect();
     // A full page may have a next one; no COUNT over a table that only grows.
     let next = (items.len() as i64 == limit).then_some(offset + limit);
-    ok(json!({"items": items, "offset": offset, "limit": limit, "next_offset": next}))
+    let page = ResultsPage {
+        items,
+        offset,
+        limit,
+        next_offset: next,
+    };
+    ok(serde_json::to_value(page).map_err(internal)?)
 }
 
 /// One result with its labels and how it scores.
@@ -842,15 +885,17 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
     let mut items = Vec::new();
     for c in app.store.cases().await.map_err(internal)? {
         let st = crate::score::cases::status(&c, now);
-        let st = serde_json::to_value(st).map_err(internal)?;
-        if status.as_deref().is_some_and(|s| st != s)
+        if status
+            .as_deref()
+            .is_some_and(|s| serde_json::to_value(st).ok().as_ref() != Some(&s.into()))
             || centre.as_deref().is_some_and(|x| x != c.centre)
         {
             continue;
         }
-        let mut v = serde_json::to_value(&c).map_err(internal)?;
-        v["status"] = st;
-        items.push(v);
+        items.push(CaseNow {
+            case: c,
+            status: st,
+        });
     }
     paged(req, items)?.answer()
 }
@@ -858,13 +903,11 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
 /// Sweeps newest first with their progress (`limit`, default 20).
 async fn sweeps(app: &App, req: &Request<Incoming>) -> Answer {
     let limit = num_param(req, "limit", 20, 1000)?.max(1);
-    let mut items = Vec::new();
-    for s in app.store.sweeps(None, limit).await.map_err(internal)? {
-        let mut v = serde_json::to_value(&s).map_err(internal)?;
-        v["status"] = s.live_status().into();
-        items.push(v);
+    let mut items = app.store.sweeps(None, limit).await.map_err(internal)?;
+    for s in &mut items {
+        s.status = s.live_status();
     }
-    ok(json!({"items": items, "total": items.len()}))
+    Listed::answer(items)
 }
 
 /// Every label kept, oldest first; `result` filters.
@@ -884,11 +927,14 @@ async fn labels(app: &App, req: &Request<Incoming>) -> Answer {
     paged(req, items)?.answer()
 }
 
-#[derive(serde::Deserialize)]
+/// A label: what the auditor heard.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LabelBody {
+pub(crate) struct LabelBody {
     result: i64,
+    #[schema(value_type = crate::probe::call::audio::AnswerType)]
     answer_type: String,
+    #[schema(min_length = 1)]
     reason: String,
     #[serde(default)]
     time_to_person_secs: Option<f64>,
@@ -944,11 +990,15 @@ pub(crate) async fn label(
     }
 }
 
-#[derive(serde::Deserialize)]
+/// What to probe.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProbeBody {
+pub(crate) struct ProbeBody {
+    #[schema(value_type = crate::probe::Channel)]
     channel: String,
+    /// E.164 number, sip: URI, http(s) URL or centre id.
     target: String,
+    /// Allow a number outside the registry (recorded with the result).
     #[serde(default)]
     unlisted: bool,
     #[serde(default)]
@@ -975,7 +1025,7 @@ async fn probe(app: &App, req: Request<Incoming>) -> Answer {
             items.push(r.to_json());
         }
     }
-    ok(json!({"items": items, "total": items.len()}))
+    Listed::answer(items)
 }
 
 /// Runs an on-demand probe; the ids of the stored results.
@@ -1016,16 +1066,14 @@ pub(crate) async fn probe_now(
 }
 
 async fn users(app: &App) -> Answer {
-    let list = app.store.users().await.map_err(internal)?;
-    ok(json!({"items": list, "total": list.len()}))
+    Listed::answer(app.store.users().await.map_err(internal)?)
 }
 
 /// Sign-in attempts newest first (`limit`, default 100): failures, refusals while delayed,
 /// successes, each with the name typed and the client address.
 async fn signins(app: &App, req: &Request<Incoming>) -> Answer {
     let limit = num_param(req, "limit", 100, 1000)?.max(1);
-    let list = app.store.signin_attempts(limit).await.map_err(internal)?;
-    ok(json!({"items": list, "total": list.len()}))
+    Listed::answer(app.store.signin_attempts(limit).await.map_err(internal)?)
 }
 
 /// `/healthz`: 200 when the store takes a read and a write, the evidence directory a file and
