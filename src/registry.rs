@@ -26,7 +26,7 @@ pub const COLUMNS: [&str; 9] = [
 /// names in Arabic (pages in Arabic show `agency` and `region` where they are missing).
 pub const OPTIONAL_COLUMNS: [&str; 3] = ["tags", "agency_ar", "region_ar"];
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Centre {
     pub id: String,
     pub name_ar: String,
@@ -41,6 +41,8 @@ pub struct Centre {
     pub region_ar: Option<String>,
     /// IANA time zone name, e.g. `Asia/Amman`.
     pub timezone: String,
+    // Written as its text (its `Display`).
+    #[schema(value_type = String, example = "Sun-Thu 08:00-15:00")]
     pub hours: OpeningHours,
     /// E.164 numbers (`+9626...`).
     pub phones: Vec<String>,

@@ -2,6 +2,7 @@
 //! `/healthz`, a wrong token is 401, a viewer may read but not list users (403), an admin
 //! may; a removed user's token stops working; tokens are stored hashed.
 
+mod contract;
 mod peers;
 
 use std::collections::BTreeMap;
@@ -10,8 +11,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use peers::{http, json_of, raqib};
-use serde_json::Value;
+use peers::{json_of, raqib};
+use serde_json::{json, Value};
 
 /// One request with an optional bearer token; (status, JSON body).
 fn call(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, Value) {
@@ -22,6 +23,35 @@ fn call(port: u16, method: &str, path: &str, token: Option<&str>, body: &str) ->
     }
     let (status, _, body) = http(port, method, path, &headers, body);
     (status, json_of(&body))
+}
+
+/// `peers::http`, with an API answer checked against the OpenAPI document.
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, String) {
+    let (status, head, body) = peers::http(port, method, path, headers, body);
+    if contract::is_api(path) {
+        contract::check(method, path, status, &head, &body);
+    }
+    (status, head, body)
+}
+
+/// A request the document deliberately does not list (an unknown path, a method a path lacks):
+/// its status, and the body must be the error object.
+fn call_unlisted(port: u16, method: &str, path: &str, token: &str) -> u16 {
+    let auth = format!("Bearer {token}");
+    let (status, _, body) = peers::http(port, method, path, &[("Authorization", &auth)], "");
+    let v: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert!(
+        v["error"].as_str().is_some_and(|e| !e.is_empty())
+            && v.as_object().map(|o| o.len()) == Some(1),
+        "{method} {path}: {v}"
+    );
+    status
 }
 
 fn get(port: u16, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -42,6 +72,70 @@ fn ok(out: &std::process::Output) -> String {
 
 fn token(config: &Path, data: &Path, user: &str) -> String {
     ok(&raqib(config, data, &["users", "token", user]))
+}
+
+/// The check of answers against the document fails where it should: a wrong or missing field,
+/// a status, method or path the document does not list.
+#[test]
+fn the_schema_check_catches_answers_that_break_the_document() {
+    let centre = json!({"id": "a", "name_ar": "م", "name_en": "A", "agency": "G", "region": "R",
+        "timezone": "Asia/Amman", "hours": "Sun-Thu 08:00-15:00", "phones": [], "websites": [],
+        "tags": []});
+    let page = |items: Value| json!({"items": items, "total": 1, "offset": 0, "limit": 1000, "next_offset": null});
+    let right = contract::problem("GET", "/api/centres?limit=1", 200, &page(json!([centre])));
+    if !contract::available() {
+        return;
+    }
+    assert_eq!(right, None);
+    for (method, path, status, body) in [
+        ("GET", "/api/centres", 200, page(json!("not a list"))),
+        ("GET", "/api/centres", 200, json!({"items": []})),
+        ("GET", "/api/centres/a", 200, json!({"id": 7})),
+        ("GET", "/api/centres/a", 418, centre.clone()),
+        ("GET", "/api/nothing", 200, centre.clone()),
+        ("PUT", "/api/centres/a", 200, centre),
+        (
+            "GET",
+            "/api/results/7",
+            404,
+            json!({"message": "no result 7"}),
+        ),
+        ("GET", "/healthz", 200, json!({"status": "ok"})),
+    ] {
+        let found = contract::problem(method, path, status, &body);
+        assert!(found.is_some(), "{method} {path} {status} {body} passed");
+        eprintln!("caught: {}", found.unwrap());
+    }
+}
+
+/// A busy call's result as the call probe writes it (dated again when stored).
+fn busy_call(number: &str) -> raqib::probe::call::CallResult {
+    raqib::probe::call::CallResult {
+        channel: raqib::probe::Channel::Phone,
+        centre: None,
+        target: number.to_string(),
+        started_at: chrono::Utc::now(),
+        outcome: raqib::probe::call::CallOutcome::Busy,
+        sip_status: Some(486),
+        sip_reason: Some("Busy Here".into()),
+        timings_ms: Default::default(),
+        answer_type: None,
+        rtp: None,
+        recording: None,
+        sip_trace: None,
+        number: Some(number.to_string()),
+        unlisted: false,
+        answer_type_source: None,
+        answer_type_confidence: None,
+        answer_type_guess: None,
+        early_media: false,
+        hangup_by: None,
+        after_answer: "hangup".into(),
+        redirects: vec![],
+        ivr: None,
+        in_hours: None,
+        detail: None,
+    }
 }
 
 #[test]
@@ -80,7 +174,7 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
     assert_eq!(dup.status.code(), Some(2));
     // Seven stored results, one a day in October (their content does not matter to the
     // results endpoint; the scores asked for below are of November).
-    let result = serde_json::json!({"target": "+96265000101", "outcome": "busy"});
+    let result = serde_json::to_value(busy_call("+96265000101")).unwrap();
     let days: Vec<_> = (1..=7)
         .map(|d| (&result, format!("2026-10-{d:02}")))
         .collect();
@@ -153,11 +247,16 @@ fn every_endpoint_needs_a_token_of_the_right_role() {
     assert_eq!(get(port, "/api/users", Some(&viewer)).0, 403);
     let (status, users) = get(port, "/api/users", Some(&admin));
     assert_eq!((status, users["total"].as_u64()), (200, Some(2)));
-    assert_eq!(get(port, "/api/nothing", Some(&admin)).0, 404);
+    assert_eq!(call_unlisted(port, "GET", "/api/nothing", &admin), 404);
     // The OpenAPI document is served (behind the token like the rest) and validates.
     assert_eq!(get(port, "/api/openapi.json", None).0, 401);
     let (status, doc) = get(port, "/api/openapi.json", Some(&viewer));
     assert_eq!((status, doc["openapi"].as_str()), (200, Some("3.1.0")));
+    assert_eq!(
+        doc,
+        contract::document(),
+        "answers are checked against the served document"
+    );
     if peers::python_module("openapi_spec_validator", "openapi-spec-validator") {
         let file = dir.path().join("openapi.json");
         std::fs::write(&file, doc.to_string()).unwrap();
@@ -228,10 +327,7 @@ fn writes_need_an_auditor_and_sessions_guard_the_dashboard() {
         }
     }
     assert!(routes >= 13, "{routes} routes documented");
-    assert_eq!(
-        call(port, "DELETE", "/api/centres", Some(&viewer), "").0,
-        405
-    );
+    assert_eq!(call_unlisted(port, "DELETE", "/api/centres", &viewer), 405);
 
     // A viewer reads but may not probe or label.
     let probe = r#"{"channel": "phone", "target": "+96265000101"}"#;
@@ -486,6 +582,9 @@ fn http_from(
     let raw = String::from_utf8_lossy(&bytes);
     let status = raw.get(9..12)?.parse().ok()?;
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    if contract::is_api(path) {
+        contract::check(method, path, status, head, body);
+    }
     Some((status, head.to_string(), body.to_string()))
 }
 

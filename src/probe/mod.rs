@@ -13,7 +13,18 @@ use serde::{Deserialize, Serialize};
 
 /// The channels raqib audits. Every place whose behaviour depends on the channel matches on
 /// this enum, so a new variant makes the compiler name each of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Channel {
     /// Test calls over SIP.

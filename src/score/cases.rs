@@ -9,7 +9,7 @@ use super::{CentreScores, FlagClass};
 use crate::config::ScoringConfig;
 use crate::store::{Case, NewCase, Store, StoreError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Open,

@@ -157,7 +157,7 @@ pub struct LabelRequest {
 }
 
 /// A stored label and the call's score with it in force.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Labelled {
     pub label: i64,
     pub result: i64,

@@ -87,7 +87,7 @@ pub fn score_result(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Band {
     Excellent,
@@ -106,7 +106,9 @@ pub fn band(score: f64, k: &ScoringConfig) -> Band {
 }
 
 /// The threshold rule's classes (SCORING.md §4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagClass {
     Confirmed,
@@ -115,7 +117,7 @@ pub enum FlagClass {
     Clear,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Critical {
     /// `number_not_in_service` or `site_down`.
     pub kind: String,
@@ -394,7 +396,7 @@ fn rate(k_: u64, n: u64, k: &ScoringConfig) -> Option<Estimate> {
     })
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PhoneScores {
     pub valid_calls: u64,
     /// Calls that do not count, by reason.
@@ -425,7 +427,7 @@ pub struct PhoneScores {
     pub score_se: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebScores {
     pub valid_checks: u64,
     pub excluded: BTreeMap<Excluded, u64>,
@@ -444,7 +446,7 @@ pub struct WebScores {
     pub score_se: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CentreScores {
     pub centre: String,
     pub name_ar: String,
@@ -467,12 +469,14 @@ pub struct CentreScores {
 }
 
 /// A channel without enough valid data for the overall index, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Missing {
     /// `phone` or `web`.
+    #[schema(value_type = crate::probe::Channel)]
     pub channel: String,
     /// `no_calls` (none placed), `no_calls_in_hours` (every call fell outside the centre's
     /// hours), `too_few_calls` (`valid` of `needed`), `no_web_checks`.
+    #[schema(pattern = "^(no_calls|no_calls_in_hours|too_few_calls|no_web_checks)$")]
     pub reason: String,
     pub valid: u64,
     pub needed: u64,

@@ -11,7 +11,17 @@ use crate::probe::web::{WebOutcome, WebResult};
 
 /// Why a result does not count against its centre.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Excluded {
@@ -56,7 +66,7 @@ pub fn web_validity(w: &WebResult) -> Result<(), Excluded> {
 }
 
 /// An auditor's reading of a call's recording: it overrides the heuristic.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Label {
     pub answer_type: AnswerType,
     /// Seconds from answer to a person, when the auditor heard it.
@@ -68,14 +78,15 @@ pub struct Label {
 
 /// One component of a call's score: `points` earned of `max`, or left out (`null` points) when
 /// it could not be measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Component {
+    #[schema(value_type = String)]
     pub name: &'static str,
     pub max: f64,
     pub points: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CallScore {
     /// 0–100.
     pub score: f64,
@@ -227,7 +238,7 @@ pub fn round2(x: f64) -> f64 {
 }
 
 /// What one valid web check brings to its site's period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WebCheckScore {
     /// DNS, TLS, 2xx within the redirects, body in time, content check: all passed.
     pub good: bool,

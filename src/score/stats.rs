@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// A point estimate with its interval, in the unit of the estimate.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Estimate {
     pub value: f64,
     pub low: f64,

@@ -6,6 +6,7 @@
 pub mod auth;
 mod dashboard;
 pub mod metrics;
+mod openapi;
 mod signin;
 
 use std::convert::Infallible;
@@ -22,7 +23,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tracing::Instrument;
@@ -46,7 +47,8 @@ pub enum ServerError {
 }
 
 /// Roles in order of what they may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
     Auditor,
@@ -437,7 +439,10 @@ fn reply_with(status: StatusCode, body: Json) -> Reply {
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Reply {
-    reply(status, json!({"error": message.into()}))
+    let body = openapi::Error {
+        error: message.into(),
+    };
+    reply(status, serde_json::to_value(body).unwrap_or_default())
 }
 
 /// The query string's value for `key`.
@@ -609,7 +614,7 @@ async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
         }
     };
     let result = match (method.as_str(), pattern.as_str()) {
-        ("GET", "/api/openapi.json") => ok(openapi()),
+        ("GET", "/api/openapi.json") => ok(openapi().clone()),
         ("GET", "/api/centres") => centres(app, &req).await,
         ("GET", "/api/centres/{id}") => centre(app, &id).await,
         ("GET", "/api/results") => results(app, &req).await,
@@ -647,9 +652,10 @@ async fn api(app: &App, who: &Who, req: Request<Incoming>) -> Reply {
     }
 }
 
-/// The OpenAPI 3.1 document of this API (checked by the API test with openapi-spec-validator).
-pub fn openapi() -> Value {
-    serde_json::from_str(include_str!("openapi.json")).expect("openapi.json is JSON")
+/// The OpenAPI 3.1 document of this API (checked by the API test with openapi-spec-validator,
+/// and every answer the test receives against it).
+pub fn openapi() -> &'static Value {
+    openapi::document()
 }
 
 fn internal(e: impl std::fmt::Display) -> (StatusCode, String) {
@@ -686,12 +692,13 @@ fn paged<T: serde::Serialize>(
 }
 
 /// A page of a list, as `paged` cuts it.
-#[derive(serde::Serialize)]
-struct Paged<T> {
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Paged<T> {
     items: Vec<T>,
     total: usize,
     offset: usize,
     limit: usize,
+    /// The next page's offset while more follow.
     next_offset: Option<usize>,
     /// The period a list of verdicts is of.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -704,6 +711,42 @@ impl<T: serde::Serialize> Paged<T> {
         let bytes = serde_json::to_vec(self).map_err(internal)?;
         Ok((StatusCode::OK, Json::Written(bytes)))
     }
+}
+
+/// A whole list that is not cut into pages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Listed<T> {
+    items: Vec<T>,
+    total: usize,
+}
+
+impl<T: serde::Serialize> Listed<T> {
+    fn answer(items: Vec<T>) -> Answer {
+        let listed = Listed {
+            total: items.len(),
+            items,
+        };
+        ok(serde_json::to_value(listed).map_err(internal)?)
+    }
+}
+
+/// A page of results: no `total` (no COUNT over a table that only grows).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct ResultsPage {
+    #[schema(value_type = Vec<openapi::StoredResult>)]
+    items: Vec<Value>,
+    offset: i64,
+    limit: i64,
+    /// The next page's offset while a page is full.
+    next_offset: Option<i64>,
+}
+
+/// A follow-up case with its status now.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct CaseNow {
+    #[serde(flatten)]
+    case: crate::store::Case,
+    status: crate::score::cases::CaseStatus,
 }
 
 async fn centres(app: &App, req: &Request<Incoming>) -> Answer {
@@ -774,7 +817,13 @@ async fn results(app: &App, req: &Request<Incoming>) -> Answer {
         .collect();
     // A full page may have a next one; no COUNT over a table that only grows.
     let next = (items.len() as i64 == limit).then_some(offset + limit);
-    ok(json!({"items": items, "offset": offset, "limit": limit, "next_offset": next}))
+    let page = ResultsPage {
+        items,
+        offset,
+        limit,
+        next_offset: next,
+    };
+    ok(serde_json::to_value(page).map_err(internal)?)
 }
 
 /// One result with its labels and how it scores.
@@ -836,15 +885,17 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
     let mut items = Vec::new();
     for c in app.store.cases().await.map_err(internal)? {
         let st = crate::score::cases::status(&c, now);
-        let st = serde_json::to_value(st).map_err(internal)?;
-        if status.as_deref().is_some_and(|s| st != s)
+        if status
+            .as_deref()
+            .is_some_and(|s| serde_json::to_value(st).ok().as_ref() != Some(&s.into()))
             || centre.as_deref().is_some_and(|x| x != c.centre)
         {
             continue;
         }
-        let mut v = serde_json::to_value(&c).map_err(internal)?;
-        v["status"] = st;
-        items.push(v);
+        items.push(CaseNow {
+            case: c,
+            status: st,
+        });
     }
     paged(req, items)?.answer()
 }
@@ -852,13 +903,11 @@ async fn cases(app: &App, req: &Request<Incoming>) -> Answer {
 /// Sweeps newest first with their progress (`limit`, default 20).
 async fn sweeps(app: &App, req: &Request<Incoming>) -> Answer {
     let limit = num_param(req, "limit", 20, 1000)?.max(1);
-    let mut items = Vec::new();
-    for s in app.store.sweeps(None, limit).await.map_err(internal)? {
-        let mut v = serde_json::to_value(&s).map_err(internal)?;
-        v["status"] = s.live_status().into();
-        items.push(v);
+    let mut items = app.store.sweeps(None, limit).await.map_err(internal)?;
+    for s in &mut items {
+        s.status = s.live_status();
     }
-    ok(json!({"items": items, "total": items.len()}))
+    Listed::answer(items)
 }
 
 /// Every label kept, oldest first; `result` filters.
@@ -878,11 +927,14 @@ async fn labels(app: &App, req: &Request<Incoming>) -> Answer {
     paged(req, items)?.answer()
 }
 
-#[derive(serde::Deserialize)]
+/// A label: what the auditor heard.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LabelBody {
+pub(crate) struct LabelBody {
     result: i64,
+    #[schema(value_type = crate::probe::call::audio::AnswerType)]
     answer_type: String,
+    #[schema(min_length = 1)]
     reason: String,
     #[serde(default)]
     time_to_person_secs: Option<f64>,
@@ -938,11 +990,15 @@ pub(crate) async fn label(
     }
 }
 
-#[derive(serde::Deserialize)]
+/// What to probe.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ProbeBody {
+pub(crate) struct ProbeBody {
+    #[schema(value_type = crate::probe::Channel)]
     channel: String,
+    /// E.164 number, sip: URI, http(s) URL or centre id.
     target: String,
+    /// Allow a number outside the registry (recorded with the result).
     #[serde(default)]
     unlisted: bool,
     #[serde(default)]
@@ -969,7 +1025,7 @@ async fn probe(app: &App, req: Request<Incoming>) -> Answer {
             items.push(r.to_json());
         }
     }
-    ok(json!({"items": items, "total": items.len()}))
+    Listed::answer(items)
 }
 
 /// Runs an on-demand probe; the ids of the stored results.
@@ -1010,46 +1066,54 @@ pub(crate) async fn probe_now(
 }
 
 async fn users(app: &App) -> Answer {
-    let list = app.store.users().await.map_err(internal)?;
-    ok(json!({"items": list, "total": list.len()}))
+    Listed::answer(app.store.users().await.map_err(internal)?)
 }
 
 /// Sign-in attempts newest first (`limit`, default 100): failures, refusals while delayed,
 /// successes, each with the name typed and the client address.
 async fn signins(app: &App, req: &Request<Incoming>) -> Answer {
     let limit = num_param(req, "limit", 100, 1000)?.max(1);
-    let list = app.store.signin_attempts(limit).await.map_err(internal)?;
-    ok(json!({"items": list, "total": list.len()}))
+    Listed::answer(app.store.signin_attempts(limit).await.map_err(internal)?)
 }
 
 /// `/healthz`: 200 when the store takes a read and a write, the evidence directory a file and
 /// (under `raqib serve`) the scheduler's heartbeat is fresh; 503 naming what fails.
 async fn health(app: &App) -> Reply {
+    let failed = |error: String| HealthCheck {
+        ok: false,
+        error: Some(error),
+        ..HealthCheck::default()
+    };
+    let fine = HealthCheck {
+        ok: true,
+        ..HealthCheck::default()
+    };
+    let late = || failed("no answer within 5 s".into());
     let mut checks = serde_json::Map::new();
+    let mut add = |name: &str, check: HealthCheck| {
+        checks.insert(name.into(), serde_json::to_value(check).unwrap_or_default());
+    };
     let store = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_tables()).await;
-    checks.insert(
-        "store".into(),
+    add(
+        "store",
         match store {
-            Ok(Ok(())) => json!({"ok": true}),
-            Ok(Err(e)) => json!({"ok": false, "error": e.to_string()}),
-            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+            Ok(Ok(())) => fine.clone(),
+            Ok(Err(e)) => failed(e.to_string()),
+            Err(_) => late(),
         },
     );
     let evidence = tokio::time::timeout(HEALTH_CHECK_TIMEOUT, app.store.check_evidence_dir()).await;
-    checks.insert(
-        "evidence".into(),
+    add(
+        "evidence",
         match evidence {
-            Ok(Ok(())) => json!({"ok": true}),
-            Ok(Err(e)) => json!({
-                "ok": false,
-                "error": format!("{}: {e}", app.store.evidence_dir().display())
-            }),
-            Err(_) => json!({"ok": false, "error": "no answer within 5 s"}),
+            Ok(Ok(())) => fine.clone(),
+            Ok(Err(e)) => failed(format!("{}: {e}", app.store.evidence_dir().display())),
+            Err(_) => late(),
         },
     );
     if let Some(h) = &app.heartbeat {
-        checks.insert(
-            "scheduler".into(),
+        add(
+            "scheduler",
             scheduler_check(
                 h.last_millis(),
                 chrono::Utc::now().timestamp_millis(),
@@ -1057,10 +1121,10 @@ async fn health(app: &App) -> Reply {
             ),
         );
     }
-    let failing: Vec<&String> = checks
+    let failing: Vec<String> = checks
         .iter()
         .filter(|(_, c)| c["ok"] != true)
-        .map(|(k, _)| k)
+        .map(|(k, _)| k.clone())
         .collect();
     let status = match failing.is_empty() {
         true => StatusCode::OK,
@@ -1070,29 +1134,56 @@ async fn health(app: &App) -> Reply {
             StatusCode::SERVICE_UNAVAILABLE
         }
     };
-    reply(
-        status,
-        json!({
-            "status": if failing.is_empty() { "ok" } else { "failing" },
-            "failing": failing,
-            "checks": checks,
-        }),
-    )
+    let health = Health {
+        status: if failing.is_empty() { "ok" } else { "failing" },
+        failing,
+        checks,
+    };
+    reply(status, serde_json::to_value(health).unwrap_or_default())
+}
+
+/// `/healthz`'s answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct Health {
+    /// `ok`, or `failing` when a check fails.
+    #[schema(value_type = String, pattern = "^(ok|failing)$")]
+    status: &'static str,
+    /// The checks that fail: `store`, `evidence`, `scheduler`.
+    failing: Vec<String>,
+    /// Each check by name, in the order made (a map of `HealthCheck`s).
+    #[schema(value_type = std::collections::BTreeMap<String, HealthCheck>)]
+    checks: serde_json::Map<String, Value>,
+}
+
+/// One part's check: `error` says why it fails; the scheduler's also gives its heartbeat.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct HealthCheck {
+    ok: bool,
+    /// The scheduler's last beat (UTC, RFC 3339 with milliseconds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_beat: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    age_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stale_after_secs: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 /// The scheduler's part of health: its last beat at `last_ms`, seen at `now_ms`.
-fn scheduler_check(last_ms: i64, now_ms: i64, stale_after: Duration) -> Value {
+fn scheduler_check(last_ms: i64, now_ms: i64, stale_after: Duration) -> HealthCheck {
     let age = (now_ms - last_ms).max(0) as f64 / 1000.0;
     let last = chrono::DateTime::from_timestamp_millis(last_ms)
         .map(|t| crate::probe::utc_millis::format(&t))
         .unwrap_or_default();
     let ok = age <= stale_after.as_secs_f64();
-    let mut v = json!({"ok": ok, "last_beat": last, "age_secs": age,
-        "stale_after_secs": stale_after.as_secs_f64()});
-    if !ok {
-        v["error"] = format!("no heartbeat for {age:.0} s: the scheduler stalled").into();
+    HealthCheck {
+        ok,
+        last_beat: Some(last),
+        age_secs: Some(age),
+        stale_after_secs: Some(stale_after.as_secs_f64()),
+        error: (!ok).then(|| format!("no heartbeat for {age:.0} s: the scheduler stalled")),
     }
-    v
 }
 
 /// The URL path an evidence file is served at, if it lies in the store's evidence directory.
@@ -1165,22 +1256,34 @@ mod tests {
     #[test]
     fn the_openapi_document_lists_exactly_the_routes() {
         let doc = super::openapi();
-        let mut documented: Vec<&str> = doc["paths"]
+        let mut documented: Vec<String> = doc["paths"]
             .as_object()
             .unwrap()
-            .keys()
-            .map(String::as_str)
+            .iter()
+            .flat_map(|(path, ops)| {
+                let methods = ops.as_object().unwrap().keys();
+                methods.map(move |m| format!("{} {path}", m.to_uppercase()))
+            })
             .collect();
         documented.sort();
         let source = include_str!("mod.rs");
-        let mut served: Vec<&str> = ["(\"GET\", \"/", "(\"POST\", \"/"]
+        let mut served: Vec<String> = ["GET", "POST"]
             .iter()
-            .flat_map(|m| source.match_indices(m))
-            .map(|(i, m)| {
-                let rest = &source[i + m.len() - 1..];
-                &rest[..rest.find('"').unwrap()]
+            .flat_map(|method| {
+                let m = format!("(\"{method}\", \"/");
+                source
+                    .match_indices(&m)
+                    .map(|(i, _)| {
+                        let rest = &source[i + m.len() - 1..];
+                        format!("{method} {}", &rest[..rest.find('"').unwrap()])
+                    })
+                    .collect::<Vec<_>>()
             })
-            .chain(source.contains("== \"/healthz\"").then_some("/healthz"))
+            .chain(
+                source
+                    .contains("== \"/healthz\"")
+                    .then(|| "GET /healthz".to_string()),
+            )
             .collect();
         served.sort();
         served.dedup();
@@ -1191,12 +1294,9 @@ mod tests {
     fn a_stale_heartbeat_fails_health() {
         let stale = std::time::Duration::from_secs(60);
         let fresh = super::scheduler_check(1_000_000, 1_030_000, stale);
-        assert_eq!(
-            (fresh["ok"].as_bool(), fresh["age_secs"].as_f64()),
-            (Some(true), Some(30.0))
-        );
+        assert_eq!((fresh.ok, fresh.age_secs), (true, Some(30.0)));
         let old = super::scheduler_check(1_000_000, 1_061_000, stale);
-        assert_eq!(old["ok"], false);
-        assert!(old["error"].as_str().unwrap().contains("stalled"), "{old}");
+        assert!(!old.ok);
+        assert!(old.error.as_deref().unwrap().contains("stalled"), "{old:?}");
     }
 }

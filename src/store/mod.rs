@@ -267,10 +267,11 @@ pub struct NewLabel<'a> {
     pub by: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredLabel {
     pub id: i64,
     pub result_id: i64,
+    #[schema(value_type = crate::probe::call::audio::AnswerType)]
     pub answer_type: String,
     pub time_to_person_secs: Option<f64>,
     pub reason: String,
@@ -304,10 +305,11 @@ pub struct JobRow {
 }
 
 /// A follow-up case as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Case {
     pub id: i64,
     pub centre: String,
+    #[schema(value_type = crate::probe::Channel)]
     pub channel: String,
     pub period: String,
     pub period_end: String,
@@ -330,7 +332,7 @@ pub struct NewCase<'a> {
     pub due_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Sweep {
     pub id: i64,
     pub channel: String,
@@ -339,6 +341,8 @@ pub struct Sweep {
     pub finished_at: Option<String>,
     pub total: i64,
     pub done: i64,
+    /// `running`, `finished` or `interrupted` as stored; the API says `abandoned` for a running
+    /// one whose process is gone.
     pub status: String,
     /// The host and process that ran it (`null` for sweeps stored before they were recorded).
     pub host: Option<String>,

@@ -10,7 +10,8 @@ use super::{now_text, q, Store, StoreError};
 const KEEP_DAYS: i64 = 90;
 
 /// What became of a sign-in attempt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum SigninOutcome {
     /// The password was checked and was wrong (or the user is unknown).
     Failed,
@@ -30,12 +31,13 @@ impl SigninOutcome {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SigninAttempt {
     pub id: i64,
     pub at: String,
     pub name: String,
     pub address: String,
+    #[schema(value_type = SigninOutcome)]
     pub outcome: String,
 }
 

@@ -6,10 +6,11 @@ use sqlx::Row;
 
 use super::{now_text, q, Store, StoreError};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,
+    #[schema(value_type = crate::server::Role)]
     pub role: String,
     pub created_at: String,
     pub tokens: i64,

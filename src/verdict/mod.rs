@@ -711,7 +711,7 @@ fn months_covering<'a>(
 
 /// How one stored result counts, as shown beside it: in `raqib results`, on the result page
 /// and `/api/results/{id}`, and in an alert's worst calls.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ResultScoring {
     /// Whether it counts against its centre.
     pub counts: bool,

@@ -119,7 +119,7 @@ impl Step {
 }
 
 /// What the result says about the script that ran.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IvrReport {
     pub script: String,
     pub digits_sent: String,

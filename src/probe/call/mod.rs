@@ -34,7 +34,7 @@ use crate::config::{AfterAnswer, Config, Transport};
 /// The embedded notice: "an automated service-quality test call" in Arabic, 8 kHz mono.
 pub const NOTICE_WAV: &[u8] = include_bytes!("../../../probes/calls/notice.wav");
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallOutcome {
     Answered,
@@ -82,7 +82,7 @@ impl CallOutcome {
 }
 
 /// Milliseconds from the first INVITE sent; `first_audio` from answer.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallTimings {
     pub first_response: Option<f64>,
     pub ringing: Option<f64>,
@@ -93,7 +93,7 @@ pub struct CallTimings {
     pub total: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RtpSummary {
     pub packets: u64,
     pub lost: u64,
@@ -102,7 +102,7 @@ pub struct RtpSummary {
     pub mos: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CallResult {
     pub channel: Channel,
     pub centre: Option<String>,

@@ -20,7 +20,7 @@ pub fn weight(impact: &str) -> f64 {
 pub const ARABIC_CHECK_WEIGHT: f64 = 3.0;
 
 /// A rule a page (or a site) fails.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
     pub id: String,
     pub impact: String,
@@ -94,7 +94,7 @@ pub fn wcag_criteria(tags: &[String]) -> Vec<String> {
 }
 
 /// One page's accessibility, as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageA11y {
     pub violations: Vec<Violation>,
     /// Rules axe could not decide ("incomplete"): for a person to review, never violations.
@@ -168,7 +168,7 @@ pub fn round1(x: f64) -> f64 {
 }
 
 /// A site's accessibility: the union of its pages' violations and the mean of their scores.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiteA11y {
     /// `axe-core X.Y.Z`.
     pub engine: String,
@@ -226,7 +226,7 @@ impl SiteA11y {
 }
 
 /// One page's Arabic service checks, as `probes/web/arabic_checks.js` returns them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageArabic {
     /// `arabic`, `latin` or `none`: the script of most of the page's letters.
     pub script: String,
@@ -242,7 +242,7 @@ pub struct PageArabic {
 
 /// A site's Arabic service checks: language and direction must hold on every page; the rest
 /// holds when any audited page has it (a citizen finds the statement from any page's footer).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SiteArabic {
     pub lang_ok: bool,
     pub rtl_ok: bool,

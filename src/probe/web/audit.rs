@@ -104,7 +104,7 @@ pub enum AuditError {
 
 /// What became of one page's audit. `browser_error` and `audit_error` are raqib's side and
 /// never count against a centre; the others are what a citizen's browser would meet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PageOutcome {
     /// Loaded and audited.
@@ -130,7 +130,7 @@ impl PageOutcome {
 }
 
 /// Milliseconds from the start of navigation, from the page's own timing entries.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageTimings {
     pub ttfb: Option<f64>,
     pub dom_content_loaded: Option<f64>,
@@ -138,7 +138,7 @@ pub struct PageTimings {
     pub lcp: Option<f64>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditDurations {
     /// The whole audit of the page, in ms.
     pub total: f64,
@@ -156,7 +156,7 @@ pub struct AuditDurations {
 }
 
 /// Everything the audit of one page found.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PageAudit {
     pub url: String,
     /// Links from the home page (0), or from the sitemap (1).
@@ -205,7 +205,7 @@ impl PageAudit {
 }
 
 /// The home page's browser figures, as the web result carries them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct BrowserSummary {
     pub outcome: PageOutcome,
     pub detail: Option<String>,

@@ -29,7 +29,7 @@ use crate::registry::Centre;
 /// `up`: 2xx and content as expected; `degraded`: up, but slow or its certificate expires
 /// soon; `down`: what a citizen gets is not the page; `error`: raqib could not run the check
 /// (never counts against a centre).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebOutcome {
     Up,
@@ -50,7 +50,7 @@ impl WebOutcome {
 }
 
 /// Why a check is `down` (or `error`: `local`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WebReason {
     Dns,
@@ -66,7 +66,7 @@ pub enum WebReason {
 /// hops; `ttfb` runs from the start of the check to the first byte of the final response (as
 /// a browser's Navigation Timing counts it, redirects included); `total` to the end of the body.
 /// A phase the check never reached is `null`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebTimings {
     pub dns: Option<f64>,
     pub connect: Option<f64>,
@@ -75,7 +75,7 @@ pub struct WebTimings {
     pub total: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WebResult {
     pub channel: Channel,
     pub centre: Option<String>,

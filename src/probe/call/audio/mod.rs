@@ -24,7 +24,7 @@ pub const FRAME: usize = 160; // 20 ms at 8 kHz
 const ACTIVE_DB: f32 = -45.0;
 const ACTIVE_RMS: f64 = 183.0; // -45 dBFS of 32768
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AnswerType {
     Human,
