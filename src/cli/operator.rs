@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 
-use super::{bad, Cli, Ctx};
+use super::{Cli, Ctx};
 
 #[derive(clap::Subcommand)]
 pub enum ConfigCmd {
@@ -29,12 +29,7 @@ pub fn config(ctx: &Ctx, cmd: ConfigCmd, source: &str) -> Result<()> {
     let ConfigCmd::Check { json } = cmd;
     // What serve refuses at start, refused here too, so that a check that passes means serve
     // starts.
-    if !ctx.config.alerts.contact.is_empty() && ctx.config.server.public_url.is_none() {
-        return Err(bad(
-            "[[alerts.contact]] needs [server] public_url (the dashboard's address as readers \
-             reach it): alerts link to the result there",
-        ));
-    }
+    super::serve::startable(&ctx.config)?;
     let mut value = toml::Value::try_from(&ctx.config).context("the config as TOML")?;
     redact(None, &mut value);
     if json {

@@ -115,14 +115,7 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
             return Err(bad(format!("--run '{name}': no [[schedule]] of that name")));
         }
     }
-    // An alert's button leads to the result on the dashboard: without the dashboard's public
-    // address it would lead nowhere a director can open.
-    if !ctx.config.alerts.contact.is_empty() && ctx.config.server.public_url.is_none() {
-        return Err(bad(
-            "[[alerts.contact]] needs [server] public_url (the dashboard's address as readers \
-             reach it, e.g. https://raqib.unit.gov.example): alerts link to the result there",
-        ));
-    }
+    startable(&ctx.config)?;
     if ctx.config.schedule.is_empty() {
         tracing::warn!("no [[schedule]] in the config: only unfinished sweeps are resumed");
     }
@@ -183,21 +176,27 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
     Ok(())
 }
 
+/// What `serve` refuses to start with, beyond what reading the config checks: at start, on
+/// SIGHUP and in `config check` alike.
+pub fn startable(config: &raqib::config::Config) -> Result<()> {
+    // An alert's button leads to the result on the dashboard: without the dashboard's public
+    // address it would lead nowhere a director can open.
+    if !config.alerts.contact.is_empty() && config.server.public_url.is_none() {
+        return Err(bad(
+            "[[alerts.contact]] needs [server] public_url (the dashboard's address as readers \
+             reach it, e.g. https://raqib.unit.gov.example): alerts link to the result there",
+        ));
+    }
+    raqib::server::metrics::token(config)?;
+    Ok(())
+}
+
 /// Whether the config file, read again, and the registry in the store would start `serve`:
 /// the checks `exec` makes before it starts anything.
 async fn reloadable(ctx: &Ctx, store: &raqib::store::Store) -> Result<()> {
     let config =
         raqib::config::Config::load(ctx.config_path.as_deref(), &raqib::alert::notifier::Kinds)?;
-    if !config.alerts.contact.is_empty() && config.server.public_url.is_none() {
-        return Err(bad("[[alerts.contact]] needs [server] public_url"));
-    }
-    if let Some(var) = &config.server.metrics_token_env {
-        if std::env::var(var).map_or(true, |t| t.is_empty()) {
-            return Err(bad(format!(
-                "server.metrics_token_env names {var}, which is not set (or empty)"
-            )));
-        }
-    }
+    startable(&config)?;
     raqib::schedule::serve::check_selectors(&config.schedule, &store.centres().await?)
         .map_err(|e| bad(e.to_string()))?;
     Ok(())

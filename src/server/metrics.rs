@@ -136,6 +136,18 @@ impl Default for Tally {
     }
 }
 
+/// The bearer token `[server] metrics_token_env` names, read from the environment; an error
+/// when it names a variable that is unset or empty.
+pub fn token(config: &Config) -> Result<Option<String>, ServerError> {
+    match &config.server.metrics_token_env {
+        None => Ok(None),
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.is_empty() => Ok(Some(t)),
+            _ => Err(ServerError::MetricsToken(var.clone())),
+        },
+    }
+}
+
 /// Binds `addr` and serves `/metrics` in the background; returns the bound address.
 pub async fn start(
     addr: SocketAddr,
@@ -143,13 +155,7 @@ pub async fn start(
     store: Store,
 ) -> Result<SocketAddr, ServerError> {
     let limits = config.server.clone();
-    let token = match &config.server.metrics_token_env {
-        None => None,
-        Some(var) => match std::env::var(var) {
-            Ok(t) if !t.is_empty() => Some(t),
-            _ => return Err(ServerError::MetricsToken(var.clone())),
-        },
-    };
+    let token = token(&config)?;
     let exporter = Arc::new(Exporter {
         config,
         store,
