@@ -191,3 +191,38 @@ fn kamailio_as_a_gateway_sends_causes() {
         assert_eq!(r["q850"]["text"], text, "{r:#}");
     }
 }
+
+/// A peer not written in Rust hangs up with a BYE whose Reason headers hold hostile values
+/// beside one good cause: the good one is kept, the call stays answered, nothing breaks.
+#[test]
+fn a_python_peer_hangs_up_with_hostile_reasons_and_one_good_cause() {
+    if !have("python3", "python3") {
+        return;
+    }
+    let (_dir, config, data) = env("[call]\ntimer_t1_ms = 50\n");
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args(["tests/peers/hostile_uas.py", "bye_cause"]);
+    let (_peer, line) = peers::spawn_ready(cmd, "ready", std::time::Duration::from_secs(10));
+    let port = line.split_whitespace().nth(1).unwrap();
+    let r = call(
+        &config,
+        &data,
+        &[
+            &format!("sip:x@127.0.0.1:{port}"),
+            "--unlisted",
+            "--after-answer",
+            "listen:10",
+        ],
+    );
+    assert_eq!(r["outcome"], "answered", "{r:#}");
+    assert_eq!(r["hangup_by"], "remote", "{r:#}");
+    assert_eq!(r["q850"]["cause"], 16, "{r:#}");
+    assert_eq!(r["q850"]["from"], "bye");
+    assert_eq!(r["q850"]["text"], "Normal call clearing");
+    assert_eq!(
+        r["detail"],
+        "the far end hung up; Q.850 cause 16 (normal call clearing)"
+    );
+    // The listen policy would have run 10 s: the BYE ended the call.
+    assert!(r["timings_ms"]["total"].as_f64().unwrap() < 5000.0, "{r:#}");
+}
