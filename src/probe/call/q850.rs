@@ -115,6 +115,33 @@ mod tests {
         }
     }
 
+    /// Congestion and network failures never count against the centre; the other refined
+    /// outcomes do (in hours).
+    #[test]
+    fn network_causes_are_excluded_from_scores() {
+        use crate::score::rules::{call_validity, Excluded};
+        let target = super::super::CallTarget {
+            uri: "sip:1@127.0.0.1".into(),
+            number: None,
+            centre: Some("c".into()),
+            unlisted: false,
+        };
+        for cause in 1..=127 {
+            let Some(outcome) = refine(cause) else {
+                continue;
+            };
+            let mut r = super::super::CallResult::start(&target, "hangup".into());
+            r.in_hours = Some(true);
+            r.outcome = outcome;
+            let network = [27, 34, 38, 41, 42, 47].contains(&cause);
+            assert_eq!(
+                call_validity(&r).err(),
+                network.then_some(Excluded::NetworkFault),
+                "cause {cause}"
+            );
+        }
+    }
+
     #[test]
     fn only_q850_causes_in_range_are_kept() {
         let r = |p: &str, c| Reason {
