@@ -13,6 +13,7 @@ pub mod audio;
 pub mod g711;
 pub mod ivr;
 pub mod media;
+pub mod q850;
 pub mod quality;
 pub mod register;
 pub mod rtp;
@@ -142,6 +143,9 @@ pub struct CallResult {
     pub in_hours: Option<bool>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
+    /// The Q.850 cause the far end gave (`Reason: Q.850;cause=N`), if any.
+    #[serde(default)]
+    pub q850: Option<q850::Q850>,
 }
 
 impl CallResult {
@@ -363,6 +367,7 @@ impl CallResult {
             ivr: None,
             in_hours: None,
             detail: None,
+            q850: None,
         }
     }
 
