@@ -100,9 +100,9 @@ impl FromStr for HijriHoliday {
     type Err = HijriError;
 
     fn from_str(s: &str) -> Result<Self, HijriError> {
-        let rest = s.strip_prefix("hijri:").ok_or_else(|| {
-            HijriError(format!("'{s}': a Hijri holiday starts with hijri:"))
-        })?;
+        let rest = s
+            .strip_prefix("hijri:")
+            .ok_or_else(|| HijriError(format!("'{s}': a Hijri holiday starts with hijri:")))?;
         let (from, to) = match rest.split_once("..") {
             Some((a, b)) => (month_day(a, s)?, month_day(b, s)?),
             None => {
@@ -149,9 +149,8 @@ impl HijriHoliday {
             };
             let end_year = if self.to < self.from { year + 1 } else { year };
             // A 30th the month lacks: the run ends on the month's last day.
-            let end = gregorian(end_year, self.to.0, self.to.1).or_else(|| {
-                gregorian(end_year, self.to.0, self.to.1 - 1)
-            });
+            let end = gregorian(end_year, self.to.0, self.to.1)
+                .or_else(|| gregorian(end_year, self.to.0, self.to.1 - 1));
             let Some(end) = end else { continue };
             let mut d = start;
             while d <= end {

@@ -899,14 +899,18 @@ mod tests {
 
     #[test]
     fn an_optional_hours_ramadan_column_valid_invalid_with_its_row_and_absent() {
-        let head = "id,name_ar,name_en,agency,region,timezone,hours,hours_ramadan,phones,websites\n";
+        let head =
+            "id,name_ar,name_en,agency,region,timezone,hours,hours_ramadan,phones,websites\n";
         let ok = format!(
             "{head}a,م,A,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,sun-thu 10:00-15:00,+966110000001,\n\
              b,م,B,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30, ,+966110000002,\n"
         );
         let c = parse_csv(ok.as_bytes(), "t.csv").unwrap();
         assert_eq!(
-            c[0].hours_ramadan.as_ref().map(|h| h.to_string()).as_deref(),
+            c[0].hours_ramadan
+                .as_ref()
+                .map(|h| h.to_string())
+                .as_deref(),
             Some("Sun-Thu 10:00-15:00")
         );
         assert_eq!(c[1].hours_ramadan, None, "blank: the same hours all year");
@@ -925,7 +929,10 @@ mod tests {
         // JSON: written as text, left out when absent, read back the same.
         let json = serde_json::to_value(&c[0]).unwrap();
         assert_eq!(json["hours_ramadan"], "Sun-Thu 10:00-15:00");
-        assert!(serde_json::to_value(&c[1]).unwrap().get("hours_ramadan").is_none());
+        assert!(serde_json::to_value(&c[1])
+            .unwrap()
+            .get("hours_ramadan")
+            .is_none());
         let back: Centre = serde_json::from_value(json).unwrap();
         assert_eq!(back, c[0]);
     }
@@ -946,8 +953,14 @@ mod tests {
                 .with_timezone(&chrono::Utc)
         };
         // Wednesday 10 February 2027, 3 Ramadan 1448.
-        assert!(!day.is_open_at(at(2027, 2, 10, 8, 0)), "08:00: normal hours only");
-        assert!(day.is_open_at(at(2027, 2, 10, 14, 45)), "14:45: Ramadan hours only");
+        assert!(
+            !day.is_open_at(at(2027, 2, 10, 8, 0)),
+            "08:00: normal hours only"
+        );
+        assert!(
+            day.is_open_at(at(2027, 2, 10, 14, 45)),
+            "14:45: Ramadan hours only"
+        );
         // Sunday 7 February 2027, 30 Sha'ban: normal hours still.
         assert!(day.is_open_at(at(2027, 2, 7, 8, 0)));
         assert!(!day.is_open_at(at(2027, 2, 7, 14, 45)));
