@@ -285,3 +285,98 @@ fn the_api_document_declares_hours_ramadan() {
     wrong["hours_ramadan"] = serde_json::json!(7);
     assert!(contract::problem("GET", "/api/centres/rm", 200, &wrong).is_some());
 }
+
+/// The `<dd>` that follows the `<dt>` naming `label` on a page, or `None`.
+fn summary_value<'a>(page: &'a str, label: &str) -> Option<&'a str> {
+    let at = page.find(&format!("<dt>{label}</dt>"))?;
+    let rest = &page[at..];
+    let start = rest.find("<dd>")? + "<dd>".len();
+    let end = rest.find("</dd>")?;
+    Some(&rest[start..end])
+}
+
+/// The centre page of `raqib serve --listen` shows Ramadan hours in words, Arabic by default
+/// and English on request, and nothing of them for a centre without.
+#[test]
+fn the_centre_page_shows_ramadan_hours_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, "").unwrap();
+    let csv = dir.path().join("c.csv");
+    std::fs::write(&csv, CENTRES).unwrap();
+    let ok = |out: Output| {
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    };
+    ok(peers::raqib(
+        &config,
+        &data,
+        &["centres", "import", csv.to_str().unwrap()],
+    ));
+    ok(peers::raqib(
+        &config,
+        &data,
+        &["users", "add", "boss", "--role", "viewer"],
+    ));
+    assert_eq!(
+        peers::set_password(&config, &data, "boss", "a long viewer password"),
+        Some(0)
+    );
+    let (_serve, port) = peers::serve_listen(&config, &data, &dir.path().join("serve.log"), &[]);
+    let (status, head, _) = peers::http(
+        port,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "name=boss&password=a+long+viewer+password&next=%2F",
+    );
+    assert_eq!(status, 303, "{head}");
+    let session = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .filter(|c| c.starts_with("raqib_session="))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = |path: &str| {
+        let (status, _, body) = peers::http(port, "GET", path, &[("Cookie", &session)], "");
+        assert_eq!(status, 200, "{path}");
+        body
+    };
+    let ar = page("/centres/rm?lang=ar");
+    let ramadan = summary_value(&ar, "ساعات العمل في رمضان (تقويم أم القرى)")
+        .unwrap_or_else(|| panic!("{ar}"));
+    assert!(
+        ramadan.contains("الأحد")
+            && ramadan.contains("الخميس")
+            && ramadan.contains("10:00")
+            && ramadan.contains("15:00"),
+        "{ramadan}"
+    );
+    let normal = summary_value(&ar, "ساعات العمل").unwrap();
+    assert!(
+        normal.contains("07:30") && normal.contains("14:30"),
+        "{normal}"
+    );
+    let en = page("/centres/rm?lang=en");
+    let ramadan = summary_value(&en, "Opening hours in Ramadan (Umm al-Qura calendar)")
+        .unwrap_or_else(|| panic!("{en}"));
+    assert!(
+        ramadan.contains("Sunday") && ramadan.contains("Thursday") && ramadan.contains("10:00"),
+        "{ramadan}"
+    );
+    assert!(
+        !ramadan.contains("Sun-Thu"),
+        "words, not the stored text: {ramadan}"
+    );
+    let same = page("/centres/same?lang=en");
+    assert!(summary_value(&same, "Opening hours").is_some());
+    assert!(!same.contains("in Ramadan"), "no Ramadan hours, no row");
+}
