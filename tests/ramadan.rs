@@ -8,10 +8,9 @@
 //! github.com/dralshehri/ummalqura-calendar data/ummalqura-calendar.csv): 1 Ramadan 1448 =
 //! 2027-02-08, 1 Shawwal 1448 = 2027-03-09, 1 Ramadan 1449 = 2028-01-28.
 
-// Only the answer check (and the python module it needs) is used here.
+// Only the answer check is used here.
 #[allow(dead_code)]
 mod contract;
-#[allow(dead_code)]
 mod peers;
 
 use std::path::Path;
