@@ -225,6 +225,13 @@ fn centres_import_reads_hours_ramadan_and_names_a_bad_row() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = raqib(data.path(), &["centres", "list"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        text.matches("in Ramadan: Sun-Thu 10:00-15:00").count(),
+        1,
+        "{text}"
+    );
     let out = raqib(data.path(), &["centres", "list", "--json"]);
     let listed: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
