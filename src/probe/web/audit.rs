@@ -538,9 +538,12 @@ impl Auditor {
     ) -> Result<PageAudit, Stop> {
         let sid = Some(tab.session.as_str());
         let mut events = browser.subscribe(&tab.session);
-        for method in ["Page.enable", "Runtime.enable", "Network.enable"] {
+        for method in ["Page.enable", "Runtime.enable"] {
             browser.call(method, json!({}), sid).await?;
         }
+        // Only the events are read: no response body is kept for the protocol.
+        let no_bodies = json!({"maxTotalBufferSize": 0, "maxResourceBufferSize": 0});
+        browser.call("Network.enable", no_bodies, sid).await?;
         browser
             .call("Page.setBypassCSP", json!({"enabled": true}), sid)
             .await?;

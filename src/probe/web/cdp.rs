@@ -36,6 +36,9 @@ const FLAGS: &[&str] = &[
     "--mute-audio",
     "--hide-scrollbars",
     "--window-size=1366,768",
+    // A finished page goes to about:blank before its context takes the site's next page:
+    // kept in the back-forward cache, it would hold its renderer's memory for nothing.
+    "--disable-features=BackForwardCache",
     "--remote-debugging-pipe",
 ];
 
