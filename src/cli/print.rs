@@ -165,6 +165,13 @@ pub fn print_browser_audit(r: &WebResult) {
             if let Some(h) = &f.snippet {
                 println!("             html    {}", h.replace(['\n', '\r'], " "));
             }
+            for n in v.contrast.iter().take(5) {
+                println!(
+                    "             {} · {}",
+                    n.selector,
+                    raqib::probe::web::a11y_words::contrast_line(n, false)
+                );
+            }
         }
     }
     if let Some(a) = &r.arabic {
@@ -182,6 +189,12 @@ pub fn print_browser_audit(r: &WebResult) {
             },
             mark(a.hours_published)
         );
+        if !a.charset_ok {
+            println!(
+                "  charset    NO: garbled Arabic on {}",
+                a.charset_pages.join(", ")
+            );
+        }
     }
     for p in r.pages.iter().skip(1) {
         println!(
