@@ -507,6 +507,108 @@ mod tests {
     }
 
     #[test]
+    fn arabic_contrast_is_a_rule_shaped_and_weighed_as_axes() {
+        let node = |ratio: f64, reason: Option<&str>| ContrastNode {
+            selector: "#p".into(),
+            html: "<p id=\"p\">نص".into(),
+            ratio,
+            expected: 4.5,
+            fg: "#777777".into(),
+            bg: "#ffffff".into(),
+            font_size: 16.0,
+            font_weight: 400,
+            large: false,
+            reason: reason.map(String::from),
+        };
+        let page = || {
+            PageA11y::from_axe(&AxeRun {
+                version: "x".into(),
+                violations: vec![],
+                passes: vec![AxePass {
+                    id: "html-has-lang".into(),
+                    impact: "serious".into(),
+                }],
+                incomplete: vec![],
+            })
+        };
+        // Failing: a serious violation of 1.4.3 carrying its measurements; 7 / (7 + 7) = 50.
+        let mut failing = page();
+        failing.add_arabic_contrast(&ArabicContrastRun {
+            checked: 3,
+            failed: 2,
+            to_review: 0,
+            violations: vec![node(4.48, None), node(2.1, None)],
+            review: vec![],
+        });
+        let v = &failing.violations[0];
+        assert_eq!(
+            (v.id.as_str(), v.impact.as_str(), v.nodes),
+            (ARABIC_CONTRAST, "serious", 2)
+        );
+        assert_eq!(v.wcag, ["1.4.3"]);
+        assert_eq!(v.selector.as_deref(), Some("#p"));
+        assert_eq!(v.contrast.len(), 2);
+        failing.compute_score(&[]);
+        assert_eq!(failing.score, 50.0);
+        // Passing: a passed rule. Only to review: not scored, counted for review.
+        let mut passing = page();
+        passing.add_arabic_contrast(&ArabicContrastRun {
+            checked: 2,
+            failed: 0,
+            to_review: 1,
+            violations: vec![],
+            review: vec![node(2.0, Some("gradient"))],
+        });
+        assert!(passing.violations.is_empty());
+        assert_eq!(passing.passed_rules, 2);
+        assert_eq!(passing.needs_review_rules, [ARABIC_CONTRAST]);
+        assert_eq!(passing.contrast_review.len(), 1);
+        let mut review_only = page();
+        review_only.add_arabic_contrast(&ArabicContrastRun {
+            checked: 1,
+            failed: 0,
+            to_review: 1,
+            violations: vec![],
+            review: vec![node(2.0, Some("image"))],
+        });
+        assert_eq!(review_only.passed_rules, 1);
+        // No Arabic text: the rule does not apply.
+        let mut none = page();
+        none.add_arabic_contrast(&ArabicContrastRun::default());
+        assert_eq!((none.passed_rules, none.needs_review), (1, 0));
+        // A result stored before the rule reads.
+        let old: Violation = serde_json::from_str(
+            r#"{"id":"label","impact":"critical","wcag":[],"nodes":1,"selector":null,"help":"h"}"#,
+        )
+        .unwrap();
+        assert!(old.contrast.is_empty());
+        let old: PageArabic = serde_json::from_str(
+            r#"{"script":"arabic","lang":"ar","lang_ok":true,"rtl_ok":true,"language_switch":true,
+               "accessibility_statement":true,"phones":[],"hours_published":true}"#,
+        )
+        .unwrap();
+        assert!(old.charset_ok && old.charset_declared.is_none());
+    }
+
+    #[test]
+    fn charset_declared_by_header_meta_or_bom() {
+        let mut p: PageArabic = serde_json::from_str(
+            r#"{"script":"arabic","lang":"ar","lang_ok":true,"rtl_ok":true,"language_switch":true,
+               "accessibility_statement":true,"phones":[],"hours_published":true,
+               "charset":"windows-1252","charset_declared":false}"#,
+        )
+        .unwrap();
+        p.declared_by(Some("text/html"));
+        assert_eq!(p.charset_declared, Some(false));
+        p.declared_by(Some("text/html; Charset=UTF-8"));
+        assert_eq!(p.charset_declared, Some(true));
+        p.charset_declared = Some(false);
+        p.charset = "UTF-8".into();
+        p.declared_by(None);
+        assert_eq!(p.charset_declared, Some(true), "a BOM");
+    }
+
+    #[test]
     fn site_combines_pages() {
         let v = |id: &str, impact: &str, nodes| Violation {
             id: id.into(),
