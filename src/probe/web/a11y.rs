@@ -85,6 +85,9 @@ pub struct ArabicContrastRun {
     pub failed: u64,
     /// Of them, whose background raqib cannot determine.
     pub to_review: u64,
+    /// Elements left to axe's own `color-contrast`, which reported them.
+    #[serde(default)]
+    pub by_axe: u64,
     pub violations: Vec<ContrastNode>,
     pub review: Vec<ContrastNode>,
 }
