@@ -540,6 +540,7 @@ mod tests {
             checked: 3,
             failed: 2,
             to_review: 0,
+            by_axe: 0,
             violations: vec![node(4.48, None), node(2.1, None)],
             review: vec![],
         });
@@ -559,6 +560,7 @@ mod tests {
             checked: 2,
             failed: 0,
             to_review: 1,
+            by_axe: 0,
             violations: vec![],
             review: vec![node(2.0, Some("gradient"))],
         });
@@ -571,6 +573,7 @@ mod tests {
             checked: 1,
             failed: 0,
             to_review: 1,
+            by_axe: 0,
             violations: vec![],
             review: vec![node(2.0, Some("image"))],
         });
