@@ -841,6 +841,21 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
                         v.id, v.impact, v.nodes, v.selector
                     ));
                 }
+                // raqib's own contrast rule for the Arabic text axe skips.
+                const ARABIC_CONTRAST_JS: &str = include_str!("../probes/web/arabic_contrast.js");
+                let contrast: raqib::probe::web::a11y::ArabicContrastRun =
+                    serde_json::from_str(&tab.text(&format!("({ARABIC_CONTRAST_JS})()")).await)
+                        .unwrap();
+                if arabic && contrast.checked == 0 {
+                    failures.push(format!("{shot}: no Arabic text measured for contrast"));
+                }
+                for n in &contrast.violations {
+                    failures.push(format!(
+                        "{shot}: arabic-color-contrast {}: {}",
+                        n.selector,
+                        raqib::probe::web::a11y_words::contrast_line(n, false)
+                    ));
+                }
                 if width == 1366 {
                     let text = tab.text(VISIBLE_TEXT_JS).await;
                     let raw = raw_codes(&text, arabic);

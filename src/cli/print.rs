@@ -148,12 +148,17 @@ pub fn print_browser_audit(r: &WebResult) {
             println!("    {:<8} {}", f.impact, f.description);
             let criteria = f.criteria.join("; ");
             println!(
-                "             {}{criteria} · {} element{} on {} page{} · axe rule {}",
+                "             {}{criteria} · {} element{} on {} page{} · {} {}",
                 if v.wcag.is_empty() { "" } else { "WCAG " },
                 f.elements,
                 plural(f.elements),
                 f.pages,
                 plural(f.pages),
+                if f.rule == raqib::probe::web::a11y::ARABIC_CONTRAST {
+                    "raqib rule"
+                } else {
+                    "axe rule"
+                },
                 f.rule
             );
             if let Some(page) = &f.page {
@@ -164,6 +169,13 @@ pub fn print_browser_audit(r: &WebResult) {
             }
             if let Some(h) = &f.snippet {
                 println!("             html    {}", h.replace(['\n', '\r'], " "));
+            }
+            for n in v.contrast.iter().take(5) {
+                println!(
+                    "             {} · {}",
+                    n.selector,
+                    raqib::probe::web::a11y_words::contrast_line(n, false)
+                );
             }
         }
     }
@@ -182,6 +194,19 @@ pub fn print_browser_audit(r: &WebResult) {
             },
             mark(a.hours_published)
         );
+        for p in &r.pages {
+            if let Some(ar) = p.arabic.as_ref().filter(|ar| !ar.charset_ok) {
+                println!(
+                    "  charset    NO on {}: {}",
+                    p.url,
+                    raqib::probe::web::a11y_words::charset_words(
+                        &ar.charset,
+                        ar.charset_declared,
+                        false
+                    )
+                );
+            }
+        }
     }
     for p in r.pages.iter().skip(1) {
         println!(

@@ -1098,6 +1098,14 @@ pub fn a11y_findings(violations: &[Violation], lang: Lang) -> String {
                 .join(t("; ", "؛ ")),
             a11y_findings_where(&f, lang)
         );
+        // raqib's Arabic contrast rule carries its measurements: the first few, in words.
+        for n in v.contrast.iter().take(3) {
+            h += &format!(
+                "<p><bdi dir=\"ltr\">{}</bdi>: {}</p>",
+                esc(&n.selector),
+                esc(&a11y_words::contrast_line(n, rtl))
+            );
+        }
         h += "</li>";
     }
     h + "</ul>"

@@ -19,6 +19,12 @@ pub fn weight(impact: &str) -> f64 {
 /// Weight of each Arabic service check inside the accessibility score.
 pub const ARABIC_CHECK_WEIGHT: f64 = 3.0;
 
+/// raqib's own rule for the contrast of Arabic text, beside axe's `color-contrast` (which
+/// takes cursive Arabic for icon ligatures and skips it).
+pub const ARABIC_CONTRAST: &str = "arabic-color-contrast";
+/// Its impact: that of axe's `color-contrast`, so it weighs the same in the score.
+pub const ARABIC_CONTRAST_IMPACT: &str = "serious";
+
 /// A rule a page (or a site) fails.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Violation {
@@ -40,6 +46,50 @@ pub struct Violation {
     /// The first page (of a site's) where it occurs.
     #[serde(default)]
     pub page: Option<String>,
+    /// For `arabic-color-contrast`: the failing elements as measured (at most 50 per page).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contrast: Vec<ContrastNode>,
+}
+
+/// One element holding Arabic text, as `probes/web/arabic_contrast.js` measured it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ContrastNode {
+    /// A CSS selector that finds the element.
+    pub selector: String,
+    /// The element's opening tag and the start of its text.
+    pub html: String,
+    /// The measured contrast ratio (WCAG 2.x), to two decimals.
+    pub ratio: f64,
+    /// What WCAG 1.4.3 asks of it: 4.5, or 3 for large text.
+    pub expected: f64,
+    /// The text colour and the background as painted (alpha and opacity composited), `#rrggbb`.
+    pub fg: String,
+    pub bg: String,
+    /// Font size in CSS pixels and weight.
+    pub font_size: f64,
+    pub font_weight: u32,
+    /// Large text: ≥ 24 px, or ≥ 18.66 px and bold.
+    pub large: bool,
+    /// Why a person must judge it instead: `image` or `gradient` behind the text, or
+    /// `overlap` (an element that is not an ancestor lies over or under it).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// What `probes/web/arabic_contrast.js` returns for a page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ArabicContrastRun {
+    /// Visible elements with Arabic text measured.
+    pub checked: u64,
+    /// Of them, below their threshold.
+    pub failed: u64,
+    /// Of them, whose background raqib cannot determine.
+    pub to_review: u64,
+    /// Elements left to axe's own `color-contrast`, which reported them.
+    #[serde(default)]
+    pub by_axe: u64,
+    pub violations: Vec<ContrastNode>,
+    pub review: Vec<ContrastNode>,
 }
 
 fn one() -> u64 {
@@ -104,6 +154,10 @@ pub struct PageA11y {
     pub score: f64,
     #[serde(skip)]
     pub passes: Vec<(String, String)>,
+    /// Arabic text whose contrast a person must judge (background an image, a gradient, or
+    /// not an ancestor), at most 50.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contrast_review: Vec<ContrastNode>,
 }
 
 impl PageA11y {
@@ -125,6 +179,7 @@ impl PageA11y {
                     help: v.help.clone(),
                     pages: 1,
                     page: None,
+                    contrast: Vec::new(),
                 })
                 .collect(),
             needs_review: run.incomplete.len() as u64,
@@ -136,6 +191,40 @@ impl PageA11y {
                 .iter()
                 .map(|p| (p.id.clone(), p.impact.clone()))
                 .collect(),
+            contrast_review: Vec::new(),
+        }
+    }
+
+    /// Adds raqib's Arabic contrast rule, shaped as axe's: a violation when any measured
+    /// element fails, a passed rule when elements were measured and none failed, needs-review
+    /// for those it could not measure. A page without visible Arabic text does not apply it.
+    pub fn add_arabic_contrast(&mut self, run: &ArabicContrastRun) {
+        if run.failed > 0 {
+            let first = run.violations.first();
+            self.violations.push(Violation {
+                id: ARABIC_CONTRAST.into(),
+                impact: ARABIC_CONTRAST_IMPACT.into(),
+                wcag: vec!["1.4.3".into()],
+                nodes: run.failed,
+                selector: first.map(|n| n.selector.clone()),
+                html: first
+                    .map(|n| super::a11y_words::bounded(&n.html, super::a11y_words::SNIPPET_CHARS)),
+                help: "Arabic text must have sufficient colour contrast (raqib's own check; \
+                       axe-core skips Arabic)"
+                    .into(),
+                pages: 1,
+                page: None,
+                contrast: run.violations.clone(),
+            });
+        } else if run.checked > run.to_review {
+            self.passes
+                .push((ARABIC_CONTRAST.into(), ARABIC_CONTRAST_IMPACT.into()));
+            self.passed_rules += 1;
+        }
+        if run.to_review > 0 {
+            self.needs_review += 1;
+            self.needs_review_rules.push(ARABIC_CONTRAST.into());
+            self.contrast_review = run.review.clone();
         }
     }
 
@@ -238,6 +327,37 @@ pub struct PageArabic {
     /// Phone numbers the page publishes (digits, a leading `+` kept).
     pub phones: Vec<String>,
     pub hours_published: bool,
+    /// The text reads as written: false when it shows UTF-8 Arabic decoded with a single-byte
+    /// charset ("Ø§Ù„…") or many U+FFFD marks. Then every check above that reads the page's
+    /// words is false too. True in results stored before raqib looked.
+    #[serde(default = "yes")]
+    pub charset_ok: bool,
+    /// The encoding Chromium decoded the page with (`document.characterSet`).
+    #[serde(default)]
+    pub charset: String,
+    /// Whether the page declares its encoding: a charset in its Content-Type, a meta charset,
+    /// or a byte-order mark. `null` in results stored before raqib looked.
+    #[serde(default)]
+    pub charset_declared: Option<bool>,
+    /// A garbled word as the page shows it, for a person to see the fault.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mojibake_sample: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl PageArabic {
+    /// Adds what the HTTP response said to what the page declares: the Content-Type's
+    /// charset, or a byte-order mark (Chromium reads a page over HTTP as UTF-8 or UTF-16
+    /// undeclared only when a BOM says so).
+    pub fn declared_by(&mut self, content_type: Option<&str>) {
+        let in_header = content_type.is_some_and(|c| c.to_ascii_lowercase().contains("charset="));
+        let meta = self.charset_declared.unwrap_or(false);
+        let bom = self.charset.to_ascii_lowercase().starts_with("utf-");
+        self.charset_declared = Some(in_header || meta || bom);
+    }
 }
 
 /// A site's Arabic service checks: language and direction must hold on every page; the rest
@@ -253,6 +373,12 @@ pub struct SiteArabic {
     pub hours_published: bool,
     /// Registry numbers no audited page publishes.
     pub phones_missing: Vec<String>,
+    /// Every audited page's text reads as written (no mojibake).
+    #[serde(default = "yes")]
+    pub charset_ok: bool,
+    /// Pages whose text is garbled by a wrong or missing charset (filled by the audit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub charset_pages: Vec<String>,
 }
 
 impl SiteArabic {
@@ -274,6 +400,8 @@ impl SiteArabic {
             phone_matches: (!registry.is_empty()).then_some(missing.is_empty()),
             hours_published: pages.iter().any(|p| p.hours_published),
             phones_missing: missing,
+            charset_ok: pages.iter().all(|p| p.charset_ok),
+            charset_pages: Vec::new(),
         })
     }
 
@@ -382,6 +510,111 @@ mod tests {
     }
 
     #[test]
+    fn arabic_contrast_is_a_rule_shaped_and_weighed_as_axes() {
+        let node = |ratio: f64, reason: Option<&str>| ContrastNode {
+            selector: "#p".into(),
+            html: "<p id=\"p\">نص".into(),
+            ratio,
+            expected: 4.5,
+            fg: "#777777".into(),
+            bg: "#ffffff".into(),
+            font_size: 16.0,
+            font_weight: 400,
+            large: false,
+            reason: reason.map(String::from),
+        };
+        let page = || {
+            PageA11y::from_axe(&AxeRun {
+                version: "x".into(),
+                violations: vec![],
+                passes: vec![AxePass {
+                    id: "html-has-lang".into(),
+                    impact: "serious".into(),
+                }],
+                incomplete: vec![],
+            })
+        };
+        // Failing: a serious violation of 1.4.3 carrying its measurements; 7 / (7 + 7) = 50.
+        let mut failing = page();
+        failing.add_arabic_contrast(&ArabicContrastRun {
+            checked: 3,
+            failed: 2,
+            to_review: 0,
+            by_axe: 0,
+            violations: vec![node(4.48, None), node(2.1, None)],
+            review: vec![],
+        });
+        let v = &failing.violations[0];
+        assert_eq!(
+            (v.id.as_str(), v.impact.as_str(), v.nodes),
+            (ARABIC_CONTRAST, "serious", 2)
+        );
+        assert_eq!(v.wcag, ["1.4.3"]);
+        assert_eq!(v.selector.as_deref(), Some("#p"));
+        assert_eq!(v.contrast.len(), 2);
+        failing.compute_score(&[]);
+        assert_eq!(failing.score, 50.0);
+        // Passing: a passed rule. Only to review: not scored, counted for review.
+        let mut passing = page();
+        passing.add_arabic_contrast(&ArabicContrastRun {
+            checked: 2,
+            failed: 0,
+            to_review: 1,
+            by_axe: 0,
+            violations: vec![],
+            review: vec![node(2.0, Some("gradient"))],
+        });
+        assert!(passing.violations.is_empty());
+        assert_eq!(passing.passed_rules, 2);
+        assert_eq!(passing.needs_review_rules, [ARABIC_CONTRAST]);
+        assert_eq!(passing.contrast_review.len(), 1);
+        let mut review_only = page();
+        review_only.add_arabic_contrast(&ArabicContrastRun {
+            checked: 1,
+            failed: 0,
+            to_review: 1,
+            by_axe: 0,
+            violations: vec![],
+            review: vec![node(2.0, Some("image"))],
+        });
+        assert_eq!(review_only.passed_rules, 1);
+        // No Arabic text: the rule does not apply.
+        let mut none = page();
+        none.add_arabic_contrast(&ArabicContrastRun::default());
+        assert_eq!((none.passed_rules, none.needs_review), (1, 0));
+        // A result stored before the rule reads.
+        let old: Violation = serde_json::from_str(
+            r#"{"id":"label","impact":"critical","wcag":[],"nodes":1,"selector":null,"help":"h"}"#,
+        )
+        .unwrap();
+        assert!(old.contrast.is_empty());
+        let old: PageArabic = serde_json::from_str(
+            r#"{"script":"arabic","lang":"ar","lang_ok":true,"rtl_ok":true,"language_switch":true,
+               "accessibility_statement":true,"phones":[],"hours_published":true}"#,
+        )
+        .unwrap();
+        assert!(old.charset_ok && old.charset_declared.is_none());
+    }
+
+    #[test]
+    fn charset_declared_by_header_meta_or_bom() {
+        let mut p: PageArabic = serde_json::from_str(
+            r#"{"script":"arabic","lang":"ar","lang_ok":true,"rtl_ok":true,"language_switch":true,
+               "accessibility_statement":true,"phones":[],"hours_published":true,
+               "charset":"windows-1252","charset_declared":false}"#,
+        )
+        .unwrap();
+        p.declared_by(Some("text/html"));
+        assert_eq!(p.charset_declared, Some(false));
+        p.declared_by(Some("text/html; Charset=UTF-8"));
+        assert_eq!(p.charset_declared, Some(true));
+        p.charset_declared = Some(false);
+        p.charset = "UTF-8".into();
+        p.declared_by(None);
+        assert_eq!(p.charset_declared, Some(true), "a BOM");
+    }
+
+    #[test]
     fn site_combines_pages() {
         let v = |id: &str, impact: &str, nodes| Violation {
             id: id.into(),
@@ -393,6 +626,7 @@ mod tests {
             help: String::new(),
             pages: 1,
             page: None,
+            contrast: vec![],
         };
         let a = PageA11y {
             violations: vec![v("label", "critical", 1), v("link-name", "serious", 2)],
@@ -401,6 +635,7 @@ mod tests {
             passed_rules: 10,
             score: 80.0,
             passes: vec![],
+            contrast_review: vec![],
         };
         let b = PageA11y {
             violations: vec![v("link-name", "serious", 3)],
@@ -409,6 +644,7 @@ mod tests {
             passed_rules: 10,
             score: 91.0,
             passes: vec![],
+            contrast_review: vec![],
         };
         let site = SiteA11y::combine("4.14.1", &[("https://x/", &a), ("https://x/b", &b)]).unwrap();
         assert_eq!(site.engine, "axe-core 4.14.1");
@@ -454,6 +690,10 @@ mod tests {
             accessibility_statement: statement,
             phones: phones.iter().map(|s| s.to_string()).collect(),
             hours_published: false,
+            charset_ok: true,
+            charset: "UTF-8".into(),
+            charset_declared: Some(true),
+            mojibake_sample: None,
         };
         let a = page(true, &["065000101"], false);
         let b = page(false, &["+96265000102"], true);

@@ -126,6 +126,75 @@ pub fn finding(v: &Violation, arabic: bool) -> Finding {
     }
 }
 
+/// One measured element of `arabic-color-contrast`, in words: "contrast 2.1:1 where 4.5:1 is
+/// needed · text #999999 on #ffffff · 16 px, weight 400".
+pub fn contrast_line(n: &super::a11y::ContrastNode, arabic: bool) -> String {
+    let ratio = |r: f64| format!("{}:1", (r * 100.0).round() / 100.0);
+    let size = (n.font_size * 10.0).round() / 10.0;
+    let why = n.reason.as_deref().map(|r| review_reason(r, arabic));
+    let mut line = match (arabic, why) {
+        (false, None) => format!(
+            "contrast {} where {} is needed",
+            ratio(n.ratio),
+            ratio(n.expected)
+        ),
+        (true, None) => format!("التباين {} والمطلوب {}", ratio(n.ratio), ratio(n.expected)),
+        (false, Some(w)) => format!(
+            "to review: {w} (measured over the colours alone {})",
+            ratio(n.ratio)
+        ),
+        (true, Some(w)) => format!("للمراجعة: {w} (القياس على الألوان وحدها {})", ratio(n.ratio)),
+    };
+    if arabic {
+        line += &format!(
+            " · النص {} على {} · {size} px بوزن {}{}",
+            n.fg,
+            n.bg,
+            n.font_weight,
+            if n.large { "، نص كبير" } else { "" }
+        );
+    } else {
+        line += &format!(
+            " · text {} on {} · {size} px, weight {}{}",
+            n.fg,
+            n.bg,
+            n.font_weight,
+            if n.large { ", large text" } else { "" }
+        );
+    }
+    line
+}
+
+/// Why raqib left an element's contrast to a person.
+pub fn review_reason(reason: &str, arabic: bool) -> &'static str {
+    match (reason, arabic) {
+        ("image", false) => "an image behind the text",
+        ("image", true) => "صورة خلف النص",
+        ("gradient", false) => "a colour gradient behind the text",
+        ("gradient", true) => "تدرّج لوني خلف النص",
+        (_, false) => "another element lies over or under the text",
+        (_, true) => "عنصر آخر فوق النص أو تحته",
+    }
+}
+
+/// The page's character encoding in words, when its text is garbled.
+pub fn charset_words(charset: &str, declared: Option<bool>, arabic: bool) -> String {
+    match (declared, arabic) {
+        (Some(false), false) => format!(
+            "the page declares no character encoding and the browser read it as {charset}: its Arabic shows as garbled symbols"
+        ),
+        (Some(false), true) => format!(
+            "الصفحة لا تعلن ترميز أحرفها فقرأها المتصفح بترميز {charset}: يظهر نصها العربي رموزًا مشوّهة"
+        ),
+        (_, false) => format!(
+            "the browser read the page as {charset} and its Arabic shows as garbled symbols: the declared encoding is wrong"
+        ),
+        (_, true) => format!(
+            "قرأ المتصفح الصفحة بترميز {charset} فظهر نصها العربي رموزًا مشوّهة: الترميز المعلن خاطئ"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +210,7 @@ mod tests {
             pages: 2,
             html: Some("<img src=\"a.png\">".into()),
             page: Some("http://127.0.0.1/a11y/x/".into()),
+            contrast: vec![],
         }
     }
 
@@ -158,6 +228,44 @@ mod tests {
         for w in locale().rules.values().chain(locale().criteria.values()) {
             assert!(!w.ar.contains(", "), "Latin comma in {:?}", w.ar);
         }
+    }
+
+    #[test]
+    fn arabic_contrast_in_both_languages() {
+        let mut v = image_alt();
+        v.id = super::super::a11y::ARABIC_CONTRAST.into();
+        v.wcag = vec!["1.4.3".into()];
+        let en = finding(&v, false);
+        let ar = finding(&v, true);
+        assert!(en.description.contains("Arabic text"), "{en:?}");
+        assert!(ar.description.contains("النص العربي"), "{ar:?}");
+        assert_eq!(ar.criteria, ["1.4.3 التباين (الحد الأدنى)"]);
+        let n = super::super::a11y::ContrastNode {
+            selector: "#p".into(),
+            html: "<p id=\"p\">نص".into(),
+            ratio: 2.32,
+            expected: 4.5,
+            fg: "#aaaaaa".into(),
+            bg: "#ffffff".into(),
+            font_size: 16.0,
+            font_weight: 400,
+            large: false,
+            reason: None,
+        };
+        assert_eq!(
+            contrast_line(&n, false),
+            "contrast 2.32:1 where 4.5:1 is needed · text #aaaaaa on #ffffff · 16 px, weight 400"
+        );
+        assert_eq!(
+            contrast_line(&n, true),
+            "التباين 2.32:1 والمطلوب 4.5:1 · النص #aaaaaa على #ffffff · 16 px بوزن 400"
+        );
+        let review = super::super::a11y::ContrastNode {
+            reason: Some("gradient".into()),
+            ..n
+        };
+        assert!(contrast_line(&review, true).contains("تدرّج لوني"));
+        assert!(!charset_words("windows-1252", Some(false), true).contains(", "));
     }
 
     #[test]

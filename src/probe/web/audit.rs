@@ -24,7 +24,7 @@ use serde_json::{json, Value};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::a11y::{AxeRun, PageA11y, PageArabic, SiteA11y, SiteArabic};
+use super::a11y::{ArabicContrastRun, AxeRun, PageA11y, PageArabic, SiteA11y, SiteArabic};
 use super::cdp::{Browser, CdpError};
 use super::crawl::{self, Robots, Site};
 use super::WebProbe;
@@ -35,6 +35,7 @@ use crate::probe::ProbeError;
 const PAGE_FACTS_JS: &str = include_str!("../../../probes/web/page_facts.js");
 const AXE_RUN_JS: &str = include_str!("../../../probes/web/axe_run.js");
 const ARABIC_CHECKS_JS: &str = include_str!("../../../probes/web/arabic_checks.js");
+const ARABIC_CONTRAST_JS: &str = include_str!("../../../probes/web/arabic_contrast.js");
 /// The pinned axe-core, empty when the build found none (`build.rs`).
 const AXE_EMBEDDED: &str = include_str!(concat!(env!("OUT_DIR"), "/axe.min.js"));
 /// Its version, as `raqib --version` says it.
@@ -155,7 +156,7 @@ pub struct AuditDurations {
     /// From the navigation to the load event (or its time limit), in ms.
     #[serde(default)]
     pub load: Option<f64>,
-    /// Timings, LCP, links and the Arabic checks read from the page, in ms.
+    /// Timings, LCP, links, the Arabic checks and the Arabic contrast read from the page, in ms.
     #[serde(default)]
     pub checks: Option<f64>,
     /// Injecting and running axe-core, in ms.
@@ -605,14 +606,20 @@ impl Auditor {
         let load_ms = ms(t_load.elapsed());
         let t_checks = Instant::now();
         let facts: Facts = parse(evaluate(browser, sid, &format!("({PAGE_FACTS_JS})()")).await?)?;
-        let arabic: PageArabic =
+        let mut arabic: PageArabic =
             parse(evaluate(browser, sid, &format!("({ARABIC_CHECKS_JS})()")).await?)?;
-        let checks_ms = ms(t_checks.elapsed());
+        arabic.declared_by(seen.document_content_type.as_deref());
+        let mut checks_ms = ms(t_checks.elapsed());
         let t_axe = Instant::now();
         evaluate(browser, sid, &self.axe_src).await?;
         let tags = serde_json::to_string(&self.cfg.axe_tags).unwrap_or_default();
         let axe: AxeRun = parse(evaluate(browser, sid, &format!("({AXE_RUN_JS})({tags})")).await?)?;
         let axe_ms = ms(t_axe.elapsed());
+        // After axe, which marks the text its own contrast rule reported.
+        let t_contrast = Instant::now();
+        let contrast: ArabicContrastRun =
+            parse(evaluate(browser, sid, &format!("({ARABIC_CONTRAST_JS})()")).await?)?;
+        checks_ms += ms(t_contrast.elapsed());
         let t_shot = Instant::now();
         let screenshot = if self.cfg.screenshots {
             Some(self.screenshot(browser, sid, url).await?)
@@ -638,7 +645,11 @@ impl Auditor {
             failed_requests: seen.failed_requests,
             failed_urls: seen.failed_urls,
             screenshot,
-            a11y: Some(PageA11y::from_axe(&axe)),
+            a11y: Some({
+                let mut a11y = PageA11y::from_axe(&axe);
+                a11y.add_arabic_contrast(&contrast);
+                a11y
+            }),
             arabic: Some(arabic),
             audit_ms: AuditDurations {
                 total: ms(t0.elapsed()),
@@ -803,7 +814,14 @@ fn summarise(mut pages: Vec<PageAudit>, phones: &[String]) -> SiteAudit {
         .find_map(|p| p.engine.clone())
         .unwrap_or_default();
     let arabic_pages: Vec<&PageArabic> = pages.iter().filter_map(|p| p.arabic.as_ref()).collect();
-    let arabic = SiteArabic::combine(&arabic_pages, phones);
+    let mut arabic = SiteArabic::combine(&arabic_pages, phones);
+    if let Some(site) = &mut arabic {
+        site.charset_pages = pages
+            .iter()
+            .filter(|p| p.arabic.as_ref().is_some_and(|a| !a.charset_ok))
+            .map(|p| p.url.clone())
+            .collect();
+    }
     if let Some(site) = &arabic {
         for p in &mut pages {
             if let (Some(a11y), Some(ar)) = (p.a11y.as_mut(), p.arabic.as_ref()) {
@@ -892,6 +910,8 @@ async fn open_tab(browser: &Browser) -> Result<Tab, CdpError> {
 struct Seen {
     /// The HTTP status of the page itself (after redirects).
     document_status: Option<u64>,
+    /// Its Content-Type header, for the charset it declares.
+    document_content_type: Option<String>,
     /// Request id → URL, to name the requests that fail.
     requests: std::collections::HashMap<String, String>,
     console_errors: u64,
@@ -930,6 +950,14 @@ impl Seen {
                 let at = p["response"]["url"].as_str().unwrap_or_default();
                 if p["type"] == "Document" && p["requestId"] == p["loaderId"] {
                     self.document_status = Some(status);
+                    self.document_content_type = p["response"]["headers"]
+                        .as_object()
+                        .and_then(|h| {
+                            h.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                                .and_then(|(_, v)| v.as_str())
+                        })
+                        .map(str::to_string);
                     return false;
                 }
                 // The browser asks for /favicon.ico by itself: not the page's request.

@@ -350,6 +350,7 @@ fn web_sections(app: &App, lang: Lang, web: &WebResult) -> String {
                 yes_no(ar.accessibility_statement),
             ),
             (w(lang, "hours_published"), yes_no(ar.hours_published)),
+            (w(lang, "charset_ok"), yes_no(ar.charset_ok)),
         ];
         if let Some(m) = ar.phone_matches {
             let missing: Vec<String> = ar.phones_missing.iter().map(|p| id_bdi(p)).collect();

@@ -470,6 +470,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("accessibility_statement", "Accessibility statement", "بيان إمكانية الوصول"),
     ("phone_matches", "Published numbers match the registry", "الأرقام المنشورة تطابق السجل"),
     ("hours_published", "Opening hours published", "ساعات العمل منشورة"),
+    ("charset_ok", "Arabic text readable (character encoding right)", "النص العربي مقروء (ترميز الأحرف صحيح)"),
     ("yes", "yes", "نعم"),
     ("no", "no", "لا"),
     ("timings", "Timings", "التوقيتات"),
