@@ -452,6 +452,8 @@ pub enum Transport {
     #[default]
     Udp,
     Tcp,
+    /// SIP over TLS (RFC 3261 §26.2), port 5061 unless the URI names one.
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -461,8 +463,11 @@ pub struct TrunkConfig {
     pub uri_template: String,
     /// Send every request to this proxy (`host:port`) instead of the Request-URI's host.
     pub outbound_proxy: Option<String>,
-    /// `udp` or `tcp`.
+    /// `udp`, `tcp` or `tls`.
     pub transport: Transport,
+    /// Extra PEM files of certificate authorities to trust for SIP over TLS, beside the
+    /// system's roots.
+    pub trust_ca_files: Vec<PathBuf>,
     /// Local address for SIP and RTP (port 0: any free port).
     pub bind: SocketAddr,
     /// From URI of test calls.
@@ -491,6 +496,7 @@ impl Default for TrunkConfig {
             uri_template: "sip:{number}@127.0.0.1:5070".into(),
             outbound_proxy: None,
             transport: Transport::Udp,
+            trust_ca_files: Vec::new(),
             bind: "127.0.0.1:0".parse().unwrap(),
             from: "sip:raqib@127.0.0.1".into(),
             caller_id: None,
@@ -1474,20 +1480,29 @@ impl Config {
             ));
         }
         let t = &self.trunk;
-        if !t.uri_template.starts_with("sip:") || !t.uri_template.contains("{number}") {
+        let sip_uri = |u: &str| u.starts_with("sip:") || u.starts_with("sips:");
+        if !sip_uri(&t.uri_template) || !t.uri_template.contains("{number}") {
             return Err(refuse(
                 "trunk.uri_template",
                 format!(
-                    "must be a sip: URI containing {{number}} (got '{}')",
+                    "must be a sip: or sips: URI containing {{number}} (got '{}')",
                     t.uri_template
                 ),
             ));
         }
-        if !t.from.starts_with("sip:") {
+        if !sip_uri(&t.from) {
             return Err(refuse(
                 "trunk.from",
-                format!("must be a sip: URI (got '{}')", t.from),
+                format!("must be a sip: or sips: URI (got '{}')", t.from),
             ));
+        }
+        for ca in &t.trust_ca_files {
+            if !ca.is_file() {
+                return Err(refuse(
+                    "trunk.trust_ca_files",
+                    format!("{}: no such file", ca.display()),
+                ));
+            }
         }
         match (&t.username, &t.password_env) {
             (Some(_), None) => return Err(refuse(

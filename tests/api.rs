@@ -135,6 +135,8 @@ fn busy_call(number: &str) -> raqib::probe::call::CallResult {
         ivr: None,
         in_hours: None,
         detail: None,
+        transport: None,
+        srtp: false,
     }
 }
 

@@ -303,6 +303,8 @@ mod tests {
             ivr: None,
             in_hours: Some(true),
             detail: None,
+            transport: None,
+            srtp: false,
         }
     }
 

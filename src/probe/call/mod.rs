@@ -142,6 +142,12 @@ pub struct CallResult {
     pub in_hours: Option<bool>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
+    /// The SIP transport the call went over: `udp`, `tcp` or `tls` (unset before a link).
+    #[serde(default)]
+    pub transport: Option<String>,
+    /// The call's media was SRTP (SDES keys exchanged over TLS, RFC 4568).
+    #[serde(default)]
+    pub srtp: bool,
 }
 
 impl CallResult {
@@ -205,6 +211,10 @@ pub(crate) struct Settings {
     pub t1: Duration,
     pub notice: Vec<i16>,
     pub evidence_dir: PathBuf,
+    /// Extra CAs trusted for SIP over TLS.
+    pub trust_ca_files: Vec<PathBuf>,
+    /// The TLS client set-up: made at start for a TLS trunk, else on the first TLS call.
+    pub tls: tokio::sync::OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 /// Places test calls through the configured trunk; clone it freely.
@@ -251,7 +261,14 @@ impl CallProbe {
                     },
                 )?))
             }
-            Transport::Tcp => tokio::sync::OnceCell::new(),
+            Transport::Tcp | Transport::Tls => tokio::sync::OnceCell::new(),
+        };
+        // A TLS trunk whose trust settings cannot be read does not start.
+        let tls = match trunk.transport {
+            Transport::Tls => tokio::sync::OnceCell::new_with(Some(sip::tls::client_config(
+                &trunk.trust_ca_files,
+            )?)),
+            _ => tokio::sync::OnceCell::new(),
         };
         Ok(CallProbe {
             settings: Arc::new(Settings {
@@ -270,6 +287,8 @@ impl CallProbe {
                 t1: Duration::from_millis(config.call.timer_t1_ms),
                 notice,
                 evidence_dir: evidence_dir.to_path_buf(),
+                trust_ca_files: trunk.trust_ca_files.clone(),
+                tls,
             }),
             udp: Arc::new(udp),
         })
@@ -363,6 +382,8 @@ impl CallResult {
             ivr: None,
             in_hours: None,
             detail: None,
+            transport: None,
+            srtp: false,
         }
     }
 
