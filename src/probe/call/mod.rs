@@ -17,6 +17,7 @@ pub mod quality;
 pub mod register;
 pub mod rtp;
 pub mod sip;
+pub mod srtp;
 mod uac;
 
 use std::path::{Path, PathBuf};
