@@ -468,6 +468,9 @@ pub struct TrunkConfig {
     /// Extra PEM files of certificate authorities to trust for SIP over TLS, beside the
     /// system's roots.
     pub trust_ca_files: Vec<PathBuf>,
+    /// Offer SRTP (RTP/SAVP with SDES keys, RFC 4568) and insist on it; needs TLS (a `tls`
+    /// transport or a `sips:` uri_template), as the keys travel in the SIP body.
+    pub srtp: bool,
     /// Local address for SIP and RTP (port 0: any free port).
     pub bind: SocketAddr,
     /// From URI of test calls.
@@ -497,6 +500,7 @@ impl Default for TrunkConfig {
             outbound_proxy: None,
             transport: Transport::Udp,
             trust_ca_files: Vec::new(),
+            srtp: false,
             bind: "127.0.0.1:0".parse().unwrap(),
             from: "sip:raqib@127.0.0.1".into(),
             caller_id: None,
@@ -1494,6 +1498,12 @@ impl Config {
             return Err(refuse(
                 "trunk.from",
                 format!("must be a sip: or sips: URI (got '{}')", t.from),
+            ));
+        }
+        if t.srtp && t.transport != Transport::Tls && !t.uri_template.starts_with("sips:") {
+            return Err(refuse(
+                "trunk.srtp",
+                "needs transport = \"tls\" (or a sips: uri_template): SRTP keys are never sent in clear SIP",
             ));
         }
         for ca in &t.trust_ca_files {

@@ -211,3 +211,170 @@ fn calls_over_tls_through_kamailio_are_answered_measured_and_verified() {
         log_text()
     );
 }
+
+/// Mean absolute amplitude of a recording after `skip` seconds: sound, not silence.
+fn loudness(path: &Path, skip: f64) -> f64 {
+    let r = hound::WavReader::open(path).unwrap();
+    let s: Vec<i16> = r.into_samples::<i16>().map(Result::unwrap).collect();
+    let tail = &s[((skip * 8000.0) as usize).min(s.len())..];
+    tail.iter().map(|x| (*x as f64).abs()).sum::<f64>() / tail.len().max(1) as f64
+}
+
+/// baresip answering over TLS (its port + 1) with SRTP mandatory (`mediaenc=srtp-mand`),
+/// playing the prompt; its `sndfile` module writes what it decoded to a WAV in `dir`, its log
+/// goes to `dir/baresip.log`. (guard, TLS port)
+fn baresip_srtp(dir: &Path, cert: &Path, key: &Path) -> (Proc, u16) {
+    std::fs::create_dir_all(dir).unwrap();
+    let both = dir.join("cert-and-key.pem");
+    std::fs::write(
+        &both,
+        std::fs::read_to_string(cert).unwrap() + &std::fs::read_to_string(key).unwrap(),
+    )
+    .unwrap();
+    // baresip listens for TLS one port above its UDP/TCP port.
+    let port = loop {
+        let p = free_port();
+        if p < 65535 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            break p;
+        }
+    };
+    std::fs::write(
+        dir.join("config"),
+        format!(
+            "sip_listen 127.0.0.1:{port}\nsip_certificate {}\nnet_interface 127.0.0.1\n\
+             dns_server 127.0.0.1:53\naudio_source aufile,{}\naudio_alert aufile,/dev/null\n\
+             audio_player aufile,/dev/null\nrtp_ports 20000-29999\nsnd_path {}\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n\
+             module srtp.so\nmodule sndfile.so\nmodule_app account.so\nmodule_app menu.so\n",
+            both.display(),
+            std::fs::canonicalize(PROMPT).unwrap().display(),
+            dir.display()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("accounts"),
+        "<sip:uas@127.0.0.1>;regint=0;answermode=auto;audio_codecs=PCMU,PCMA;mediaenc=srtp-mand\n",
+    )
+    .unwrap();
+    let child = Command::new("baresip")
+        .arg("-f")
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.join("baresip.log")).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("baresip starts");
+    let proc = Proc(child);
+    wait_sip(port, Duration::from_secs(15));
+    peers::wait_until("baresip to listen on TLS", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port + 1)).is_ok()
+    });
+    (proc, port + 1)
+}
+
+/// SRTP end to end with a stack written by other hands: baresip's `srtp` module decrypts what
+/// raqib sends (its recording holds the notice) and raqib decrypts baresip's prompt (raqib's
+/// recording holds it, and the RTP statistics count it).
+#[test]
+fn srtp_over_tls_with_baresip_both_ways() {
+    if !have("baresip", "baresip-core") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_pki(&dir.path().join("pki"), &["127.0.0.1"]);
+    let bs = dir.path().join("bs");
+    let (_uas, port) = baresip_srtp(&bs, &cert, &key);
+    let data = dir.path().join("data");
+    let cfg = config(
+        dir.path(),
+        "srtp.toml",
+        &format!(
+            "[trunk]\ntransport = \"tls\"\nsrtp = true\ntrust_ca_files = [\"{}\"]\n",
+            ca.display()
+        ),
+    );
+    let r = call(
+        &cfg,
+        &data,
+        &[
+            &format!("sip:uas@127.0.0.1:{port}"),
+            "--unlisted",
+            "--after-answer",
+            "notice",
+        ],
+    );
+    assert_eq!(r["outcome"], "answered", "{r:#}");
+    assert_eq!(r["srtp"], true, "{r:#}");
+    assert_eq!(r["transport"], "tls", "{r:#}");
+    let rtp = &r["rtp"];
+    assert!(rtp["packets"].as_u64().unwrap() >= 40, "{r:#}");
+    assert_eq!(rtp["lost"], 0, "{r:#}");
+    // baresip's prompt, decrypted: sound, not the noise that undecrypted bytes would make
+    // (which the classifier would also hear as sound: the trace says none were rejected).
+    let heard = Path::new(r["recording"].as_str().unwrap());
+    assert!(loudness(heard, 0.0) > 300.0, "the prompt was heard");
+    let trace = std::fs::read_to_string(r["sip_trace"].as_str().unwrap()).unwrap();
+    assert!(
+        trace.contains("m=audio") && trace.contains("RTP/SAVP"),
+        "{trace}"
+    );
+    assert!(
+        trace.contains("SRTP agreed: AES_CM_128_HMAC_SHA1_"),
+        "{trace}"
+    );
+    assert!(!trace.contains("SRTP packets failed"), "{trace}");
+    // The keys are evidence of nothing and would decrypt the media: never in the trace.
+    assert!(trace.contains("inline:<key redacted>"), "{trace}");
+    assert_eq!(
+        trace.matches("inline:").count(),
+        trace.matches("inline:<key redacted>").count(),
+        "{trace}"
+    );
+    // What raqib sent, as baresip decrypted and decoded it: the notice.
+    let log = std::fs::read_to_string(bs.join("baresip.log")).unwrap();
+    assert!(!log.contains("failed to decrypt"), "{log}");
+    let decoded = || {
+        std::fs::read_dir(&bs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+    };
+    peers::wait_until("baresip's recording", Duration::from_secs(5), || {
+        decoded().is_some()
+    });
+    let theirs = decoded().unwrap();
+    assert!(
+        loudness(&theirs, 0.0) > 100.0,
+        "baresip heard raqib's notice: {} in {}",
+        loudness(&theirs, 0.0),
+        theirs.display()
+    );
+
+    // SRTP required but the URI asks for UDP: the keys would travel in clear, so nothing is sent.
+    let sips_template = config(
+        dir.path(),
+        "sips-template.toml",
+        &format!(
+            "[trunk]\nuri_template = \"sips:{{number}}@127.0.0.1:{port}\"\nsrtp = true\ntrust_ca_files = [\"{}\"]\n",
+            ca.display()
+        ),
+    );
+    let r = call(
+        &sips_template,
+        &data,
+        &[
+            &format!("sip:uas@127.0.0.1:{};transport=udp", port - 1),
+            "--unlisted",
+        ],
+    );
+    assert_eq!(r["outcome"], "error", "{r:#}");
+    assert!(
+        r["detail"]
+            .as_str()
+            .unwrap()
+            .contains("never sent in clear"),
+        "{r:#}"
+    );
+    assert!(r["sip_trace"].is_null(), "{r:#}");
+}

@@ -214,6 +214,8 @@ pub(crate) struct Settings {
     pub evidence_dir: PathBuf,
     /// Extra CAs trusted for SIP over TLS.
     pub trust_ca_files: Vec<PathBuf>,
+    /// Offer and insist on SRTP (only ever over TLS).
+    pub srtp: bool,
     /// The TLS client set-up: made at start for a TLS trunk, else on the first TLS call.
     pub tls: tokio::sync::OnceCell<Arc<rustls::ClientConfig>>,
 }
@@ -289,6 +291,7 @@ impl CallProbe {
                 notice,
                 evidence_dir: evidence_dir.to_path_buf(),
                 trust_ca_files: trunk.trust_ca_files.clone(),
+                srtp: trunk.srtp,
                 tls,
             }),
             udp: Arc::new(udp),

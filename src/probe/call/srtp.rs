@@ -89,7 +89,12 @@ pub struct Crypto {
 impl Crypto {
     /// The attribute's value after `a=crypto:`.
     pub fn attribute(&self) -> String {
-        format!("{} {} inline:{}", self.tag, self.suite.name(), self.key.inline())
+        format!(
+            "{} {} inline:{}",
+            self.tag,
+            self.suite.name(),
+            self.key.inline()
+        )
     }
 
     /// Reads `1 AES_CM_128_HMAC_SHA1_80 inline:KEY[|lifetime]`; an unknown suite, an MKI, a
@@ -149,6 +154,8 @@ pub enum UnprotectError {
     Auth,
     #[error("replayed packet")]
     Replay,
+    #[error("too many sources")]
+    Streams,
 }
 
 /// AES-CM (RFC 3711 §4.1.1): XORs `data` with the keystream of AES in counter mode from `iv`.
@@ -179,13 +186,22 @@ pub struct Context {
     cipher: aes::Aes128,
     auth: ring::hmac::Key,
     salt: [u8; 14],
-    /// Rollover counter and highest sequence number seen or sent (RFC 3711 §3.3.1).
+    /// Each SSRC's roll-over state: a peer may switch sources (early media, the answer, digits).
+    streams: std::collections::HashMap<u32, Stream>,
+}
+
+/// One source's roll-over counter, highest sequence number (RFC 3711 §3.3.1), replay window.
+#[derive(Default)]
+struct Stream {
     roc: u32,
     last_seq: Option<u16>,
     /// Indices received recently (a 64-packet window), against replays.
     window_top: u64,
     window: u64,
 }
+
+/// More sources than any call has: a flood of SSRCs cannot grow the map without end.
+const MAX_STREAMS: usize = 64;
 
 impl Context {
     pub fn new(suite: Suite, master: &MasterKey) -> Context {
@@ -200,10 +216,7 @@ impl Context {
             cipher: aes::Aes128::new(&k_e.into()),
             auth: ring::hmac::Key::new(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, &k_a),
             salt: k_s,
-            roc: 0,
-            last_seq: None,
-            window_top: 0,
-            window: 0,
+            streams: Default::default(),
         }
     }
 
@@ -226,22 +239,31 @@ impl Context {
         m.sign()
     }
 
+    fn stream(&mut self, ssrc: u32) -> Option<&mut Stream> {
+        if !self.streams.contains_key(&ssrc) && self.streams.len() >= MAX_STREAMS {
+            return None;
+        }
+        Some(self.streams.entry(ssrc).or_default())
+    }
+
     /// Encrypts and authenticates an RTP packet for sending; `None` for a packet that is no RTP.
     pub fn protect(&mut self, rtp: &[u8]) -> Option<Vec<u8>> {
         let header = header_len(rtp)?;
         let seq = u16::from_be_bytes([rtp[2], rtp[3]]);
         let ssrc = u32::from_be_bytes([rtp[8], rtp[9], rtp[10], rtp[11]]);
-        if let Some(last) = self.last_seq {
+        let st = self.stream(ssrc)?;
+        if let Some(last) = st.last_seq {
             // The sequence wrapped: a new roll-over.
             if seq < last && last - seq > 0x8000 {
-                self.roc = self.roc.wrapping_add(1);
+                st.roc = st.roc.wrapping_add(1);
             }
         }
-        self.last_seq = Some(seq);
-        let index = ((self.roc as u64) << 16) | seq as u64;
+        st.last_seq = Some(seq);
+        let roc = st.roc;
+        let index = ((roc as u64) << 16) | seq as u64;
         let mut out = rtp.to_vec();
         aes_cm(&self.cipher, self.iv(ssrc, index), &mut out[header..]);
-        let tag = self.tag(&out, self.roc);
+        let tag = self.tag(&out, roc);
         out.extend_from_slice(&tag.as_ref()[..self.suite.tag_len()]);
         Some(out)
     }
@@ -256,26 +278,30 @@ impl Context {
         let header = header_len(body).ok_or(UnprotectError::Short)?;
         let seq = u16::from_be_bytes([body[2], body[3]]);
         let ssrc = u32::from_be_bytes([body[8], body[9], body[10], body[11]]);
+        let (st_roc, st_last) = match self.streams.get(&ssrc) {
+            Some(st) => (st.roc, st.last_seq),
+            None => (0, None),
+        };
         // RFC 3711 §3.3.1: the roll-over counter this packet most probably belongs to.
-        let roc = match self.last_seq {
-            None => self.roc,
+        let roc = match st_last {
+            None => st_roc,
             Some(s_l) if s_l < 0x8000 => {
                 if seq > s_l && seq - s_l > 0x8000 {
-                    self.roc.wrapping_sub(1)
+                    st_roc.wrapping_sub(1)
                 } else {
-                    self.roc
+                    st_roc
                 }
             }
             Some(s_l) => {
                 if seq < s_l - 0x8000 {
-                    self.roc.wrapping_add(1)
+                    st_roc.wrapping_add(1)
                 } else {
-                    self.roc
+                    st_roc
                 }
             }
         };
         let index = ((roc as u64) << 16) | seq as u64;
-        if self.last_seq.is_some() && self.replayed(index) {
+        if st_last.is_some() && self.streams.get(&ssrc).is_some_and(|st| st.replayed(index)) {
             return Err(UnprotectError::Replay);
         }
         let expected = self.tag(body, roc);
@@ -289,23 +315,26 @@ impl Context {
         let mut out = body.to_vec();
         aes_cm(&self.cipher, self.iv(ssrc, index), &mut out[header..]);
         // Only an authentic packet moves the state on.
-        match self.last_seq {
+        let st = self.stream(ssrc).ok_or(UnprotectError::Streams)?;
+        match st.last_seq {
             None => {
-                self.last_seq = Some(seq);
-                self.window_top = index;
-                self.window = 1;
+                st.last_seq = Some(seq);
+                st.window_top = index;
+                st.window = 1;
             }
             Some(s_l) => {
-                if roc == self.roc.wrapping_add(1) || (roc == self.roc && seq > s_l) {
-                    self.roc = roc;
-                    self.last_seq = Some(seq);
+                if roc == st.roc.wrapping_add(1) || (roc == st.roc && seq > s_l) {
+                    st.roc = roc;
+                    st.last_seq = Some(seq);
                 }
-                self.remember(index);
+                st.remember(index);
             }
         }
         Ok(out)
     }
+}
 
+impl Stream {
     fn replayed(&self, index: u64) -> bool {
         if index > self.window_top {
             return false;
@@ -360,16 +389,20 @@ mod tests {
         aes_cm(&cipher, iv, &mut ks);
         assert_eq!(
             ks,
-            hex("E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB \
-                 41E95B3BB0A2E8DD477901E4FCA894C0")
+            hex(
+                "E03EAD0935C95E80E166B16DD92B4EB4 D23513162B02D0F72A43A2FE4A5F97AB \
+                 41E95B3BB0A2E8DD477901E4FCA894C0"
+            )
         );
         // Blocks 0xFEFF..0xFF01 of the same stream.
         let mut ks = vec![0u8; 16 * 0xFF02];
         aes_cm(&cipher, iv, &mut ks);
         assert_eq!(
             ks[16 * 0xFEFF..],
-            hex("EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE \
-                 6A2CC3787889374FBEB4C81B17BA6C44")
+            hex(
+                "EC8CDF7398607CB0F2D21675EA9EA1E4 362B7C3C6773516318A077D7FC5073AE \
+                 6A2CC3787889374FBEB4C81B17BA6C44"
+            )
         );
         // The session salt of B.2 and SSRC 0, index 0 give that IV.
         let master = MasterKey::from_bytes(&[0u8; 30]).unwrap();
@@ -396,9 +429,11 @@ mod tests {
         derive(&master, 1, &mut k_a);
         assert_eq!(
             k_a.to_vec(),
-            hex("CEBE321F6FF7716B6FD4AB49AF256A15 6D38BAA48F0A0ACF3C34E2359E6CDBCE \
+            hex(
+                "CEBE321F6FF7716B6FD4AB49AF256A15 6D38BAA48F0A0ACF3C34E2359E6CDBCE \
                  E049646C43D9327AD175578EF7227098 6371C10C9A369AC2F94A8C5FBCDDDC25 \
-                 6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2")
+                 6D6E919A48B610EF17C2041E47403576 6B68642C59BBFC2F34DB60DBDFB2"
+            )
         );
     }
 
@@ -428,7 +463,7 @@ mod tests {
                 assert_eq!(rx.unprotect(&sent).unwrap(), plain, "{seq}");
                 assert_eq!(rx.unprotect(&sent), Err(UnprotectError::Replay));
             }
-            assert_eq!(rx.roc, 1);
+            assert_eq!(rx.streams[&0xdeadbeef].roc, 1);
             // Another key's packets are not authentic.
             let mut other = Context::new(suite, &MasterKey::random());
             let p = other.protect(&packet(0x20, &payload)).unwrap();

@@ -24,6 +24,7 @@ use super::sip::transaction::{
     ack_for_non_2xx, cancel_for, InviteClient, Key, Mismatch, NonInviteClient, Tick,
 };
 use super::sip::transport::{Incoming, Link, TlsConnectError, UdpEndpoint};
+use super::srtp::{self, Crypto, Suite};
 use super::{quality, CallOptions, CallOutcome, CallResult, CallTarget, RtpSummary, Settings};
 use crate::config::{AfterAnswer, Transport};
 use crate::probe::ms;
@@ -58,6 +59,10 @@ impl Trace {
             if lower.starts_with("authorization:") || lower.starts_with("proxy-authorization:") {
                 let (name, _) = line.split_once(':').unwrap_or((line, ""));
                 let _ = writeln!(self.text, "{name}: <credentials redacted>");
+            } else if lower.starts_with("a=crypto:") {
+                // SRTP master keys: whoever reads the evidence must not decrypt the media.
+                let kept = line.split("inline:").next().unwrap_or(line);
+                let _ = writeln!(self.text, "{kept}inline:<key redacted>");
             } else {
                 let _ = writeln!(self.text, "{line}");
             }
@@ -214,6 +219,8 @@ struct Call<'a> {
     /// Responses that parsed but belong to no transaction of this call: more than one Via
     /// (RFC 3261 §8.1.3.3) or another branch (§17.1.3).
     discarded: usize,
+    /// The SDES keys offered (empty: plain RTP).
+    offered_crypto: Vec<Crypto>,
 }
 
 impl Drop for Call<'_> {
@@ -339,6 +346,18 @@ pub(super) async fn place(
         Err(why) => return fail(result, why.to_string()),
     };
 
+    // SDES keys ride in the SIP body: they are never offered on a link that is not TLS.
+    if s.srtp && transport != Transport::Tls {
+        return fail(
+            result,
+            format!(
+                "SRTP is required ([trunk] srtp) but '{}' would go over {}: its keys are never sent in clear SIP; not dialled",
+                target.uri,
+                format!("{transport:?}").to_uppercase()
+            ),
+        );
+    }
+
     // Where the INVITE goes: the outbound proxy, else the Request-URI's host.
     let default_port = if transport == Transport::Tls {
         5061
@@ -368,7 +387,7 @@ pub(super) async fn place(
     let local_ip = s.bind.ip();
     let call_id = format!("{}@raqib", token());
     let (wav, trace) = evidence_paths(&s.evidence_dir, &started_at, &call_id);
-    let media = match Media::bind(local_ip, wav.clone()).await {
+    let media = match Media::bind(local_ip, wav.clone(), s.srtp).await {
         Ok(m) => m,
         Err(e) => return fail(result, format!("cannot open an RTP socket: {e}")),
     };
@@ -476,8 +495,21 @@ pub(super) async fn place(
         state: State::Dialing(Instants::default()),
         malformed: 0,
         discarded: 0,
+        offered_crypto: Vec::new(),
     };
-    let offer = sdp::offer(media.local, fastrand::u64(1..1 << 40));
+    if s.srtp {
+        // Both tag lengths, each with its own key; the answer picks one (RFC 4568 §7.1.1).
+        call.offered_crypto = [Suite::AesCm128HmacSha1_80, Suite::AesCm128HmacSha1_32]
+            .into_iter()
+            .zip(1..)
+            .map(|(suite, tag)| Crypto {
+                tag,
+                suite,
+                key: srtp::MasterKey::random(),
+            })
+            .collect();
+    }
+    let offer = sdp::offer_with(media.local, fastrand::u64(1..1 << 40), &call.offered_crypto);
 
     result.outcome = dial(&mut call, &mut result, target, opts, &offer, &media, t0).await;
     let reached = call.state.instants();
@@ -522,6 +554,15 @@ pub(super) async fn place(
         call.trace.note(
             Instant::now(),
             &format!("{} datagrams on the RTP port were not RTP", capture.junk),
+        );
+    }
+    if capture.srtp_rejected > 0 {
+        call.trace.note(
+            Instant::now(),
+            &format!(
+                "{} SRTP packets failed authentication or had no key: not heard",
+                capture.srtp_rejected
+            ),
         );
     }
     if call.trace.omitted > 0 {
@@ -596,6 +637,34 @@ pub enum TransportRefused {
     Clear { uri: String, transport: String },
     #[error("'{uri}' asks for transport={transport}; raqib speaks udp, tcp and tls: not dialled")]
     Other { uri: String, transport: String },
+}
+
+/// The offered key the answer chose and the answer's own key (RFC 4568 §7.1.2: the answer
+/// repeats an offered tag and suite with its key for the other direction).
+fn agreed_srtp<'a>(
+    offered: &'a [Crypto],
+    answer: Option<&sdp::Media>,
+) -> Result<(&'a Crypto, Crypto), String> {
+    let a = answer.ok_or("no SDP")?;
+    if a.proto != "RTP/SAVP" {
+        return Err(format!("the answer's stream is {}", a.proto));
+    }
+    let mut last_problem = "no a=crypto".to_string();
+    for value in &a.crypto {
+        match Crypto::parse(value) {
+            Ok(theirs) => {
+                if let Some(ours) = offered
+                    .iter()
+                    .find(|o| o.tag == theirs.tag && o.suite == theirs.suite)
+                {
+                    return Ok((ours, theirs));
+                }
+                last_problem = format!("a=crypto tag {} was not offered", theirs.tag);
+            }
+            Err(e) => last_problem = e.to_string(),
+        }
+    }
+    Err(last_problem)
 }
 
 fn round3(x: f64) -> f64 {
@@ -941,7 +1010,33 @@ async fn answered(
     }
 
     // The policy runs while the call keeps answering what the far end sends.
-    let remote_media = answer.as_ref().and_then(|a| a.remote);
+    let mut remote_media = answer.as_ref().and_then(|a| a.remote);
+    if !call.offered_crypto.is_empty() {
+        match agreed_srtp(&call.offered_crypto, answer.as_ref()) {
+            Ok((ours, theirs)) => {
+                media.secure(
+                    srtp::Context::new(ours.suite, &ours.key),
+                    srtp::Context::new(theirs.suite, &theirs.key),
+                );
+                result.srtp = true;
+                call.trace.note(
+                    Instant::now(),
+                    &format!("SRTP agreed: {}", ours.suite.name()),
+                );
+            }
+            Err(why) => {
+                // Nothing is sent in clear where SRTP was required.
+                remote_media = None;
+                call.trace.note(
+                    Instant::now(),
+                    &format!("no SRTP in the answer ({why}): no media sent, none recorded"),
+                );
+                result.detail = Some(format!(
+                    "answered without the SRTP that was required ({why}): no media sent, none recorded"
+                ));
+            }
+        }
+    }
     let codec = answer.as_ref().and_then(|a| a.codec).unwrap_or(0);
     let events = answer.as_ref().and_then(|a| a.telephone_event);
     let remote_bye = std::sync::atomic::AtomicBool::new(false);
