@@ -465,12 +465,6 @@ pub struct TrunkConfig {
     pub outbound_proxy: Option<String>,
     /// `udp`, `tcp` or `tls`.
     pub transport: Transport,
-    /// Extra PEM files of certificate authorities to trust for SIP over TLS, beside the
-    /// system's roots.
-    pub trust_ca_files: Vec<PathBuf>,
-    /// Offer SRTP (RTP/SAVP with SDES keys, RFC 4568) and insist on it; needs TLS (a `tls`
-    /// transport or a `sips:` uri_template), as the keys travel in the SIP body.
-    pub srtp: bool,
     /// Local address for SIP and RTP (port 0: any free port).
     pub bind: SocketAddr,
     /// From URI of test calls.
@@ -491,6 +485,12 @@ pub struct TrunkConfig {
     /// target is read in it. Unset: a national number is dialled only when it is one of the
     /// registry's numbers.
     pub country_code: Option<String>,
+    /// Extra PEM files of certificate authorities to trust for SIP over TLS, beside the
+    /// system's roots.
+    pub trust_ca_files: Vec<PathBuf>,
+    /// Offer SRTP (RTP/SAVP with SDES keys, RFC 4568) and insist on it; needs TLS (a `tls`
+    /// transport or a `sips:` uri_template), as the keys travel in the SIP body.
+    pub srtp: bool,
 }
 
 impl Default for TrunkConfig {
