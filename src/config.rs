@@ -476,6 +476,8 @@ pub enum Transport {
     #[default]
     Udp,
     Tcp,
+    /// SIP over TLS (RFC 3261 §26.2), port 5061 unless the URI names one.
+    Tls,
 }
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -485,7 +487,7 @@ pub struct TrunkConfig {
     pub uri_template: String,
     /// Send every request to this proxy (`host:port`) instead of the Request-URI's host.
     pub outbound_proxy: Option<String>,
-    /// `udp` or `tcp`.
+    /// `udp`, `tcp` or `tls`.
     pub transport: Transport,
     /// Local address for SIP and RTP (port 0: any free port).
     pub bind: SocketAddr,
@@ -507,6 +509,12 @@ pub struct TrunkConfig {
     /// target is read in it. Unset: a national number is dialled only when it is one of the
     /// registry's numbers.
     pub country_code: Option<String>,
+    /// Extra PEM files of certificate authorities to trust for SIP over TLS, beside the
+    /// system's roots.
+    pub trust_ca_files: Vec<PathBuf>,
+    /// Offer SRTP (RTP/SAVP with SDES keys, RFC 4568) and insist on it; needs TLS (a `tls`
+    /// transport or a `sips:` uri_template), as the keys travel in the SIP body.
+    pub srtp: bool,
 }
 
 impl Default for TrunkConfig {
@@ -515,6 +523,8 @@ impl Default for TrunkConfig {
             uri_template: "sip:{number}@127.0.0.1:5070".into(),
             outbound_proxy: None,
             transport: Transport::Udp,
+            trust_ca_files: Vec::new(),
+            srtp: false,
             bind: "127.0.0.1:0".parse().unwrap(),
             from: "sip:raqib@127.0.0.1".into(),
             caller_id: None,
@@ -1498,20 +1508,35 @@ impl Config {
             ));
         }
         let t = &self.trunk;
-        if !t.uri_template.starts_with("sip:") || !t.uri_template.contains("{number}") {
+        let sip_uri = |u: &str| u.starts_with("sip:") || u.starts_with("sips:");
+        if !sip_uri(&t.uri_template) || !t.uri_template.contains("{number}") {
             return Err(refuse(
                 "trunk.uri_template",
                 format!(
-                    "must be a sip: URI containing {{number}} (got '{}')",
+                    "must be a sip: or sips: URI containing {{number}} (got '{}')",
                     t.uri_template
                 ),
             ));
         }
-        if !t.from.starts_with("sip:") {
+        if !sip_uri(&t.from) {
             return Err(refuse(
                 "trunk.from",
-                format!("must be a sip: URI (got '{}')", t.from),
+                format!("must be a sip: or sips: URI (got '{}')", t.from),
             ));
+        }
+        if t.srtp && t.transport != Transport::Tls && !t.uri_template.starts_with("sips:") {
+            return Err(refuse(
+                "trunk.srtp",
+                "needs transport = \"tls\" (or a sips: uri_template): SRTP keys are never sent in clear SIP",
+            ));
+        }
+        for ca in &t.trust_ca_files {
+            if !ca.is_file() {
+                return Err(refuse(
+                    "trunk.trust_ca_files",
+                    format!("{}: no such file", ca.display()),
+                ));
+            }
         }
         match (&t.username, &t.password_env) {
             (Some(_), None) => return Err(refuse(

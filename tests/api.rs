@@ -136,6 +136,8 @@ fn busy_call(number: &str) -> raqib::probe::call::CallResult {
         in_hours: None,
         detail: None,
         q850: None,
+        transport: None,
+        srtp: false,
     }
 }
 

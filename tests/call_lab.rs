@@ -681,7 +681,7 @@ fn counting_peer() -> CountingPeer {
 }
 
 /// `;transport=` in the Request-URI decides the call's transport over the trunk's default;
-/// `sips:` and `transport=tls` are refused before anything is sent (raqib has no TLS yet).
+/// `sips:` and `transport=tls` never leave in clear.
 /// Call-ID, From tag and branch each carry 128 random bits (RFC 3261 §19.3).
 #[test]
 fn the_uri_chooses_the_transport_and_sips_is_never_sent_in_clear() {
@@ -720,34 +720,31 @@ fn the_uri_chooses_the_transport_and_sips_is_never_sent_in_clear() {
     let by_tcp = invites("tcp");
     assert!(by_tcp[0].contains("\r\nVia: SIP/2.0/TCP "), "{}", by_tcp[0]);
 
-    // sips: and transport=tls: bad input (exit 2) naming TLS, nothing sent, no connection
-    // opened. (The call probe refuses them too: see the lib test of probe::call.)
-    for uri in [
+    // sips: and transport=tls: a TLS handshake is tried (a connection opened), and with a
+    // peer that speaks no TLS nothing else is sent: no datagram, no INVITE in clear. (The lib
+    // test of probe::call checks the bytes; tests/call_tls.rs calls over TLS for real.)
+    for (n, uri) in [
         format!("sips:uas@127.0.0.1:{p}"),
         format!("sip:uas@127.0.0.1:{p};transport=tls"),
-    ] {
-        let out = raqib(
-            &e.config,
-            &e.data,
-            &["probe", "call", "--json", &uri, "--unlisted"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = call(&e.config, &e.data, &[&uri, "--unlisted"]);
+        assert_eq!(r["outcome"], "unreachable", "{uri}: {r:#}");
+        let detail = r["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("no TLS handshake within 3200 ms"),
+            "{detail}"
         );
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{uri}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"));
+        assert!(detail.contains("nothing was sent"), "{detail}");
         assert_eq!(
             peer.udp.load(Ordering::SeqCst),
             0,
             "{uri}: a datagram was sent"
         );
-        assert_eq!(
-            peer.tcp.load(Ordering::SeqCst),
-            1,
-            "{uri}: a connection was opened"
-        );
+        assert_eq!(peer.tcp.load(Ordering::SeqCst), 2 + n, "{uri}");
+        assert_eq!(invites("tcp").len(), 1, "{uri}: an INVITE in clear");
     }
 
     // The trunk says TCP; the URI says UDP: datagrams, no connection.
@@ -774,7 +771,7 @@ fn the_uri_chooses_the_transport_and_sips_is_never_sent_in_clear() {
         peer.udp.load(Ordering::SeqCst) >= 2,
         "INVITE and ACK as datagrams"
     );
-    assert_eq!(peer.tcp.load(Ordering::SeqCst), 1, "no second connection");
+    assert_eq!(peer.tcp.load(Ordering::SeqCst), 3, "no further connection");
     let by_udp = invites("udp");
     assert!(by_udp[0].contains("\r\nVia: SIP/2.0/UDP "), "{}", by_udp[0]);
 

@@ -146,23 +146,23 @@ fn every_number_form_passes_the_prefixes_and_the_daily_cap() {
     );
     assert_eq!(counter.heard(), 0);
 
-    // TLS is not spoken yet: sips: and transport=tls are bad input, never sent in clear.
-    for target in [
-        format!("sips:uas@127.0.0.1:{}", counter.port),
-        format!("sip:uas@127.0.0.1:{};transport=tls", counter.port),
-    ] {
-        let out = raqib(
-            &config,
-            &data,
-            &["probe", "call", &target, "--unlisted", "--json"],
-        );
-        assert_eq!(out.status.code(), Some(2), "{target}");
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("TLS"),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+    // A sips: number passes the very same guard as a sip: one: refused, never dialled.
+    for user in ["0096265000131", "+96265000131", "00966112000431"] {
+        for target in [
+            format!("sips:{user}@127.0.0.1:{}", counter.port),
+            format!("SIPS:{user}@127.0.0.1:{};transport=tls", counter.port),
+        ] {
+            let r = call(&config, &data, &[&target]);
+            assert_eq!(r["outcome"], "refused", "{target}: {r:#}");
+        }
     }
+    // A tel: URI is bad input (exit 2).
+    let out = raqib(
+        &config,
+        &data,
+        &["probe", "call", "tel:+96265000131", "--unlisted", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
     // A name is no number: auditor-only, and recorded without a number.
     let out = raqib(&config, &data, &["probe", "call", &at("uas")]);
     assert_eq!(out.status.code(), Some(2));
@@ -187,8 +187,10 @@ fn every_number_form_passes_the_prefixes_and_the_daily_cap() {
         assert_eq!(status, 200, "{v}");
         assert_eq!(v["items"][0]["outcome"], "refused", "{v:#}");
     }
-    let body = serde_json::json!({"channel": "phone", "target": format!("sips:x@127.0.0.1:{}", counter.port), "unlisted": true});
-    assert_eq!(post(port, "/api/probe", &token, &body.to_string()).0, 400);
+    let body = serde_json::json!({"channel": "phone", "target": format!("sips:0096265000131@127.0.0.1:{}", counter.port), "unlisted": true});
+    let (status, v) = post(port, "/api/probe", &token, &body.to_string());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["items"][0]["outcome"], "refused", "{v:#}");
     assert_eq!(counter.heard(), 0);
     drop(lab);
 }

@@ -75,10 +75,10 @@ Examples:
 
 const CALL_HELP: &str =
     "TARGET is a number (+96265000101, 0096265000101, or national 065000101 with [trunk] \
-country_code), a sip: URI, or a centre id (all its numbers). Every number, also a sip: URI's user \
+country_code), a sip: or sips: URI, or a centre id (all its numbers). Every number, also a sip: URI's user \
 part in any form, is brought to E.164 and must pass the dialling guard: in the registry (or \
 --unlisted), matching [guard] allow_prefixes, under the daily cap. A sip: URI whose user part is no \
-number needs --unlisted; sips: (TLS) is refused.\n\nOutcomes: answered, busy (486/600), no_answer (ring timeout, \
+number needs --unlisted; a sips: URI (or `;transport=tls`) is dialled over TLS only, never in clear.\n\nOutcomes: answered, busy (486/600), no_answer (ring timeout, \
 cancelled), rejected (403/603/other 4xx), not_in_service (404/484), unreachable (no response), \
 failed (5xx, 408, protocol errors), refused (the guard), error (raqib's own fault).";
 

@@ -75,16 +75,15 @@ pub async fn call(
         .split_once(':')
         .map(|(s, _)| s.to_ascii_lowercase())
         .unwrap_or_default();
-    if scheme == "sips" || scheme == "tel" || target.to_ascii_lowercase().contains("transport=tls")
-    {
+    if scheme == "tel" {
         return Err(bad(format!(
-            "'{target}': raqib places calls over sip: on UDP or TCP only; SIP over TLS \
-             (sips:, transport=tls) is not supported yet, and a tel: number is given as +CC…"
+            "'{target}': raqib places calls over sip: or sips: URIs; a tel: number is given as +CC…"
         )));
     }
-    if scheme == "sip" {
-        // The scheme is case-insensitive (RFC 3261 §19.1.4): one spelling from here on.
-        let uri = format!("sip:{}", &target[4..]);
+    if scheme == "sip" || scheme == "sips" {
+        // The scheme is case-insensitive (RFC 3261 §19.1.4): one spelling from here on. A
+        // sips: number passes exactly the same guard as a sip: one.
+        let uri = format!("{scheme}:{}", &target[scheme.len() + 1..]);
         let user = crate::probe::call::sip::message::uri_user(&uri).unwrap_or("");
         let (number, refuse) = match dial_number(user, &registry_numbers, country_code) {
             DialNumber::E164(n) => (Some(n), None),

@@ -304,6 +304,8 @@ mod tests {
             in_hours: Some(true),
             detail: None,
             q850: None,
+            transport: None,
+            srtp: false,
         }
     }
 

@@ -10,7 +10,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use super::sip::transport::kernel_time;
-use super::{audio, g711, rtp};
+use super::{audio, g711, rtp, srtp};
 
 /// One received packet, as the end of the call needs it: no payload (the audio went to the
 /// WAV file and the frame features as it arrived).
@@ -46,7 +46,16 @@ pub struct Capture {
     wav: Option<Wav>,
     carry: Vec<i16>,
     listener: audio::Listener,
+    /// SRTP was offered: packets are held until the answer's key can decrypt them.
+    srtp_expected: bool,
+    srtp_in: Option<srtp::Context>,
+    pending: Vec<(Vec<u8>, Instant)>,
+    /// SRTP packets that failed authentication (or came when no key could be agreed).
+    pub srtp_rejected: u64,
 }
+
+/// Packets held before the answer's SRTP key is known (early media: 10 s at 50/s).
+const MAX_PENDING: usize = 500;
 
 impl Capture {
     fn audio(&mut self, pcm: &[i16], path: &std::path::Path) {
@@ -86,7 +95,61 @@ impl Capture {
         self.carry.drain(..whole);
     }
 
+    /// One datagram from the RTP socket: decrypted first when the call is SRTP.
+    fn take(&mut self, raw: &[u8], at: Instant, wav: &std::path::Path, pcm: &mut Vec<i16>) {
+        if !self.srtp_expected {
+            return self.record(raw, at, wav, pcm);
+        }
+        match self.srtp_in.as_mut().map(|ctx| ctx.unprotect(raw)) {
+            None => {
+                if self.pending.len() < MAX_PENDING {
+                    self.pending.push((raw.to_vec(), at));
+                }
+            }
+            Some(Ok(plain)) => self.record(&plain, at, wav, pcm),
+            Some(Err(_)) => self.srtp_rejected += 1,
+        }
+    }
+
+    /// Decrypts what was held for the key, with each packet's own arrival instant.
+    fn take_pending(&mut self, wav: &std::path::Path) {
+        let mut pcm = Vec::new();
+        for (raw, at) in std::mem::take(&mut self.pending) {
+            self.take(&raw, at, wav, &mut pcm);
+        }
+    }
+
+    fn record(&mut self, raw: &[u8], at: Instant, wav: &std::path::Path, pcm: &mut Vec<i16>) {
+        let Some(p) = rtp::parse(raw) else {
+            self.junk += 1;
+            return;
+        };
+        if self.packets.len() >= MAX_PACKETS {
+            return;
+        }
+        pcm.clear();
+        let frame = self.frames.len() as u32;
+        let active = g711::decode(p.payload_type, p.payload, pcm) && audio::is_active(pcm);
+        if active {
+            self.last_active = Some(at);
+        }
+        if !pcm.is_empty() {
+            self.audio(pcm, wav);
+        }
+        self.packets.push(Received {
+            at,
+            payload_type: p.payload_type,
+            sequence: p.sequence,
+            timestamp: p.timestamp,
+            ssrc: p.ssrc,
+            active,
+            frame,
+        });
+    }
+
     fn finish(&mut self) {
+        // Held for a key that never came: not heard.
+        self.srtp_rejected += std::mem::take(&mut self.pending).len() as u64;
         if let Some(w) = self.wav.take() {
             if let Err(e) = w.finalize() {
                 self.wav_error = Some(e.to_string());
@@ -99,6 +162,9 @@ pub struct Media {
     pub socket: Arc<UdpSocket>,
     pub local: SocketAddr,
     capture: Arc<Mutex<Capture>>,
+    wav: std::path::PathBuf,
+    /// What raqib sends is encrypted with this once the answer agreed on SRTP.
+    srtp_out: Arc<Mutex<Option<srtp::Context>>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -107,15 +173,24 @@ pub struct Media {
 const MAX_PACKETS: usize = 60_000;
 
 impl Media {
-    /// Binds the call's RTP socket; what arrives is recorded to `wav`.
-    pub async fn bind(ip: std::net::IpAddr, wav: std::path::PathBuf) -> std::io::Result<Media> {
+    /// Binds the call's RTP socket; what arrives is recorded to `wav` (decrypted first when
+    /// `srtp`: held until `secure` gives the key).
+    pub async fn bind(
+        ip: std::net::IpAddr,
+        wav: std::path::PathBuf,
+        srtp: bool,
+    ) -> std::io::Result<Media> {
         let socket = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
         let local = socket.local_addr()?;
-        let capture: Arc<Mutex<Capture>> = Default::default();
+        let capture: Arc<Mutex<Capture>> = Arc::new(Mutex::new(Capture {
+            srtp_expected: srtp,
+            ..Default::default()
+        }));
         let (stop, mut stopped) = watch::channel(false);
         let task = {
             let socket = socket.clone();
             let capture = capture.clone();
+            let wav = wav.clone();
             // Arrival instants from the kernel where it offers them: jitter and the first audio
             // must not grow with this process's load.
             let stamped = kernel_time::enable(&*socket);
@@ -141,32 +216,7 @@ impl Media {
                         r = recv => {
                             let Ok((n, _from, at)) = r else { continue };
                             let Ok(mut c) = capture.lock() else { return };
-                            let Some(p) = rtp::parse(&buf[..n]) else {
-                                c.junk += 1;
-                                continue;
-                            };
-                            if c.packets.len() >= MAX_PACKETS {
-                                continue;
-                            }
-                            pcm.clear();
-                            let frame = c.frames.len() as u32;
-                            let active = g711::decode(p.payload_type, p.payload, &mut pcm)
-                                && audio::is_active(&pcm);
-                            if active {
-                                c.last_active = Some(at);
-                            }
-                            if !pcm.is_empty() {
-                                c.audio(&pcm, &wav);
-                            }
-                            c.packets.push(Received {
-                                at,
-                                payload_type: p.payload_type,
-                                sequence: p.sequence,
-                                timestamp: p.timestamp,
-                                ssrc: p.ssrc,
-                                active,
-                                frame,
-                            });
+                            c.take(&buf[..n], at, &wav, &mut pcm);
                         }
                         _ = stopped.changed() => return,
                     }
@@ -177,9 +227,23 @@ impl Media {
             socket,
             local,
             capture,
+            wav,
+            srtp_out: Default::default(),
             stop,
             task,
         })
+    }
+
+    /// The answer agreed on SRTP: encrypt with `outbound`, decrypt with `inbound` (also what
+    /// arrived before, held until now).
+    pub fn secure(&self, outbound: srtp::Context, inbound: srtp::Context) {
+        if let Ok(mut o) = self.srtp_out.lock() {
+            *o = Some(outbound);
+        }
+        if let Ok(mut c) = self.capture.lock() {
+            c.srtp_in = Some(inbound);
+            c.take_pending(&self.wav);
+        }
     }
 
     /// When non-silent audio last arrived.
@@ -210,7 +274,14 @@ impl Media {
         stop: impl FnMut() -> bool,
     ) {
         RtpSender::new()
-            .play(&self.socket, samples, payload_type, to, stop)
+            .play_protected(
+                &self.socket,
+                samples,
+                payload_type,
+                to,
+                stop,
+                Some(&self.srtp_out),
+            )
             .await;
     }
 
@@ -232,16 +303,35 @@ impl Media {
             let duration = (i + 1) * 160;
             let payload = [event, 10, (duration >> 8) as u8, duration as u8];
             let pkt = rtp::build(payload_type, i == 0, seq, ts, ssrc, &payload);
-            let _ = self.socket.send_to(&pkt, to).await;
+            self.send(&pkt, to).await;
             seq = seq.wrapping_add(1);
         }
         for _ in 0..3 {
             let duration = 5 * 160u16;
             let payload = [event, 0x80 | 10, (duration >> 8) as u8, duration as u8];
             let pkt = rtp::build(payload_type, false, seq, ts, ssrc, &payload);
-            let _ = self.socket.send_to(&pkt, to).await;
+            self.send(&pkt, to).await;
             seq = seq.wrapping_add(1);
         }
+    }
+}
+
+impl Media {
+    async fn send(&self, pkt: &[u8], to: SocketAddr) {
+        if let Some(p) = protect(Some(&self.srtp_out), pkt) {
+            let _ = self.socket.send_to(&p, to).await;
+        }
+    }
+}
+
+/// The packet as it goes on the wire: SRTP when a context is set; `None` when it cannot be.
+fn protect(srtp: Option<&Mutex<Option<srtp::Context>>>, pkt: &[u8]) -> Option<Vec<u8>> {
+    match srtp {
+        None => Some(pkt.to_vec()),
+        Some(m) => match &mut *m.lock().ok()? {
+            Some(ctx) => ctx.protect(pkt),
+            None => Some(pkt.to_vec()),
+        },
     }
 }
 
@@ -276,7 +366,21 @@ impl RtpSender {
         samples: &[i16],
         payload_type: u8,
         to: SocketAddr,
+        stop: impl FnMut() -> bool,
+    ) {
+        self.play_protected(socket, samples, payload_type, to, stop, None)
+            .await
+    }
+
+    /// `play`, each packet encrypted with the SRTP context when one is set.
+    pub async fn play_protected(
+        &mut self,
+        socket: &UdpSocket,
+        samples: &[i16],
+        payload_type: u8,
+        to: SocketAddr,
         mut stop: impl FnMut() -> bool,
+        srtp: Option<&Mutex<Option<srtp::Context>>>,
     ) {
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -295,7 +399,9 @@ impl RtpSender {
                 &payload,
             );
             self.started = true;
-            let _ = socket.send_to(&pkt, to).await;
+            if let Some(p) = protect(srtp, &pkt) {
+                let _ = socket.send_to(&p, to).await;
+            }
             self.seq = self.seq.wrapping_add(1);
             self.ts = self.ts.wrapping_add(frame.len() as u32);
         }

@@ -18,6 +18,7 @@ pub mod quality;
 pub mod register;
 pub mod rtp;
 pub mod sip;
+pub mod srtp;
 mod uac;
 
 use std::path::{Path, PathBuf};
@@ -146,6 +147,12 @@ pub struct CallResult {
     /// The Q.850 cause the far end gave (`Reason: Q.850;cause=N`), if any.
     #[serde(default)]
     pub q850: Option<q850::Q850>,
+    /// The SIP transport the call went over: `udp`, `tcp` or `tls` (unset before a link).
+    #[serde(default)]
+    pub transport: Option<String>,
+    /// The call's media was SRTP (SDES keys exchanged over TLS, RFC 4568).
+    #[serde(default)]
+    pub srtp: bool,
 }
 
 impl CallResult {
@@ -209,6 +216,12 @@ pub(crate) struct Settings {
     pub t1: Duration,
     pub notice: Vec<i16>,
     pub evidence_dir: PathBuf,
+    /// Extra CAs trusted for SIP over TLS.
+    pub trust_ca_files: Vec<PathBuf>,
+    /// Offer and insist on SRTP (only ever over TLS).
+    pub srtp: bool,
+    /// The TLS client set-up: made at start for a TLS trunk, else on the first TLS call.
+    pub tls: tokio::sync::OnceCell<Arc<rustls::ClientConfig>>,
 }
 
 /// Places test calls through the configured trunk; clone it freely.
@@ -255,7 +268,14 @@ impl CallProbe {
                     },
                 )?))
             }
-            Transport::Tcp => tokio::sync::OnceCell::new(),
+            Transport::Tcp | Transport::Tls => tokio::sync::OnceCell::new(),
+        };
+        // A TLS trunk whose trust settings cannot be read does not start.
+        let tls = match trunk.transport {
+            Transport::Tls => tokio::sync::OnceCell::new_with(Some(sip::tls::client_config(
+                &trunk.trust_ca_files,
+            )?)),
+            _ => tokio::sync::OnceCell::new(),
         };
         Ok(CallProbe {
             settings: Arc::new(Settings {
@@ -274,6 +294,9 @@ impl CallProbe {
                 t1: Duration::from_millis(config.call.timer_t1_ms),
                 notice,
                 evidence_dir: evidence_dir.to_path_buf(),
+                trust_ca_files: trunk.trust_ca_files.clone(),
+                srtp: trunk.srtp,
+                tls,
             }),
             udp: Arc::new(udp),
         })
@@ -368,6 +391,8 @@ impl CallResult {
             in_hours: None,
             detail: None,
             q850: None,
+            transport: None,
+            srtp: false,
         }
     }
 

@@ -394,6 +394,11 @@ pub fn addr_uri(v: &str) -> String {
 
 /// Host and port of a SIP URI (`sip:user@host:port;params`), default port 5060.
 pub fn uri_host_port(uri: &str) -> Option<(String, u16)> {
+    uri_host_port_or(uri, 5060)
+}
+
+/// The host and port of a SIP URI, `default` when it names no port (5061 for TLS).
+pub fn uri_host_port_or(uri: &str, default: u16) -> Option<(String, u16)> {
     let rest = uri
         .strip_prefix("sip:")
         .or_else(|| uri.strip_prefix("sips:"))?;
@@ -404,12 +409,12 @@ pub fn uri_host_port(uri: &str) -> Option<(String, u16)> {
         let port = after
             .strip_prefix(':')
             .map(|p| p.parse().ok())
-            .unwrap_or(Some(5060))?;
+            .unwrap_or(Some(default))?;
         return Some((h.to_string(), port));
     }
     match hostport.rsplit_once(':') {
         Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
-        None => Some((hostport.to_string(), 5060)),
+        None => Some((hostport.to_string(), default)),
     }
 }
 

@@ -1,4 +1,4 @@
-//! raqib's SIP stack, in layers: messages and SDP (`message.rs`, `sdp.rs`), the UDP/TCP
+//! raqib's SIP stack, in layers: messages and SDP (`message.rs`, `sdp.rs`), the UDP/TCP/TLS
 //! transport with kernel receive timestamps (`transport.rs`), client transactions and their
 //! timers (`transaction.rs`), and the dialog an answer creates (`dialog.rs`); besides them,
 //! digest authentication and unguessable identifiers. The call (`../uac.rs`) and REGISTER
@@ -10,5 +10,6 @@ pub mod message;
 pub mod random;
 pub mod reason;
 pub mod sdp;
+pub mod tls;
 pub mod transaction;
 pub mod transport;

@@ -3,17 +3,33 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::probe::call::srtp::Crypto;
+
 /// The offer: audio on `rtp`, PCMU (0), PCMA (8), telephone-event (101).
 pub fn offer(rtp: SocketAddr, session_id: u64) -> String {
+    offer_with(rtp, session_id, &[])
+}
+
+/// The offer, as RTP/SAVP with these `a=crypto` attributes (RFC 4568) when there are any.
+pub fn offer_with(rtp: SocketAddr, session_id: u64, crypto: &[Crypto]) -> String {
     let ip = rtp.ip();
     let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
-    format!(
+    let proto = if crypto.is_empty() {
+        "RTP/AVP"
+    } else {
+        "RTP/SAVP"
+    };
+    let mut sdp = format!(
         "v=0\r\no=raqib {session_id} {session_id} IN {family} {ip}\r\ns=raqib test call\r\n\
-         c=IN {family} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n\
+         c=IN {family} {ip}\r\nt=0 0\r\nm=audio {} {proto} 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n\
          a=ptime:20\r\na=sendrecv\r\n",
         rtp.port()
-    )
+    );
+    for c in crypto {
+        sdp += &format!("a=crypto:{}\r\n", c.attribute());
+    }
+    sdp
 }
 
 /// What an answer (or an offer, for the lab's UAS) says about audio.
@@ -25,6 +41,10 @@ pub struct Media {
     pub codec: Option<u8>,
     /// The payload type of telephone-event, if the peer accepts RFC 4733 digits.
     pub telephone_event: Option<u8>,
+    /// The stream's transport protocol: `RTP/AVP`, `RTP/SAVP`…
+    pub proto: String,
+    /// The values of the stream's `a=crypto` attributes (SDES, RFC 4568), unparsed.
+    pub crypto: Vec<String>,
 }
 
 /// Parses the first audio stream; `None` when there is no usable SDP.
@@ -35,6 +55,8 @@ pub fn parse(body: &[u8]) -> Option<Media> {
     let mut port: Option<u16> = None;
     let mut formats: Vec<u8> = Vec::new();
     let mut telephone_event = None;
+    let mut proto = String::new();
+    let mut crypto = Vec::new();
     let mut in_audio = false;
     let mut seen_audio = false;
     for line in text.lines().map(str::trim) {
@@ -47,7 +69,7 @@ pub fn parse(body: &[u8]) -> Option<Media> {
             if in_audio {
                 seen_audio = true;
                 port = parts.next().and_then(|p| p.split('/').next()?.parse().ok());
-                let _proto = parts.next();
+                proto = parts.next().unwrap_or_default().to_string();
                 formats = parts.filter_map(|f| f.parse().ok()).collect();
             }
         } else if let Some(c) = line.strip_prefix("c=") {
@@ -59,6 +81,10 @@ pub fn parse(body: &[u8]) -> Option<Media> {
                 media_addr = addr;
             } else if !seen_audio {
                 session_addr = addr;
+            }
+        } else if let Some(c) = line.strip_prefix("a=crypto:") {
+            if in_audio {
+                crypto.push(c.trim().to_string());
             }
         } else if let Some(r) = line.strip_prefix("a=rtpmap:") {
             if in_audio {
@@ -81,6 +107,8 @@ pub fn parse(body: &[u8]) -> Option<Media> {
         remote,
         codec: formats.iter().copied().find(|f| *f == 0 || *f == 8),
         telephone_event,
+        proto,
+        crypto,
     })
 }
 
@@ -104,6 +132,21 @@ mod tests {
         assert_eq!(m.remote, Some("127.0.0.1:4000".parse().unwrap()));
         assert_eq!(m.codec, Some(0));
         assert_eq!(m.telephone_event, Some(101));
+        assert_eq!(m.proto, "RTP/AVP");
+        assert!(m.crypto.is_empty());
+        let c = Crypto {
+            tag: 1,
+            suite: crate::probe::call::srtp::Suite::AesCm128HmacSha1_80,
+            key: crate::probe::call::srtp::MasterKey::random(),
+        };
+        let o = offer_with(
+            "127.0.0.1:4000".parse().unwrap(),
+            7,
+            std::slice::from_ref(&c),
+        );
+        let m = parse(o.as_bytes()).unwrap();
+        assert_eq!(m.proto, "RTP/SAVP");
+        assert_eq!(m.crypto, vec![c.attribute()]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! SIP transport: one UDP socket shared by every call of a trunk (or one TCP connection per
-//! call), a receive loop that timestamps each message the moment it leaves the socket, and
+//! SIP transport: one UDP socket shared by every call of a trunk (or one TCP or TLS connection
+//! per call), a receive loop that timestamps each message the moment it leaves the socket, and
 //! delivery to the call it belongs to by Call-ID. Timestamps taken here, not in the call's
 //! task, keep answer times exact however many calls are in flight.
 
@@ -357,6 +357,13 @@ pub enum Link {
         peer: SocketAddr,
         _reader: AbortOnDropPub,
     },
+    /// A TLS connection of the call's own (RFC 3261 §26.2, `SIP/2.0/TLS`).
+    Tls {
+        writer: tokio::io::WriteHalf<tokio_rustls::client::TlsStream<TcpStream>>,
+        local: SocketAddr,
+        peer: SocketAddr,
+        _reader: AbortOnDropPub,
+    },
 }
 
 pub struct AbortOnDropPub(tokio::task::JoinHandle<()>);
@@ -369,27 +376,32 @@ impl Drop for AbortOnDropPub {
 
 impl Link {
     pub fn reliable(&self) -> bool {
-        matches!(self, Link::Tcp { .. })
+        matches!(self, Link::Tcp { .. } | Link::Tls { .. })
+    }
+
+    /// Whether the link is encrypted (TLS).
+    pub fn secure(&self) -> bool {
+        matches!(self, Link::Tls { .. })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         match self {
             Link::Udp { endpoint, .. } => endpoint.local_addr(),
-            Link::Tcp { local, .. } => *local,
+            Link::Tcp { local, .. } | Link::Tls { local, .. } => *local,
         }
     }
 
     pub fn peer(&self) -> SocketAddr {
         match self {
-            Link::Udp { peer, .. } | Link::Tcp { peer, .. } => *peer,
+            Link::Udp { peer, .. } | Link::Tcp { peer, .. } | Link::Tls { peer, .. } => *peer,
         }
     }
 
     pub fn transport_name(&self) -> &'static str {
-        if self.reliable() {
-            "TCP"
-        } else {
-            "UDP"
+        match self {
+            Link::Udp { .. } => "UDP",
+            Link::Tcp { .. } => "TCP",
+            Link::Tls { .. } => "TLS",
         }
     }
 
@@ -399,6 +411,12 @@ impl Link {
             Link::Udp { endpoint, .. } => endpoint.send_raw(bytes, to).await,
             Link::Tcp { writer, .. } => {
                 writer.write_all(bytes).await?;
+                Ok(Instant::now())
+            }
+            Link::Tls { writer, .. } => {
+                // rustls buffers a record until flushed: the instant is when it left.
+                writer.write_all(bytes).await?;
+                writer.flush().await?;
                 Ok(Instant::now())
             }
         }
@@ -412,77 +430,162 @@ impl Link {
         let stream = TcpStream::connect(peer).await?;
         let _ = stream.set_nodelay(true);
         let local = stream.local_addr()?;
-        let (mut reader, writer) = stream.into_split();
-        let task = tokio::spawn(async move {
-            let mut buf: Vec<u8> = Vec::with_capacity(8192);
-            let mut chunk = vec![0u8; 16_384];
-            loop {
-                // Frame: headers up to CRLFCRLF, then Content-Length bytes; both bounded.
-                while let Some(len) = frame_len(&buf) {
-                    match len {
-                        Ok(total) if buf.len() >= total => {
-                            let raw: Vec<u8> = buf.drain(..total).collect();
-                            let at = Instant::now();
-                            let parsed = Message::parse(&raw).map_err(ReceiveError::from);
-                            if tx
-                                .send(Incoming {
-                                    at,
-                                    from: peer,
-                                    raw,
-                                    parsed,
-                                })
-                                .is_err()
-                            {
-                                return;
-                            }
-                        }
-                        Ok(_) => break,
-                        Err(e) => {
-                            let at = Instant::now();
-                            let raw = buf[..buf.len().min(512)].to_vec();
-                            let _ = tx.send(Incoming {
-                                at,
-                                from: peer,
-                                raw,
-                                parsed: Err(e),
-                            });
-                            return; // the stream cannot be re-synchronised
-                        }
-                    }
-                }
-                if buf.len() > MAX_MESSAGE {
-                    let at = Instant::now();
-                    let raw = buf[..512].to_vec();
-                    let _ = tx.send(Incoming {
-                        at,
-                        from: peer,
-                        raw,
-                        parsed: Err(ReceiveError::HeadersTooLong),
-                    });
-                    return;
-                }
-                match reader.read(&mut chunk).await {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => {
-                        let at_start = buf.iter().all(|&b| b == b'\r' || b == b'\n');
-                        buf.extend_from_slice(&chunk[..n]);
-                        if at_start {
-                            let skip = buf
-                                .iter()
-                                .take_while(|&&b| b == b'\r' || b == b'\n')
-                                .count();
-                            buf.drain(..skip);
-                        }
-                    }
-                }
-            }
-        });
+        let (reader, writer) = stream.into_split();
+        let task = tokio::spawn(read_frames(reader, peer, tx));
         Ok(Link::Tcp {
             writer,
             local,
             peer,
             _reader: AbortOnDropPub(task),
         })
+    }
+
+    /// Opens a TCP connection to `peer` and completes a TLS handshake with it, verifying its
+    /// certificate for `server_name` (RFC 5922: the host of the URI, or of the proxy). Nothing
+    /// is written before the handshake has succeeded, and a failed one never falls back to
+    /// clear text.
+    pub async fn connect_tls(
+        peer: SocketAddr,
+        server_name: &str,
+        tls: Arc<rustls::ClientConfig>,
+        within: std::time::Duration,
+        tx: mpsc::UnboundedSender<Incoming>,
+    ) -> Result<Link, TlsConnectError> {
+        let name = rustls::pki_types::ServerName::try_from(server_name.to_string())
+            .map_err(|e| TlsConnectError::Name(server_name.to_string(), e.to_string()))?;
+        let handshake = async {
+            let stream = TcpStream::connect(peer)
+                .await
+                .map_err(TlsConnectError::Connect)?;
+            let _ = stream.set_nodelay(true);
+            let local = stream.local_addr().map_err(TlsConnectError::Connect)?;
+            let stream = tokio_rustls::TlsConnector::from(tls)
+                .connect(name, stream)
+                .await
+                .map_err(|e| TlsConnectError::Handshake(handshake_detail(&e, server_name)))?;
+            Ok((stream, local))
+        };
+        // A peer that accepts and then says nothing must not hold the call for ever.
+        let (stream, local) = tokio::time::timeout(within, handshake)
+            .await
+            .map_err(|_| TlsConnectError::Timeout(within))??;
+        let (reader, writer) = tokio::io::split(stream);
+        let task = tokio::spawn(read_frames(reader, peer, tx));
+        Ok(Link::Tls {
+            writer,
+            local,
+            peer,
+            _reader: AbortOnDropPub(task),
+        })
+    }
+}
+
+/// What went wrong in a handshake, for people, with rustls's own words kept.
+fn handshake_detail(e: &io::Error, server_name: &str) -> String {
+    use rustls::CertificateError as C;
+    // rustls puts its own error inside the io::Error.
+    let Some(inner) = e.get_ref() else {
+        return e.to_string();
+    };
+    let why = match inner.downcast_ref::<rustls::Error>() {
+        Some(rustls::Error::InvalidCertificate(c)) => match c {
+            C::UnknownIssuer | C::BadSignature => {
+                "the certificate is not trusted (its issuer is neither a system root nor in [trunk] trust_ca_files)"
+            }
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                return format!("the certificate does not name {server_name}: {inner}")
+            }
+            C::Expired | C::ExpiredContext { .. } => "the certificate has expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "the certificate is not valid yet",
+            C::Revoked => "the certificate is revoked",
+            _ => "the certificate is not acceptable",
+        },
+        _ => return inner.to_string(),
+    };
+    format!("{why}: {inner}")
+}
+
+/// Why a TLS link could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsConnectError {
+    #[error("'{0}' cannot be checked against a certificate: {1}")]
+    Name(String, String),
+    #[error("{0}")]
+    Connect(io::Error),
+    #[error("{0}")]
+    Handshake(String),
+    #[error("no TLS handshake within {} ms", .0.as_millis())]
+    Timeout(std::time::Duration),
+}
+
+/// Reads a stream (TCP or TLS), frames its messages and delivers them to `tx`; returns when
+/// the stream ends or its framing cannot be trusted.
+async fn read_frames<R: tokio::io::AsyncRead + Unpin>(
+    mut reader: R,
+    peer: SocketAddr,
+    tx: mpsc::UnboundedSender<Incoming>,
+) {
+    let mut buf: Vec<u8> = Vec::with_capacity(8192);
+    let mut chunk = vec![0u8; 16_384];
+    loop {
+        // Frame: headers up to CRLFCRLF, then Content-Length bytes; both bounded.
+        while let Some(len) = frame_len(&buf) {
+            match len {
+                Ok(total) if buf.len() >= total => {
+                    let raw: Vec<u8> = buf.drain(..total).collect();
+                    let at = Instant::now();
+                    let parsed = Message::parse(&raw).map_err(ReceiveError::from);
+                    if tx
+                        .send(Incoming {
+                            at,
+                            from: peer,
+                            raw,
+                            parsed,
+                        })
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                Ok(_) => break,
+                Err(e) => {
+                    let at = Instant::now();
+                    let raw = buf[..buf.len().min(512)].to_vec();
+                    let _ = tx.send(Incoming {
+                        at,
+                        from: peer,
+                        raw,
+                        parsed: Err(e),
+                    });
+                    return; // the stream cannot be re-synchronised
+                }
+            }
+        }
+        if buf.len() > MAX_MESSAGE {
+            let at = Instant::now();
+            let raw = buf[..512].to_vec();
+            let _ = tx.send(Incoming {
+                at,
+                from: peer,
+                raw,
+                parsed: Err(ReceiveError::HeadersTooLong),
+            });
+            return;
+        }
+        match reader.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => {
+                let at_start = buf.iter().all(|&b| b == b'\r' || b == b'\n');
+                buf.extend_from_slice(&chunk[..n]);
+                if at_start {
+                    let skip = buf
+                        .iter()
+                        .take_while(|&&b| b == b'\r' || b == b'\n')
+                        .count();
+                    buf.drain(..skip);
+                }
+            }
+        }
     }
 }
 
