@@ -42,11 +42,17 @@ fn mos(delay_ms: f64, jitter_ms: f64) -> f64 {
 fn check_measured(rtp: &Value, low: f64, high: f64) -> f64 {
     assert_eq!(rtp["rtt_source"], "rtcp", "{rtp:#}");
     let rtt = f(&rtp["rtt_ms"]);
-    assert!(rtt >= low && rtt < high, "rtt {rtt} not in {low}..{high}: {rtp:#}");
+    assert!(
+        rtt >= low && rtt < high,
+        "rtt {rtt} not in {low}..{high}: {rtp:#}"
+    );
     assert!((f(&rtp["delay_ms"]) - rtt / 2.0).abs() < 0.01, "{rtp:#}");
     assert_eq!(rtp["lost"], 0, "{rtp:#}");
     let expected = mos(rtt / 2.0, f(&rtp["jitter_ms"]));
-    assert!((f(&rtp["mos"]) - expected).abs() < 0.002, "{expected}: {rtp:#}");
+    assert!(
+        (f(&rtp["mos"]) - expected).abs() < 0.002,
+        "{expected}: {rtp:#}"
+    );
     rtt
 }
 
@@ -91,7 +97,10 @@ fn baresip_call(extra: &str) -> Value {
     let rtt = check_measured(rtp, 0.0, 20.0);
     // Half of a loopback round trip is far under the 100 ms default: a higher MOS than the
     // default would give.
-    assert!(f(&rtp["mos"]) > mos(100.0, f(&rtp["jitter_ms"])) + 0.03, "{rtp:#}");
+    assert!(
+        f(&rtp["mos"]) > mos(100.0, f(&rtp["jitter_ms"])) + 0.03,
+        "{rtp:#}"
+    );
     let far_end = &rtp["far_end"];
     assert!(far_end["reports"].as_u64().unwrap() >= 1, "{rtp:#}");
     assert_eq!(far_end["cumulative_lost"], 0, "{rtp:#}");
@@ -99,7 +108,67 @@ fn baresip_call(extra: &str) -> Value {
     assert!(trace.contains("RTCP: "), "{trace}");
     // The offer says a=rtcp-mux; baresip's answer repeats it only when it multiplexes.
     let muxed = extra.contains("rtcp_mux yes");
-    assert_eq!(trace.matches("a=rtcp-mux").count(), 1 + muxed as usize, "{trace}");
+    assert_eq!(
+        trace.matches("a=rtcp-mux").count(),
+        1 + muxed as usize,
+        "{trace}"
+    );
     eprintln!("baresip ({extra:?}) round trip {rtt} ms, rtp {rtp}");
     r
+}
+
+/// The lab's `rtt:400` holds each receiver report 400 ms and reports a DLSR without it: raqib
+/// must measure about 400 ms, store it, and compute a lower MOS than with the lab's honest
+/// reports — and lower than the configured 100 ms default would give, so the test fails if
+/// the default were still used.
+#[test]
+fn a_longer_measured_round_trip_lowers_the_mos() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, config, data) = lab_with_phones(dir.path(), &[], "");
+    let results: Vec<Value> = std::thread::scope(|s| {
+        let calls: Vec<_> = ["answer-500", "rtt-400"]
+            .iter()
+            .map(|user| {
+                let (config, data, sip) = (&config, &data, &lab.sip);
+                s.spawn(move || call(config, data, &[&format!("sip:{user}@{sip}"), "--unlisted"]))
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    let (honest, slow) = (&results[0]["rtp"], &results[1]["rtp"]);
+    let near = check_measured(honest, 0.0, 20.0);
+    // The lab's timer wakes a little late, never early: 400 ms plus a few.
+    let far = check_measured(slow, 400.0, 440.0);
+    assert!(far > near + 380.0);
+    let (m_near, m_far) = (f(&honest["mos"]), f(&slow["mos"]));
+    assert!(m_far < m_near - 0.1, "{m_far} vs {m_near}");
+    let default = mos(100.0, f(&slow["jitter_ms"]));
+    assert!(m_far < default - 0.1, "{m_far} vs the default's {default}");
+    eprintln!(
+        "lab round trips {near} ms and {far} ms: MOS {m_near} and {m_far} (default {default})"
+    );
+}
+
+/// With no RTCP answer (raqib only listens, so it sends no SR to be echoed), the configured
+/// delay stands and says so.
+#[test]
+fn without_reports_the_configured_delay_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, config, data) = lab_with_phones(dir.path(), &[], "[call]\ndefault_delay_ms = 150\n");
+    let r = call(
+        &config,
+        &data,
+        &[
+            &format!("sip:answer-300@{}", lab.sip),
+            "--unlisted",
+            "--after-answer",
+            "listen:2",
+        ],
+    );
+    let rtp = &r["rtp"];
+    assert_eq!(rtp["rtt_source"], "configured", "{rtp:#}");
+    assert!(rtp["rtt_ms"].is_null(), "{rtp:#}");
+    assert_eq!(f(&rtp["delay_ms"]), 150.0);
+    let expected = mos(150.0, f(&rtp["jitter_ms"]));
+    assert!((f(&rtp["mos"]) - expected).abs() < 0.002, "{rtp:#}");
 }

@@ -5,7 +5,13 @@
 //! `human`, `ivr` (a prompt, then waits for an RFC 4733 digit), `music`, `voicemail`,
 //! `busy` (486), `unavailable` (480), `declined` (603), `not_in_service` (404), `congested`
 //! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
-//! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself).
+//! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
+//! `rtt:MS` (answers like `answer:500`, and holds each RTCP receiver report back by MS ms
+//! while reporting that it held it for no time: the caller measures a round trip of MS ms).
+//!
+//! Every answered call answers raqib's RTCP sender reports with a receiver report whose
+//! report block echoes LSR and DLSR (RFC 3550 §6.4.1), from RTP port + 1 or the port its
+//! `a=rtcp:` names.
 //!
 //! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
 //! that benchmarks measure raqib's answer time against.
@@ -37,6 +43,8 @@ pub enum Behaviour {
         ring_ms: u64,
         jitter_ms: u64,
         after: AfterAnswer,
+        /// How long each RTCP report is held back without being counted in its DLSR.
+        rtcp_delay_ms: u64,
     },
     Reject(u16),
     /// 302 to the lab user of this name (`moved:answer-500`).
@@ -67,6 +75,7 @@ impl Behaviour {
             ring_ms,
             jitter_ms,
             after,
+            rtcp_delay_ms: 0,
         };
         Some(match (name.as_str(), arg) {
             ("answer", Some(a)) => {
@@ -81,6 +90,12 @@ impl Behaviour {
             ("music", None) => answer(500, 0, AfterAnswer::Music),
             ("voicemail", None) => answer(8000, 0, AfterAnswer::Voicemail),
             ("hangup", Some(a)) => answer(500, 0, AfterAnswer::HangUp(a.parse().ok()?)),
+            ("rtt", Some(a)) => Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: a.parse().ok().filter(|ms| *ms <= 10_000)?,
+            },
             ("busy", None) => Behaviour::Reject(486),
             ("unavailable", None) => Behaviour::Reject(480),
             ("declined", None) => Behaviour::Reject(603),
@@ -225,13 +240,68 @@ impl Uas {
     }
 }
 
-fn answer_sdp(rtp: SocketAddr, codec: u8) -> String {
+fn answer_sdp(rtp: SocketAddr, rtcp: SocketAddr, codec: u8) -> String {
     let name = if codec == 8 { "PCMA" } else { "PCMU" };
+    // RFC 3605: name the RTCP port when it is not the RTP port + 1.
+    let rtcp_line = if rtcp.port() as u32 == rtp.port() as u32 + 1 {
+        String::new()
+    } else {
+        format!("a=rtcp:{}\r\n", rtcp.port())
+    };
     format!(
-        "v=0\r\no=lab 1 1 IN IP4 {ip}\r\ns=raqib lab\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:{codec} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n",
+        "v=0\r\no=lab 1 1 IN IP4 {ip}\r\ns=raqib lab\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:{codec} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n{rtcp_line}",
         ip = rtp.ip(),
         port = rtp.port()
     )
+}
+
+/// Aborts a task when the call's handler returns, whichever way it does.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Answers each RTCP sender report with a receiver report about the sender's stream:
+/// LSR from the SR, DLSR the time held minus `delay` (which it waits on top), so the caller
+/// measures a round trip `delay` longer than the wire's. Replies go to `to` (the offer's RTCP
+/// address), else to where the SR came from.
+async fn rtcp_responder(socket: UdpSocket, to: Option<SocketAddr>, delay: Duration) {
+    use crate::probe::call::rtcp;
+    let ssrc = fastrand::u32(..);
+    let mut buf = [0u8; 1500];
+    loop {
+        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+            return;
+        };
+        let at = Instant::now();
+        let Ok(packets) = rtcp::parse(&buf[..n]) else {
+            continue;
+        };
+        for p in packets {
+            let rtcp::Packet::Sr {
+                ssrc: sender, info, ..
+            } = p
+            else {
+                continue;
+            };
+            tokio::time::sleep(delay).await;
+            let held = at.elapsed().saturating_sub(delay).as_secs_f64();
+            let block = rtcp::ReportBlock {
+                ssrc: sender,
+                fraction_lost: 0,
+                cumulative_lost: 0,
+                highest_seq: 0,
+                jitter: 0,
+                lsr: rtcp::mid32(info.ntp),
+                dlsr: (held * 65536.0) as u32,
+            };
+            let rr = rtcp::build_report(ssrc, None, &[block], "lab@raqib");
+            let _ = socket.send_to(&rr, to.unwrap_or(from)).await;
+        }
+    }
 }
 
 /// What happened while waiting: keep going, a CANCEL, a BYE, a digit.
@@ -295,6 +365,21 @@ async fn uas(
     };
     let rtp_socket = Arc::new(rtp_socket);
     let rtp_local = rtp_socket.local_addr().unwrap_or(ep.local_addr());
+    let rtcp_socket = match UdpSocket::bind(SocketAddr::new(
+        rtp_local.ip(),
+        rtp_local.port().checked_add(1).unwrap_or(0),
+    ))
+    .await
+    {
+        Ok(s) => s,
+        Err(_) => match UdpSocket::bind(SocketAddr::new(rtp_local.ip(), 0)).await {
+            Ok(s) => s,
+            Err(_) => return,
+        },
+    };
+    let rtcp_local = rtcp_socket.local_addr().unwrap_or(rtp_local);
+    let mut rtcp_socket = Some(rtcp_socket);
+    let remote_rtcp = offer.as_ref().and_then(|o| o.rtcp);
     let mut uas = Uas {
         ep,
         peer: first.from,
@@ -302,7 +387,7 @@ async fn uas(
         to_tag: crate::probe::call::sip::random::token(),
         last: None,
     };
-    let sdp_answer = answer_sdp(rtp_local, codec);
+    let sdp_answer = answer_sdp(rtp_local, rtcp_local, codec);
     let t1 = Duration::from_millis(500);
     match behaviour {
         Behaviour::Silent => {
@@ -370,6 +455,7 @@ async fn uas(
             ring_ms,
             jitter_ms,
             after,
+            rtcp_delay_ms,
         } => {
             uas.respond(100, "Trying", None).await;
             uas.respond(180, "Ringing", None).await;
@@ -390,6 +476,13 @@ async fn uas(
                 _ => return,
             }
             let ok_at = uas.respond(200, "OK", Some(&sdp_answer)).await;
+            let _rtcp = rtcp_socket.take().map(|socket| {
+                AbortOnDrop(tokio::spawn(rtcp_responder(
+                    socket,
+                    remote_rtcp,
+                    Duration::from_millis(rtcp_delay_ms),
+                )))
+            });
             if let Ok(mut w) = wire.lock() {
                 if let Some(t) = w.get_mut(&call_id) {
                     t.ok_at = Some(ok_at);
@@ -605,7 +698,17 @@ mod tests {
             Some(Behaviour::Answer {
                 ring_ms: 1500,
                 jitter_ms: 0,
-                after: AfterAnswer::Greeting
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
+            })
+        );
+        assert_eq!(
+            Behaviour::parse("rtt-400"),
+            Some(Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 400,
             })
         );
         assert_eq!(
@@ -613,7 +716,8 @@ mod tests {
             Some(Behaviour::Answer {
                 ring_ms: 800,
                 jitter_ms: 200,
-                after: AfterAnswer::Greeting
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
             })
         );
         assert_eq!(Behaviour::parse("busy"), Some(Behaviour::Reject(486)));
