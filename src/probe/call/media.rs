@@ -389,11 +389,9 @@ fn report(
         let expected_interval = expected.saturating_sub(c.prior.0);
         let received_interval = received.saturating_sub(c.prior.1);
         let lost_interval = expected_interval.saturating_sub(received_interval);
-        let fraction = if expected_interval == 0 {
-            0
-        } else {
-            ((lost_interval << 8) / expected_interval).min(255) as u8
-        };
+        let fraction = (lost_interval << 8)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u8);
         c.prior = (expected, received);
         let (lsr, dlsr) = c.rtcp.lsr_dlsr(c.live.ssrc(), now);
         blocks.push(rtcp::ReportBlock {

@@ -327,7 +327,7 @@ pub fn build_bye(ssrc: u32) -> Vec<u8> {
 pub fn ntp(t: SystemTime) -> u64 {
     const UNIX_TO_NTP: u64 = 2_208_988_800;
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    ((d.as_secs() + UNIX_TO_NTP) << 32) | ((d.subsec_nanos() as u64) << 32) / 1_000_000_000
+    ((d.as_secs() + UNIX_TO_NTP) << 32) | (((d.subsec_nanos() as u64) << 32) / 1_000_000_000)
 }
 
 /// The middle 32 bits of an NTP time, the unit of LSR (1/65536 s).
