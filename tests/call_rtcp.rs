@@ -149,6 +149,35 @@ fn a_longer_measured_round_trip_lowers_the_mos() {
     );
 }
 
+/// When raqib cannot measure (it only listens, so no SR of its own is echoed) but the far end
+/// sends RTCP-XR VoIP metrics, their round trip is used, and the metrics are stored.
+#[test]
+fn xr_voip_metrics_give_the_round_trip_when_raqib_cannot_measure() {
+    let dir = tempfile::tempdir().unwrap();
+    let (lab, config, data) = lab_with_phones(dir.path(), &[], "");
+    let r = call(
+        &config,
+        &data,
+        &[
+            &format!("sip:xr-300@{}", lab.sip),
+            "--unlisted",
+            "--after-answer",
+            "listen:2",
+        ],
+    );
+    let rtp = &r["rtp"];
+    assert_eq!(rtp["rtt_source"], "rtcp_xr", "{rtp:#}");
+    assert_eq!(f(&rtp["rtt_ms"]), 300.0);
+    assert_eq!(f(&rtp["delay_ms"]), 150.0);
+    let xr = &rtp["xr"];
+    assert_eq!(f(&xr["round_trip_ms"]), 300.0, "{xr}");
+    assert_eq!(f(&xr["end_system_delay_ms"]), 40.0, "{xr}");
+    assert_eq!(f(&xr["r_factor"]), 90.0, "{xr}");
+    assert_eq!(f(&xr["mos_lq"]), 4.3, "{xr}");
+    let expected = mos(150.0, f(&rtp["jitter_ms"]));
+    assert!((f(&rtp["mos"]) - expected).abs() < 0.002, "{rtp:#}");
+}
+
 /// With no RTCP answer (raqib only listens, so it sends no SR to be echoed), the configured
 /// delay stands and says so.
 #[test]

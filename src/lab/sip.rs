@@ -7,7 +7,9 @@
 //! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
 //! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
 //! `rtt:MS` (answers like `answer:500`, and holds each RTCP receiver report back by MS ms
-//! while reporting that it held it for no time: the caller measures a round trip of MS ms).
+//! while reporting that it held it for no time: the caller measures a round trip of MS ms),
+//! `xr:MS` (answers like `answer:500` and sends RTCP-XR VoIP metrics giving a round trip of
+//! MS ms).
 //!
 //! Every answered call answers raqib's RTCP sender reports with a receiver report whose
 //! report block echoes LSR and DLSR (RFC 3550 §6.4.1), from RTP port + 1 or the port its
@@ -45,6 +47,8 @@ pub enum Behaviour {
         after: AfterAnswer,
         /// How long each RTCP report is held back without being counted in its DLSR.
         rtcp_delay_ms: u64,
+        /// With each report, an RTCP-XR VoIP metrics block giving this round trip (0: none).
+        xr_round_trip_ms: u16,
     },
     Reject(u16),
     /// 302 to the lab user of this name (`moved:answer-500`).
@@ -76,6 +80,7 @@ impl Behaviour {
             jitter_ms,
             after,
             rtcp_delay_ms: 0,
+            xr_round_trip_ms: 0,
         };
         Some(match (name.as_str(), arg) {
             ("answer", Some(a)) => {
@@ -95,6 +100,14 @@ impl Behaviour {
                 jitter_ms: 0,
                 after: AfterAnswer::Greeting,
                 rtcp_delay_ms: a.parse().ok().filter(|ms| *ms <= 10_000)?,
+                xr_round_trip_ms: 0,
+            },
+            ("xr", Some(a)) => Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
+                xr_round_trip_ms: a.parse().ok().filter(|ms| *ms > 0)?,
             },
             ("busy", None) => Behaviour::Reject(486),
             ("unavailable", None) => Behaviour::Reject(480),
@@ -268,7 +281,15 @@ impl Drop for AbortOnDrop {
 /// LSR from the SR, DLSR the time held minus `delay` (which it waits on top), so the caller
 /// measures a round trip `delay` longer than the wire's. Replies go to `to` (the offer's RTCP
 /// address), else to where the SR came from.
-async fn rtcp_responder(socket: UdpSocket, to: Option<SocketAddr>, delay: Duration) {
+///
+/// With `xr_round_trip_ms`, every report from the caller (SR or RR) is also answered with an
+/// RTCP-XR VoIP metrics block (RFC 3611 §4.7) on the caller's stream giving that round trip.
+async fn rtcp_responder(
+    socket: UdpSocket,
+    to: Option<SocketAddr>,
+    delay: Duration,
+    xr_round_trip_ms: u16,
+) {
     use crate::probe::call::rtcp;
     let ssrc = fastrand::u32(..);
     let mut buf = [0u8; 1500];
@@ -281,6 +302,30 @@ async fn rtcp_responder(socket: UdpSocket, to: Option<SocketAddr>, delay: Durati
             continue;
         };
         for p in packets {
+            let caller = match &p {
+                rtcp::Packet::Sr { ssrc, .. } | rtcp::Packet::Rr { ssrc, .. } => Some(*ssrc),
+                _ => None,
+            };
+            if let (Some(caller), 1..) = (caller, xr_round_trip_ms) {
+                let xr = rtcp::build_xr_voip(
+                    ssrc,
+                    &rtcp::VoipBlock {
+                        ssrc: caller,
+                        loss_rate: 0,
+                        discard_rate: 0,
+                        burst_density: 0,
+                        gap_density: 0,
+                        round_trip_delay: xr_round_trip_ms,
+                        end_system_delay: 40,
+                        r_factor: 90,
+                        mos_lq: 43,
+                        mos_cq: 42,
+                    },
+                );
+                let mut out = rtcp::build_report(ssrc, None, &[], "lab@raqib");
+                out.extend(xr);
+                let _ = socket.send_to(&out, to.unwrap_or(from)).await;
+            }
             let rtcp::Packet::Sr {
                 ssrc: sender, info, ..
             } = p
@@ -456,6 +501,7 @@ async fn uas(
             jitter_ms,
             after,
             rtcp_delay_ms,
+            xr_round_trip_ms,
         } => {
             uas.respond(100, "Trying", None).await;
             uas.respond(180, "Ringing", None).await;
@@ -481,6 +527,7 @@ async fn uas(
                     socket,
                     remote_rtcp,
                     Duration::from_millis(rtcp_delay_ms),
+                    xr_round_trip_ms,
                 )))
             });
             if let Ok(mut w) = wire.lock() {
@@ -700,6 +747,7 @@ mod tests {
                 jitter_ms: 0,
                 after: AfterAnswer::Greeting,
                 rtcp_delay_ms: 0,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(
@@ -709,6 +757,7 @@ mod tests {
                 jitter_ms: 0,
                 after: AfterAnswer::Greeting,
                 rtcp_delay_ms: 400,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(
@@ -718,6 +767,7 @@ mod tests {
                 jitter_ms: 200,
                 after: AfterAnswer::Greeting,
                 rtcp_delay_ms: 0,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(Behaviour::parse("busy"), Some(Behaviour::Reject(486)));
