@@ -137,8 +137,7 @@ fn a_longer_measured_round_trip_lowers_the_mos() {
     });
     let (honest, slow) = (&results[0]["rtp"], &results[1]["rtp"]);
     let near = check_measured(honest, 0.0, 20.0);
-    // The lab's timer wakes a little late, never early: 400 ms plus a few.
-    // (Up to 100 ms more: the lab's timer on a busy CI machine.)
+    // The lab's timer wakes late, never early: 400 ms plus a few (up to 100 on a busy machine).
     let far = check_measured(slow, 400.0, 500.0);
     assert!(far > near + 380.0);
     let (m_near, m_far) = (f(&honest["mos"]), f(&slow["mos"]));
