@@ -166,6 +166,7 @@ fn call_result(
             loss_pct: 0.5,
             jitter_ms: 2.0,
             mos: 4.2,
+            ..Default::default()
         });
     } else {
         r.sip_status = Some(if r.outcome == CallOutcome::Busy {

@@ -51,8 +51,16 @@ pub fn print_call_result(id: i64, r: &CallResult) {
         );
     }
     if let Some(q) = &r.rtp {
+        let delay = match (q.rtt_source.as_deref(), q.rtt_ms, q.delay_ms) {
+            (Some("rtcp"), Some(rtt), _) => format!(" (round trip {rtt:.1} ms, measured by RTCP)"),
+            (Some("rtcp_xr"), Some(rtt), _) => {
+                format!(" (round trip {rtt:.1} ms, reported by the far end)")
+            }
+            (_, _, Some(d)) => format!(" (one-way delay assumed: {d:.0} ms)"),
+            _ => String::new(),
+        };
         println!(
-            "  rtp        {} packets, {} lost ({:.2} %), jitter {:.2} ms, MOS {:.2}",
+            "  rtp        {} packets, {} lost ({:.2} %), jitter {:.2} ms, MOS {:.2}{delay}",
             q.packets, q.lost, q.loss_pct, q.jitter_ms, q.mos
         );
     }

@@ -7,7 +7,15 @@
 //! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
 //! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
 //! `cause:STATUS:CAUSE` (a final STATUS carrying `Reason: Q.850;cause=CAUSE`, as carriers'
-//! gateways send), `byecause:CAUSE` (answers, then hangs up with a BYE carrying that cause).
+//! gateways send), `byecause:CAUSE` (answers, then hangs up with a BYE carrying that cause),
+//! `rtt:MS` (answers like `answer:500`, and holds each RTCP receiver report back by MS ms
+//! while reporting that it held it for no time: the caller measures a round trip of MS ms),
+//! `xr:MS` (answers like `answer:500` and sends RTCP-XR VoIP metrics giving a round trip of
+//! MS ms).
+//!
+//! Every answered call answers raqib's RTCP sender reports with a receiver report whose
+//! report block echoes LSR and DLSR (RFC 3550 §6.4.1), from RTP port + 1 or the port its
+//! `a=rtcp:` names.
 //!
 //! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
 //! that benchmarks measure raqib's answer time against.
@@ -39,6 +47,10 @@ pub enum Behaviour {
         ring_ms: u64,
         jitter_ms: u64,
         after: AfterAnswer,
+        /// How long each RTCP report is held back without being counted in its DLSR.
+        rtcp_delay_ms: u64,
+        /// With each report, an RTCP-XR VoIP metrics block giving this round trip (0: none).
+        xr_round_trip_ms: u16,
     },
     Reject(u16),
     /// A final status with `Reason: Q.850;cause=N`.
@@ -79,6 +91,8 @@ impl Behaviour {
             ring_ms,
             jitter_ms,
             after,
+            rtcp_delay_ms: 0,
+            xr_round_trip_ms: 0,
         };
         Some(match (name.as_str(), arg) {
             ("answer", Some(a)) => {
@@ -93,6 +107,20 @@ impl Behaviour {
             ("music", None) => answer(500, 0, AfterAnswer::Music),
             ("voicemail", None) => answer(8000, 0, AfterAnswer::Voicemail),
             ("hangup", Some(a)) => answer(500, 0, AfterAnswer::HangUp(a.parse().ok()?)),
+            ("rtt", Some(a)) => Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: a.parse().ok().filter(|ms| *ms <= 10_000)?,
+                xr_round_trip_ms: 0,
+            },
+            ("xr", Some(a)) => Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
+                xr_round_trip_ms: a.parse().ok().filter(|ms| *ms > 0)?,
+            },
             ("busy", None) => Behaviour::Reject(486),
             ("unavailable", None) => Behaviour::Reject(480),
             ("declined", None) => Behaviour::Reject(603),
@@ -257,13 +285,100 @@ impl Uas {
     }
 }
 
-fn answer_sdp(rtp: SocketAddr, codec: u8) -> String {
+fn answer_sdp(rtp: SocketAddr, rtcp: SocketAddr, codec: u8) -> String {
     let name = if codec == 8 { "PCMA" } else { "PCMU" };
+    // RFC 3605: name the RTCP port when it is not the RTP port + 1.
+    let rtcp_line = if rtcp.port() as u32 == rtp.port() as u32 + 1 {
+        String::new()
+    } else {
+        format!("a=rtcp:{}\r\n", rtcp.port())
+    };
     format!(
-        "v=0\r\no=lab 1 1 IN IP4 {ip}\r\ns=raqib lab\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:{codec} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n",
+        "v=0\r\no=lab 1 1 IN IP4 {ip}\r\ns=raqib lab\r\nc=IN IP4 {ip}\r\nt=0 0\r\nm=audio {port} RTP/AVP {codec} 101\r\na=rtpmap:{codec} {name}/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\n{rtcp_line}",
         ip = rtp.ip(),
         port = rtp.port()
     )
+}
+
+/// Aborts a task when the call's handler returns, whichever way it does.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Answers each RTCP sender report with a receiver report about the sender's stream:
+/// LSR from the SR, DLSR the time held minus `delay` (which it waits on top), so the caller
+/// measures a round trip `delay` longer than the wire's. Replies go to `to` (the offer's RTCP
+/// address), else to where the SR came from.
+///
+/// With `xr_round_trip_ms`, every report from the caller (SR or RR) is also answered with an
+/// RTCP-XR VoIP metrics block (RFC 3611 §4.7) on the caller's stream giving that round trip.
+async fn rtcp_responder(
+    socket: UdpSocket,
+    to: Option<SocketAddr>,
+    delay: Duration,
+    xr_round_trip_ms: u16,
+) {
+    use crate::probe::call::rtcp;
+    let ssrc = fastrand::u32(..);
+    let mut buf = [0u8; 1500];
+    loop {
+        let Ok((n, from)) = socket.recv_from(&mut buf).await else {
+            return;
+        };
+        let at = Instant::now();
+        let Ok(packets) = rtcp::parse(&buf[..n]) else {
+            continue;
+        };
+        for p in packets {
+            let caller = match &p {
+                rtcp::Packet::Sr { ssrc, .. } | rtcp::Packet::Rr { ssrc, .. } => Some(*ssrc),
+                _ => None,
+            };
+            if let (Some(caller), 1..) = (caller, xr_round_trip_ms) {
+                let xr = rtcp::build_xr_voip(
+                    ssrc,
+                    &rtcp::VoipBlock {
+                        ssrc: caller,
+                        loss_rate: 0,
+                        discard_rate: 0,
+                        burst_density: 0,
+                        gap_density: 0,
+                        round_trip_delay: xr_round_trip_ms,
+                        end_system_delay: 40,
+                        r_factor: 90,
+                        mos_lq: 43,
+                        mos_cq: 42,
+                    },
+                );
+                let mut out = rtcp::build_report(ssrc, None, &[], "lab@raqib");
+                out.extend(xr);
+                let _ = socket.send_to(&out, to.unwrap_or(from)).await;
+            }
+            let rtcp::Packet::Sr {
+                ssrc: sender, info, ..
+            } = p
+            else {
+                continue;
+            };
+            tokio::time::sleep(delay).await;
+            let held = at.elapsed().saturating_sub(delay).as_secs_f64();
+            let block = rtcp::ReportBlock {
+                ssrc: sender,
+                fraction_lost: 0,
+                cumulative_lost: 0,
+                highest_seq: 0,
+                jitter: 0,
+                lsr: rtcp::mid32(info.ntp),
+                dlsr: (held * 65536.0) as u32,
+            };
+            let rr = rtcp::build_report(ssrc, None, &[block], "lab@raqib");
+            let _ = socket.send_to(&rr, to.unwrap_or(from)).await;
+        }
+    }
 }
 
 /// What happened while waiting: keep going, a CANCEL, a BYE, a digit.
@@ -327,6 +442,21 @@ async fn uas(
     };
     let rtp_socket = Arc::new(rtp_socket);
     let rtp_local = rtp_socket.local_addr().unwrap_or(ep.local_addr());
+    let rtcp_socket = match UdpSocket::bind(SocketAddr::new(
+        rtp_local.ip(),
+        rtp_local.port().checked_add(1).unwrap_or(0),
+    ))
+    .await
+    {
+        Ok(s) => s,
+        Err(_) => match UdpSocket::bind(SocketAddr::new(rtp_local.ip(), 0)).await {
+            Ok(s) => s,
+            Err(_) => return,
+        },
+    };
+    let rtcp_local = rtcp_socket.local_addr().unwrap_or(rtp_local);
+    let mut rtcp_socket = Some(rtcp_socket);
+    let remote_rtcp = offer.as_ref().and_then(|o| o.rtcp);
     let mut uas = Uas {
         ep,
         peer: first.from,
@@ -335,7 +465,7 @@ async fn uas(
         last: None,
         reason: None,
     };
-    let sdp_answer = answer_sdp(rtp_local, codec);
+    let sdp_answer = answer_sdp(rtp_local, rtcp_local, codec);
     let t1 = Duration::from_millis(500);
     match behaviour {
         Behaviour::Silent => {
@@ -417,6 +547,8 @@ async fn uas(
             ring_ms,
             jitter_ms,
             after,
+            rtcp_delay_ms,
+            xr_round_trip_ms,
         } => {
             uas.respond(100, "Trying", None).await;
             uas.respond(180, "Ringing", None).await;
@@ -437,6 +569,14 @@ async fn uas(
                 _ => return,
             }
             let ok_at = uas.respond(200, "OK", Some(&sdp_answer)).await;
+            let _rtcp = rtcp_socket.take().map(|socket| {
+                AbortOnDrop(tokio::spawn(rtcp_responder(
+                    socket,
+                    remote_rtcp,
+                    Duration::from_millis(rtcp_delay_ms),
+                    xr_round_trip_ms,
+                )))
+            });
             if let Ok(mut w) = wire.lock() {
                 if let Some(t) = w.get_mut(&call_id) {
                     t.ok_at = Some(ok_at);
@@ -664,7 +804,19 @@ mod tests {
             Some(Behaviour::Answer {
                 ring_ms: 1500,
                 jitter_ms: 0,
-                after: AfterAnswer::Greeting
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
+                xr_round_trip_ms: 0,
+            })
+        );
+        assert_eq!(
+            Behaviour::parse("rtt-400"),
+            Some(Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 400,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(
@@ -672,7 +824,9 @@ mod tests {
             Some(Behaviour::Answer {
                 ring_ms: 800,
                 jitter_ms: 200,
-                after: AfterAnswer::Greeting
+                after: AfterAnswer::Greeting,
+                rtcp_delay_ms: 0,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(Behaviour::parse("busy"), Some(Behaviour::Reject(486)));

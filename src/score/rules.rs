@@ -288,6 +288,7 @@ mod tests {
                 loss_pct: 0.0,
                 jitter_ms: 1.0,
                 mos: 4.35,
+                ..Default::default()
             }),
             recording: None,
             sip_trace: None,

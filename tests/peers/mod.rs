@@ -260,6 +260,11 @@ pub fn wait_sip(port: u16, within: Duration) {
 
 /// baresip as a UAS in `dir`: auto-answers (or rings forever with `manual`), plays `wav`.
 pub fn baresip(dir: &Path, port: u16, wav: &Path, manual: bool) -> Proc {
+    baresip_with(dir, port, wav, manual, "")
+}
+
+/// `baresip` with `extra` lines appended to its config (e.g. `rtcp_mux yes`).
+pub fn baresip_with(dir: &Path, port: u16, wav: &Path, manual: bool, extra: &str) -> Proc {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(
         dir.join("config"),
@@ -267,7 +272,7 @@ pub fn baresip(dir: &Path, port: u16, wav: &Path, manual: bool) -> Proc {
             "sip_listen 127.0.0.1:{port}\nnet_interface 127.0.0.1\ndns_server 127.0.0.1:53\n\
              audio_source aufile,{}\naudio_alert aufile,/dev/null\naudio_player aufile,{}\n\
              rtp_ports 20000-29999\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\n\
-             module aufile.so\nmodule_app account.so\nmodule_app menu.so\n",
+             module aufile.so\nmodule_app account.so\nmodule_app menu.so\n{extra}",
             wav.display(),
             dir.join("heard.wav").display()
         ),

@@ -1,6 +1,7 @@
 //! The media side of a call: one RTP socket, a receiver task that keeps every packet's
 //! arrival instant and payload (G.711 bytes, decoded only at the end: half the memory), and
-//! the sender of the notice and of RFC 4733 digits.
+//! the sender of the notice and of RFC 4733 digits; beside them the RTCP socket (RTP port + 1,
+//! or the RTP socket itself with rtcp-mux) and raqib's periodic reports (`rtcp.rs`).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -10,7 +11,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::watch;
 
 use super::sip::transport::kernel_time;
-use super::{audio, g711, rtp, srtp};
+use super::{audio, g711, rtcp, rtp, srtp};
 
 /// One received packet, as the end of the call needs it: no payload (the audio went to the
 /// WAV file and the frame features as it arrived).
@@ -43,9 +44,15 @@ pub struct Capture {
     pub last_active: Option<Instant>,
     /// Why the recording could not be written, if so.
     pub wav_error: Option<String>,
+    /// What the far end's RTCP said (round trips, its view of raqib's stream, XR).
+    pub rtcp: rtcp::Session,
     wav: Option<Wav>,
     carry: Vec<i16>,
     listener: audio::Listener,
+    /// Live statistics of the latest audio source, for raqib's report blocks.
+    live: rtp::RtpStats,
+    /// Expected and received packets at raqib's previous report (RFC 3550 A.3).
+    prior: (u64, u64),
     /// SRTP was offered: packets are held until the answer's key can decrypt them.
     srtp_expected: bool,
     srtp_in: Option<srtp::Context>,
@@ -95,8 +102,16 @@ impl Capture {
         self.carry.drain(..whole);
     }
 
-    /// One datagram from the RTP socket: decrypted first when the call is SRTP.
+    /// One datagram from the RTP socket: RTCP when multiplexed, else RTP, decrypted first
+    /// when the call is SRTP.
     fn take(&mut self, raw: &[u8], at: Instant, wav: &std::path::Path, pcm: &mut Vec<i16>) {
+        if rtcp::is_rtcp(raw) {
+            // rtcp-mux (RFC 5761). An SRTP call's RTCP is SRTCP, which raqib does not decrypt.
+            if !self.srtp_expected {
+                self.rtcp.receive(raw, at);
+            }
+            return;
+        }
         if !self.srtp_expected {
             return self.record(raw, at, wav, pcm);
         }
@@ -136,6 +151,13 @@ impl Capture {
         if !pcm.is_empty() {
             self.audio(pcm, wav);
         }
+        if p.payload_type == 0 || p.payload_type == 8 {
+            if p.ssrc != self.live.ssrc() {
+                self.prior = (0, 0);
+            }
+            let secs = self.rtcp.clock.secs(at);
+            self.live.record(&p, secs);
+        }
         self.packets.push(Received {
             at,
             payload_type: p.payload_type,
@@ -161,34 +183,67 @@ impl Capture {
 pub struct Media {
     pub socket: Arc<UdpSocket>,
     pub local: SocketAddr,
+    /// Where raqib receives RTCP when the far end does not multiplex it.
+    pub rtcp_local: SocketAddr,
+    rtcp_socket: Arc<UdpSocket>,
+    sender: tokio::sync::Mutex<RtpSender>,
+    ssrc: u32,
+    sent: Arc<Mutex<Sent>>,
     capture: Arc<Mutex<Capture>>,
     wav: std::path::PathBuf,
     /// What raqib sends is encrypted with this once the answer agreed on SRTP.
     srtp_out: Arc<Mutex<Option<srtp::Context>>>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    reporter: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// An RTP socket on an even port and its RTCP socket on the next (RFC 3550 §11); when no
+/// such pair is free after a few tries, any two ports (the offer then names the RTCP port,
+/// RFC 3605).
+async fn bind_pair(ip: std::net::IpAddr) -> std::io::Result<(UdpSocket, UdpSocket)> {
+    for _ in 0..16 {
+        let rtp = UdpSocket::bind(SocketAddr::new(ip, 0)).await?;
+        let port = rtp.local_addr()?.port();
+        if port % 2 == 0 {
+            if let Ok(rtcp) = UdpSocket::bind(SocketAddr::new(ip, port + 1)).await {
+                return Ok((rtp, rtcp));
+            }
+        }
+    }
+    Ok((
+        UdpSocket::bind(SocketAddr::new(ip, 0)).await?,
+        UdpSocket::bind(SocketAddr::new(ip, 0)).await?,
+    ))
 }
 
 /// At most this many packets are kept (20 minutes at 50 packets/s).
 const MAX_PACKETS: usize = 60_000;
 
 impl Media {
-    /// Binds the call's RTP socket; what arrives is recorded to `wav` (decrypted first when
-    /// `srtp`: held until `secure` gives the key).
+    /// Binds the call's RTP and RTCP sockets; what arrives is recorded to `wav` (decrypted
+    /// first when `srtp`: held until `secure` gives the key).
     pub async fn bind(
         ip: std::net::IpAddr,
         wav: std::path::PathBuf,
         srtp: bool,
     ) -> std::io::Result<Media> {
-        let socket = Arc::new(UdpSocket::bind(SocketAddr::new(ip, 0)).await?);
+        let (socket, rtcp_socket) = bind_pair(ip).await?;
+        let (socket, rtcp_socket) = (Arc::new(socket), Arc::new(rtcp_socket));
         let local = socket.local_addr()?;
-        let capture: Arc<Mutex<Capture>> = Arc::new(Mutex::new(Capture {
+        let rtcp_local = rtcp_socket.local_addr()?;
+        let sender = RtpSender::new();
+        let (ssrc, sent) = (sender.ssrc, sender.sent.clone());
+        let capture = Arc::new(Mutex::new(Capture {
+            rtcp: rtcp::Session::new(ssrc, rtcp::Clock::default()),
+            live: rtp::RtpStats::new(8000),
             srtp_expected: srtp,
             ..Default::default()
         }));
         let (stop, mut stopped) = watch::channel(false);
         let task = {
             let socket = socket.clone();
+            let rtcp_socket = rtcp_socket.clone();
             let capture = capture.clone();
             let wav = wav.clone();
             // Arrival instants from the kernel where it offers them: jitter and the first audio
@@ -196,6 +251,7 @@ impl Media {
             let stamped = kernel_time::enable(&*socket);
             tokio::spawn(async move {
                 let mut buf = vec![0u8; 2048];
+                let mut control = vec![0u8; 2048];
                 let mut pcm = Vec::with_capacity(1024);
                 loop {
                     let recv = async {
@@ -218,6 +274,14 @@ impl Media {
                             let Ok(mut c) = capture.lock() else { return };
                             c.take(&buf[..n], at, &wav, &mut pcm);
                         }
+                        r = rtcp_socket.recv_from(&mut control) => {
+                            let Ok((n, _from)) = r else { continue };
+                            let at = Instant::now();
+                            let Ok(mut c) = capture.lock() else { return };
+                            if !c.srtp_expected {
+                                c.rtcp.receive(&control[..n], at);
+                            }
+                        }
                         _ = stopped.changed() => return,
                     }
                 }
@@ -226,11 +290,17 @@ impl Media {
         Ok(Media {
             socket,
             local,
+            rtcp_local,
+            rtcp_socket,
+            sender: tokio::sync::Mutex::new(sender),
+            ssrc,
+            sent,
             capture,
             wav,
             srtp_out: Default::default(),
             stop,
             task,
+            reporter: Mutex::new(None),
         })
     }
 
@@ -246,6 +316,46 @@ impl Media {
         }
     }
 
+    /// Starts raqib's reports to the far end's RTCP address `to` (its RTP address with
+    /// `mux`): an SR once raqib has sent audio, else an RR, each with SDES; BYE at the end.
+    /// Never on an SRTP call: its reports would have to be SRTCP, which raqib does not send.
+    pub fn start_rtcp(&self, to: SocketAddr, mux: bool) {
+        if self.capture.lock().map_or(true, |c| c.srtp_expected) {
+            return;
+        }
+        let socket = if mux {
+            self.socket.clone()
+        } else {
+            self.rtcp_socket.clone()
+        };
+        let (capture, sent, ssrc) = (self.capture.clone(), self.sent.clone(), self.ssrc);
+        let cname = format!("raqib@{}", self.local.ip());
+        let mut stopped = self.stop.subscribe();
+        let task = tokio::spawn(async move {
+            let mut wait = rtcp::first_interval();
+            loop {
+                let last = tokio::select! {
+                    _ = tokio::time::sleep(wait) => false,
+                    _ = stopped.changed() => true,
+                };
+                let mut pkt = report(&capture, &sent, ssrc, &cname, Instant::now());
+                if last {
+                    pkt.extend(rtcp::build_bye(ssrc));
+                }
+                let _ = socket.send_to(&pkt, to).await;
+                if last {
+                    return;
+                }
+                wait = rtcp::next_interval();
+            }
+        });
+        if let Ok(mut r) = self.reporter.lock() {
+            if let Some(old) = r.replace(task) {
+                old.abort();
+            }
+        }
+    }
+
     /// When non-silent audio last arrived.
     pub fn last_active(&self) -> Option<Instant> {
         self.capture.lock().ok().and_then(|c| c.last_active)
@@ -255,6 +365,10 @@ impl Media {
     pub async fn finish(self) -> Capture {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        let reporter = self.reporter.lock().ok().and_then(|mut r| r.take());
+        if let Some(r) = reporter {
+            let _ = r.await;
+        }
         let mut c = self
             .capture
             .lock()
@@ -273,7 +387,9 @@ impl Media {
         to: SocketAddr,
         stop: impl FnMut() -> bool,
     ) {
-        RtpSender::new()
+        self.sender
+            .lock()
+            .await
             .play_protected(
                 &self.socket,
                 samples,
@@ -294,9 +410,11 @@ impl Media {
             'A'..='D' => digit as u8 - b'A' + 12,
             _ => return,
         };
-        let ssrc = fastrand::u32(..);
-        let mut seq = fastrand::u16(..);
-        let ts = fastrand::u32(..);
+        // Events belong to the audio stream (RFC 4733 §2.1): its SSRC, sequence and clock.
+        let mut sender = self.sender.lock().await;
+        let ssrc = sender.ssrc;
+        let mut seq = sender.seq;
+        let ts = sender.ts;
         let mut tick = tokio::time::interval(Duration::from_millis(20));
         for i in 0..5u16 {
             tick.tick().await;
@@ -304,6 +422,7 @@ impl Media {
             let payload = [event, 10, (duration >> 8) as u8, duration as u8];
             let pkt = rtp::build(payload_type, i == 0, seq, ts, ssrc, &payload);
             self.send(&pkt, to).await;
+            sender.note(payload.len(), ts);
             seq = seq.wrapping_add(1);
         }
         for _ in 0..3 {
@@ -311,8 +430,12 @@ impl Media {
             let payload = [event, 0x80 | 10, (duration >> 8) as u8, duration as u8];
             let pkt = rtp::build(payload_type, false, seq, ts, ssrc, &payload);
             self.send(&pkt, to).await;
+            sender.note(payload.len(), ts);
             seq = seq.wrapping_add(1);
         }
+        sender.seq = seq;
+        sender.ts = ts.wrapping_add(5 * 160);
+        sender.started = true;
     }
 }
 
@@ -335,12 +458,69 @@ fn protect(srtp: Option<&Mutex<Option<srtp::Context>>>, pkt: &[u8]) -> Option<Ve
     }
 }
 
+/// raqib's report at `now`: SR once it has sent RTP, else RR; a report block on the source
+/// it hears, echoing that source's last SR (LSR, DLSR) so the far end can measure too.
+fn report(
+    capture: &Mutex<Capture>,
+    sent: &Mutex<Sent>,
+    ssrc: u32,
+    cname: &str,
+    now: Instant,
+) -> Vec<u8> {
+    let s = sent.lock().map(|s| *s).unwrap_or_default();
+    let Ok(mut c) = capture.lock() else {
+        return rtcp::build_report(ssrc, None, &[], cname);
+    };
+    let sender = s.last_at.map(|at| rtcp::SenderInfo {
+        ntp: c.rtcp.clock.ntp(now),
+        // The RTP time of the same instant (§6.4.1), extrapolated from the last packet.
+        rtp_timestamp: s
+            .last_ts
+            .wrapping_add((now.saturating_duration_since(at).as_secs_f64() * 8000.0) as u32),
+        packets: s.packets,
+        octets: s.octets,
+    });
+    let mut blocks = Vec::new();
+    if c.live.received > 0 {
+        let (expected, received) = (c.live.expected(), c.live.received);
+        let expected_interval = expected.saturating_sub(c.prior.0);
+        let received_interval = received.saturating_sub(c.prior.1);
+        let lost_interval = expected_interval.saturating_sub(received_interval);
+        let fraction = (lost_interval << 8)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u8);
+        c.prior = (expected, received);
+        let (lsr, dlsr) = c.rtcp.lsr_dlsr(c.live.ssrc(), now);
+        blocks.push(rtcp::ReportBlock {
+            ssrc: c.live.ssrc(),
+            fraction_lost: fraction,
+            cumulative_lost: expected.saturating_sub(received).min(0x7f_ffff) as i32,
+            highest_seq: c.live.extended_max(),
+            jitter: c.live.jitter_units(),
+            lsr,
+            dlsr,
+        });
+    }
+    rtcp::build_report(ssrc, sender, &blocks, cname)
+}
+
+/// What raqib has sent on its stream, for its sender reports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Sent {
+    pub packets: u32,
+    pub octets: u32,
+    /// The RTP timestamp of the last packet sent, and when it left.
+    pub last_ts: u32,
+    pub last_at: Option<Instant>,
+}
+
 /// One outgoing RTP stream: its SSRC, sequence and timestamp carry on across prompts.
 pub struct RtpSender {
     ssrc: u32,
     seq: u16,
     ts: u32,
     started: bool,
+    sent: Arc<Mutex<Sent>>,
 }
 
 impl Default for RtpSender {
@@ -356,6 +536,21 @@ impl RtpSender {
             seq: fastrand::u16(..),
             ts: fastrand::u32(..),
             started: false,
+            sent: Default::default(),
+        }
+    }
+
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    /// Counts a packet of `payload` bytes with timestamp `ts` that just left.
+    fn note(&self, payload: usize, ts: u32) {
+        if let Ok(mut s) = self.sent.lock() {
+            s.packets = s.packets.wrapping_add(1);
+            s.octets = s.octets.wrapping_add(payload as u32);
+            s.last_ts = ts;
+            s.last_at = Some(Instant::now());
         }
     }
 
@@ -402,6 +597,7 @@ impl RtpSender {
             if let Some(p) = protect(srtp, &pkt) {
                 let _ = socket.send_to(&p, to).await;
             }
+            self.note(payload.len(), self.ts);
             self.seq = self.seq.wrapping_add(1);
             self.ts = self.ts.wrapping_add(frame.len() as u32);
         }

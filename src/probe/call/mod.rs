@@ -16,6 +16,7 @@ pub mod media;
 pub mod q850;
 pub mod quality;
 pub mod register;
+pub mod rtcp;
 pub mod rtp;
 pub mod sip;
 pub mod srtp;
@@ -95,13 +96,28 @@ pub struct CallTimings {
     pub total: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RtpSummary {
     pub packets: u64,
     pub lost: u64,
     pub loss_pct: f64,
     pub jitter_ms: f64,
     pub mos: f64,
+    /// Round trip measured by RTCP (median of the far end's reports), in ms.
+    #[serde(default)]
+    pub rtt_ms: Option<f64>,
+    /// Where the E-model's delay came from: `rtcp`, `rtcp_xr` or `configured`.
+    #[serde(default)]
+    pub rtt_source: Option<String>,
+    /// The one-way delay the MOS was computed with, in ms.
+    #[serde(default)]
+    pub delay_ms: Option<f64>,
+    /// What the far end's RTCP reported about raqib's stream.
+    #[serde(default)]
+    pub far_end: Option<rtcp::FarEndReport>,
+    /// The far end's RTCP-XR VoIP metrics, when it sent them.
+    #[serde(default)]
+    pub xr: Option<rtcp::XrVoip>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -14,6 +14,22 @@ pub fn r_factor(delay_ms: f64, jitter_ms: f64, loss_pct: f64) -> f64 {
     93.2 - id - ie_eff
 }
 
+/// The one-way delay `d` for the E-model: half the RTCP round trip when one was measured,
+/// else the configured default.
+///
+/// G.107's `Ta` is mouth-to-ear delay. RTCP's round trip (RFC 3550 §6.4.1) is the network's
+/// both ways with the far end's holding time (DLSR) taken out, so half of it is the one-way
+/// network delay, assuming a symmetric path. The jitter buffer (2 × jitter) and G.711's
+/// packetisation and look-ahead (10 ms) are not in the round trip: `r_factor` adds them to
+/// either figure, as SCORING.md's `d_eff` does. The configured default stands for a typical
+/// path and is used only when no report about raqib's stream came back.
+pub fn one_way_delay_ms(rtt_ms: Option<f64>, default_ms: f64) -> f64 {
+    match rtt_ms {
+        Some(rtt) if rtt.is_finite() && rtt >= 0.0 => rtt / 2.0,
+        _ => default_ms,
+    }
+}
+
 /// Mean opinion score from an R-factor (G.107 Annex B).
 pub fn mos_from_r(r: f64) -> f64 {
     if r < 0.0 {
@@ -56,5 +72,16 @@ mod tests {
             last = m;
         }
         assert!(mos(400.0, 0.0, 0.0) < mos(100.0, 0.0, 0.0));
+    }
+
+    #[test]
+    fn measured_round_trip_replaces_the_default() {
+        assert_eq!(one_way_delay_ms(None, 100.0), 100.0);
+        assert_eq!(one_way_delay_ms(Some(600.0), 100.0), 300.0);
+        assert_eq!(one_way_delay_ms(Some(f64::NAN), 100.0), 100.0);
+        // 600 ms round trip: d_eff = 310 ms, past G.107's 177.3 ms knee.
+        let r = r_factor(one_way_delay_ms(Some(600.0), 100.0), 0.0, 0.0);
+        let id = 0.024 * 310.0 + 0.11 * (310.0 - 177.3);
+        assert!((r - (93.2 - id)).abs() < 1e-9, "{r}");
     }
 }

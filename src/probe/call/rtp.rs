@@ -138,6 +138,20 @@ impl RtpStats {
         }
     }
 
+    /// The extended highest sequence number received (cycles in the high 16 bits).
+    pub fn extended_max(&self) -> u32 {
+        (self.cycles << 16) | self.max_seq as u32
+    }
+
+    /// Interarrival jitter in timestamp units, as an RTCP report block carries it.
+    pub fn jitter_units(&self) -> u32 {
+        self.jitter as u32
+    }
+
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
     pub fn jitter_ms(&self) -> f64 {
         if self.clock_rate == 0 {
             0.0

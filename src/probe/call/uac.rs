@@ -511,7 +511,12 @@ pub(super) async fn place(
             })
             .collect();
     }
-    let offer = sdp::offer_with(media.local, fastrand::u64(1..1 << 40), &call.offered_crypto);
+    let offer = sdp::offer_with(
+        media.local,
+        media.rtcp_local,
+        fastrand::u64(1..1 << 40),
+        &call.offered_crypto,
+    );
 
     result.outcome = dial(&mut call, &mut result, target, opts, &offer, &media, t0).await;
     let reached = call.state.instants();
@@ -531,14 +536,38 @@ pub(super) async fn place(
         result.timings_ms.first_audio = Some(ms(f.saturating_duration_since(a)));
     }
     if heard.packets() > 0 {
-        let mos = quality::mos(s.default_delay_ms, heard.jitter_ms(), heard.loss_pct());
+        let rt = capture.rtcp.round_trip();
+        let delay = quality::one_way_delay_ms(rt.map(|r| r.0), s.default_delay_ms);
+        let mos = quality::mos(delay, heard.jitter_ms(), heard.loss_pct());
         result.rtp = Some(RtpSummary {
             packets: heard.packets(),
             lost: heard.lost(),
             loss_pct: round3(heard.loss_pct()),
             jitter_ms: round3(heard.jitter_ms()),
             mos: round3(mos),
+            rtt_ms: rt.map(|r| round3(r.0)),
+            rtt_source: Some(rt.map_or("configured", |r| r.1).into()),
+            delay_ms: Some(round3(delay)),
+            far_end: capture.rtcp.far_end.clone().map(|mut f| {
+                f.fraction_lost_pct = round3(f.fraction_lost_pct);
+                f.jitter_ms = round3(f.jitter_ms);
+                f
+            }),
+            xr: capture.rtcp.xr.clone(),
         });
+    }
+    if capture.rtcp.received + capture.rtcp.malformed > 0 {
+        let r = &capture.rtcp;
+        call.trace.note(
+            Instant::now(),
+            &format!(
+                "RTCP: {} reports, {} malformed, {} round trips measured{}",
+                r.received,
+                r.malformed,
+                r.rtts.len(),
+                if r.bye { ", BYE received" } else { "" }
+            ),
+        );
     }
     if result.outcome == CallOutcome::Answered && opts.after_answer != AfterAnswer::Hangup {
         let window = (s.classify.as_millis() / 20) as usize;
@@ -1073,6 +1102,12 @@ async fn answered(
     }
     let codec = answer.as_ref().and_then(|a| a.codec).unwrap_or(0);
     let events = answer.as_ref().and_then(|a| a.telephone_event);
+    if let Some(a) = &answer {
+        let to = if a.rtcp_mux { a.remote } else { a.rtcp };
+        if let Some(to) = to {
+            media.start_rtcp(to, a.rtcp_mux);
+        }
+    }
     let remote_bye = std::sync::atomic::AtomicBool::new(false);
     let (bye_tx, bye_rx) = tokio::sync::watch::channel(false);
     let policy_done = &tokio::sync::Notify::new();

@@ -1,29 +1,37 @@
 //! The SDP of a test call (RFC 4566, offer/answer per RFC 3264): raqib offers PCMU, PCMA and
 //! telephone-event, and reads from the answer where to send media and which codec was chosen.
+//! RTCP goes to the RTP port + 1 unless `a=rtcp:` (RFC 3605) says otherwise, or onto the RTP
+//! port itself when both sides say `a=rtcp-mux` (RFC 5761).
 
 use std::net::{IpAddr, SocketAddr};
 
 use crate::probe::call::srtp::Crypto;
 
-/// The offer: audio on `rtp`, PCMU (0), PCMA (8), telephone-event (101).
-pub fn offer(rtp: SocketAddr, session_id: u64) -> String {
-    offer_with(rtp, session_id, &[])
+/// The offer: audio on `rtp`, PCMU (0), PCMA (8), telephone-event (101); RTCP on `rtcp`
+/// (named only when it is not the RTP port + 1), or multiplexed if the answer accepts.
+pub fn offer(rtp: SocketAddr, rtcp: SocketAddr, session_id: u64) -> String {
+    offer_with(rtp, rtcp, session_id, &[])
 }
 
 /// The offer, as RTP/SAVP with these `a=crypto` attributes (RFC 4568) when there are any.
-pub fn offer_with(rtp: SocketAddr, session_id: u64, crypto: &[Crypto]) -> String {
+pub fn offer_with(rtp: SocketAddr, rtcp: SocketAddr, session_id: u64, crypto: &[Crypto]) -> String {
     let ip = rtp.ip();
-    let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
     let proto = if crypto.is_empty() {
         "RTP/AVP"
     } else {
         "RTP/SAVP"
     };
+    let family = if ip.is_ipv6() { "IP6" } else { "IP4" };
+    let rtcp_line = if rtcp.port() as u32 == rtp.port() as u32 + 1 {
+        String::new()
+    } else {
+        format!("a=rtcp:{}\r\n", rtcp.port())
+    };
     let mut sdp = format!(
         "v=0\r\no=raqib {session_id} {session_id} IN {family} {ip}\r\ns=raqib test call\r\n\
          c=IN {family} {ip}\r\nt=0 0\r\nm=audio {} {proto} 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n\
          a=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n\
-         a=ptime:20\r\na=sendrecv\r\n",
+         a=ptime:20\r\n{rtcp_line}a=rtcp-mux\r\na=sendrecv\r\n",
         rtp.port()
     );
     for c in crypto {
@@ -45,6 +53,10 @@ pub struct Media {
     pub proto: String,
     /// The values of the stream's `a=crypto` attributes (SDES, RFC 4568), unparsed.
     pub crypto: Vec<String>,
+    /// Where the peer receives RTCP when it is not multiplexed.
+    pub rtcp: Option<SocketAddr>,
+    /// The peer multiplexes RTCP on the RTP port (`a=rtcp-mux`).
+    pub rtcp_mux: bool,
 }
 
 /// Parses the first audio stream; `None` when there is no usable SDP.
@@ -55,6 +67,8 @@ pub fn parse(body: &[u8]) -> Option<Media> {
     let mut port: Option<u16> = None;
     let mut formats: Vec<u8> = Vec::new();
     let mut telephone_event = None;
+    let mut rtcp_attr: Option<(u16, Option<IpAddr>)> = None;
+    let mut rtcp_mux = false;
     let mut proto = String::new();
     let mut crypto = Vec::new();
     let mut in_audio = false;
@@ -82,10 +96,20 @@ pub fn parse(body: &[u8]) -> Option<Media> {
             } else if !seen_audio {
                 session_addr = addr;
             }
+        } else if let Some(r) = line.strip_prefix("a=rtcp:") {
+            if in_audio {
+                // RFC 3605: `a=rtcp:PORT [IN IP4 ADDR]`.
+                let mut parts = r.split_whitespace();
+                if let Some(p) = parts.next().and_then(|p| p.parse().ok()) {
+                    rtcp_attr = Some((p, parts.nth(2).and_then(|a| a.parse().ok())));
+                }
+            }
         } else if let Some(c) = line.strip_prefix("a=crypto:") {
             if in_audio {
                 crypto.push(c.trim().to_string());
             }
+        } else if line == "a=rtcp-mux" {
+            rtcp_mux |= in_audio;
         } else if let Some(r) = line.strip_prefix("a=rtpmap:") {
             if in_audio {
                 let (pt, enc) = r.split_once(' ')?;
@@ -103,12 +127,19 @@ pub fn parse(body: &[u8]) -> Option<Media> {
         (Some(ip), Some(p)) if p != 0 && !ip.is_unspecified() => Some(SocketAddr::new(ip, p)),
         _ => None,
     };
+    let rtcp = remote.and_then(|r| match rtcp_attr {
+        Some((p, ip)) if p != 0 => Some(SocketAddr::new(ip.unwrap_or(r.ip()), p)),
+        Some(_) => None,
+        None => r.port().checked_add(1).map(|p| SocketAddr::new(r.ip(), p)),
+    });
     Some(Media {
         remote,
         codec: formats.iter().copied().find(|f| *f == 0 || *f == 8),
         telephone_event,
         proto,
         crypto,
+        rtcp,
+        rtcp_mux,
     })
 }
 
@@ -123,15 +154,23 @@ mod tests {
         assert_eq!(m.remote, Some("127.0.0.1:10004".parse().unwrap()));
         assert_eq!(m.codec, Some(8));
         assert_eq!(m.telephone_event, Some(101));
+        assert_eq!(m.rtcp, Some("127.0.0.1:10005".parse().unwrap()));
+        assert!(!m.rtcp_mux);
     }
 
     #[test]
     fn our_offer_parses_back() {
-        let o = offer("127.0.0.1:4000".parse().unwrap(), 7);
+        let o = offer(
+            "127.0.0.1:4000".parse().unwrap(),
+            "127.0.0.1:4001".parse().unwrap(),
+            7,
+        );
+        assert!(!o.contains("a=rtcp:"));
         let m = parse(o.as_bytes()).unwrap();
         assert_eq!(m.remote, Some("127.0.0.1:4000".parse().unwrap()));
         assert_eq!(m.codec, Some(0));
         assert_eq!(m.telephone_event, Some(101));
+        assert!(m.rtcp_mux);
         assert_eq!(m.proto, "RTP/AVP");
         assert!(m.crypto.is_empty());
         let c = Crypto {
@@ -141,12 +180,27 @@ mod tests {
         };
         let o = offer_with(
             "127.0.0.1:4000".parse().unwrap(),
+            "127.0.0.1:4001".parse().unwrap(),
             7,
             std::slice::from_ref(&c),
         );
         let m = parse(o.as_bytes()).unwrap();
         assert_eq!(m.proto, "RTP/SAVP");
         assert_eq!(m.crypto, vec![c.attribute()]);
+        let o = offer(
+            "127.0.0.1:4000".parse().unwrap(),
+            "127.0.0.1:5007".parse().unwrap(),
+            7,
+        );
+        let m = parse(o.as_bytes()).unwrap();
+        assert_eq!(m.rtcp, Some("127.0.0.1:5007".parse().unwrap()));
+    }
+
+    #[test]
+    fn rtcp_attribute_with_an_address() {
+        let a = "v=0\r\nc=IN IP4 127.0.0.1\r\nm=audio 10004 RTP/AVP 0\r\na=rtcp:53020 IN IP4 127.0.0.9\r\n";
+        let m = parse(a.as_bytes()).unwrap();
+        assert_eq!(m.rtcp, Some("127.0.0.9:53020".parse().unwrap()));
     }
 
     #[test]
