@@ -5,7 +5,11 @@
 //! `human`, `ivr` (a prompt, then waits for an RFC 4733 digit), `music`, `voicemail`,
 //! `busy` (486), `unavailable` (480), `declined` (603), `not_in_service` (404), `congested`
 //! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
-//! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself).
+//! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
+//! `sit_early:CODE` (183, a special information tone of that code — `intercept`,
+//! `vacant_code`, `reorder_intra`, … `information` — and the announcement as early media,
+//! then 480), `sit_answer:CODE` (200, then the same), `announcement` (200, then the
+//! announcement without tones).
 //!
 //! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
 //! that benchmarks measure raqib's answer time against.
@@ -18,6 +22,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::probe::call::audio::sit::{self, SitVariant};
 use crate::probe::call::media::RtpSender;
 use crate::probe::call::sip::message::{uri_user, Message, StartLine};
 use crate::probe::call::sip::sdp;
@@ -42,6 +47,8 @@ pub enum Behaviour {
     /// 302 to the lab user of this name (`moved:answer-500`).
     Redirect(String),
     Early,
+    /// 183, a SIT and the announcement as early media, then 480.
+    EarlySit(SitVariant),
     Never,
     Silent,
 }
@@ -54,6 +61,8 @@ pub enum AfterAnswer {
     Voicemail,
     /// Greet, then hang up after this many ms.
     HangUp(u64),
+    /// A network announcement, after a SIT of this code or none.
+    Announcement(Option<SitVariant>),
 }
 
 impl Behaviour {
@@ -91,6 +100,13 @@ impl Behaviour {
             }
             ("moved", Some(user)) if !user.is_empty() => Behaviour::Redirect(user),
             ("early", None) => Behaviour::Early,
+            ("sit_early", Some(code)) => Behaviour::EarlySit(SitVariant::of_code(&code)?),
+            ("sit_answer", Some(code)) => answer(
+                300,
+                0,
+                AfterAnswer::Announcement(Some(SitVariant::of_code(&code)?)),
+            ),
+            ("announcement", None) => answer(300, 0, AfterAnswer::Announcement(None)),
             ("never", None) => Behaviour::Never,
             ("silent", None) => Behaviour::Silent,
             _ => return None,
@@ -113,6 +129,19 @@ struct Prompts {
     music: Vec<i16>,
     voicemail: Vec<i16>,
     not_in_service: Vec<i16>,
+    /// The announcement alone, without the tones its recording starts with.
+    announcement: Vec<i16>,
+}
+
+/// The lab's not-in-service recording opens with 1040 ms of tones (330, 330, 380 ms).
+const RECORDED_SIT_SAMPLES: usize = 1040 * 8;
+
+/// A SIT exactly as the standard gives it, 40 ms of silence, then the announcement.
+fn sit_then(variant: SitVariant, announcement: &[i16]) -> Vec<i16> {
+    let mut x = sit::synthesize(&variant.tones(), -10.0);
+    x.extend(std::iter::repeat_n(0, 320));
+    x.extend_from_slice(announcement);
+    x
 }
 
 fn load(b: &[u8]) -> Vec<i16> {
@@ -135,6 +164,10 @@ pub async fn serve(
         music: load(MUSIC),
         voicemail: load(VOICEMAIL),
         not_in_service: load(NOT_IN_SERVICE),
+        announcement: load(NOT_IN_SERVICE)
+            .get(RECORDED_SIT_SAMPLES..)
+            .unwrap_or_default()
+            .to_vec(),
     });
     let wire = log.clone();
     tasks.spawn(async move {
@@ -366,6 +399,18 @@ async fn uas(
             }
             final_until_ack(&mut uas, &mut rx, 404, "Not Found", t1).await;
         }
+        Behaviour::EarlySit(variant) => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(183, "Session Progress", Some(&sdp_answer))
+                .await;
+            if let Some(to) = remote_media {
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let audio = sit_then(variant, &prompts.announcement);
+                play(&rtp_socket, &mut Stream::new(), &audio, codec, to, &stop).await;
+            }
+            // A status that alone would say nothing of the number: only the tones do.
+            final_until_ack(&mut uas, &mut rx, 480, "Temporarily Unavailable", t1).await;
+        }
         Behaviour::Answer {
             ring_ms,
             jitter_ms,
@@ -413,6 +458,14 @@ async fn uas(
                                 return;
                             }
                         },
+                        AfterAnswer::Announcement(variant) => {
+                            let audio = match variant {
+                                Some(v) => sit_then(v, &prompts.announcement),
+                                None => prompts.announcement.clone(),
+                            };
+                            play(&socket, st, &audio, codec, to, &stop).await;
+                            silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
+                        }
                         AfterAnswer::Voicemail => {
                             play(&socket, st, &prompts.voicemail, codec, to, &stop).await;
                             silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
@@ -620,5 +673,10 @@ mod tests {
         assert_eq!(Behaviour::parse("reject-699"), Some(Behaviour::Reject(699)));
         assert_eq!(Behaviour::parse("+96265000101"), None);
         assert_eq!(Behaviour::parse("answer-x"), None);
+        assert_eq!(
+            Behaviour::parse("sit_early:vacant_code"),
+            Some(Behaviour::EarlySit(SitVariant::VacantCode))
+        );
+        assert_eq!(Behaviour::parse("sit_early-nothing"), None);
     }
 }

@@ -303,6 +303,7 @@ mod tests {
             ivr: None,
             in_hours: Some(true),
             detail: None,
+            sit: None,
         }
     }
 

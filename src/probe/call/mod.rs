@@ -142,6 +142,9 @@ pub struct CallResult {
     pub in_hours: Option<bool>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
+    /// Special information tones heard (early media or after answer) and what they said.
+    #[serde(default)]
+    pub sit: Option<audio::sit::SitDetection>,
 }
 
 impl CallResult {
@@ -363,6 +366,7 @@ impl CallResult {
             ivr: None,
             in_hours: None,
             detail: None,
+            sit: None,
         }
     }
 

@@ -153,6 +153,58 @@ impl SitVariant {
     }
 }
 
+impl SitVariant {
+    /// Every variant, Telcordia's codes first.
+    pub const ALL: [SitVariant; 9] = [
+        SitVariant::Intercept,
+        SitVariant::VacantCode,
+        SitVariant::ReorderIntra,
+        SitVariant::ReorderInter,
+        SitVariant::NoCircuitIntra,
+        SitVariant::NoCircuitInter,
+        SitVariant::IneffectiveOther,
+        SitVariant::Reserved,
+        SitVariant::Information,
+    ];
+
+    pub fn of_code(code: &str) -> Option<SitVariant> {
+        SitVariant::ALL.into_iter().find(|v| v.code() == code)
+    }
+
+    /// The three tones, (Hz, ms), as the standard gives them.
+    pub fn tones(self) -> [(f64, f64); 3] {
+        use SitVariant::*;
+        let (s, l) = (SHORT_MS, LONG_MS);
+        let (f1, d1, f2, d2) = match self {
+            Intercept => (LOW[0], s, LOW[1], s),
+            VacantCode => (HIGH[0], l, LOW[1], s),
+            ReorderIntra => (LOW[0], s, HIGH[1], l),
+            ReorderInter => (HIGH[0], s, LOW[1], l),
+            NoCircuitIntra => (HIGH[0], l, HIGH[1], l),
+            NoCircuitInter => (LOW[0], l, LOW[1], l),
+            IneffectiveOther => (LOW[0], l, HIGH[1], s),
+            Reserved => (HIGH[0], s, HIGH[1], s),
+            Information => return [(E180[0], 330.0), (E180[1], 330.0), (E180[2], 330.0)],
+        };
+        [(f1, d1), (f2, d2), (THIRD, l)]
+    }
+}
+
+/// Tones as a network plays them, 8 kHz: each (Hz, ms) in turn at `dbfs` (peak), the phase
+/// carried from one to the next.
+pub fn synthesize(parts: &[(f64, f64)], dbfs: f64) -> Vec<i16> {
+    let amp = 32767.0 * 10f64.powf(dbfs / 20.0);
+    let mut out = Vec::new();
+    let mut phase = 0.0f64;
+    for &(hz, ms) in parts {
+        for _ in 0..(ms * 8.0).round() as usize {
+            out.push((amp * phase.sin()).round() as i16);
+            phase = (phase + std::f64::consts::TAU * hz / 8000.0) % std::f64::consts::TAU;
+        }
+    }
+    out
+}
+
 /// A special information tone heard in a call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SitDetection {
@@ -404,19 +456,8 @@ mod tests {
     use crate::probe::call::audio::listen::frames;
     use crate::probe::call::g711;
 
-    /// Tones as a network plays them: (Hz, ms) at `db` dBFS, phase carried across tones.
     fn tones(parts: &[(f64, f64)], db: f64) -> Vec<i16> {
-        let amp = 32767.0 * 10f64.powf(db / 20.0);
-        let mut out = Vec::new();
-        let mut phase = 0.0f64;
-        for &(hz, ms) in parts {
-            let n = (ms * 8.0).round() as usize;
-            for _ in 0..n {
-                out.push((amp * phase.sin()).round() as i16);
-                phase += std::f64::consts::TAU * hz / 8000.0;
-            }
-        }
-        out
+        synthesize(parts, db)
     }
 
     fn silence(ms: usize) -> Vec<i16> {
@@ -439,36 +480,11 @@ mod tests {
         crate::probe::call::read_wav_8k(&std::fs::read(path).unwrap()).unwrap()
     }
 
-    const S: f64 = SHORT_MS;
-    const L: f64 = LONG_MS;
+    const ALL: [SitVariant; 9] = SitVariant::ALL;
 
     fn sit(v: SitVariant) -> [(f64, f64); 3] {
-        use SitVariant::*;
-        let (f1, d1, f2, d2) = match v {
-            Intercept => (LOW[0], S, LOW[1], S),
-            VacantCode => (HIGH[0], L, LOW[1], S),
-            ReorderIntra => (LOW[0], S, HIGH[1], L),
-            ReorderInter => (HIGH[0], S, LOW[1], L),
-            NoCircuitIntra => (HIGH[0], L, HIGH[1], L),
-            NoCircuitInter => (LOW[0], L, LOW[1], L),
-            IneffectiveOther => (LOW[0], L, HIGH[1], S),
-            Reserved => (HIGH[0], S, HIGH[1], S),
-            Information => return [(950.0, 330.0), (1400.0, 330.0), (1800.0, 330.0)],
-        };
-        [(f1, d1), (f2, d2), (THIRD, L)]
+        v.tones()
     }
-
-    const ALL: [SitVariant; 9] = [
-        SitVariant::Intercept,
-        SitVariant::VacantCode,
-        SitVariant::ReorderIntra,
-        SitVariant::ReorderInter,
-        SitVariant::NoCircuitIntra,
-        SitVariant::NoCircuitInter,
-        SitVariant::IneffectiveOther,
-        SitVariant::Reserved,
-        SitVariant::Information,
-    ];
 
     #[test]
     fn a_pure_tone_is_measured_and_a_chord_is_not() {

@@ -1,0 +1,175 @@
+//! Special information tones over real calls: the lab (a separate `raqib lab` process) plays
+//! each code's exact tones and an announcement as early media behind a 183 that ends in 480,
+//! or after a 200; raqib must name the code, classify the call by it and say so, and hear no
+//! tone in an announcement or a greeting without one.
+
+mod peers;
+
+use peers::{call, start_lab, LAB_PORTS};
+use serde_json::Value;
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+#[test]
+fn each_special_information_tone_is_named_in_early_media_and_after_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, format!("[call]\nclassify_secs = 8\n{LAB_PORTS}")).unwrap();
+    let data = dir.path().join("data");
+    let lab = start_lab(&config, &data);
+
+    // (lab user, after-answer, outcome, status, variant or none, early)
+    let cases: Vec<(&str, &str, &str, u64, Option<&str>, bool)> = vec![
+        (
+            "sit_early:intercept",
+            "hangup",
+            "not_in_service",
+            480,
+            Some("intercept"),
+            true,
+        ),
+        (
+            "sit_early:vacant_code",
+            "hangup",
+            "not_in_service",
+            480,
+            Some("vacant_code"),
+            true,
+        ),
+        (
+            "sit_early:reorder_inter",
+            "hangup",
+            "failed",
+            480,
+            Some("reorder_inter"),
+            true,
+        ),
+        (
+            "sit_early:no_circuit_intra",
+            "hangup",
+            "failed",
+            480,
+            Some("no_circuit_intra"),
+            true,
+        ),
+        (
+            "sit_answer:intercept",
+            "listen:8",
+            "not_in_service",
+            200,
+            Some("intercept"),
+            false,
+        ),
+        (
+            "sit_answer:vacant_code",
+            "listen:8",
+            "not_in_service",
+            200,
+            Some("vacant_code"),
+            false,
+        ),
+        (
+            "sit_answer:reorder_intra",
+            "listen:8",
+            "failed",
+            200,
+            Some("reorder_intra"),
+            false,
+        ),
+        (
+            "sit_answer:no_circuit_inter",
+            "listen:8",
+            "failed",
+            200,
+            Some("no_circuit_inter"),
+            false,
+        ),
+        (
+            "sit_answer:information",
+            "listen:8",
+            "not_in_service",
+            200,
+            Some("information"),
+            false,
+        ),
+        ("announcement", "listen:8", "answered", 200, None, false),
+        ("answer-500", "listen:4", "answered", 200, None, false),
+    ];
+    let results: Vec<Value> = std::thread::scope(|s| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|(user, after, ..)| {
+                let (config, data, sip) = (&config, &data, &lab.sip);
+                s.spawn(move || {
+                    let uri = format!("sip:{user}@{sip}");
+                    call(config, data, &[&uri, "--unlisted", "--after-answer", after])
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+
+    for ((user, _, outcome, status, variant, early), r) in cases.iter().zip(&results) {
+        assert_eq!(r["outcome"], *outcome, "{user}: {r:#}");
+        assert_eq!(r["sip_status"].as_u64(), Some(*status), "{user}: {r:#}");
+        let Some(variant) = variant else {
+            assert!(
+                r["sit"].is_null(),
+                "{user}: a tone where there was none: {r:#}"
+            );
+            continue;
+        };
+        let sit = &r["sit"];
+        eprintln!("{user}: {sit} detail: {}", r["detail"]);
+        assert_eq!(sit["variant"], *variant, "{user}: {r:#}");
+        assert_eq!(sit["early"], *early, "{user}: {r:#}");
+        assert_eq!(r["early_media"], *early, "{user}: {r:#}");
+        // The tones as heard: three, in order, each within a few Hz and ms of the standard.
+        let tones = sit["tones"].as_array().unwrap();
+        assert_eq!(tones.len(), 3, "{user}: {sit}");
+        assert!(
+            (f(&tones[2]["hz"])
+                - if *variant == "information" {
+                    1800.0
+                } else {
+                    1776.7
+                })
+            .abs()
+                < 3.0,
+            "{sit}"
+        );
+        for t in tones {
+            assert!((250.0..=400.0).contains(&f(&t["ms"])), "{user}: {sit}");
+        }
+        // When: the lab plays the tones as soon as it sent the 183 or the 200.
+        let at = f(&sit["at_ms"]);
+        let t = &r["timings_ms"];
+        let from = if *early {
+            f(&t["first_response"])
+        } else {
+            f(&t["answer"])
+        };
+        assert!(
+            at >= from - 5.0 && at <= from + 300.0,
+            "{user}: tones at {at}, from {from}: {r:#}"
+        );
+        let detail = r["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("نغمات المعلومات الخاصة")
+                && detail.contains("Special information tones"),
+            "{user}: {detail}"
+        );
+        if *early {
+            assert!(
+                detail.contains("480"),
+                "{user}: the status is still told: {detail}"
+            );
+        } else {
+            // What answered is still an announcement: the tones change the outcome only.
+            assert_eq!(r["answer_type"], "announcement", "{user}: {r:#}");
+        }
+    }
+    drop(lab);
+}
