@@ -21,7 +21,8 @@ fn each_special_information_tone_is_named_in_early_media_and_after_answer() {
     let lab = start_lab(&config, &data);
 
     // (lab user, after-answer, outcome, status, variant or none, early)
-    let cases: Vec<(&str, &str, &str, u64, Option<&str>, bool)> = vec![
+    type Case<'a> = (&'a str, &'a str, &'a str, u64, Option<&'a str>, bool);
+    let cases: Vec<Case> = vec![
         (
             "sit_early:intercept",
             "hangup",
