@@ -8,7 +8,7 @@
 //! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
 //! `sit_early:CODE` (183, a special information tone of that code — `intercept`,
 //! `vacant_code`, `reorder_intra`, … `information` — and the announcement as early media,
-//! then 480), `sit_answer:CODE` (200, then the same), `announcement` (200, then the
+//! then 480, or 487 when cancelled), `sit_answer:CODE` (200, then the same), `announcement` (200, then the
 //! announcement without tones).
 //!
 //! Each call logs when its INVITE arrived and when its 200 OK left, the wire's ground truth
@@ -403,13 +403,27 @@ async fn uas(
             uas.respond(100, "Trying", None).await;
             uas.respond(183, "Session Progress", Some(&sdp_answer))
                 .await;
+            let mut cancelled = false;
             if let Some(to) = remote_media {
                 let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
                 let audio = sit_then(variant, &prompts.announcement);
-                play(&rtp_socket, &mut Stream::new(), &audio, codec, to, &stop).await;
+                let far = Instant::now() + Duration::from_secs(600);
+                let mut stream = Stream::new();
+                // A caller may give up (CANCEL) while the announcement plays.
+                tokio::select! {
+                    _ = play(&rtp_socket, &mut stream, &audio, codec, to, &stop) => {}
+                    e = next_event(&mut uas, &mut rx, far) => match e {
+                        Event::Cancel => cancelled = true,
+                        _ => return,
+                    },
+                }
             }
-            // A status that alone would say nothing of the number: only the tones do.
-            final_until_ack(&mut uas, &mut rx, 480, "Temporarily Unavailable", t1).await;
+            if cancelled {
+                final_until_ack(&mut uas, &mut rx, 487, "Request Terminated", t1).await;
+            } else {
+                // A status that alone would say nothing of the number: only the tones do.
+                final_until_ack(&mut uas, &mut rx, 480, "Temporarily Unavailable", t1).await;
+            }
         }
         Behaviour::Answer {
             ring_ms,
