@@ -185,3 +185,87 @@ fn each_special_information_tone_is_named_in_early_media_and_after_answer() {
     }
     drop(lab);
 }
+
+/// The lab's announcement after tones of `variant`, as a WAV for another peer to play.
+fn sit_wav(dir: &std::path::Path, variant: raqib::probe::call::audio::sit::SitVariant) -> String {
+    let recorded = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/probes/calls/lab/not-in-service.wav"
+    ))
+    .unwrap();
+    let announcement = raqib::probe::call::read_wav_8k(&recorded).unwrap();
+    let mut x = raqib::probe::call::audio::sit::synthesize(&variant.tones(), -10.0);
+    x.extend(std::iter::repeat_n(0, 320));
+    // The recording opens with its own tones (1040 ms): only its words are wanted.
+    x.extend_from_slice(&announcement[1040 * 8..]);
+    let path = dir.join(format!("{}.wav", variant.code()));
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&path, spec).unwrap();
+    for s in x {
+        w.write_sample(s).unwrap();
+    }
+    w.finalize().unwrap();
+    path.display().to_string()
+}
+
+/// Not only the lab's own hands: PJSIP plays the tones as early media and after answer,
+/// through its own media clock and jitter buffer.
+#[test]
+fn pjsip_plays_the_tones_in_early_media_and_after_answer() {
+    use raqib::probe::call::audio::sit::SitVariant;
+    if !peers::python_module("pjsua2", "pjsua2-python") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("raqib.toml");
+    std::fs::write(&config, "[call]\nclassify_secs = 8\n").unwrap();
+    let data = dir.path().join("data");
+    // (pjsua mode, its delay, the tones, after-answer, outcome, early)
+    let cases = [
+        (
+            "early",
+            3000,
+            SitVariant::VacantCode,
+            "listen:1",
+            "not_in_service",
+            true,
+        ),
+        (
+            "ringing",
+            300,
+            SitVariant::NoCircuitIntra,
+            "listen:4",
+            "failed",
+            false,
+        ),
+    ];
+    for (mode, delay, variant, after, outcome, early) in cases {
+        let port = peers::free_port();
+        let wav = sit_wav(dir.path(), variant);
+        let mut cmd = std::process::Command::new("python3");
+        cmd.arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/peers/pjsua_uas.py"
+        ))
+        .arg(port.to_string())
+        .arg(mode)
+        .arg(delay.to_string())
+        .arg(&wav);
+        let (_uas, _) = peers::spawn_ready(cmd, "ready", std::time::Duration::from_secs(20));
+        let uri = format!("sip:uas@127.0.0.1:{port}");
+        let r = call(
+            &config,
+            &data,
+            &[&uri, "--unlisted", "--after-answer", after],
+        );
+        assert_eq!(r["sip_status"], 200, "{mode}: {r:#}");
+        assert_eq!(r["outcome"], outcome, "{mode}: {r:#}");
+        assert_eq!(r["sit"]["variant"], variant.code(), "{mode}: {r:#}");
+        assert_eq!(r["sit"]["early"], early, "{mode}: {r:#}");
+    }
+}
