@@ -72,7 +72,8 @@ pub struct Config {
     /// Sweeps `raqib serve` starts on their own (`[[schedule]]` entries).
     pub schedule: Vec<ScheduleConfig>,
     /// Dates without calls, per country (ISO 3166 code, e.g. `JO`) or time zone name:
-    /// `JO = ["2026-12-25"]`.
+    /// `JO = ["2026-12-25", "hijri:10-01..10-03"]`; `hijri:MM-DD` (or a run `MM-DD..MM-DD`)
+    /// recurs every Hijri year by the Umm al-Qura calendar (Eid al-Fitr, Eid al-Adha).
     pub holidays: std::collections::BTreeMap<String, Vec<HolidayDate>>,
     /// Flags, escalations and resolutions sent to agency leadership.
     pub alerts: AlertsConfig,
@@ -143,7 +144,7 @@ macro_rules! serialize_as_text {
 serialize_as_text! {
     CronExpr => |v| v.0;
     TzName => |v| v.0.name();
-    HolidayDate => |v| v.0.format("%Y-%m-%d").to_string();
+    HolidayDate => |v| v.to_string();
     AfterAnswer => |v| v.to_string();
 }
 
@@ -175,16 +176,39 @@ impl<'de> Deserialize<'de> for TzName {
     }
 }
 
-/// A `YYYY-MM-DD` date, checked when the config is read.
+/// A `[holidays]` entry, checked when the config is read: a `YYYY-MM-DD` date, or a Hijri day
+/// or run of days that recurs every year (`hijri:10-01..10-03`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HolidayDate(pub chrono::NaiveDate);
+pub enum HolidayDate {
+    Day(chrono::NaiveDate),
+    Hijri(crate::hijri::HijriHoliday),
+}
+
+impl fmt::Display for HolidayDate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HolidayDate::Day(d) => write!(f, "{}", d.format("%Y-%m-%d")),
+            HolidayDate::Hijri(h) => h.fmt(f),
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for HolidayDate {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
+        if s.starts_with("hijri:") {
+            return s
+                .parse()
+                .map(HolidayDate::Hijri)
+                .map_err(|e: crate::hijri::HijriError| serde::de::Error::custom(e.0));
+        }
         chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map(HolidayDate)
-            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a YYYY-MM-DD date")))
+            .map(HolidayDate::Day)
+            .map_err(|_| {
+                serde::de::Error::custom(format!(
+                    "'{s}' is not a YYYY-MM-DD date or a Hijri day like hijri:10-01"
+                ))
+            })
     }
 }
 

@@ -63,6 +63,7 @@ pub fn lab_centres(centres: &[Centre]) -> Vec<Centre> {
         .iter()
         .map(|c| Centre {
             hours: hours.clone(),
+            hours_ramadan: None,
             ..c.clone()
         })
         .collect()

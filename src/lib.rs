@@ -9,6 +9,7 @@ pub mod bench;
 pub mod config;
 pub mod cron;
 pub mod demo;
+pub mod hijri;
 pub mod lab;
 pub mod logs;
 pub mod probe;

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveTime, Weekday};
+use chrono::{Datelike, NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
 /// The embedded sample centres, used when the config names no other file.
@@ -23,8 +23,9 @@ pub const COLUMNS: [&str; 9] = [
 
 /// Columns a file may add: `tags`, words separated by `;` (e.g. `urban;pilot`), that
 /// `[[schedule]] tags` select on; `agency_ar` and `region_ar`, the agency's and the region's
-/// names in Arabic (pages in Arabic show `agency` and `region` where they are missing).
-pub const OPTIONAL_COLUMNS: [&str; 3] = ["tags", "agency_ar", "region_ar"];
+/// names in Arabic (pages in Arabic show `agency` and `region` where they are missing);
+/// `hours_ramadan`, the hours kept in Ramadan, written like `hours` (blank: the same hours).
+pub const OPTIONAL_COLUMNS: [&str; 4] = ["tags", "agency_ar", "region_ar", "hours_ramadan"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Centre {
@@ -44,6 +45,11 @@ pub struct Centre {
     // Written as its text (its `Display`).
     #[schema(value_type = String, example = "Sun-Thu 08:00-15:00")]
     pub hours: OpeningHours,
+    /// The hours kept in Ramadan (by the Umm al-Qura calendar, in the centre's time zone),
+    /// when they differ from `hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "Sun-Thu 09:00-14:00")]
+    pub hours_ramadan: Option<OpeningHours>,
     /// E.164 numbers (`+9626...`).
     pub phones: Vec<String>,
     /// Absolute http(s) URLs.
@@ -57,6 +63,15 @@ impl Centre {
     pub fn tz(&self) -> chrono_tz::Tz {
         // Validated at import; a stored centre always has a known zone.
         self.timezone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// The hours in force on the centre's local date `day`: `hours_ramadan` in Ramadan (when
+    /// given), else `hours`.
+    pub fn hours_on(&self, day: NaiveDate) -> &OpeningHours {
+        match &self.hours_ramadan {
+            Some(r) if crate::hijri::ramadan(day) => r,
+            _ => &self.hours,
+        }
     }
 }
 
@@ -222,23 +237,37 @@ impl OpeningHours {
     /// Whether the centre is open at this local date and time. A window that closes at or
     /// before it opens runs past midnight and belongs to the day it opened.
     pub fn is_open(&self, local: chrono::NaiveDateTime) -> bool {
-        let day = local.weekday();
-        let t = local.time();
-        self.0.iter().any(|r| {
-            if r.open < r.close {
-                r.opens_on(day) && r.open <= t && t < r.close
-            } else {
-                (r.opens_on(day) && t >= r.open) || (r.opens_on(day.pred()) && t < r.close)
-            }
-        })
+        self.open_from_today(local) || self.open_from_yesterday(local)
+    }
+
+    /// Open at `local` in a window that opened on `local`'s own day.
+    fn open_from_today(&self, local: chrono::NaiveDateTime) -> bool {
+        let (day, t) = (local.weekday(), local.time());
+        self.0
+            .iter()
+            .any(|r| r.opens_on(day) && r.open <= t && (t < r.close || r.close <= r.open))
+    }
+
+    /// Open at `local` in a window that opened the day before and runs past midnight.
+    fn open_from_yesterday(&self, local: chrono::NaiveDateTime) -> bool {
+        let (day, t) = (local.weekday().pred(), local.time());
+        self.0
+            .iter()
+            .any(|r| r.close <= r.open && r.opens_on(day) && t < r.close)
     }
 }
 
 impl Centre {
-    /// Whether the centre is open at `at` in its own time zone.
+    /// Whether the centre is open at `at` in its own time zone, by the hours in force on each
+    /// day: a window past midnight keeps the hours of the day it opened (the last night of
+    /// Ramadan runs on Ramadan hours into the first morning of Shawwal).
     pub fn is_open_at(&self, at: chrono::DateTime<chrono::Utc>) -> bool {
-        self.hours
-            .is_open(at.with_timezone(&self.tz()).naive_local())
+        let local = at.with_timezone(&self.tz()).naive_local();
+        let today = local.date();
+        self.hours_on(today).open_from_today(local)
+            || today
+                .pred_opt()
+                .is_some_and(|y| self.hours_on(y).open_from_yesterday(local))
     }
 }
 
@@ -372,7 +401,7 @@ fn max_chars(column: &str) -> usize {
     match column {
         "name_ar" | "name_en" | "agency" | "agency_ar" | "region" | "region_ar" => 200,
         "timezone" => 64,
-        "hours" => 300,
+        "hours" | "hours_ramadan" => 300,
         _ => 2000,
     }
 }
@@ -557,6 +586,17 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 None
             }
         };
+        let ramadan_text = field("hours_ramadan");
+        let hours_ramadan = match ramadan_text.trim() {
+            "" => None,
+            text => match text.parse::<OpeningHours>() {
+                Ok(h) => Some(h),
+                Err(e) => {
+                    problems.push(format!("hours_ramadan: {e}"));
+                    None
+                }
+            },
+        };
         let phones = split_list(&field("phones"));
         for p in &phones {
             if let Err(e) = check_e164(p) {
@@ -603,6 +643,7 @@ pub fn parse_csv(bytes: &[u8], path: &str) -> Result<Vec<Centre>, RegistryError>
                 region_ar: Some(field("region_ar")).filter(|a| !a.trim().is_empty()),
                 timezone,
                 hours,
+                hours_ramadan,
                 phones,
                 websites,
                 tags,
@@ -854,5 +895,91 @@ mod tests {
             "ج".repeat(201)
         );
         assert!(parse_csv(long.as_bytes(), "t.csv").is_err());
+    }
+
+    #[test]
+    fn an_optional_hours_ramadan_column_valid_invalid_with_its_row_and_absent() {
+        let head =
+            "id,name_ar,name_en,agency,region,timezone,hours,hours_ramadan,phones,websites\n";
+        let ok = format!(
+            "{head}a,م,A,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,sun-thu 10:00-15:00,+966110000001,\n\
+             b,م,B,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30, ,+966110000002,\n"
+        );
+        let c = parse_csv(ok.as_bytes(), "t.csv").unwrap();
+        assert_eq!(
+            c[0].hours_ramadan
+                .as_ref()
+                .map(|h| h.to_string())
+                .as_deref(),
+            Some("Sun-Thu 10:00-15:00")
+        );
+        assert_eq!(c[1].hours_ramadan, None, "blank: the same hours all year");
+        let bad = format!(
+            "{head}a,م,A,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,Sun-Thu 10:00-15:00,+966110000001,\n\
+             b,م,B,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,Sun-Thu 10am-3pm,+966110000002,\n"
+        );
+        let e = parse_csv(bad.as_bytes(), "t.csv").unwrap_err().to_string();
+        assert!(
+            e.contains("nothing imported; 1 bad row") && e.contains("row 3: hours_ramadan: "),
+            "{e}"
+        );
+        // A file without the column: no centre has Ramadan hours.
+        let absent = parse_csv(SAMPLE_CSV.as_bytes(), "config/centres.csv").unwrap();
+        assert!(absent.iter().all(|c| c.hours_ramadan.is_none()));
+        // JSON: written as text, left out when absent, read back the same.
+        let json = serde_json::to_value(&c[0]).unwrap();
+        assert_eq!(json["hours_ramadan"], "Sun-Thu 10:00-15:00");
+        assert!(serde_json::to_value(&c[1])
+            .unwrap()
+            .get("hours_ramadan")
+            .is_none());
+        let back: Centre = serde_json::from_value(json).unwrap();
+        assert_eq!(back, c[0]);
+    }
+
+    #[test]
+    fn in_ramadan_the_centre_keeps_its_ramadan_hours_2027_and_2028() {
+        use chrono::TimeZone;
+        let csv = "id,name_ar,name_en,agency,region,timezone,hours,hours_ramadan,phones,websites\n\
+            a,م,A,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,Sun-Thu 10:00-15:00,+966110000001,\n\
+            n,م,N,G,R,Asia/Riyadh,Sun-Thu 07:30-14:30,Sun-Sat 20:00-02:00,+966110000002,\n";
+        let c = parse_csv(csv.as_bytes(), "t.csv").unwrap();
+        let (day, night) = (&c[0], &c[1]);
+        // Riyadh is UTC+3; local times below.
+        let at = |y, mo, d, h, mi| {
+            chrono_tz::Asia::Riyadh
+                .with_ymd_and_hms(y, mo, d, h, mi, 0)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        // Wednesday 10 February 2027, 3 Ramadan 1448.
+        assert!(
+            !day.is_open_at(at(2027, 2, 10, 8, 0)),
+            "08:00: normal hours only"
+        );
+        assert!(
+            day.is_open_at(at(2027, 2, 10, 14, 45)),
+            "14:45: Ramadan hours only"
+        );
+        // Sunday 7 February 2027, 30 Sha'ban: normal hours still.
+        assert!(day.is_open_at(at(2027, 2, 7, 8, 0)));
+        assert!(!day.is_open_at(at(2027, 2, 7, 14, 45)));
+        // Wednesday 10 March 2027, 2 Shawwal: normal hours again.
+        assert!(day.is_open_at(at(2027, 3, 10, 8, 0)));
+        assert!(!day.is_open_at(at(2027, 3, 10, 14, 45)));
+        // Sunday 30 January 2028, 3 Ramadan 1449, and Sunday 27 February 2028, 2 Shawwal.
+        assert!(!day.is_open_at(at(2028, 1, 30, 8, 0)));
+        assert!(day.is_open_at(at(2028, 1, 30, 14, 45)));
+        assert!(day.is_open_at(at(2028, 2, 27, 8, 0)));
+        assert!(!day.is_open_at(at(2028, 2, 27, 14, 45)));
+        // The last night of Ramadan 1448 (29 Ramadan, Monday 8 March 2027) runs on Ramadan
+        // hours past midnight into 1 Shawwal; the next night has none.
+        assert!(night.is_open_at(at(2027, 3, 8, 23, 0)));
+        assert!(night.is_open_at(at(2027, 3, 9, 1, 30)));
+        assert!(!night.is_open_at(at(2027, 3, 9, 23, 0)));
+        assert!(!night.is_open_at(at(2027, 3, 10, 1, 30)));
+        // The first night: not open at 01:30 on 1 Ramadan (Sha'ban's hours the day before).
+        assert!(!night.is_open_at(at(2027, 2, 8, 1, 30)));
+        assert!(night.is_open_at(at(2027, 2, 9, 1, 30)));
     }
 }

@@ -136,6 +136,7 @@ fn busy_call(number: &str) -> raqib::probe::call::CallResult {
         in_hours: None,
         detail: None,
         sit: None,
+        q850: None,
     }
 }
 

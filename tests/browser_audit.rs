@@ -537,3 +537,119 @@ fn the_cli_json_carries_the_browser_a11y_and_arabic_fields() {
         "{err}"
     );
 }
+
+/// A server of two pages on a free loopback port: `/set` sets a cookie, `/check` adds an image
+/// without alt text (an axe `image-alt` violation) when the cookie is there. Cookies ignore the
+/// port, so a context reused across two such servers would carry the cookie over.
+fn cookie_site() -> url::Url {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]);
+            let script = if head.starts_with("GET /set ") {
+                "document.cookie = 'visited=1; path=/';"
+            } else {
+                "if (document.cookie.includes('visited=1')) { \
+                 const i = document.createElement('img'); i.src = 'data:,'; \
+                 document.querySelector('main').append(i); }"
+            };
+            let body = format!(
+                "<!doctype html><html lang=\"ar\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
+                 <title>مركز</title></head><body><main><h1>مركز الخدمة</h1>\
+                 <script>{script}</script></main></body></html>"
+            );
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    url::Url::parse(&format!("http://{addr}/")).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sites_later_pages_continue_its_visit_and_no_other_origin_or_first_visit_shares_it() {
+    let Some(rig) = rig().await else { return };
+    let (a, b) = (cookie_site(), cookie_site());
+    let image_alt = |audit: &raqib::probe::web::audit::PageAudit| {
+        assert_eq!(audit.outcome, PageOutcome::Ok, "{:?}", audit.detail);
+        audit
+            .a11y
+            .as_ref()
+            .unwrap()
+            .violations
+            .iter()
+            .any(|v| v.id == "image-alt")
+    };
+    let set = rig.auditor.audit_page(&a.join("set").unwrap(), 0).await;
+    assert!(!image_alt(&set));
+    // The next page of the same origin continues the visit: the cookie is there.
+    let next = rig.auditor.audit_page(&a.join("check").unwrap(), 1).await;
+    assert!(
+        image_alt(&next),
+        "a later page of the site did not continue its visit"
+    );
+    // Another origin on the same host, even as a later page, never gets that context.
+    let other = rig.auditor.audit_page(&b.join("check").unwrap(), 1).await;
+    assert!(
+        !image_alt(&other),
+        "another origin saw the first one's cookie"
+    );
+    // A home page is a first visit: a fresh context, no cookie.
+    let home = rig.auditor.audit_page(&a.join("check").unwrap(), 0).await;
+    assert!(
+        !image_alt(&home),
+        "a first visit carried an earlier visit's cookie"
+    );
+    rig.auditor.shutdown().await;
+}
+
+#[test]
+fn the_browser_bench_audits_the_same_pages_as_pa11y_ci_with_the_same_axe_findings() {
+    if !ready() {
+        return;
+    }
+    let pa11y = Path::new("probes/bench/node_modules/.bin/pa11y-ci");
+    if !pa11y.is_file() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!(
+                "{} is missing in CI: scripts/setup must run npm ci in probes/bench",
+                pa11y.display()
+            );
+        }
+        eprintln!("SKIP: pa11y-ci missing (run ./scripts/setup)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_raqib"))
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args([
+            "bench", "browser", "--pages", "5", "--tabs", "2", "--pa11y", "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["pages"], 5);
+    assert_eq!(b["not_ok"], 0, "{b}");
+    let p = &b["pa11y"];
+    assert_eq!(p["pages"], 5, "{b}");
+    // The lab's faulty pages have violations and needs-review rules: the comparison has
+    // something to compare, and it must agree.
+    assert_eq!(p["findings_identical"], true, "{}", p["mismatches"]);
+    assert!(p["pages_per_min"].as_f64().unwrap() > 0.0);
+    assert!(b["browser_peak_pss_mib"].as_f64().unwrap() > 0.0);
+    assert!(p["peak_pss_mib"].as_f64().unwrap() > 0.0);
+}

@@ -27,8 +27,8 @@ fn store_migrate_moves_a_units_history_to_postgres() {
     std::fs::write(
         &csv,
         format!(
-            "id,name_ar,name_en,agency,region,timezone,hours,phones,websites\n\
-             a,مركز أ,A,G,R,Asia/Amman,Sun-Sat 00:00-24:00,+96265000501;+96265000502,\
+            "id,name_ar,name_en,agency,region,timezone,hours,hours_ramadan,phones,websites\n\
+             a,مركز أ,A,G,R,Asia/Amman,Sun-Sat 00:00-24:00,Sun-Sat 00:00-24:00,+96265000501;+96265000502,\
              http://{}/ok/jo-amman-civil/\n",
             lab.http
         ),
@@ -81,6 +81,7 @@ fn store_migrate_moves_a_units_history_to_postgres() {
         &["cases", "--period", &month, "--json"],
     ];
     let before: Vec<Vec<Value>> = reads.iter().map(|a| json_lines(&on(&sqlite, a))).collect();
+    assert_eq!(before[2][0]["hours_ramadan"], "Sun-Sat 00:00-24:00");
 
     let out = on(
         &sqlite,

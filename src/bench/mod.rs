@@ -37,6 +37,8 @@ pub enum BenchError {
     NoSample,
     #[error(transparent)]
     CallOptions(#[from] crate::probe::call::ivr::IvrError),
+    #[error("pa11y-ci: {0}")]
+    Pa11y(String),
     #[error("the warm-up page was not audited: {0}")]
     WarmUp(String),
     #[error(transparent)]
@@ -346,81 +348,145 @@ pub struct BrowserBench {
     /// Mean and 95th percentile of injecting and running axe-core on a page.
     pub axe_mean_ms: f64,
     pub axe_p95_ms: f64,
-    /// Mean of each phase of a page's audit, in ms: open (context and tab), load, checks,
-    /// screenshot, close.
+    /// Mean of each phase of a page's audit, in ms: load, checks, axe, screenshot; `other`
+    /// is the rest (a context and tab opened or reused, the viewport, closing).
     pub phases_mean_ms: std::collections::BTreeMap<String, f64>,
-    /// Highest sum of resident memory over the browser's processes, sampled every 100 ms.
+    /// Highest sum of resident memory over the browser's processes, sampled every 100 ms: it
+    /// counts the pages they share (Chromium's code) once per process.
     pub browser_peak_rss_mib: f64,
+    /// Highest sum of proportional set sizes: shared pages divided between the processes, so
+    /// the memory the browser really holds.
+    pub browser_peak_pss_mib: f64,
     /// Pages whose audit did not end `ok`.
     pub not_ok: usize,
     pub restarts: u64,
+    /// pa11y-ci on the same pages, with `--pa11y`.
+    pub pa11y: Option<Pa11yBench>,
+}
+
+/// pa11y-ci (axe runner, the same axe-core) on the same pages, tabs as its concurrency.
+#[derive(Debug, Serialize)]
+pub struct Pa11yBench {
+    pub version: String,
+    pub pages: usize,
+    pub elapsed_s: f64,
+    /// A run with the first page alone: Node, pa11y-ci and its browser starting.
+    pub startup_s: f64,
+    /// Pages per minute after its start-up: (pages − 1) / (elapsed − startup), as raqib's
+    /// figure is taken with its browser already running.
+    pub pages_per_min: f64,
+    pub peak_rss_mib: f64,
+    pub peak_pss_mib: f64,
+    /// raqib's pages per minute over pa11y-ci's.
+    pub speedup: f64,
+    /// Each page's axe violations (rule, nodes) and needs-review rules agree.
+    pub findings_identical: bool,
+    pub mismatches: Vec<String>,
+}
+
+/// The axe tags pa11y's `WCAG2AA` standard runs; raqib runs the same ones when compared.
+pub const PA11Y_WCAG2AA_TAGS: &[&str] =
+    &["wcag2a", "wcag21a", "wcag2aa", "wcag21aa", "best-practice"];
+
+/// The lab's pages as sites: each sample centre's home page (a first visit), then its other
+/// pages (continuing the visit).
+fn lab_pages(
+    http: std::net::SocketAddr,
+    centres: &[Centre],
+) -> Result<Vec<(url::Url, u32)>, BenchError> {
+    let mut all = Vec::new();
+    for c in centres {
+        for (path, depth) in [
+            ("ok/{}/", 0),
+            ("ok/{}/services", 1),
+            ("ok/{}/contact", 1),
+            ("a11y/{}/", 0),
+            ("a11y/{}/form", 1),
+        ] {
+            let p = path.replace("{}", &c.id);
+            all.push((url::Url::parse(&format!("http://{http}/{p}"))?, depth));
+        }
+    }
+    Ok(all)
+}
+
+/// A file's URLs as sites: the first of each origin a first visit, the others continuing it.
+fn as_visits(urls: Vec<url::Url>) -> Vec<(url::Url, u32)> {
+    let mut seen = std::collections::HashSet::new();
+    urls.into_iter()
+        .map(|u| {
+            let depth = u32::from(!seen.insert(u.origin().ascii_serialization()));
+            (u, depth)
+        })
+        .collect()
 }
 
 /// Audits `urls` (the lab's pages when empty: each sample centre's clean site and faulty
 /// pages, cycled up to `pages`) with one browser and `tabs` tabs, screenshots kept in a
-/// temporary directory.
+/// temporary directory; with `pa11y` (pa11y-ci's path), the same pages through pa11y-ci, and
+/// both tools' findings compared.
 pub async fn browser(
     config: &Config,
     pages: usize,
     tabs: usize,
     urls: Vec<url::Url>,
+    pa11y: Option<&std::path::Path>,
 ) -> Result<BrowserBench, BenchError> {
     use crate::probe::web::audit::{Auditor, PageOutcome};
     let centres = crate::registry::parse_csv(crate::registry::SAMPLE_CSV.as_bytes(), "sample")?;
     let lab = Lab::start(&LabConfig::on_free_ports(), &centres).await?;
-    let urls: Vec<url::Url> = if urls.is_empty() {
-        let mut all = Vec::new();
-        for c in &centres {
-            for path in [
-                "ok/{}/",
-                "ok/{}/services",
-                "ok/{}/contact",
-                "a11y/{}/",
-                "a11y/{}/form",
-            ] {
-                let p = path.replace("{}", &c.id);
-                all.push(url::Url::parse(&format!("http://{}/{p}", lab.http))?);
-            }
-        }
-        all
+    let urls = if urls.is_empty() {
+        lab_pages(lab.http, &centres)?
     } else {
-        urls
+        as_visits(urls)
     };
-    let list: Vec<url::Url> = urls.iter().cycle().take(pages).cloned().collect();
+    let list: Vec<(url::Url, u32)> = urls.iter().cycle().take(pages).cloned().collect();
     let evidence = tempfile::tempdir()?;
     let mut cfg = config.browser.clone();
     cfg.tabs = tabs.clamp(1, 32);
+    if pa11y.is_some() {
+        cfg.axe_tags = PA11Y_WCAG2AA_TAGS.iter().map(|t| t.to_string()).collect();
+    }
     let auditor = Arc::new(Auditor::new(&cfg, &config.web, evidence.path())?);
     // Start the browser before the clock, as a sweep's first page would.
-    let warm = auditor.audit_page(&list[0], 0).await;
+    let warm = auditor.audit_page(&list[0].0, 0).await;
     if warm.outcome != PageOutcome::Ok {
         return Err(BenchError::WarmUp(warm.detail.unwrap_or_default()));
     }
     let pid = auditor.browser_pid().await;
-    let peak = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let sampler = {
-        let peak = peak.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Some(pid) = pid {
-                    let kib = group_rss_kib(pid);
-                    peak.fetch_max(kib, std::sync::atomic::Ordering::Relaxed);
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-        })
-    };
+    let sampler = PeakSampler::start(pid);
     let started = Instant::now();
-    let audits = futures::future::join_all(list.iter().map(|u| {
+    let audits = futures::future::join_all(list.iter().map(|(u, depth)| {
         let auditor = auditor.clone();
-        async move { auditor.audit_page(u, 0).await }
+        async move { auditor.audit_page(u, *depth).await }
     }))
     .await;
     let elapsed = started.elapsed().as_secs_f64();
-    sampler.abort();
+    let (peak_rss, peak_pss) = sampler.stop();
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let restarts = auditor.restarts();
     auditor.shutdown().await;
+    let pages_per_min = list.len() as f64 / elapsed * 60.0;
+    let pa11y = match pa11y {
+        Some(bin) => {
+            let page_list: Vec<url::Url> = list.iter().map(|(u, _)| u.clone()).collect();
+            let p = pa11y_ci(bin, &config.browser, &page_list, cfg.tabs).await?;
+            let mismatches = compare_findings(&audits, &p.issues_by_url);
+            Some(Pa11yBench {
+                version: p.version,
+                pages: page_list.len(),
+                elapsed_s: round2(p.elapsed_s),
+                startup_s: round2(p.startup_s),
+                pages_per_min: round2(p.pages_per_min),
+                peak_rss_mib: p.peak_rss_mib,
+                peak_pss_mib: p.peak_pss_mib,
+                speedup: round2(pages_per_min / p.pages_per_min.max(f64::MIN_POSITIVE)),
+                findings_identical: mismatches.is_empty(),
+                mismatches,
+            })
+        }
+        None => None,
+    };
     lab.stop();
     let mut page: Vec<f64> = audits.iter().map(|a| a.audit_ms.total).collect();
     let mut phases = std::collections::BTreeMap::new();
@@ -432,6 +498,15 @@ pub async fn browser(
         ("checks", |d| d.checks),
         ("axe", |d| d.axe),
         ("screenshot", |d| d.screenshot),
+        ("other", |d| {
+            Some(
+                d.total
+                    - d.load.unwrap_or(0.0)
+                    - d.checks.unwrap_or(0.0)
+                    - d.axe.unwrap_or(0.0)
+                    - d.screenshot.unwrap_or(0.0),
+            )
+        }),
     ] {
         let v: Vec<f64> = audits.iter().filter_map(|a| pick(&a.audit_ms)).collect();
         phases.insert(name.to_string(), (mean(&v) * 10.0).round() / 10.0);
@@ -442,26 +517,273 @@ pub async fn browser(
         pages: list.len(),
         tabs: cfg.tabs,
         elapsed_s: elapsed,
-        pages_per_min: list.len() as f64 / elapsed * 60.0,
+        pages_per_min,
         page_mean_ms: mean(&page),
         page_p95_ms: percentile(&mut page, 0.95),
         axe_mean_ms: mean(&axe),
         axe_p95_ms: percentile(&mut axe, 0.95),
-        browser_peak_rss_mib: peak.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0,
+        browser_peak_rss_mib: peak_rss,
+        browser_peak_pss_mib: peak_pss,
         not_ok: audits
             .iter()
             .filter(|a| a.outcome != PageOutcome::Ok)
             .count(),
         restarts,
+        pa11y,
     })
 }
 
-/// Sum of VmRSS (KiB) over the processes of process group `pgid`.
-fn group_rss_kib(pgid: u32) -> u64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
-        return 0;
+fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// The peak memory of a process and its descendants, sampled every 100 ms until stopped.
+struct PeakSampler {
+    task: tokio::task::JoinHandle<()>,
+    rss: Arc<std::sync::atomic::AtomicU64>,
+    pss: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl PeakSampler {
+    fn start(root: Option<u32>) -> PeakSampler {
+        let rss = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let pss = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (r, p) = (rss.clone(), pss.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                if let Some(root) = root {
+                    let (kr, kp) = tree_memory_kib(root);
+                    r.fetch_max(kr, std::sync::atomic::Ordering::Relaxed);
+                    p.fetch_max(kp, std::sync::atomic::Ordering::Relaxed);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        });
+        PeakSampler { task, rss, pss }
+    }
+
+    /// (peak RSS, peak PSS) in MiB.
+    fn stop(self) -> (f64, f64) {
+        self.task.abort();
+        let mib = |a: &std::sync::atomic::AtomicU64| {
+            (a.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1024.0).round()
+        };
+        (mib(&self.rss), mib(&self.pss))
+    }
+}
+
+/// What one pa11y-ci run measured, before it is compared.
+struct Pa11yRun {
+    version: String,
+    elapsed_s: f64,
+    startup_s: f64,
+    pages_per_min: f64,
+    peak_rss_mib: f64,
+    peak_pss_mib: f64,
+    /// URL → (axe rule, needs review) → nodes.
+    issues_by_url:
+        std::collections::HashMap<String, std::collections::BTreeMap<(String, bool), u64>>,
+}
+
+/// Runs pa11y-ci twice (the first page alone, for its start-up; then every page) with the
+/// axe runner, the browser raqib uses and `tabs` as its concurrency.
+async fn pa11y_ci(
+    bin: &std::path::Path,
+    browser: &crate::config::BrowserConfig,
+    urls: &[url::Url],
+    tabs: usize,
+) -> Result<Pa11yRun, BenchError> {
+    let dir = tempfile::tempdir()?;
+    let mut args = vec![
+        "--headless=new".to_string(),
+        "--disable-gpu".to_string(),
+        "--hide-scrollbars".to_string(),
+    ];
+    if crate::probe::web::cdp::sandbox_off() {
+        args.push("--no-sandbox".into());
+    }
+    args.extend(browser.args.iter().cloned());
+    let write = |name: &str, list: &[url::Url]| -> Result<std::path::PathBuf, BenchError> {
+        let cfg = serde_json::json!({
+            "defaults": {
+                "runners": ["axe"],
+                "standard": "WCAG2AA",
+                "includeWarnings": true,
+                "includeNotices": true,
+                "timeout": browser.page_timeout_ms,
+                "chromeLaunchConfig": {
+                    "executablePath": browser.path,
+                    "args": args,
+                },
+            },
+            "concurrency": tabs,
+            "urls": list.iter().map(|u| u.as_str()).collect::<Vec<_>>(),
+        });
+        let path = dir.path().join(name);
+        std::fs::write(&path, cfg.to_string())?;
+        Ok(path)
     };
-    let mut total = 0;
+    let one = write("one.json", &urls[..1])?;
+    let all = write("all.json", urls)?;
+    let run = |config: std::path::PathBuf| async move {
+        let mut child = tokio::process::Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .arg("--json")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| BenchError::Pa11y(format!("cannot run {}: {e}", bin.display())))?;
+        let sampler = PeakSampler::start(child.id());
+        let started = Instant::now();
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let read = |pipe: Option<tokio::process::ChildStdout>| async move {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                use tokio::io::AsyncReadExt;
+                let _ = p.read_to_string(&mut text).await;
+            }
+            text
+        };
+        let read_err = |pipe: Option<tokio::process::ChildStderr>| async move {
+            let mut text = String::new();
+            if let Some(mut p) = pipe {
+                use tokio::io::AsyncReadExt;
+                let _ = p.read_to_string(&mut text).await;
+            }
+            text
+        };
+        let (out, err, status) = tokio::join!(read(stdout), read_err(stderr), child.wait());
+        let elapsed = started.elapsed().as_secs_f64();
+        let memory = sampler.stop();
+        // pa11y-ci exits 2 when a page has issues: its JSON still says everything.
+        let report: serde_json::Value = serde_json::from_str(&out).map_err(|_| {
+            BenchError::Pa11y(format!(
+                "pa11y-ci ended {} without a JSON report: {}",
+                status.map(|s| s.to_string()).unwrap_or_default(),
+                err.lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or_default()
+            ))
+        })?;
+        Ok::<_, BenchError>((report, elapsed, memory))
+    };
+    let (_, startup_s, _) = run(one).await?;
+    let (report, elapsed_s, (peak_rss_mib, peak_pss_mib)) = run(all).await?;
+    let mut issues_by_url = std::collections::HashMap::new();
+    for (url, issues) in report["results"].as_object().into_iter().flatten() {
+        let Some(issues) = issues.as_array() else {
+            continue;
+        };
+        let mut found = std::collections::BTreeMap::<(String, bool), u64>::new();
+        for i in issues {
+            let Some(code) = i["code"].as_str() else {
+                // A page pa11y-ci could not load is reported as a message, not an issue.
+                return Err(BenchError::Pa11y(format!(
+                    "pa11y-ci could not audit {url}: {}",
+                    i["message"]
+                )));
+            };
+            let review = i["runnerExtras"]["needsFurtherReview"]
+                .as_bool()
+                .unwrap_or(false);
+            *found.entry((code.to_string(), review)).or_default() += 1;
+        }
+        issues_by_url.insert(url.clone(), found);
+    }
+    let version = std::process::Command::new(bin)
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let marginal = (elapsed_s - startup_s).max(f64::MIN_POSITIVE);
+    let pages_per_min = match urls.len() {
+        1 => 60.0 / elapsed_s,
+        n => (n - 1) as f64 / marginal * 60.0,
+    };
+    Ok(Pa11yRun {
+        version,
+        elapsed_s,
+        startup_s,
+        pages_per_min,
+        peak_rss_mib,
+        peak_pss_mib,
+        issues_by_url,
+    })
+}
+
+/// Where raqib's and pa11y-ci's axe findings differ, page by page: the rules each reports as
+/// violations with their node counts, and the rules each leaves for review (raqib keeps no
+/// node count for those). raqib's own rules (`arabic-…`) are not axe's and are left out.
+fn compare_findings(
+    audits: &[crate::probe::web::audit::PageAudit],
+    pa11y: &std::collections::HashMap<String, std::collections::BTreeMap<(String, bool), u64>>,
+) -> Vec<String> {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut out = Vec::new();
+    let mut done = BTreeSet::new();
+    for a in audits {
+        if !done.insert(a.url.clone()) {
+            continue;
+        }
+        let Some(theirs) = pa11y.get(&a.url) else {
+            out.push(format!("{}: no pa11y-ci result", a.url));
+            continue;
+        };
+        let Some(ours) = &a.a11y else {
+            out.push(format!("{}: no raqib result ({:?})", a.url, a.outcome));
+            continue;
+        };
+        let ours_v: BTreeMap<&str, u64> = ours
+            .violations
+            .iter()
+            .filter(|v| !v.id.starts_with("arabic-"))
+            .map(|v| (v.id.as_str(), v.nodes))
+            .collect();
+        let theirs_v: BTreeMap<&str, u64> = theirs
+            .iter()
+            .filter(|((_, review), _)| !review)
+            .map(|((id, _), n)| (id.as_str(), *n))
+            .collect();
+        if ours_v != theirs_v {
+            out.push(format!(
+                "{}: violations raqib {ours_v:?}, pa11y-ci {theirs_v:?}",
+                a.url
+            ));
+        }
+        let ours_r: BTreeSet<&str> = ours
+            .needs_review_rules
+            .iter()
+            .filter(|id| !id.starts_with("arabic-"))
+            .map(String::as_str)
+            .collect();
+        let theirs_r: BTreeSet<&str> = theirs
+            .keys()
+            .filter(|(_, review)| *review)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if ours_r != theirs_r {
+            out.push(format!(
+                "{}: needs review raqib {ours_r:?}, pa11y-ci {theirs_r:?}",
+                a.url
+            ));
+        }
+    }
+    out
+}
+
+/// Sum of VmRSS and of Pss (KiB) over process `root` and all its descendants (Chromium's
+/// renderers are its children; puppeteer starts its browser in a process group of its own).
+fn tree_memory_kib(root: u32) -> (u64, u64) {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return (0, 0);
+    };
+    let mut parent = std::collections::HashMap::new();
     for entry in dir.flatten() {
         let name = entry.file_name();
         let Some(pid) = name.to_str().and_then(|n| n.parse::<u32>().ok()) else {
@@ -470,21 +792,44 @@ fn group_rss_kib(pgid: u32) -> u64 {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
-        // After "(comm)": state ppid pgrp …
+        // After "(comm)": state ppid …
         let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
-        if after.split_whitespace().nth(2) != Some(&pgid.to_string()) {
-            continue;
+        if let Some(ppid) = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            parent.insert(pid, ppid);
         }
-        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
-            continue;
-        };
-        total += status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
-            .unwrap_or(0);
     }
-    total
+    let in_tree = |mut pid: u32| {
+        for _ in 0..64 {
+            if pid == root {
+                return true;
+            }
+            match parent.get(&pid) {
+                Some(&p) if p != 0 => pid = p,
+                _ => return false,
+            }
+        }
+        false
+    };
+    let field = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let (mut rss, mut pss) = (0, 0);
+    for &pid in parent.keys().filter(|&&p| in_tree(p)) {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            rss += field(&status, "VmRSS:");
+        }
+        if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
+            pss += field(&rollup, "Pss:");
+        }
+    }
+    (rss, pss)
 }
 
 #[derive(Debug, Serialize)]

@@ -39,9 +39,18 @@ pub enum BenchCmd {
         /// Tabs of the one browser
         #[arg(long, default_value_t = 4)]
         tabs: usize,
-        /// A file of URLs to audit instead, one per line
+        /// A file of URLs to audit instead, one per line (the first of each origin as a first
+        /// visit, the others continuing it)
         #[arg(long, value_name = "FILE")]
         urls: Option<PathBuf>,
+        /// Audit the same pages with pa11y-ci too (axe runner, WCAG2AA; both tools then run
+        /// the same axe tags) and compare speed, memory and findings
+        #[arg(long)]
+        pa11y: bool,
+        /// pa11y-ci's executable [default: probes/bench/node_modules/.bin/pa11y-ci, installed
+        /// by scripts/setup]
+        #[arg(long, value_name = "PATH", requires = "pa11y")]
+        pa11y_ci: Option<PathBuf>,
         /// Print the figures as JSON
         #[arg(long)]
         json: bool,
@@ -190,6 +199,8 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
             pages,
             tabs,
             urls,
+            pa11y,
+            pa11y_ci,
             json,
         } => {
             if pages == 0 || !(1..=32).contains(&tabs) {
@@ -201,7 +212,18 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
                 None => Vec::new(),
                 Some(path) => raqib::bench::read_urls(&path)?,
             };
-            let b = raqib::bench::browser(&ctx.config, pages, tabs, list).await?;
+            let pa11y_ci = match (pa11y, pa11y_ci) {
+                (false, _) => None,
+                (true, Some(p)) => Some(p),
+                (true, None) => Some(default_pa11y_ci().ok_or_else(|| {
+                    bad(
+                        "pa11y-ci is not installed: run scripts/setup (npm ci in probes/bench), \
+                         or give --pa11y-ci PATH",
+                    )
+                })?),
+            };
+            let b =
+                raqib::bench::browser(&ctx.config, pages, tabs, list, pa11y_ci.as_deref()).await?;
             if json {
                 println!("{}", serde_json::to_string(&b)?);
             } else {
@@ -216,6 +238,26 @@ pub async fn exec(ctx: &Ctx, cmd: BenchCmd) -> Result<()> {
                     .map(|(k, v)| format!("{k} {v:.0}"))
                     .collect();
                 println!("  page phases, mean ms: {}", phases.join(" · "));
+                println!(
+                    "  browser memory, peak: {:.0} MiB proportional (PSS), {:.0} MiB resident (RSS, shared pages counted per process)",
+                    b.browser_peak_pss_mib, b.browser_peak_rss_mib
+                );
+                if let Some(p) = &b.pa11y {
+                    println!(
+                        "pa11y-ci {}: {} pages, {:.1} s ({:.1} s of it starting): {:.0} pages/min after start-up; peak {:.0} MiB PSS, {:.0} MiB RSS",
+                        p.version, p.pages, p.elapsed_s, p.startup_s, p.pages_per_min, p.peak_pss_mib, p.peak_rss_mib
+                    );
+                    println!("  raqib is {:.2} times as fast", p.speedup);
+                    match p.findings_identical {
+                        true => println!("  axe findings: identical on every page"),
+                        false => {
+                            println!("  axe findings differ on {} point(s):", p.mismatches.len());
+                            for m in &p.mismatches {
+                                println!("    {m}");
+                            }
+                        }
+                    }
+                }
             }
         }
         BenchCmd::Verdicts {
@@ -426,4 +468,15 @@ fn answer_type(
         }
     }
     Ok(())
+}
+
+/// pa11y-ci as scripts/setup installs it, from the current directory or raqib's source tree.
+fn default_pa11y_ci() -> Option<PathBuf> {
+    let rel = std::path::Path::new("probes/bench/node_modules/.bin/pa11y-ci");
+    [
+        rel.to_path_buf(),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
 }

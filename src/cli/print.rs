@@ -219,6 +219,9 @@ pub fn print_centres(centres: &[Centre]) {
             true => println!("{:<24} {}", "", c.name_ar),
             false => println!("{:<24} {}  [{}]", "", c.name_ar, c.tags.join(";")),
         }
+        if let Some(r) = &c.hours_ramadan {
+            println!("{:<24} in Ramadan: {r}", "");
+        }
     }
     println!("{} centres", centres.len());
 }

@@ -31,8 +31,9 @@ pub const HELP: &str = "\
 Each [[schedule]] has a crontab(5) expression read in its time zone (0 and 7 are Sunday, names
 allowed, day-of-month OR day-of-week as crontab, six fields for seconds). A fire plans a sweep
 as job rows in the store: web jobs at once; phone jobs at random instants inside each centre's
-opening hours in its own time zone (spread over spread_minutes, never on a [holidays] date; a
-closed centre is skipped or deferred to its next window). Jobs run within [web] concurrency and
+opening hours in its own time zone (its hours_ramadan in Ramadan, by the Umm al-Qura calendar;
+spread over spread_minutes, never on a [holidays] date — YYYY-MM-DD, or hijri:MM-DD[..MM-DD]
+every Hijri year; a closed centre is skipped or deferred to its next window). Jobs run within [web] concurrency and
 [trunk] max_channels; each result is stored and its job marked done in one transaction.
 
 SIGTERM or Ctrl-C: no new job starts, calls in progress end and are stored, and the sweep stays

@@ -6,6 +6,8 @@
 //! `busy` (486), `unavailable` (480), `declined` (603), `not_in_service` (404), `congested`
 //! (503), `moved:USER` (302 to another lab user), `early` (183 with an announcement as early media, then 404), `never` (rings until
 //! cancelled), `silent` (no response at all), `hangup:MS` (answers, then hangs up itself),
+//! `cause:STATUS:CAUSE` (a final STATUS carrying `Reason: Q.850;cause=CAUSE`, as carriers'
+//! gateways send), `byecause:CAUSE` (answers, then hangs up with a BYE carrying that cause),
 //! `sit_early:CODE` (183, a special information tone of that code — `intercept`,
 //! `vacant_code`, `reorder_intra`, … `information` — and the announcement as early media,
 //! then 480, or 487 when cancelled), `sit_answer:CODE` (200, then the same), `announcement` (200, then the
@@ -44,6 +46,11 @@ pub enum Behaviour {
         after: AfterAnswer,
     },
     Reject(u16),
+    /// A final status with `Reason: Q.850;cause=N`.
+    Cause {
+        status: u16,
+        cause: u16,
+    },
     /// 302 to the lab user of this name (`moved:answer-500`).
     Redirect(String),
     Early,
@@ -63,6 +70,11 @@ pub enum AfterAnswer {
     HangUp(u64),
     /// A network announcement, after a SIT of this code or none.
     Announcement(Option<SitVariant>),
+    /// Greet, hang up after `ms` with `Reason: Q.850;cause=N` in the BYE.
+    HangUpCause {
+        ms: u64,
+        cause: u16,
+    },
 }
 
 impl Behaviour {
@@ -98,6 +110,21 @@ impl Behaviour {
             ("reject", Some(code)) => {
                 Behaviour::Reject(code.parse().ok().filter(|c| (300..700).contains(c))?)
             }
+            ("cause", Some(a)) => {
+                let (status, cause) = a.split_once([':', '-'])?;
+                Behaviour::Cause {
+                    status: status.parse().ok().filter(|c| (300..700).contains(c))?,
+                    cause: cause.parse().ok().filter(|c| (1..=127).contains(c))?,
+                }
+            }
+            ("byecause", Some(c)) => answer(
+                500,
+                0,
+                AfterAnswer::HangUpCause {
+                    ms: 1000,
+                    cause: c.parse().ok().filter(|c| (1..=127).contains(c))?,
+                },
+            ),
             ("moved", Some(user)) if !user.is_empty() => Behaviour::Redirect(user),
             ("early", None) => Behaviour::Early,
             ("sit_early", Some(code)) => Behaviour::EarlySit(SitVariant::of_code(&code)?),
@@ -229,6 +256,8 @@ struct Uas {
     invite: Message,
     to_tag: String,
     last: Option<Vec<u8>>,
+    /// A `Reason` value every final non-2xx response carries.
+    reason: Option<String>,
 }
 
 impl Uas {
@@ -236,6 +265,9 @@ impl Uas {
         let mut r = self.invite.response(status, reason, Some(&self.to_tag));
         if status > 100 {
             r.push("contact", format!("<sip:lab@{}>", self.ep.local_addr()));
+        }
+        if let (300.., Some(reason)) = (status, &self.reason) {
+            r.push("reason", reason.clone());
         }
         if let Some(b) = body {
             r.push("content-type", "application/sdp");
@@ -334,6 +366,7 @@ async fn uas(
         invite,
         to_tag: crate::probe::call::sip::random::token(),
         last: None,
+        reason: None,
     };
     let sdp_answer = answer_sdp(rtp_local, codec);
     let t1 = Duration::from_millis(500);
@@ -354,6 +387,20 @@ async fn uas(
                 _ => "Lab",
             };
             final_until_ack(&mut uas, &mut rx, code, reason, t1).await;
+        }
+        Behaviour::Cause { status, cause } => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(180, "Ringing", None).await;
+            uas.reason = Some(format!("Q.850;cause={cause};text=\"lab cause {cause}\""));
+            let reason = match status {
+                486 => "Busy Here",
+                480 => "Temporarily Unavailable",
+                404 => "Not Found",
+                403 => "Forbidden",
+                503 => "Service Unavailable",
+                _ => "Lab",
+            };
+            final_until_ack(&mut uas, &mut rx, status, reason, t1).await;
         }
         Behaviour::Redirect(user) => {
             let mut r = uas
@@ -462,7 +509,9 @@ async fn uas(
                 tokio::spawn(async move {
                     let st = &mut Stream::new();
                     match after {
-                        AfterAnswer::Greeting | AfterAnswer::HangUp(_) => {
+                        AfterAnswer::Greeting
+                        | AfterAnswer::HangUp(_)
+                        | AfterAnswer::HangUpCause { .. } => {
                             play(&socket, st, &prompts.greeting, codec, to, &stop).await;
                             silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
                         }
@@ -531,11 +580,18 @@ async fn uas(
                 }
             }
             let end = match after {
-                AfterAnswer::HangUp(ms) => Instant::now() + Duration::from_millis(ms),
+                AfterAnswer::HangUp(ms) | AfterAnswer::HangUpCause { ms, .. } => {
+                    Instant::now() + Duration::from_millis(ms)
+                }
                 _ => Instant::now() + Duration::from_secs(600),
             };
             match next_event(&mut uas, &mut rx, end).await {
-                Event::Timeout if matches!(after, AfterAnswer::HangUp(_)) => {
+                Event::Timeout
+                    if matches!(
+                        after,
+                        AfterAnswer::HangUp(_) | AfterAnswer::HangUpCause { .. }
+                    ) =>
+                {
                     // The lab hangs up: a BYE inside the dialog, to the caller's Contact.
                     let contact = uas
                         .invite
@@ -566,6 +622,9 @@ async fn uas(
                     )
                     .push("call-id", call_id.clone())
                     .push("cseq", "1 BYE");
+                    if let AfterAnswer::HangUpCause { cause, .. } = after {
+                        bye.push("reason", format!("Q.850;cause={cause}"));
+                    }
                     let _ = uas.ep.send_raw(&bye.to_bytes(), uas.peer).await;
                     let _ = next_event(&mut uas, &mut rx, Instant::now() + Duration::from_secs(2))
                         .await;
@@ -685,6 +744,26 @@ mod tests {
         );
         assert_eq!(Behaviour::parse("busy"), Some(Behaviour::Reject(486)));
         assert_eq!(Behaviour::parse("reject-699"), Some(Behaviour::Reject(699)));
+        assert_eq!(
+            Behaviour::parse("cause-480-19"),
+            Some(Behaviour::Cause {
+                status: 480,
+                cause: 19
+            })
+        );
+        assert_eq!(Behaviour::parse("cause:200:19"), None);
+        assert_eq!(Behaviour::parse("cause-486-0"), None);
+        assert_eq!(
+            Behaviour::parse("byecause-16"),
+            Some(Behaviour::Answer {
+                ring_ms: 500,
+                jitter_ms: 0,
+                after: AfterAnswer::HangUpCause {
+                    ms: 1000,
+                    cause: 16
+                }
+            })
+        );
         assert_eq!(Behaviour::parse("+96265000101"), None);
         assert_eq!(Behaviour::parse("answer-x"), None);
         assert_eq!(

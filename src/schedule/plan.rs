@@ -42,15 +42,16 @@ fn to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     Utc.from_utc_datetime(&local)
 }
 
-/// The spans in which `centre` is open that start on its local date `day`; none on a holiday.
-/// A window past midnight belongs to the day it opened (`Sun 22:00-02:00` ends Monday 02:00).
+/// The spans in which `centre` is open that start on its local date `day`, by the hours in
+/// force that day (Ramadan's, when it has them); none on a holiday. A window past midnight
+/// belongs to the day it opened (`Sun 22:00-02:00` ends Monday 02:00).
 pub fn open_spans(centre: &Centre, day: NaiveDate, holidays: &[NaiveDate]) -> Vec<Span> {
     if holidays.contains(&day) {
         return Vec::new();
     }
     let tz = centre.tz();
     let mut spans: Vec<Span> = centre
-        .hours
+        .hours_on(day)
         .0
         .iter()
         .filter(|r| r.opens_on(day.weekday()))

@@ -18,7 +18,7 @@ use tracing::Instrument;
 use super::kit::Kit;
 use super::plan::{self, WhenClosed};
 use super::sweep::SweepError;
-use crate::config::{Config, ScheduleConfig, WhenClosedCfg};
+use crate::config::{Config, HolidayDate, ScheduleConfig, WhenClosedCfg};
 use crate::cron::CronSchedule;
 use crate::probe::Channel;
 use crate::registry::{glob_match, Centre};
@@ -52,18 +52,29 @@ const COUNTRY_OF_ZONE: [(&str, &str); 22] = [
     ("Europe/London", "GB"),
 ];
 
-/// The holidays that apply to a centre: its country's and its time zone's.
-pub fn holidays_of(config: &Config, centre: &Centre) -> Vec<NaiveDate> {
+/// The holidays that apply to a centre: its country's and its time zone's, as the dates they
+/// fall on from two days before `now` to 30 days after (in the centre's time zone) — the days
+/// a plan looks at; a Hijri holiday's dates are those of the years in that range.
+pub fn holidays_of(config: &Config, centre: &Centre, now: DateTime<Utc>) -> Vec<NaiveDate> {
     let country = COUNTRY_OF_ZONE
         .iter()
         .find(|(z, _)| *z == centre.timezone)
         .map(|(_, c)| *c);
-    config
+    let today = now.with_timezone(&centre.tz()).date_naive();
+    let (from, to) = (today - Duration::days(2), today + Duration::days(30));
+    let mut days: Vec<NaiveDate> = config
         .holidays
         .iter()
         .filter(|(k, _)| Some(k.as_str()) == country || **k == centre.timezone)
-        .flat_map(|(_, d)| d.iter().map(|h| h.0))
-        .collect()
+        .flat_map(|(_, d)| d.iter())
+        .flat_map(|h| match h {
+            HolidayDate::Day(d) => vec![*d],
+            HolidayDate::Hijri(h) => h.days_between(from, to),
+        })
+        .collect();
+    days.sort();
+    days.dedup();
+    days
 }
 
 /// A `[[schedule]]` selects by an agency, region or tag the registry does not have.
@@ -484,7 +495,7 @@ impl Server {
                     let numbers: Vec<&String> = (0..rounds)
                         .flat_map(|_| Kit::planned(channel, c).iter())
                         .collect();
-                    let holidays = holidays_of(&self.config, c);
+                    let holidays = holidays_of(&self.config, c, now);
                     let Some(times) = plan::call_instants(
                         c,
                         now,

@@ -304,6 +304,7 @@ mod tests {
             in_hours: Some(true),
             detail: None,
             sit: None,
+            q850: None,
         }
     }
 

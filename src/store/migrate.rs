@@ -36,6 +36,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("tags", Text),
             ("agency_ar", Text),
             ("region_ar", Text),
+            ("hours_ramadan", Text),
         ],
     ),
     (

@@ -645,13 +645,13 @@ impl Store {
                 .map_err(q("look up centre"))?
                 .is_some();
             sqlx::query(
-                "INSERT INTO centres (id, name_ar, name_en, agency, region, timezone, hours, phones, websites, updated_at, tags, agency_ar, region_ar)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                "INSERT INTO centres (id, name_ar, name_en, agency, region, timezone, hours, phones, websites, updated_at, tags, agency_ar, region_ar, hours_ramadan)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                  ON CONFLICT (id) DO UPDATE SET name_ar = excluded.name_ar, name_en = excluded.name_en,
                    agency = excluded.agency, region = excluded.region, timezone = excluded.timezone,
                    hours = excluded.hours, phones = excluded.phones, websites = excluded.websites,
                    updated_at = excluded.updated_at, tags = excluded.tags, agency_ar = excluded.agency_ar,
-                   region_ar = excluded.region_ar",
+                   region_ar = excluded.region_ar, hours_ramadan = excluded.hours_ramadan",
             )
             .bind(&c.id)
             .bind(&c.name_ar)
@@ -666,6 +666,7 @@ impl Store {
             .bind(serde_json::to_string(&c.tags).unwrap_or_default())
             .bind(&c.agency_ar)
             .bind(&c.region_ar)
+            .bind(c.hours_ramadan.as_ref().map(|h| h.to_string()))
             .execute(&mut *tx)
             .await
             .map_err(q("upsert centre"))?;
@@ -688,7 +689,7 @@ impl Store {
     pub async fn centres(&self) -> Result<Vec<Centre>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites, tags, agency_ar,
-                    region_ar
+                    region_ar, hours_ramadan
              FROM centres ORDER BY id",
         )
         .fetch_all(&self.pool)
@@ -716,7 +717,7 @@ impl Store {
     pub async fn centre(&self, id: &str) -> Result<Option<Centre>, StoreError> {
         let row = sqlx::query(
             "SELECT id, name_ar, name_en, agency, region, timezone, hours, phones, websites, tags, agency_ar,
-                    region_ar
+                    region_ar, hours_ramadan
              FROM centres WHERE id = $1",
         )
         .bind(id)
@@ -1498,5 +1499,11 @@ fn centre_from_row(r: &sqlx::any::AnyRow) -> Result<Centre, StoreError> {
         tags: serde_json::from_str(&get(9)?).map_err(|e| corrupt(e.to_string()))?,
         agency_ar: r.try_get(10).map_err(q("read centre"))?,
         region_ar: r.try_get(11).map_err(q("read centre"))?,
+        hours_ramadan: r
+            .try_get::<Option<String>, _>(12)
+            .map_err(q("read centre"))?
+            .map(|h| h.parse())
+            .transpose()
+            .map_err(|e: FieldError| corrupt(e.0))?,
     })
 }

@@ -3,7 +3,9 @@
 
 usage: hostile_uas.py MODE   (prints 'ready PORT' once bound on 127.0.0.1)
 modes: garbage, weird_codes, no_to_tag, huge_header, absurd_length, flood_180,
-       retransmit_200, bye_midcall, two_via_200, wrong_branch_200, unusable, silent
+       retransmit_200, bye_midcall, two_via_200, wrong_branch_200, unusable, silent,
+       bye_cause (answers, then hangs up with a BYE whose Reason headers hold hostile values
+       beside one good Q.850 cause 16)
 """
 import re
 import socket
@@ -97,6 +99,30 @@ while True:
                 sock.sendto(d, peer)
     elif mode == "silent":
         pass
+    elif mode == "bye_cause":
+        sock.sendto(response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp"), peer)
+        sock.settimeout(2)
+        try:
+            while not sock.recvfrom(65535)[0].startswith(b"ACK"):
+                pass
+        except socket.timeout:
+            pass
+        sock.settimeout(None)
+        contact = re.search(r"<([^>]+)>", header(msg, "Contact|m")).group(1)
+        bye = "\r\n".join([
+            "BYE %s SIP/2.0" % contact,
+            "Via: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKbyecause" % sock.getsockname()[1],
+            "Max-Forwards: 70",
+            "From: %s;tag=hostile1" % header(msg, "To|t"),
+            "To: " + header(msg, "From|f"),
+            "Call-ID: " + header(msg, "Call-ID|i"),
+            "CSeq: 1 BYE",
+            "Reason: Q.850;cause=99999999999999999999;text=\"\x01" + "x" * 3000 + "\"",
+            "Reason: SIP;cause=200, Q.850, Q.850;cause=0, Q.850;cause=-3",
+            "Reason: Q.850 ; cause=16 ; text=\"Normal call clearing\"",
+            "Content-Length: 0",
+        ]) + "\r\n\r\n"
+        sock.sendto(bye.encode(), peer)
     elif mode == "retransmit_200":
         ok = response(msg, 200, "OK", body=SDP, extra="Content-Type: application/sdp")
         for _ in range(3):

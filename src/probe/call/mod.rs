@@ -13,6 +13,7 @@ pub mod audio;
 pub mod g711;
 pub mod ivr;
 pub mod media;
+pub mod q850;
 pub mod quality;
 pub mod register;
 pub mod rtp;
@@ -145,6 +146,9 @@ pub struct CallResult {
     /// Special information tones heard (early media or after answer) and what they said.
     #[serde(default)]
     pub sit: Option<audio::sit::SitDetection>,
+    /// The Q.850 cause the far end gave (`Reason: Q.850;cause=N`), if any.
+    #[serde(default)]
+    pub q850: Option<q850::Q850>,
 }
 
 impl CallResult {
@@ -367,6 +371,7 @@ impl CallResult {
             in_hours: None,
             detail: None,
             sit: None,
+            q850: None,
         }
     }
 

@@ -129,8 +129,14 @@ pub(super) async fn register(
             } else {
                 "proxy-authenticate"
             };
-            let challenge = r.header(header).and_then(digest::parse_challenge);
-            if let (Some(c), Some(user), Some(pw)) = (challenge, &s.username, &s.password) {
+            let challenge = digest::choose(&digest::challenges(&r, header));
+            if let (Some(_), Some(_), Err(why)) = (&s.username, &s.password, &challenge) {
+                if *why != digest::ChallengeError::NoDigest {
+                    reg.detail = Some(why.to_string());
+                    break;
+                }
+            }
+            if let (Ok(c), Some(user), Some(pw)) = (challenge, &s.username, &s.password) {
                 let value =
                     digest::authorization(&c, user, pw, "REGISTER", &uri, 1, &random::token());
                 let name = if status == 401 {

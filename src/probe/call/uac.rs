@@ -15,10 +15,12 @@ use tokio::sync::mpsc;
 
 use super::audio;
 use super::media::{self, Media};
+use super::q850::{self, Q850};
 use super::sip::dialog::Dialog;
 use super::sip::digest;
 use super::sip::message::{addr_uri, uri_host_port, Message};
 use super::sip::random::{branch as new_branch, token};
+use super::sip::reason;
 use super::sip::sdp;
 use super::sip::transaction::{
     ack_for_non_2xx, cancel_for, InviteClient, Key, Mismatch, NonInviteClient, Tick,
@@ -677,11 +679,19 @@ async fn dial(
                 if let Some(m) = &last {
                     result.sip_status = m.status();
                     result.sip_reason = m.reason().map(String::from);
+                    // Kept, not used: raqib's CANCEL ended the call, whatever the cause says.
+                    if m.status().is_some_and(|s| s >= 200) {
+                        result.q850 = reason::q850(m).and_then(|r| Q850::of(&r, "final_response"));
+                    }
                 }
-                result.detail = Some(format!(
+                let mut detail = format!(
                     "no answer within the ring timeout of {} s; cancelled",
                     opts.ring_timeout.as_secs()
-                ));
+                );
+                if let Some(q) = &result.q850 {
+                    let _ = write!(detail, "; {}", q.describe());
+                }
+                result.detail = Some(detail);
                 return CallOutcome::NoAnswer;
             }
             Final::Failed(m) => {
@@ -713,8 +723,19 @@ async fn dial(
                     } else {
                         "proxy-authenticate"
                     };
-                    let challenge = m.header(challenge_header).and_then(digest::parse_challenge);
-                    if let (Some(c), Some(user), Some(pw)) =
+                    let challenge = digest::choose(&digest::challenges(&m, challenge_header));
+                    if let (Some(_), Some(_), Err(why)) =
+                        (&call.s.username, &call.s.password, &challenge)
+                    {
+                        if *why != digest::ChallengeError::NoDigest {
+                            // The trunk asks what raqib cannot do: raqib's limit, not the
+                            // centre's, so the call never counts.
+                            call.state.hang_up(Hangup::Declined);
+                            result.detail = Some(why.to_string());
+                            return CallOutcome::Error;
+                        }
+                    }
+                    if let (Ok(c), Some(user), Some(pw)) =
                         (challenge, &call.s.username, &call.s.password)
                     {
                         nc += 1;
@@ -739,8 +760,8 @@ async fn dial(
                     }
                 }
                 call.state.hang_up(Hangup::Declined);
-                let outcome = CallOutcome::of_status(status);
-                result.detail = Some(match status {
+                let mut outcome = CallOutcome::of_status(status);
+                let mut detail = match status {
                     300..=399 => format!(
                         "{status} redirect not followed (limit {} or no Contact)",
                         call.s.max_redirects
@@ -748,7 +769,20 @@ async fn dial(
                     401 | 407 if auth_tried => "credentials refused".into(),
                     401 | 407 => "authentication demanded and no credentials configured".into(),
                     _ => format!("{status} {}", m.reason().unwrap_or_default()),
-                });
+                };
+                result.q850 = reason::q850(&m).and_then(|r| Q850::of(&r, "final_response"));
+                if let Some(q) = &result.q850 {
+                    let _ = write!(detail, "; {}", q.describe());
+                    // Redirects and challenges are about raqib's request, not the far end.
+                    let refined = (!matches!(status, 300..=399 | 401 | 407))
+                        .then(|| q850::refine(q.cause))
+                        .flatten();
+                    if let Some(o) = refined.filter(|o| *o != outcome) {
+                        outcome = o;
+                        let _ = write!(detail, ": classified as {}", o.as_str().replace('_', " "));
+                    }
+                }
+                result.detail = Some(detail);
                 return outcome;
             }
             Final::Answered(ok, at) => {
@@ -932,6 +966,7 @@ async fn answered(
     let notice = call.s.notice.clone();
     let answered_at = Instant::now();
     let mut ivr_report = None;
+    let mut bye_q850 = None;
     let policy = async {
         let hung_up = || remote_bye.load(std::sync::atomic::Ordering::Relaxed);
         let wait = |d: Duration| {
@@ -1019,6 +1054,7 @@ async fn answered(
             let Some((m, _at, from)) = got else { return };
             if m.method().is_some() {
                 if call.answer_request(&m, from).await {
+                    bye_q850 = reason::q850(&m).and_then(|r| Q850::of(&r, "bye"));
                     remote_bye.store(true, std::sync::atomic::Ordering::Relaxed);
                     let _ = bye_tx.send(true);
                     return;
@@ -1037,7 +1073,12 @@ async fn answered(
     result.ivr = ivr_report;
     if remote_bye.load(std::sync::atomic::Ordering::Relaxed) {
         call.state.hang_up(Hangup::ByRemote);
-        result.detail = Some("the far end hung up".into());
+        // Answered is answered: a BYE's cause is kept and said, never reclassifies the call.
+        result.detail = Some(match &bye_q850 {
+            Some(q) => format!("the far end hung up; {}", q.describe()),
+            None => "the far end hung up".into(),
+        });
+        result.q850 = bye_q850;
         return CallOutcome::Answered;
     }
 

@@ -1,7 +1,13 @@
-//! The browser audit: each page of a site opened in headless Chromium as a citizen's first
-//! visit (a fresh browser context per page), timed from the page's own Navigation Timing and
-//! Largest Contentful Paint, judged by axe-core and the Arabic service checks, and kept as a
-//! full-page screenshot.
+//! The browser audit: each page of a site opened in headless Chromium as a citizen's visit,
+//! timed from the page's own Navigation Timing and Largest Contentful Paint, judged by axe-core
+//! and the Arabic service checks, and kept as a full-page screenshot.
+//!
+//! A site's home page (depth 0) is a first visit: a fresh browser context, no cookie, no
+//! cache. The pages after it may continue in a context that one of the site's earlier pages
+//! used, as a citizen who clicks on would: its renderer is warm, which is most of a page's
+//! cost on a small machine (a cold renderer compiles and runs axe-core several times slower).
+//! A context is only ever reused for the same origin, within [`IDLE_TAB_FOR`], and by the
+//! browser that made it.
 //!
 //! One browser serves a pool of tabs. A page that overruns its time is given up; if the
 //! browser itself stops answering, or dies, it is killed and started again and the page is
@@ -39,6 +45,10 @@ pub const AXE_VERSION: &str = env!("RAQIB_AXE_VERSION");
 const RESPONSIVE_WITHIN: Duration = Duration::from_secs(3);
 /// How long the browser has to answer a ping, or to close a page, before it is restarted.
 const BROWSER_ANSWERS_WITHIN: Duration = Duration::from_secs(5);
+/// How long a context may wait for the next page of its site before it is closed.
+const IDLE_TAB_FOR: Duration = Duration::from_secs(30);
+/// How long a finished page has to give way to `about:blank` before its context is parked.
+const PARK_WITHIN: Duration = Duration::from_secs(2);
 /// The window a page is laid out in, in CSS pixels: a common desktop size.
 const VIEWPORT: (u32, u32) = (1366, 768);
 
@@ -258,6 +268,14 @@ struct Slot {
     generation: u64,
 }
 
+/// A context whose page is done, parked on `about:blank` for the next page of its origin.
+struct IdleTab {
+    tab: Tab,
+    origin: String,
+    generation: u64,
+    since: Instant,
+}
+
 /// One browser and its tabs; share it (`Arc`) between the tasks of a sweep.
 pub struct Auditor {
     cfg: BrowserConfig,
@@ -267,6 +285,7 @@ pub struct Auditor {
     evidence: PathBuf,
     slot: tokio::sync::Mutex<Slot>,
     tabs: Semaphore,
+    idle: std::sync::Mutex<Vec<IdleTab>>,
     restarts: AtomicU64,
 }
 
@@ -301,6 +320,7 @@ impl Auditor {
                 generation: 0,
             }),
             tabs: Semaphore::new(cfg.tabs),
+            idle: std::sync::Mutex::new(Vec::new()),
             restarts: AtomicU64::new(0),
         })
     }
@@ -343,6 +363,7 @@ impl Auditor {
 
     /// Closes the browser (at the end of a sweep).
     pub async fn shutdown(&self) {
+        self.idle.lock().unwrap_or_else(|e| e.into_inner()).clear();
         let b = self.slot.lock().await.browser.take();
         if let Some(b) = b {
             match Arc::try_unwrap(b) {
@@ -373,7 +394,7 @@ impl Auditor {
                     continue;
                 }
             };
-            match self.attempt(&browser, url, depth, t0).await {
+            match self.attempt(&browser, generation, url, depth, t0).await {
                 Ok(audit) => return audit,
                 Err(e) => {
                     why = e.to_string();
@@ -394,28 +415,40 @@ impl Auditor {
     async fn attempt(
         &self,
         browser: &Browser,
+        generation: u64,
         url: &Url,
         depth: u32,
         t0: Instant,
     ) -> Result<PageAudit, BrowserFault> {
         let answered = |what: &str| BrowserFault::NoAnswer(what.to_string());
-        let opened = tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
-            .await
-            .map_err(|_| answered("when a tab was opened"))??;
+        let origin = url.origin().ascii_serialization();
+        let reused = match depth {
+            0 => None,
+            _ => self.take_idle(browser, &origin, generation).await,
+        };
+        let opened = match reused {
+            Some(tab) => tab,
+            None => tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
+                .await
+                .map_err(|_| answered("when a tab was opened"))??,
+        };
         let budget = Duration::from_millis(self.cfg.page_timeout_ms);
         let inspected =
             tokio::time::timeout(budget, self.inspect(browser, &opened, url, depth, t0)).await;
+        let inspected = match inspected {
+            // A page that ended well leaves its context for the site's next page.
+            Ok(Ok(audit)) if audit.outcome == PageOutcome::Ok => {
+                if park(browser, &opened).await {
+                    browser.detach(&opened.session);
+                    self.keep_idle(browser, opened, origin, generation).await;
+                    return Ok(audit);
+                }
+                Ok(Ok(audit))
+            }
+            other => other,
+        };
         browser.detach(&opened.session);
-        let closed = tokio::time::timeout(
-            BROWSER_ANSWERS_WITHIN,
-            browser.call(
-                "Target.disposeBrowserContext",
-                json!({"browserContextId": opened.context}),
-                None,
-            ),
-        )
-        .await;
-        let closed_ok = matches!(closed, Ok(Ok(_)));
+        let closed_ok = dispose(browser, &opened).await;
         match inspected {
             Ok(Ok(audit)) => {
                 if !closed_ok {
@@ -453,6 +486,45 @@ impl Auditor {
                     Err(answered(&format!("within {} ms", self.cfg.page_timeout_ms)))
                 }
             }
+        }
+    }
+
+    /// A parked context of `origin` from this browser, the others past their time closed.
+    async fn take_idle(&self, browser: &Browser, origin: &str, generation: u64) -> Option<Tab> {
+        let (found, stale) = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let (stale, fresh): (Vec<IdleTab>, Vec<IdleTab>) = idle
+                .drain(..)
+                .partition(|t| t.generation != generation || t.since.elapsed() > IDLE_TAB_FOR);
+            *idle = fresh;
+            let found = idle
+                .iter()
+                .position(|t| t.origin == origin)
+                .map(|i| idle.remove(i).tab);
+            (found, stale)
+        };
+        for t in stale.into_iter().filter(|t| t.generation == generation) {
+            dispose(browser, &t.tab).await;
+        }
+        found
+    }
+
+    /// Parks `tab` for the next page of `origin`; the oldest parked one goes when more wait
+    /// than there are tabs.
+    async fn keep_idle(&self, browser: &Browser, tab: Tab, origin: String, generation: u64) {
+        let evicted = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            idle.push(IdleTab {
+                tab,
+                origin,
+                generation,
+                since: Instant::now(),
+            });
+            let over = idle.len().saturating_sub(self.cfg.tabs);
+            idle.drain(..over).collect::<Vec<_>>()
+        };
+        for t in evicted.into_iter().filter(|t| t.generation == generation) {
+            dispose(browser, &t.tab).await;
         }
     }
 
@@ -760,6 +832,40 @@ fn summarise(mut pages: Vec<PageAudit>, phones: &[String]) -> SiteAudit {
 struct Tab {
     context: String,
     session: String,
+}
+
+/// Moves a finished page's tab to `about:blank`, so that nothing of the page runs on while
+/// it waits; false when the tab does not get there in time (it is then closed).
+async fn park(browser: &Browser, tab: &Tab) -> bool {
+    let sid = Some(tab.session.as_str());
+    let mut events = browser.subscribe(&tab.session);
+    let blank = async {
+        browser
+            .call("Page.navigate", json!({"url": "about:blank"}), sid)
+            .await
+            .ok()?;
+        while let Some(ev) = events.recv().await {
+            if ev.method == "Page.loadEventFired" {
+                return Some(());
+            }
+        }
+        None
+    };
+    matches!(tokio::time::timeout(PARK_WITHIN, blank).await, Ok(Some(())))
+}
+
+/// Closes a tab's context: false when the browser did not (in time).
+async fn dispose(browser: &Browser, tab: &Tab) -> bool {
+    let closed = tokio::time::timeout(
+        BROWSER_ANSWERS_WITHIN,
+        browser.call(
+            "Target.disposeBrowserContext",
+            json!({"browserContextId": tab.context}),
+            None,
+        ),
+    )
+    .await;
+    matches!(closed, Ok(Ok(_)))
 }
 
 async fn open_tab(browser: &Browser) -> Result<Tab, CdpError> {

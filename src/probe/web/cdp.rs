@@ -86,7 +86,7 @@ pub struct Browser {
 /// it. As any other user the sandbox stays on: Debian's chromium (no setuid helper) puts each
 /// renderer in its own user, PID and network namespaces under a seccomp-bpf filter, which
 /// needs unprivileged user namespaces (see [`SANDBOX_HINT`]).
-fn sandbox_off() -> bool {
+pub fn sandbox_off() -> bool {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() == 0 }
 }

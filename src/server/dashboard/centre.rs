@@ -421,7 +421,7 @@ pub(super) async fn page(
             )
         })
         .collect();
-    h += &summary_list(&[
+    let mut summary = vec![
         (w(lang, "agency"), esc(agencies.name(&c.agency))),
         (
             w(lang, "region"),
@@ -434,9 +434,13 @@ pub(super) async fn page(
             w(lang, "hours"),
             format!("{} ({})", hours_words(lang, &c.hours), zone_words(lang, tz)),
         ),
-        (w(lang, "numbers"), or_dash(numbers.concat())),
-        (w(lang, "sites"), or_dash(sites.concat())),
-    ]);
+    ];
+    if let Some(r) = &c.hours_ramadan {
+        summary.push((w(lang, "hours_ramadan"), hours_words(lang, r)));
+    }
+    summary.push((w(lang, "numbers"), or_dash(numbers.concat())));
+    summary.push((w(lang, "sites"), or_dash(sites.concat())));
+    h += &summary_list(&summary);
     // Scores: six months of stored verdicts, this period and the one before among them.
     let verdicts = crate::verdict::Verdicts::new(&app.store, &app.config);
     let months = months_to(&period);

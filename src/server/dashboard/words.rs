@@ -384,6 +384,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("history", "Six months", "ستة أشهر"),
     ("region", "Region", "المنطقة"),
     ("hours", "Opening hours", "ساعات العمل"),
+    (
+        "hours_ramadan",
+        "Opening hours in Ramadan (Umm al-Qura calendar)",
+        "ساعات العمل في رمضان (تقويم أم القرى)",
+    ),
     ("numbers", "Numbers", "الأرقام"),
     ("sites", "Websites", "المواقع"),
     ("probe_now", "Probe now", "افحص الآن"),

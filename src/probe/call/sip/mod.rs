@@ -8,6 +8,7 @@ pub mod dialog;
 pub mod digest;
 pub mod message;
 pub mod random;
+pub mod reason;
 pub mod sdp;
 pub mod transaction;
 pub mod transport;
