@@ -108,3 +108,30 @@ fn corpus_an_unsure_answer_is_unknown_and_keeps_its_guess() {
         .iter()
         .any(|o| o.guess == AnswerType::Human && o.heard_person_ms.is_none()));
 }
+
+#[test]
+fn corpus_special_information_tones_are_heard_where_they_are_and_nowhere_else() {
+    let Some(dir) = corpus() else { return };
+    let clips = read_corpus(&dir).unwrap();
+    let outcomes = evaluate(&clips, CallConfig::default().min_confidence).unwrap();
+    let sit = raqib::bench::answer_type::SitReport::of(outcomes.iter());
+    eprintln!("{sit:?}");
+    assert!(sit.with >= 20 && sit.without >= 200, "{sit:?}");
+    // Speech, music, ringback, busy, fax and modem tones, silence: never a SIT.
+    let false_ones: Vec<_> = outcomes
+        .iter()
+        .filter(|o| !o.has_sit && o.sit.is_some())
+        .map(|o| (&o.file, o.sit))
+        .collect();
+    assert!(false_ones.is_empty(), "{false_ones:?}");
+    // Through either law, some clips with lost packets.
+    assert!(
+        sit.detected as f64 >= 0.95 * sit.with as f64,
+        "{sit:?}: missed {:?}",
+        outcomes
+            .iter()
+            .filter(|o| o.has_sit && o.sit.is_none())
+            .map(|o| (&o.file, o.channel))
+            .collect::<Vec<_>>()
+    );
+}

@@ -135,6 +135,7 @@ fn busy_call(number: &str) -> raqib::probe::call::CallResult {
         ivr: None,
         in_hours: None,
         detail: None,
+        sit: None,
         q850: None,
         transport: None,
         srtp: false,

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::probe::call::audio::classify::{self, Features, Model, Sound};
+use crate::probe::call::audio::sit::SitVariant;
 use crate::probe::call::audio::{self, heuristic, AnswerType, Frame};
 use crate::probe::call::g711;
 use crate::rng::SplitMix64;
@@ -37,6 +38,13 @@ pub struct Clip {
     /// When the person begins to speak, for a `human` clip.
     pub person_ms: Option<f64>,
     pub recipe: String,
+}
+
+impl Clip {
+    /// Whether the recipe put a special information tone in the clip.
+    pub fn has_sit(&self) -> bool {
+        self.recipe.contains("sit")
+    }
 }
 
 /// Reads `DIR/manifest.tsv`: `split class file person_ms recipe`, a header first.
@@ -138,6 +146,9 @@ pub struct Outcome {
     pub person_ms: Option<f64>,
     pub heard_person_ms: Option<f64>,
     pub channel: Channel,
+    /// Whether the clip holds a special information tone, and what the detector heard.
+    pub has_sit: bool,
+    pub sit: Option<SitVariant>,
 }
 
 /// The frames of clip `index` as a call would hear it.
@@ -170,6 +181,8 @@ pub fn evaluate(clips: &[Clip], min_confidence: f64) -> Result<Vec<Outcome>, Cor
                         person_ms: clip.person_ms,
                         heard_person_ms: c.person_ms,
                         channel: channel_of(i),
+                        has_sit: clip.has_sit(),
+                        sit: audio::sit::detect(&frames).map(|f| f.variant),
                     }
                 });
                 results
@@ -269,6 +282,39 @@ pub struct Report {
     /// |heard − true| start of the person's speech, for human clips answered `human`: median
     /// and largest, in ms.
     pub person_error_ms: Option<(f64, f64)>,
+    pub sit: SitReport,
+}
+
+/// The special information tone detector on one part of the corpus.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SitReport {
+    /// Clips with a SIT, and how many of them it was heard in.
+    pub with: usize,
+    pub detected: usize,
+    /// Clips without one, and how many a SIT was heard in (must be none).
+    pub without: usize,
+    pub false_detections: usize,
+    /// What the detected tones were decoded as.
+    pub variants: BTreeMap<&'static str, usize>,
+}
+
+impl SitReport {
+    pub fn of<'a>(outcomes: impl Iterator<Item = &'a Outcome>) -> SitReport {
+        let mut r = SitReport::default();
+        for o in outcomes {
+            if o.has_sit {
+                r.with += 1;
+                if let Some(v) = o.sit {
+                    r.detected += 1;
+                    *r.variants.entry(v.code()).or_default() += 1;
+                }
+            } else {
+                r.without += 1;
+                r.false_detections += o.sit.is_some() as usize;
+            }
+        }
+        r
+    }
 }
 
 pub fn report(outcomes: &[Outcome], split: &str) -> Report {
@@ -290,6 +336,7 @@ pub fn report(outcomes: &[Outcome], split: &str) -> Report {
         heuristic,
         person_error_ms: (!errors.is_empty())
             .then(|| (errors[errors.len() / 2], errors[errors.len() - 1])),
+        sit: SitReport::of(part.iter().copied()),
     }
 }
 

@@ -444,6 +444,10 @@ fn answer_type(
             r.heuristic
                 .total(raqib::probe::call::audio::AnswerType::Music)
         );
+        println!(
+            "special information tones: heard in {} of {} clips that hold one, in {} of {} that do not; decoded as {:?}",
+            r.sit.detected, r.sit.with, r.sit.false_detections, r.sit.without, r.sit.variants
+        );
         if let Some((median, max)) = r.person_error_ms {
             println!("start of the person's speech, heard against true: median error {median:.0} ms, largest {max:.0} ms");
         }

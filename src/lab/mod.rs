@@ -28,7 +28,7 @@ pub enum LabError {
     },
     #[error("the lab's TLS set-up failed: {0}")]
     Tls(String),
-    #[error("lab.phones: '{number}' = '{behaviour}': unknown behaviour (answer:MS[~JITTER], human, ivr, music, voicemail, hangup:MS, byecause:CAUSE, busy, unavailable, declined, not_in_service, congested, reject:CODE, cause:STATUS:CAUSE, early, never, silent)")]
+    #[error("lab.phones: '{number}' = '{behaviour}': unknown behaviour (answer:MS[~JITTER], human, ivr, music, voicemail, hangup:MS, byecause:CAUSE, busy, unavailable, declined, not_in_service, congested, reject:CODE, cause:STATUS:CAUSE, early, sit_early:CODE, sit_answer:CODE, announcement, never, silent)")]
     Phone { number: String, behaviour: String },
 }
 

@@ -11,7 +11,11 @@
 //! `rtt:MS` (answers like `answer:500`, and holds each RTCP receiver report back by MS ms
 //! while reporting that it held it for no time: the caller measures a round trip of MS ms),
 //! `xr:MS` (answers like `answer:500` and sends RTCP-XR VoIP metrics giving a round trip of
-//! MS ms).
+//! MS ms),
+//! `sit_early:CODE` (183, a special information tone of that code — `intercept`,
+//! `vacant_code`, `reorder_intra`, … `information` — and the announcement as early media,
+//! then 480, or 487 when cancelled), `sit_answer:CODE` (200, then the same), `announcement` (200, then the
+//! announcement without tones).
 //!
 //! Every answered call answers raqib's RTCP sender reports with a receiver report whose
 //! report block echoes LSR and DLSR (RFC 3550 §6.4.1), from RTP port + 1 or the port its
@@ -28,6 +32,7 @@ use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::probe::call::audio::sit::{self, SitVariant};
 use crate::probe::call::media::RtpSender;
 use crate::probe::call::sip::message::{uri_user, Message, StartLine};
 use crate::probe::call::sip::sdp;
@@ -61,6 +66,8 @@ pub enum Behaviour {
     /// 302 to the lab user of this name (`moved:answer-500`).
     Redirect(String),
     Early,
+    /// 183, a SIT and the announcement as early media, then 480.
+    EarlySit(SitVariant),
     Never,
     Silent,
 }
@@ -73,6 +80,8 @@ pub enum AfterAnswer {
     Voicemail,
     /// Greet, then hang up after this many ms.
     HangUp(u64),
+    /// A network announcement, after a SIT of this code or none.
+    Announcement(Option<SitVariant>),
     /// Greet, hang up after `ms` with `Reason: Q.850;cause=N` in the BYE.
     HangUpCause {
         ms: u64,
@@ -146,6 +155,13 @@ impl Behaviour {
             ),
             ("moved", Some(user)) if !user.is_empty() => Behaviour::Redirect(user),
             ("early", None) => Behaviour::Early,
+            ("sit_early", Some(code)) => Behaviour::EarlySit(SitVariant::of_code(&code)?),
+            ("sit_answer", Some(code)) => answer(
+                300,
+                0,
+                AfterAnswer::Announcement(Some(SitVariant::of_code(&code)?)),
+            ),
+            ("announcement", None) => answer(300, 0, AfterAnswer::Announcement(None)),
             ("never", None) => Behaviour::Never,
             ("silent", None) => Behaviour::Silent,
             _ => return None,
@@ -168,6 +184,19 @@ struct Prompts {
     music: Vec<i16>,
     voicemail: Vec<i16>,
     not_in_service: Vec<i16>,
+    /// The announcement alone, without the tones its recording starts with.
+    announcement: Vec<i16>,
+}
+
+/// The lab's not-in-service recording opens with 1040 ms of tones (330, 330, 380 ms).
+const RECORDED_SIT_SAMPLES: usize = 1040 * 8;
+
+/// A SIT exactly as the standard gives it, 40 ms of silence, then the announcement.
+fn sit_then(variant: SitVariant, announcement: &[i16]) -> Vec<i16> {
+    let mut x = sit::synthesize(&variant.tones(), -10.0);
+    x.extend(std::iter::repeat_n(0, 320));
+    x.extend_from_slice(announcement);
+    x
 }
 
 fn load(b: &[u8]) -> Vec<i16> {
@@ -190,6 +219,10 @@ pub async fn serve(
         music: load(MUSIC),
         voicemail: load(VOICEMAIL),
         not_in_service: load(NOT_IN_SERVICE),
+        announcement: load(NOT_IN_SERVICE)
+            .get(RECORDED_SIT_SAMPLES..)
+            .unwrap_or_default()
+            .to_vec(),
     });
     let wire = log.clone();
     tasks.spawn(async move {
@@ -543,6 +576,32 @@ async fn uas(
             }
             final_until_ack(&mut uas, &mut rx, 404, "Not Found", t1).await;
         }
+        Behaviour::EarlySit(variant) => {
+            uas.respond(100, "Trying", None).await;
+            uas.respond(183, "Session Progress", Some(&sdp_answer))
+                .await;
+            let mut cancelled = false;
+            if let Some(to) = remote_media {
+                let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let audio = sit_then(variant, &prompts.announcement);
+                let far = Instant::now() + Duration::from_secs(600);
+                let mut stream = Stream::new();
+                // A caller may give up (CANCEL) while the announcement plays.
+                tokio::select! {
+                    _ = play(&rtp_socket, &mut stream, &audio, codec, to, &stop) => {}
+                    e = next_event(&mut uas, &mut rx, far) => match e {
+                        Event::Cancel => cancelled = true,
+                        _ => return,
+                    },
+                }
+            }
+            if cancelled {
+                final_until_ack(&mut uas, &mut rx, 487, "Request Terminated", t1).await;
+            } else {
+                // A status that alone would say nothing of the number: only the tones do.
+                final_until_ack(&mut uas, &mut rx, 480, "Temporarily Unavailable", t1).await;
+            }
+        }
         Behaviour::Answer {
             ring_ms,
             jitter_ms,
@@ -602,6 +661,14 @@ async fn uas(
                                 return;
                             }
                         },
+                        AfterAnswer::Announcement(variant) => {
+                            let audio = match variant {
+                                Some(v) => sit_then(v, &prompts.announcement),
+                                None => prompts.announcement.clone(),
+                            };
+                            play(&socket, st, &audio, codec, to, &stop).await;
+                            silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
+                        }
                         AfterAnswer::Voicemail => {
                             play(&socket, st, &prompts.voicemail, codec, to, &stop).await;
                             silence(&socket, st, codec, to, &stop, Duration::from_secs(600)).await;
@@ -848,10 +915,17 @@ mod tests {
                 after: AfterAnswer::HangUpCause {
                     ms: 1000,
                     cause: 16
-                }
+                },
+                rtcp_delay_ms: 0,
+                xr_round_trip_ms: 0,
             })
         );
         assert_eq!(Behaviour::parse("+96265000101"), None);
         assert_eq!(Behaviour::parse("answer-x"), None);
+        assert_eq!(
+            Behaviour::parse("sit_early:vacant_code"),
+            Some(Behaviour::EarlySit(SitVariant::VacantCode))
+        );
+        assert_eq!(Behaviour::parse("sit_early-nothing"), None);
     }
 }

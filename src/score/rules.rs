@@ -304,6 +304,7 @@ mod tests {
             ivr: None,
             in_hours: Some(true),
             detail: None,
+            sit: None,
             q850: None,
             transport: None,
             srtp: false,

@@ -160,6 +160,9 @@ pub struct CallResult {
     pub in_hours: Option<bool>,
     /// A sentence for people: what happened and why it was classified so.
     pub detail: Option<String>,
+    /// Special information tones heard (early media or after answer) and what they said.
+    #[serde(default)]
+    pub sit: Option<audio::sit::SitDetection>,
     /// The Q.850 cause the far end gave (`Reason: Q.850;cause=N`), if any.
     #[serde(default)]
     pub q850: Option<q850::Q850>,
@@ -406,6 +409,7 @@ impl CallResult {
             ivr: None,
             in_hours: None,
             detail: None,
+            sit: None,
             q850: None,
             transport: None,
             srtp: false,

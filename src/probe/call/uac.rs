@@ -581,6 +581,11 @@ pub(super) async fn place(
         }
         result.timings_ms.person = heard.person_ms;
     }
+    // A network announcement's tones, in early media or after answer, say more than the SIP
+    // status: a 183 then a 480, or a 200, behind "number not in service" is that.
+    if let Some(found) = audio::sit::detect(&capture.frames) {
+        mark_sit(&mut result, found, &capture, heard.answer_frame, t0);
+    }
     if capture.junk > 0 {
         call.trace.note(
             Instant::now(),
@@ -617,6 +622,50 @@ pub(super) async fn place(
         result.sip_trace = Some(trace.display().to_string());
     }
     result
+}
+
+/// Stores a special information tone found in the call and classifies the call by it.
+fn mark_sit(
+    result: &mut CallResult,
+    found: audio::sit::Found,
+    capture: &media::Capture,
+    answer_frame: usize,
+    t0: Instant,
+) {
+    let variant = found.variant;
+    let arrived = capture
+        .packets
+        .iter()
+        .rev()
+        .find(|p| p.frame as usize <= found.frame)
+        .map_or(0.0, |p| ms(p.at.saturating_duration_since(t0)));
+    let early = found.frame < answer_frame;
+    result.sit = Some(audio::sit::SitDetection {
+        variant,
+        at_ms: ((arrived + found.offset_ms) * 10.0).round() / 10.0,
+        early,
+        tones: found.tones.to_vec(),
+    });
+    if !matches!(result.outcome, CallOutcome::Error | CallOutcome::Refused) {
+        result.outcome = if variant.not_in_service() {
+            CallOutcome::NotInService
+        } else {
+            CallOutcome::Failed
+        };
+    }
+    let (ar, en) = variant.words();
+    let (ar_when, en_when) = if early {
+        ("قبل الرد", "before any answer (early media)")
+    } else {
+        ("بعد الرد", "after the answer")
+    };
+    let then = result
+        .detail
+        .take()
+        .map_or(String::new(), |d| format!(" Then: {d}"));
+    result.detail = Some(format!(
+        "نغمات المعلومات الخاصة {ar_when}: {ar}. Special information tones {en_when}: {en}.{then}"
+    ));
 }
 
 /// The transport a Request-URI asks for (its `transport` parameter), else the trunk's; TLS

@@ -181,6 +181,7 @@ impl Listener {
             flux,
             centroid,
             top,
+            tone: super::sit::block_tones(x),
         }
     }
 

@@ -6,12 +6,14 @@
 //!   the sequence name the answer type, its confidence and when a person began to speak;
 //! - `model`: the model's weights, made by `raqib bench answer-type --train` (see
 //!   `tests/fixtures/audio/README.md`);
-//! - `heuristic`: the first rule, kept for the bench's comparison only.
+//! - `heuristic`: the first rule, kept for the bench's comparison only;
+//! - `sit`: special information tones (the three tones before a network announcement).
 
 pub mod classify;
 pub mod heuristic;
 pub mod listen;
 mod model;
+pub mod sit;
 
 use serde::{Deserialize, Serialize};
 
@@ -70,7 +72,7 @@ impl AnswerType {
     }
 }
 
-/// What one 20 ms frame sounded like (40 bytes, not 320).
+/// What one 20 ms frame sounded like (48 bytes, not 320).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Frame {
     /// Above -45 dBFS.
@@ -93,6 +95,9 @@ pub struct Frame {
     pub centroid: f32,
     /// The strongest peak's frequency as a share of 4 kHz (0: no peak).
     pub top: f32,
+    /// Each 5 ms block's frequency in tenths of a Hz when it is one pure tone, else 0
+    /// (for special information tones: `sit`).
+    pub tone: [u16; sit::BLOCKS],
 }
 
 fn rms(x: &[i16]) -> f64 {
