@@ -744,7 +744,8 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
         dir.path(),
         &[
             ("+96265000401", "human"),
-            ("+96265000402", "busy"),
+            // Busy as a carrier's gateway says it: 486 with Q.850 cause 17.
+            ("+96265000402", "cause:486:17"),
             ("+96265000403", "human"),
         ],
         "",
@@ -935,6 +936,15 @@ async fn every_page_reads_in_words_fits_a_phone_and_passes_raqibs_own_audit() {
             "{lang}: an id instead of a name"
         );
         assert!(main.contains(zone), "{lang}: local time named: {main}");
+        let cause = if lang == "ar" {
+            "المستخدم مشغول"
+        } else {
+            "User busy"
+        };
+        assert!(
+            main.contains(cause),
+            "{lang}: the network's Q.850 reason in words: {main}"
+        );
         assert!(
             tab.eval("document.querySelectorAll('#components tr.component').length")
                 .await

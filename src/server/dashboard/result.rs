@@ -395,6 +395,7 @@ fn call_rows(app: &App, lang: Lang, call: &CallResult) -> Vec<(&'static str, Str
         rows.push((w(lang, "hung_up"), term_cap(lang, by)));
     }
     rows.push((w(lang, "timeline"), call_timeline(&call.timings_ms, lang)));
+    rows.extend(network_rows(lang, call));
     if let Some(u) = call
         .recording
         .as_deref()
@@ -407,6 +408,80 @@ fn call_rows(app: &App, lang: Lang, call: &CallResult) -> Vec<(&'static str, Str
                 esc(&u)
             ),
         ));
+    }
+    rows
+}
+
+/// What the network said and how the call was carried, in words: the carrier's Q.850 cause,
+/// special information tones, the voice quality with where its delay came from, and whether
+/// signalling and voice were encrypted.
+fn network_rows(lang: Lang, call: &CallResult) -> Vec<(&'static str, String)> {
+    let ar = lang == Lang::Ar;
+    let pick = |en: &str, ar_text: &str| {
+        if ar {
+            ar_text.to_string()
+        } else {
+            en.to_string()
+        }
+    };
+    let mut rows = Vec::new();
+    if let Some(q) = &call.q850 {
+        let cause = ltr(&q.cause.to_string());
+        let mut said = match crate::probe::call::q850::words(q.cause) {
+            Some((en, ar_text)) => format!(
+                "{} · {} {cause}",
+                cap(&pick(en, ar_text)),
+                w(lang, "q850_cause")
+            ),
+            None => format!("{} {cause}", cap(w(lang, "q850_cause"))),
+        };
+        let from = if q.from == "bye" {
+            "q850_in_bye"
+        } else {
+            "q850_in_final"
+        };
+        let _ = write!(said, " · {}", w(lang, from));
+        rows.push((w(lang, "q850"), said));
+    }
+    if let Some(sit) = &call.sit {
+        let (ar_text, en) = sit.variant.words();
+        let when_heard = if sit.early {
+            "sit_early"
+        } else {
+            "sit_after_answer"
+        };
+        rows.push((
+            w(lang, "sit"),
+            format!(
+                "{} · {} · {}",
+                cap(&pick(en, ar_text)),
+                w(lang, when_heard),
+                secs(lang, sit.at_ms / 1000.0)
+            ),
+        ));
+    }
+    if let Some(q) = call.rtp.as_ref().filter(|q| q.packets > 0) {
+        let ms = |v: f64| format!("{} {}", ltr(&format!("{v:.0}")), w(lang, "ms_unit"));
+        let delay = match (q.rtt_source.as_deref(), q.rtt_ms, q.delay_ms) {
+            (Some("rtcp"), Some(rtt), _) => w(lang, "rtt_rtcp").replace("{ms}", &ms(rtt)),
+            (Some("rtcp_xr"), Some(rtt), _) => w(lang, "rtt_xr").replace("{ms}", &ms(rtt)),
+            (_, _, Some(d)) => w(lang, "delay_assumed").replace("{ms}", &ms(d)),
+            _ => String::new(),
+        };
+        let mut said = format!("MOS {}", ltr(&format!("{:.2}", q.mos)));
+        if !delay.is_empty() {
+            let _ = write!(said, " · {delay}");
+        }
+        rows.push((w(lang, "voice_quality_row"), said));
+    }
+    if let Some(t) = call.transport.as_deref() {
+        let key = match (t, call.srtp) {
+            ("tls", true) => "link_tls_srtp",
+            ("tls", false) => "link_tls",
+            ("tcp", _) => "link_tcp",
+            _ => "link_udp",
+        };
+        rows.push((w(lang, "link"), w(lang, key).to_string()));
     }
     rows
 }

@@ -517,6 +517,39 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("action", "Action", "الإجراء"),
     ("listen_and_label", "Listen and label", "استمع وصنّف"),
     ("person_spoke", "A person spoke after", "تحدث موظف بعد"),
+    ("q850", "The network's reason (Q.850)", "سبب الشبكة (Q.850)"),
+    ("q850_cause", "cause", "السبب رقم"),
+    ("q850_in_final", "given when the call was refused", "ورد مع رفض المكالمة"),
+    ("q850_in_bye", "given when the far end hung up", "ورد عند إنهاء الطرف الآخر للمكالمة"),
+    ("sit", "Special information tones", "نغمات المعلومات الخاصة"),
+    ("sit_early", "heard before any answer", "سُمعت قبل الرد"),
+    ("sit_after_answer", "heard after the answer", "سُمعت بعد الرد"),
+    ("voice_quality_row", "Voice quality", "جودة الصوت"),
+    ("ms_unit", "ms", "مللي ثانية"),
+    ("rtt_rtcp", "round trip {ms}, measured by RTCP", "زمن الذهاب والإياب {ms}، مقيس عبر RTCP"),
+    (
+        "rtt_xr",
+        "round trip {ms}, reported by the far end (RTCP-XR)",
+        "زمن الذهاب والإياب {ms}، كما أبلغ عنه الطرف الآخر (RTCP-XR)",
+    ),
+    (
+        "delay_assumed",
+        "no RTCP report: a delay of {ms} assumed",
+        "لا تقارير RTCP: افتُرض تأخير قدره {ms}",
+    ),
+    ("link", "Connection", "الاتصال"),
+    (
+        "link_tls_srtp",
+        "Encrypted: signalling over TLS, voice over SRTP",
+        "مشفّر: الإشارات عبر TLS والصوت عبر SRTP",
+    ),
+    (
+        "link_tls",
+        "Signalling encrypted over TLS; voice not encrypted",
+        "الإشارات مشفّرة عبر TLS؛ الصوت غير مشفّر",
+    ),
+    ("link_udp", "Not encrypted (UDP)", "غير مشفّر (UDP)"),
+    ("link_tcp", "Not encrypted (TCP)", "غير مشفّر (TCP)"),
 ];
 
 /// The dashboard's word for `key` (a channel's name for a channel).
