@@ -18,22 +18,7 @@ use raqib::probe::web::audit::{Auditor, PageOutcome};
 use raqib::probe::web::{WebProbe, WebResult, WebTarget};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const AXE: &str = "probes/web/node_modules/axe-core/axe.min.js";
-
-/// Chromium and axe-core must both be there; in CI a missing one fails the test.
-fn ready() -> bool {
-    if !peers::have("chromium", "chromium") {
-        return false;
-    }
-    if !Path::new(AXE).is_file() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{AXE} is missing in CI: scripts/setup must run npm ci in probes/web");
-        }
-        eprintln!("SKIP: {AXE} missing (run ./scripts/setup)");
-        return false;
-    }
-    true
-}
+use peers::browser_ready as ready;
 
 /// Path → (Content-Type, body), served over HTTP/1.1 on loopback exactly as given: the
 /// charset pages need a server that says nothing it is not told to.

@@ -14,22 +14,7 @@ use raqib::probe::web::audit::{Auditor, PageOutcome};
 use raqib::probe::web::{WebOutcome, WebProbe, WebResult, WebTarget};
 use raqib::registry::{self, Centre};
 
-const AXE: &str = "probes/web/node_modules/axe-core/axe.min.js";
-
-/// Chromium and axe-core must both be there; in CI a missing one fails the test.
-fn ready() -> bool {
-    if !peers::have("chromium", "chromium") {
-        return false;
-    }
-    if !Path::new(AXE).is_file() {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("{AXE} is missing in CI: scripts/setup must run npm ci in probes/web");
-        }
-        eprintln!("SKIP: {AXE} missing (run ./scripts/setup)");
-        return false;
-    }
-    true
-}
+use peers::browser_ready as ready;
 
 fn centres() -> Vec<Centre> {
     registry::parse_csv(registry::SAMPLE_CSV.as_bytes(), "sample").unwrap()

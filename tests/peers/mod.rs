@@ -16,8 +16,40 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_raqib");
 /// A child process killed on drop.
 pub struct Proc(pub Child);
 
+/// raqib's axe-core, as `scripts/setup` installs it.
+pub const AXE: &str = "probes/web/node_modules/axe-core/axe.min.js";
+
+/// Chromium and axe-core must both be there; in CI a missing one fails the test.
+pub fn browser_ready() -> bool {
+    if !have("chromium", "chromium") {
+        return false;
+    }
+    if !Path::new(AXE).is_file() {
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{AXE} is missing in CI: scripts/setup must run npm ci in probes/web");
+        }
+        eprintln!("SKIP: {AXE} missing (run ./scripts/setup)");
+        return false;
+    }
+    true
+}
+
 impl Drop for Proc {
+    /// SIGTERM first: a peer that forks (kamailio) stops its children only then; killed
+    /// outright, its children outlive the test. SIGKILL after 3 s.
     fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status();
+            let until = std::time::Instant::now() + Duration::from_secs(3);
+            while std::time::Instant::now() < until {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
