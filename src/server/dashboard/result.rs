@@ -460,7 +460,9 @@ fn network_rows(lang: Lang, call: &CallResult) -> Vec<(&'static str, String)> {
             ),
         ));
     }
-    if let Some(q) = call.rtp.as_ref().filter(|q| q.packets > 0) {
+    // Early media alone has no voice quality: the score leaves it out too.
+    let answered = call.timings_ms.answer.is_some();
+    if let Some(q) = call.rtp.as_ref().filter(|q| answered && q.packets > 0) {
         let ms = |v: f64| format!("{} {}", ltr(&format!("{v:.0}")), w(lang, "ms_unit"));
         let delay = match (q.rtt_source.as_deref(), q.rtt_ms, q.delay_ms) {
             (Some("rtcp"), Some(rtt), _) => w(lang, "rtt_rtcp").replace("{ms}", &ms(rtt)),
