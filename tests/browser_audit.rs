@@ -525,7 +525,8 @@ fn the_cli_json_carries_the_browser_a11y_and_arabic_fields() {
 
 /// A server of two pages on a free loopback port: `/set` sets a cookie, `/check` adds an image
 /// without alt text (an axe `image-alt` violation) when the cookie is there. Cookies ignore the
-/// port, so a context reused across two such servers would carry the cookie over.
+/// port, so a context reused across two such servers would carry the cookie over. `/slow` is
+/// `/check` answered after 1.5 s.
 fn cookie_site() -> url::Url {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -536,6 +537,9 @@ fn cookie_site() -> url::Url {
             let mut buf = [0u8; 4096];
             let n = s.read(&mut buf).unwrap_or(0);
             let head = String::from_utf8_lossy(&buf[..n]);
+            if head.starts_with("GET /slow ") {
+                std::thread::sleep(std::time::Duration::from_millis(1500));
+            }
             let script = if head.starts_with("GET /set ") {
                 "document.cookie = 'visited=1; path=/';"
             } else {
@@ -594,6 +598,94 @@ async fn a_sites_later_pages_continue_its_visit_and_no_other_origin_or_first_vis
         "a first visit carried an earlier visit's cookie"
     );
     rig.auditor.shutdown().await;
+}
+
+/// Renderer processes under the browser process `root`.
+fn renderers_of(root: u32) -> usize {
+    let mut parent = std::collections::HashMap::new();
+    let mut renderer = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let (Ok(stat), Ok(cmd)) = (
+            std::fs::read_to_string(format!("/proc/{pid}/stat")),
+            std::fs::read(format!("/proc/{pid}/cmdline")),
+        ) else {
+            continue;
+        };
+        let after = stat.rsplit_once(')').map(|x| x.1).unwrap_or_default();
+        if let Some(ppid) = after.split_whitespace().nth(1).and_then(|p| p.parse().ok()) {
+            parent.insert(pid, ppid);
+        }
+        if String::from_utf8_lossy(&cmd).contains("--type=renderer") {
+            renderer.push(pid);
+        }
+    }
+    let under = |mut pid: u32| {
+        while let Some(&p) = parent.get(&pid) {
+            if p == root {
+                return true;
+            }
+            pid = p;
+        }
+        false
+    };
+    renderer.into_iter().filter(|&p| under(p)).count()
+}
+
+/// Each context holds a renderer: parked ones give way to new visits, so that busy and parked
+/// together never outnumber the tabs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parked_visits_give_way_and_contexts_never_outnumber_the_tabs() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = browser_config();
+    cfg.tabs = 2;
+    let auditor = Auditor::new(&cfg, &web_config(), dir.path()).unwrap();
+    let sites: Vec<url::Url> = (0..4).map(|_| cookie_site()).collect();
+    // Two visits end well and park their contexts.
+    let set: Vec<url::Url> = sites[..2].iter().map(|s| s.join("set").unwrap()).collect();
+    let first = futures::future::join_all(set.iter().map(|u| auditor.audit_page(u, 0))).await;
+    for a in &first {
+        assert_eq!(a.outcome, PageOutcome::Ok, "{:?}", a.detail);
+    }
+    assert_eq!(
+        auditor.contexts().await,
+        Some(2),
+        "the two visits were not parked"
+    );
+    // One renderer a visit, and one for the browser's first blank tab: no renderer of the
+    // headless window's own furniture (Chromium 156 preloads an omnibox popup per context).
+    let pid = auditor.browser_pid().await.unwrap();
+    let renderers = renderers_of(pid);
+    assert!(renderers <= 3, "{renderers} renderers for two visits");
+    // Two new visits whose pages take 1.5 s: while they load, the parked ones are gone.
+    let second = sites[2..]
+        .iter()
+        .map(|s| s.join("slow").unwrap())
+        .collect::<Vec<_>>();
+    let running = futures::future::join_all(second.iter().map(|u| auditor.audit_page(u, 0)));
+    let watch = async {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        auditor.contexts().await
+    };
+    let (done, during) = tokio::join!(running, watch);
+    for a in &done {
+        assert_eq!(a.outcome, PageOutcome::Ok, "{:?}", a.detail);
+    }
+    assert_eq!(
+        during,
+        Some(2),
+        "two busy visits and two parked ones lived at once with two tabs"
+    );
+    auditor.shutdown().await;
 }
 
 #[test]

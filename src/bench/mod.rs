@@ -537,7 +537,8 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-/// The peak memory of a process and its descendants, sampled every 100 ms until stopped.
+/// The peak memory of a process and its descendants until stopped: RSS sampled every 100 ms,
+/// PSS every 300 ms.
 struct PeakSampler {
     task: tokio::task::JoinHandle<()>,
     rss: Arc<std::sync::atomic::AtomicU64>,
@@ -550,9 +551,11 @@ impl PeakSampler {
         let pss = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let (r, p) = (rss.clone(), pss.clone());
         let task = tokio::spawn(async move {
-            loop {
+            for tick in 0u64.. {
                 if let Some(root) = root {
-                    let (kr, kp) = tree_memory_kib(root);
+                    // PSS walks every page table of every process: read each 100 ms, it took
+                    // an eighth of the run's CPU from the browsers it measured.
+                    let (kr, kp) = tree_memory_kib(root, tick % 3 == 0);
                     r.fetch_max(kr, std::sync::atomic::Ordering::Relaxed);
                     p.fetch_max(kp, std::sync::atomic::Ordering::Relaxed);
                 }
@@ -602,8 +605,15 @@ async fn pa11y_ci(
     if crate::probe::web::cdp::sandbox_off() {
         args.push("--no-sandbox".into());
     }
-    args.extend(browser.args.iter().cloned());
-    let write = |name: &str, list: &[url::Url]| -> Result<std::path::PathBuf, BenchError> {
+    // The same browser as raqib's, down to the features it turns off: the comparison is of
+    // the tools, not of Chromium's headless window furniture.
+    args.extend(crate::probe::web::cdp::with_disabled_features(
+        &browser.args,
+    ));
+    let write = |name: &str,
+                 list: &[url::Url]|
+     -> Result<(std::path::PathBuf, std::path::PathBuf), BenchError> {
+        let report = dir.path().join(format!("{name}.report.json"));
         let cfg = serde_json::json!({
             "defaults": {
                 "runners": ["axe"],
@@ -611,6 +621,9 @@ async fn pa11y_ci(
                 "includeWarnings": true,
                 "includeNotices": true,
                 "timeout": browser.page_timeout_ms,
+                // To a file: `--json` on stdout is cut at the pipe's 64 KiB when pa11y-ci
+                // exits (2, as pages have issues) before node has written it all.
+                "reporters": [["json", {"fileName": report}]],
                 "chromeLaunchConfig": {
                     "executablePath": browser.path,
                     "args": args,
@@ -621,15 +634,14 @@ async fn pa11y_ci(
         });
         let path = dir.path().join(name);
         std::fs::write(&path, cfg.to_string())?;
-        Ok(path)
+        Ok((path, report))
     };
     let one = write("one.json", &urls[..1])?;
     let all = write("all.json", urls)?;
-    let run = |config: std::path::PathBuf| async move {
+    let run = |(config, report): (std::path::PathBuf, std::path::PathBuf)| async move {
         let mut child = tokio::process::Command::new(bin)
             .arg("--config")
             .arg(&config)
-            .arg("--json")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -661,11 +673,13 @@ async fn pa11y_ci(
         let elapsed = started.elapsed().as_secs_f64();
         let memory = sampler.stop();
         // pa11y-ci exits 2 when a page has issues: its JSON still says everything.
-        let report: serde_json::Value = serde_json::from_str(&out).map_err(|_| {
+        let text = std::fs::read_to_string(&report).unwrap_or_default();
+        let report: serde_json::Value = serde_json::from_str(&text).map_err(|_| {
             BenchError::Pa11y(format!(
                 "pa11y-ci ended {} without a JSON report: {}",
                 status.map(|s| s.to_string()).unwrap_or_default(),
                 err.lines()
+                    .chain(out.lines())
                     .rev()
                     .find(|l| !l.trim().is_empty())
                     .unwrap_or_default()
@@ -778,8 +792,9 @@ fn compare_findings(
 }
 
 /// Sum of VmRSS and of Pss (KiB) over process `root` and all its descendants (Chromium's
-/// renderers are its children; puppeteer starts its browser in a process group of its own).
-fn tree_memory_kib(root: u32) -> (u64, u64) {
+/// renderers are its children; puppeteer starts its browser in a process group of its own);
+/// Pss is 0 unless `with_pss`.
+fn tree_memory_kib(root: u32, with_pss: bool) -> (u64, u64) {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return (0, 0);
     };
@@ -824,6 +839,9 @@ fn tree_memory_kib(root: u32) -> (u64, u64) {
     for &pid in parent.keys().filter(|&&p| in_tree(p)) {
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
             rss += field(&status, "VmRSS:");
+        }
+        if !with_pss {
+            continue;
         }
         if let Ok(rollup) = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) {
             pss += field(&rollup, "Pss:");

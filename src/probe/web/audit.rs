@@ -7,7 +7,7 @@
 //! used, as a citizen who clicks on would: its renderer is warm, which is most of a page's
 //! cost on a small machine (a cold renderer compiles and runs axe-core several times slower).
 //! A context is only ever reused for the same origin, within [`IDLE_TAB_FOR`], and by the
-//! browser that made it.
+//! browser that made it; parked and busy contexts together never outnumber the tabs.
 //!
 //! One browser serves a pool of tabs. A page that overruns its time is given up; if the
 //! browser itself stops answering, or dies, it is killed and started again and the page is
@@ -337,6 +337,16 @@ impl Auditor {
         slot.browser.as_ref().and_then(|b| b.pid())
     }
 
+    /// The browser contexts (visits, busy or parked) the running browser holds now.
+    pub async fn contexts(&self) -> Option<usize> {
+        let browser = self.slot.lock().await.browser.clone()?;
+        let answer = browser
+            .call("Target.getBrowserContexts", json!({}), None)
+            .await
+            .ok()?;
+        answer["browserContextIds"].as_array().map(Vec::len)
+    }
+
     async fn browser(&self) -> Result<(Arc<Browser>, u64), CdpError> {
         let mut slot = self.slot.lock().await;
         if let Some(b) = &slot.browser {
@@ -429,9 +439,12 @@ impl Auditor {
         };
         let opened = match reused {
             Some(tab) => tab,
-            None => tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
-                .await
-                .map_err(|_| answered("when a tab was opened"))??,
+            None => {
+                self.make_room(browser, generation).await;
+                tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
+                    .await
+                    .map_err(|_| answered("when a tab was opened"))??
+            }
         };
         let budget = Duration::from_millis(self.cfg.page_timeout_ms);
         let inspected =
@@ -510,18 +523,38 @@ impl Auditor {
         found
     }
 
-    /// Parks `tab` for the next page of `origin`; the oldest parked one goes when more wait
-    /// than there are tabs.
+    /// Parks `tab` for the next page of `origin`, then [`Self::make_room`].
     async fn keep_idle(&self, browser: &Browser, tab: Tab, origin: String, generation: u64) {
-        let evicted = {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-            idle.push(IdleTab {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(IdleTab {
                 tab,
                 origin,
                 generation,
                 since: Instant::now(),
             });
-            let over = idle.len().saturating_sub(self.cfg.tabs);
+        // The caller still holds its tab permit, but its context is now among the parked.
+        self.evict_idle(browser, generation, 1).await;
+    }
+
+    /// Closes the oldest parked contexts until, with the one about to open, no more contexts
+    /// live than there are tabs: each holds a renderer, and memory is what a small machine
+    /// lacks first.
+    async fn make_room(&self, browser: &Browser, generation: u64) {
+        self.evict_idle(browser, generation, 0).await;
+    }
+
+    /// Keeps parked + busy contexts within `tabs`; `parked_busy` of the busy permits belong
+    /// to pages whose context is already counted as parked.
+    async fn evict_idle(&self, browser: &Browser, generation: u64, parked_busy: usize) {
+        let busy = (self.cfg.tabs.saturating_sub(self.tabs.available_permits()))
+            .saturating_sub(parked_busy);
+        let evicted = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let over = (idle.len() + busy)
+                .saturating_sub(self.cfg.tabs)
+                .min(idle.len());
             idle.drain(..over).collect::<Vec<_>>()
         };
         for t in evicted.into_iter().filter(|t| t.generation == generation) {

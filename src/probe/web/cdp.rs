@@ -36,11 +36,46 @@ const FLAGS: &[&str] = &[
     "--mute-audio",
     "--hide-scrollbars",
     "--window-size=1366,768",
-    // A finished page goes to about:blank before its context takes the site's next page:
-    // kept in the back-forward cache, it would hold its renderer's memory for nothing.
-    "--disable-features=BackForwardCache",
     "--remote-debugging-pipe",
 ];
+
+/// Chromium features turned off, in one `--disable-features` (see [`with_disabled_features`]).
+const DISABLED_FEATURES: &[&str] = &[
+    // A finished page goes to about:blank before its context takes the site's next page:
+    // kept in the back-forward cache, it would hold its renderer's memory for nothing.
+    "BackForwardCache",
+    // A renderer started ahead of a next navigation that, with a context per site, goes to
+    // another context and never uses it.
+    "SpareRendererForSitePerProcess",
+    // Headless Chromium is the whole browser: each new context's window preloads the omnibox
+    // popup, a WebUI page in a renderer of its own. Measured on Chromium 156: half of all
+    // renderers and more than half of their CPU time in an audit.
+    "WebUIOmniboxPopup",
+    "WebUIOmniboxAimPopup",
+    "WebUIOmniboxFullPopup",
+];
+
+/// `extra` with raqib's [`DISABLED_FEATURES`] folded into its own `--disable-features` lists:
+/// Chromium honours only the last such flag, so a configured one would silently undo them.
+pub fn with_disabled_features(extra: &[String]) -> Vec<String> {
+    let mut features: Vec<String> = DISABLED_FEATURES.iter().map(|f| f.to_string()).collect();
+    let mut out = Vec::new();
+    for arg in extra {
+        match arg.strip_prefix("--disable-features=") {
+            Some(list) => features.extend(
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|f| !f.is_empty())
+                    .map(String::from),
+            ),
+            None => out.push(arg.clone()),
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    features.retain(|f| seen.insert(f.clone()));
+    out.push(format!("--disable-features={}", features.join(",")));
+    out
+}
 
 /// A message bigger than this is not a CDP reply raqib asked for (a full-page screenshot of
 /// a very long page is the largest, and its height is capped).
@@ -128,7 +163,7 @@ impl Browser {
         let mut cmd = tokio::process::Command::new(path);
         cmd.args(FLAGS)
             .args(sandbox_off().then_some("--no-sandbox"))
-            .args(extra)
+            .args(with_disabled_features(extra))
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
             .stdin(Stdio::null())
@@ -392,5 +427,37 @@ fn dispatch(raw: &[u8], shared: &Shared) {
                 .map(Value::take)
                 .unwrap_or(Value::Null),
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_disable_features_joins_raqibs() {
+        let extra = vec![
+            "--lang=ar".to_string(),
+            "--disable-features=Translate, BackForwardCache".to_string(),
+        ];
+        let flags = with_disabled_features(&extra);
+        assert_eq!(flags[0], "--lang=ar");
+        let disabled: Vec<_> = flags
+            .iter()
+            .filter(|f| f.starts_with("--disable-features="))
+            .collect();
+        assert_eq!(disabled.len(), 1, "{flags:?}");
+        let list = disabled[0].trim_start_matches("--disable-features=");
+        let names: Vec<&str> = list.split(',').collect();
+        for f in DISABLED_FEATURES.iter().chain(&["Translate"]) {
+            assert_eq!(names.iter().filter(|n| *n == f).count(), 1, "{list}");
+        }
+        assert_eq!(
+            with_disabled_features(&[]),
+            vec![format!(
+                "--disable-features={}",
+                DISABLED_FEATURES.join(",")
+            )]
+        );
     }
 }
