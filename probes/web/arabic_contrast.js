@@ -173,9 +173,8 @@
     const size = parseFloat(cs.fontSize) || 0;
     const weight = parseInt(cs.fontWeight, 10) || 400;
     const large = size >= 24 || (size >= 18.66 && weight >= 700);
+    // selector and html are added only to the nodes kept: most measured text passes.
     return {
-      selector: selector(el),
-      html: snippet(el),
       ratio: Math.round(ratio(t, b) * 100) / 100,
       exact: ratio(t, b),
       expected: large ? 3 : 4.5,
@@ -224,12 +223,13 @@
     if (!m.reason && foreign(el, box)) m.reason = 'overlap';
     const exact = m.exact;
     delete m.exact;
+    const kept = () => ({ selector: selector(el), html: snippet(el), ...m });
     if (m.reason) {
       toReview += 1;
-      if (review.length < KEPT) review.push(m);
+      if (review.length < KEPT) review.push(kept());
     } else if (exact < m.expected) {
       failed += 1;
-      if (violations.length < KEPT) violations.push(m);
+      if (violations.length < KEPT) violations.push(kept());
     }
   }
   window.scrollTo(sx, sy);
