@@ -653,19 +653,18 @@ fn mark_sit(
             CallOutcome::Failed
         };
     }
-    let (ar, en) = variant.words();
-    let (ar_when, en_when) = if early {
-        ("قبل الرد", "before any answer (early media)")
+    // English as every technical detail: pages say the tones in the reader's words from `sit`.
+    let (_, en) = variant.words();
+    let en_when = if early {
+        "before any answer (early media)"
     } else {
-        ("بعد الرد", "after the answer")
+        "after the answer"
     };
     let then = result
         .detail
         .take()
         .map_or(String::new(), |d| format!(" Then: {d}"));
-    result.detail = Some(format!(
-        "نغمات المعلومات الخاصة {ar_when}: {ar}. Special information tones {en_when}: {en}.{then}"
-    ));
+    result.detail = Some(format!("Special information tones {en_when}: {en}.{then}"));
 }
 
 /// The transport a Request-URI asks for (its `transport` parameter), else the trunk's; TLS

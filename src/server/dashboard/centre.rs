@@ -436,7 +436,10 @@ pub(super) async fn page(
         ),
     ];
     if let Some(r) = &c.hours_ramadan {
-        summary.push((w(lang, "hours_ramadan"), hours_words(lang, r)));
+        summary.push((
+            w(lang, "hours_ramadan"),
+            format!("{} ({})", hours_words(lang, r), zone_words(lang, tz)),
+        ));
     }
     summary.push((w(lang, "numbers"), or_dash(numbers.concat())));
     summary.push((w(lang, "sites"), or_dash(sites.concat())));

@@ -456,7 +456,7 @@ fn network_rows(lang: Lang, call: &CallResult) -> Vec<(&'static str, String)> {
                 "{} · {} · {}",
                 cap(&pick(en, ar_text)),
                 w(lang, when_heard),
-                secs(lang, sit.at_ms / 1000.0)
+                w(lang, "sit_at").replace("{s}", &secs(lang, sit.at_ms / 1000.0))
             ),
         ));
     }

@@ -524,6 +524,7 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("sit", "Special information tones", "نغمات المعلومات الخاصة"),
     ("sit_early", "heard before any answer", "سُمعت قبل الرد"),
     ("sit_after_answer", "heard after the answer", "سُمعت بعد الرد"),
+    ("sit_at", "{s} after dialling", "بعد {s} من بدء الاتصال"),
     ("voice_quality_row", "Voice quality", "جودة الصوت"),
     ("ms_unit", "ms", "مللي ثانية"),
     ("rtt_rtcp", "round trip {ms}, measured by RTCP", "زمن الذهاب والإياب {ms}، مقيس عبر RTCP"),
