@@ -125,6 +125,19 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
     raqib::schedule::serve::check_selectors(&ctx.config.schedule, &store.centres().await?)
         .map_err(|e| bad(e.to_string()))?;
     let heartbeat = Arc::new(raqib::schedule::serve::Heartbeat::new(&ctx.config));
+    // Before anything answers: a SIGTERM right after the first healthy /healthz (systemd
+    // stopping a service that just started) must end it cleanly, not by the default action.
+    let (mut term, mut int, mut hup) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        let handler = |kind, name: &str| {
+            signal(kind).map_err(|e| anyhow::anyhow!("cannot handle {name}: {e}"))
+        };
+        (
+            handler(SignalKind::terminate(), "SIGTERM")?,
+            handler(SignalKind::interrupt(), "SIGINT")?,
+            handler(SignalKind::hangup(), "SIGHUP")?,
+        )
+    };
     if let Some(addr) = listen {
         let bound = raqib::server::start(
             addr,
@@ -145,13 +158,10 @@ pub async fn exec(mut ctx: Ctx, args: ServeArgs) -> Result<()> {
         .with_heartbeat(heartbeat);
     let reload = std::sync::atomic::AtomicBool::new(false);
     let stop = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
-        let mut hup = signal(SignalKind::hangup()).expect("SIGHUP handler");
         loop {
             tokio::select! {
                 _ = term.recv() => return,
-                _ = tokio::signal::ctrl_c() => return,
+                _ = int.recv() => return,
                 _ = hup.recv() => match reloadable(&ctx, &store_for_reload).await {
                     Ok(()) => {
                         tracing::info!(
