@@ -53,8 +53,14 @@ const PARK_WITHIN: Duration = Duration::from_secs(2);
 /// The window a page is laid out in, in CSS pixels: a common desktop size.
 const VIEWPORT: (u32, u32) = (1366, 768);
 
-fn viewport(height: u32) -> Value {
-    json!({"width": VIEWPORT.0, "height": height, "deviceScaleFactor": 1, "mobile": false})
+/// The tab's viewport: raqib's width, `height` tall.
+async fn set_viewport(browser: &Browser, sid: Option<&str>, height: u32) -> Result<(), CdpError> {
+    let size =
+        json!({"width": VIEWPORT.0, "height": height, "deviceScaleFactor": 1, "mobile": false});
+    browser
+        .call("Emulation.setDeviceMetricsOverride", size, sid)
+        .await
+        .map(drop)
 }
 
 /// axe-core's source: the copy built into raqib (`build.rs`), or the file `[browser] axe_path`
@@ -585,13 +591,7 @@ impl Auditor {
         browser
             .call("Page.setBypassCSP", json!({"enabled": true}), sid)
             .await?;
-        browser
-            .call(
-                "Emulation.setDeviceMetricsOverride",
-                viewport(VIEWPORT.1),
-                sid,
-            )
-            .await?;
+        set_viewport(browser, sid, VIEWPORT.1).await?;
         let t_load = Instant::now();
         let nav = browser
             .call("Page.navigate", json!({"url": url.as_str()}), sid)
@@ -720,13 +720,7 @@ impl Auditor {
                 f64::from(VIEWPORT.1),
                 f64::from(self.cfg.max_screenshot_height),
             );
-        browser
-            .call(
-                "Emulation.setDeviceMetricsOverride",
-                viewport(height.ceil() as u32),
-                sid,
-            )
-            .await?;
+        set_viewport(browser, sid, height.ceil() as u32).await?;
         let shot = browser
             .call(
                 "Page.captureScreenshot",
@@ -734,13 +728,7 @@ impl Auditor {
                 sid,
             )
             .await?;
-        browser
-            .call(
-                "Emulation.setDeviceMetricsOverride",
-                viewport(VIEWPORT.1),
-                sid,
-            )
-            .await?;
+        set_viewport(browser, sid, VIEWPORT.1).await?;
         drop(raster);
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot["data"].as_str().unwrap_or_default())
