@@ -450,7 +450,7 @@ impl Auditor {
         let opened = match reused {
             Some(tab) => tab,
             None => {
-                self.make_room(browser, generation).await;
+                self.evict_idle(browser, generation, 0).await;
                 tokio::time::timeout(BROWSER_ANSWERS_WITHIN, open_tab(browser))
                     .await
                     .map_err(|_| answered("when a tab was opened"))??
@@ -533,7 +533,7 @@ impl Auditor {
         found
     }
 
-    /// Parks `tab` for the next page of `origin`, then [`Self::make_room`].
+    /// Parks `tab` for the next page of `origin`, then [`Self::evict_idle`].
     async fn keep_idle(&self, browser: &Browser, tab: Tab, origin: String, generation: u64) {
         self.idle
             .lock()
@@ -548,15 +548,10 @@ impl Auditor {
         self.evict_idle(browser, generation, 1).await;
     }
 
-    /// Closes the oldest parked contexts until, with the one about to open, no more contexts
-    /// live than there are tabs: each holds a renderer, and memory is what a small machine
-    /// lacks first.
-    async fn make_room(&self, browser: &Browser, generation: u64) {
-        self.evict_idle(browser, generation, 0).await;
-    }
-
-    /// Keeps parked + busy contexts within `tabs`; `parked_busy` of the busy permits belong
-    /// to pages whose context is already counted as parked.
+    /// Closes the oldest parked contexts until parked and busy ones (a page about to open its
+    /// context counts as busy) are no more than the tabs: each holds a renderer, and memory is
+    /// what a small machine lacks first. `parked_busy` of the busy permits belong to pages
+    /// whose context is already counted as parked.
     async fn evict_idle(&self, browser: &Browser, generation: u64, parked_busy: usize) {
         let busy = (self.cfg.tabs.saturating_sub(self.tabs.available_permits()))
             .saturating_sub(parked_busy);

@@ -421,6 +421,7 @@ pub(super) async fn page(
             )
         })
         .collect();
+    let in_zone = |h| format!("{} ({})", hours_words(lang, h), zone_words(lang, tz));
     let mut summary = vec![
         (w(lang, "agency"), esc(agencies.name(&c.agency))),
         (
@@ -430,16 +431,10 @@ pub(super) async fn page(
                 _ => &c.region,
             }),
         ),
-        (
-            w(lang, "hours"),
-            format!("{} ({})", hours_words(lang, &c.hours), zone_words(lang, tz)),
-        ),
+        (w(lang, "hours"), in_zone(&c.hours)),
     ];
     if let Some(r) = &c.hours_ramadan {
-        summary.push((
-            w(lang, "hours_ramadan"),
-            format!("{} ({})", hours_words(lang, r), zone_words(lang, tz)),
-        ));
+        summary.push((w(lang, "hours_ramadan"), in_zone(r)));
     }
     summary.push((w(lang, "numbers"), or_dash(numbers.concat())));
     summary.push((w(lang, "sites"), or_dash(sites.concat())));
